@@ -1,0 +1,20 @@
+import type { Middleware } from 'koa';
+import { ApiError } from '../ingest/errors.js';
+
+/** Checks a presented API key (stored hashed, compared in constant time by the caller's function). */
+export type TokenCheck = (token: string) => boolean;
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** Admin and read routes require `Authorization: Bearer tw_…`; anything else is 401 unauthorized. */
+export function requireBearer(tokenMatches: TokenCheck): Middleware {
+  return async (ctx, next) => {
+    const token = BEARER.exec(ctx.get('authorization'))?.[1];
+    if (!token || !tokenMatches(token)) {
+      throw new ApiError('unauthorized', 401, 'A valid API key is required (Authorization: Bearer <key>)', {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,79 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../store/store.js';
+
+const FLUSH_MS = 1_000;
+const MAX_BATCH = 500;
+/** While the store is down the buffer keeps this many records, then drops the oldest (counted). */
+const MAX_BUFFERED = 10_000;
+const PRUNE_MS = 10 * 60_000;
+
+export interface DeliveryRecorderDeps {
+  store: DeliveryLogStore;
+  retentionHours: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/**
+ * The delivery log, kept off the hot path: `record` only appends to memory; a timer writes a batch
+ * every second. Best-effort by design — unlike incidents, the last second of log (or more, while
+ * the store is down and the buffer overflows) may be lost on a crash. Retention: records older
+ * than `retentionHours` are deleted periodically (MongoDB's TTL index does it there as well).
+ */
+export class DeliveryRecorder {
+  private buffer: DeliveryRecord[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: DeliveryRecorderDeps) {}
+
+  start(): void {
+    this.flushTimer = setInterval(() => void this.flush(), FLUSH_MS).unref();
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_MS).unref();
+    void this.prune();
+  }
+
+  record(record: DeliveryRecord): void {
+    this.buffer.push(record);
+    if (this.buffer.length > MAX_BUFFERED) {
+      this.buffer.splice(0, this.buffer.length - MAX_BUFFERED);
+      this.deps.metrics.deliveryLogDropped.inc();
+    }
+  }
+
+  /** Writes what is buffered (also on shutdown). One flush at a time, in order. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeBuffered());
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.flushTimer);
+    clearInterval(this.pruneTimer);
+    await this.flush();
+  }
+
+  private async writeBuffered(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, MAX_BATCH);
+      try {
+        await this.deps.store.appendDeliveries(batch);
+      } catch (error) {
+        this.deps.logger.debug({ err: error, buffered: this.buffer.length }, 'delivery log write failed; keeping the records for the next flush');
+        return;
+      }
+      this.buffer.splice(0, batch.length);
+    }
+  }
+
+  private async prune(): Promise<void> {
+    const before = new Date(Date.now() - this.deps.retentionHours * 3_600_000).toISOString();
+    try {
+      await this.deps.store.pruneDeliveries(before);
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'delivery log prune failed; next round will catch up');
+    }
+  }
+}

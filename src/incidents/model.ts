@@ -1,0 +1,83 @@
+/** The incident: what every verified, parsed webhook becomes. Pure data, no behaviour. */
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const FORMATS = ['generic', 'defender', 'crowdstrike', 'splunk'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export const INCIDENT_TYPES = [
+  'phishing',
+  'malware',
+  'authentication',
+  'intrusion',
+  'data_exfiltration',
+  'policy_violation',
+  'vulnerability',
+  'suspicious_activity',
+  'other',
+] as const;
+export type IncidentType = (typeof INCIDENT_TYPES)[number];
+
+export interface Observables {
+  hosts: string[];
+  users: string[];
+  emails: string[];
+  ips: string[];
+  hashes: string[];
+  urls: string[];
+}
+
+/** What a normalizer derives from a payload; no ids, no clock, no storage concerns. */
+export interface IncidentDraft {
+  format: Format;
+  eventType: string;
+  title: string;
+  severity: Severity;
+  /** The vendor's own value as text (e.g. "4", "High", "medium"), null when absent. */
+  vendorSeverity: string | null;
+  incidentType: IncidentType;
+  /** ISO-8601 UTC, null when the payload carries no usable time. */
+  occurredAt: string | null;
+  /** The vendor's alert/detection id, null when absent. */
+  externalId: string | null;
+  observables: Observables;
+}
+
+export type TriageState = 'none' | 'pending' | 'dispatched' | 'failed';
+
+export interface TriageInfo {
+  state: TriageState;
+  playbook: string | null;
+  attempts: number;
+  /** Last delivery error, or the reason a request failed for good. */
+  lastError: string | null;
+  /** ISO time of the next delivery attempt while pending. */
+  nextAttemptAt: string | null;
+  dispatchedAt: string | null;
+}
+
+export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
+
+/** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
+export interface Incident extends IncidentDraft {
+  id: string;
+  number: string;
+  source: string;
+  receivedAt: string;
+  dedupeKey: string;
+  status: IncidentStatus;
+  triage: TriageInfo;
+  raw: string;
+}
+
+/** Everything the store needs to create an incident; the store assigns the number atomically. */
+export interface NewIncident extends IncidentDraft {
+  id: string;
+  source: string;
+  receivedAt: string;
+  dedupeKey: string;
+  raw: string;
+  /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
+  triagePlaybook: string | null;
+}

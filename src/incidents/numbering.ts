@@ -1,0 +1,16 @@
+/** Incident numbers are `INC-<year>-<seq>`: per calendar year (UTC), at least four digits, never reused. */
+
+export function formatIncidentNumber(year: number, sequence: number): string {
+  return `INC-${year}-${String(sequence).padStart(4, '0')}`;
+}
+
+/** The numbering year of an incident: the UTC year it was received in. */
+export function numberingYear(receivedAtIso: string): number {
+  return Number(receivedAtIso.slice(0, 4));
+}
+
+const NUMBER_PATTERN = /^INC-\d{4}-\d{4,}$/;
+
+export function isIncidentNumber(value: string): boolean {
+  return NUMBER_PATTERN.test(value);
+}

@@ -1,0 +1,56 @@
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { FORMATS, INCIDENT_TYPES, SEVERITIES, type IncidentDraft } from './model.js';
+
+/** Bounds of the incident contract; the normalizers cut to them, the schema enforces them. */
+export const MAX_TITLE_LENGTH = 512;
+export const MAX_EVENT_TYPE_LENGTH = 128;
+export const MAX_OBSERVABLES_PER_KIND = 100;
+export const MAX_OBSERVABLE_LENGTH = 2048;
+
+const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
+const nullableText = (maxLength: number) => ({ ...text(maxLength), nullable: true }) as const;
+const observableList = { type: 'array', maxItems: MAX_OBSERVABLES_PER_KIND, items: text(MAX_OBSERVABLE_LENGTH) } as const;
+
+/** The normalized incident as every format must produce it: the last guard before the store. */
+export const incidentDraftSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['format', 'eventType', 'title', 'severity', 'vendorSeverity', 'incidentType', 'occurredAt', 'externalId', 'observables'],
+  properties: {
+    format: { type: 'string', enum: FORMATS },
+    eventType: text(MAX_EVENT_TYPE_LENGTH),
+    title: text(MAX_TITLE_LENGTH),
+    severity: { type: 'string', enum: SEVERITIES },
+    vendorSeverity: nullableText(128),
+    incidentType: { type: 'string', enum: INCIDENT_TYPES },
+    // UTC with Z only: the store and the API compare these as text.
+    occurredAt: { type: 'string', nullable: true, format: 'date-time', pattern: 'Z$' },
+    externalId: nullableText(512),
+    observables: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['hosts', 'users', 'emails', 'ips', 'hashes', 'urls'],
+      properties: {
+        hosts: observableList,
+        users: observableList,
+        emails: observableList,
+        ips: observableList,
+        hashes: observableList,
+        urls: observableList,
+      },
+    },
+  },
+} as const;
+
+// Compiled once at load; allErrors off: the first problem is the message.
+const ajv = new Ajv({ strict: true, allErrors: false });
+addFormats.default(ajv, ['date-time']);
+const validateDraft = ajv.compile<IncidentDraft>(incidentDraftSchema);
+
+/** undefined when the draft is valid, else what is wrong with it, e.g. "/title must NOT have fewer than 1 characters". */
+export function draftValidationError(draft: IncidentDraft): string | undefined {
+  if (validateDraft(draft)) return undefined;
+  const [first] = validateDraft.errors ?? [];
+  return `${first?.instancePath || '/'} ${first?.message ?? 'is invalid'}`;
+}

@@ -1,0 +1,82 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Store } from '../store/store.js';
+import type { Accept } from '../queue/accept.js';
+import { queueRouter } from '../queue/queue-api.js';
+import { triageRouter } from '../triage/triage-api.js';
+import { deliveriesRouter } from '../deliveries/deliveries-api.js';
+import { recordDeliveries } from '../deliveries/delivery-middleware.js';
+import type { DeliveryRecorder } from '../deliveries/delivery-recorder.js';
+import { incidentsRouter } from '../admin/incidents-api.js';
+import type { TokenCheck } from '../admin/auth.js';
+import { errorMiddleware } from './error-middleware.js';
+import { RateLimiter } from './rate-limit.js';
+import { webhookRoute, webhookTiming, type SourceLookup } from './webhook-route.js';
+
+export interface AppDeps {
+  logger: Logger;
+  metrics: Metrics;
+  sources: SourceLookup & { ready(): boolean };
+  store: Store;
+  accept: Accept;
+  /** The delivery log; every webhook request is recorded when given. */
+  deliveries?: DeliveryRecorder;
+  rateLimiter: RateLimiter;
+  tokenMatches: TokenCheck;
+  nowMs?: () => number;
+}
+
+/** The HTTP surface: webhook receiver, read API, probes and metrics, composed like Koa's own examples. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  // Errors are rendered and logged by errorMiddleware; Koa's default handler would log them twice.
+  app.silent = true;
+
+  const probes = new Router();
+  probes.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  probes.get('/readyz', (ctx) => {
+    const checks = { sources: deps.sources.ready(), store: deps.store.healthy() };
+    const ready = checks.sources && checks.store;
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+  });
+  probes.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+
+  const webhooks = new Router();
+  webhooks.post(
+    '/api/webhooks/:source',
+    webhookRoute({
+      sources: deps.sources,
+      accept: deps.accept,
+      rateLimiter: deps.rateLimiter,
+      metrics: deps.metrics,
+      logger: deps.logger,
+      nowMs: deps.nowMs ?? Date.now,
+    }),
+  );
+
+  const incidents = incidentsRouter(deps.store, deps.tokenMatches);
+
+  const operations = [
+    queueRouter(deps.store.inbox, deps.tokenMatches),
+    triageRouter(deps.store.triage, deps.tokenMatches),
+    deliveriesRouter(deps.store.deliveries, deps.tokenMatches),
+  ];
+
+  if (deps.deliveries) app.use(recordDeliveries(deps.deliveries));
+  app.use(webhookTiming(deps.metrics));
+  app.use(errorMiddleware(deps.logger, deps.metrics));
+  for (const router of [probes, webhooks, incidents, ...operations]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,53 @@
+import { createHmac } from 'node:crypto';
+import { anyDigestMatches } from './constant-time.js';
+import { parseDigests } from './signature-header.js';
+import { checkTimestamp } from './timestamp.js';
+import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+
+export interface StandardWebhooksInput {
+  secrets: readonly Buffer[];
+  /** `webhook-id`, signed with the body so an id cannot be swapped onto another delivery. */
+  id: string | undefined;
+  /** `webhook-timestamp`. */
+  timestamp: string | undefined;
+  /** `webhook-signature`: space-separated `v1,<base64>` entries. */
+  signatureHeader: string | undefined;
+  rawBody: Buffer;
+  nowSeconds: number;
+  toleranceSeconds: number;
+}
+
+/** A symmetric (`v1`) entry whose base64 decodes to exactly 32 bytes. `v1a` (ed25519) is not supported. */
+const V1_SIGNATURE = /^v1,([A-Za-z0-9+/]{43}=)$/;
+/** Entries are separated by single spaces; any whitespace is tolerated. */
+const ENTRY_SEPARATOR = /\s+/;
+const SECRET_PREFIX = 'whsec_';
+
+/**
+ * Standard Webhooks (standardwebhooks.com): base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`,
+ * the same timestamp tolerance as the default profile.
+ */
+export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
+  const timestampProblem = checkTimestamp(input.timestamp, 'webhook-timestamp', input.nowSeconds, input.toleranceSeconds);
+  if (timestampProblem) return timestampProblem;
+  const { id, timestamp, rawBody } = input;
+  if (!id) return SIGNATURE_FAILED;
+  const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
+    createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(rawBody).digest(),
+  );
+  return matches ? VERIFIED : SIGNATURE_FAILED;
+}
+
+/** Decoded keys per configured secret, so the hot path does not base64-decode on every request. */
+const signingKeys = new WeakMap<Buffer, Buffer>();
+
+/** The spec serializes secrets as `whsec_<base64>`; the key is the decoded bytes. Other secrets are used as is. */
+function signingKey(secret: Buffer): Buffer {
+  let key = signingKeys.get(secret);
+  if (key === undefined) {
+    const text = secret.toString('utf8');
+    key = text.startsWith(SECRET_PREFIX) ? Buffer.from(text.slice(SECRET_PREFIX.length), 'base64') : secret;
+    signingKeys.set(secret, key);
+  }
+  return key;
+}

@@ -1,0 +1,97 @@
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { Source } from '../sources/source.js';
+import type { Accept } from '../queue/accept.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
+import { ApiError } from './errors.js';
+import { readRawBody } from './raw-body.js';
+import { verifyRequest } from './verify/index.js';
+import type { RateLimiter } from './rate-limit.js';
+
+/** The registry as the hot path sees it: an in-memory lookup, never I/O. */
+export interface SourceLookup {
+  get(name: string): Source | undefined;
+}
+
+export interface WebhookRouteDeps {
+  sources: SourceLookup;
+  /** Stores the delivery inline or queues it (see queue/accept.ts). */
+  accept: Accept;
+  rateLimiter: RateLimiter;
+  metrics: Metrics;
+  logger: Logger;
+  nowMs: () => number;
+}
+
+const MAX_NAME_IN_MESSAGE = 253;
+
+/** `POST /api/webhooks/:source`: the checks of DESIGN §2 in the contract's order. */
+export function webhookRoute(deps: WebhookRouteDeps): Middleware {
+  return async (ctx) => {
+    const name = String(ctx.params.source);
+    const source = deps.sources.get(name);
+    const known = source !== undefined && source.enabled;
+    ctx.state.sourceLabel = known ? name : UNKNOWN_SOURCE_LABEL;
+    deps.metrics.webhookReceived.inc({ source: ctx.state.sourceLabel });
+    if (!known) {
+      throw new ApiError('unknown_source', 404, `Webhook source '${name.slice(0, MAX_NAME_IN_MESSAGE)}' is not registered`);
+    }
+
+    const rawBody = await readRawBody(ctx.req, source.maxBodyBytes);
+    const receivedAtMs = deps.nowMs();
+    const verdict = verifyRequest(
+      source,
+      { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody },
+      Math.floor(receivedAtMs / 1000),
+    );
+    if (!verdict.ok) throw new ApiError(verdict.code, 401, verdict.message);
+
+    if (source.rateLimit) {
+      const decision = deps.rateLimiter.take(name, source.rateLimit, receivedAtMs);
+      if (!decision.allowed) {
+        throw new ApiError('rate_limited', 429, `Rate limit of ${source.rateLimit.requestsPerSecond} requests/s exceeded for source '${name}'`, {
+          'Retry-After': String(decision.retryAfterSeconds),
+        });
+      }
+    }
+
+    const result = await deps.accept(source, { rawBody, headers: ctx.req.headers, receivedAt: new Date(receivedAtMs) });
+    if (!result.ok) throw result.error;
+    if (result.value.queued) {
+      const { queueId, reason } = result.value;
+      deps.metrics.queued.inc({ source: name, reason });
+      ctx.status = 202;
+      ctx.body = { status: 'queued', queue_id: queueId, message: 'Event queued for processing' };
+      deps.logger.info({ source: name, queueId, reason }, 'delivery queued');
+      return;
+    }
+    const { created, incident } = result.value;
+    const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
+    if (created) {
+      deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });
+      ctx.status = 201;
+      ctx.body = accepted;
+    } else {
+      deps.metrics.duplicates.inc({ source: name });
+      ctx.status = 200;
+      ctx.body = { ...accepted, duplicate: true };
+    }
+    deps.logger.info({ source: name, incident: incident.number, duplicate: !created }, created ? 'incident created' : 'duplicate delivery');
+  };
+}
+
+/** Outermost: times every webhook request, whatever the error middleware made of it. */
+export function webhookTiming(metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const startedAt = performance.now();
+    try {
+      await next();
+    } finally {
+      const source = ctx.state.sourceLabel as string | undefined;
+      if (source !== undefined) {
+        metrics.requestDuration.observe({ source, status_class: `${Math.floor(ctx.status / 100)}xx` }, (performance.now() - startedAt) / 1000);
+      }
+    }
+  };
+}

@@ -1,0 +1,34 @@
+import { pino, type Logger } from 'pino';
+
+/**
+ * pino JSON to stdout. Secrets and signatures are redacted wherever they might be attached, as a
+ * guard: the code never logs headers or sources whole in the first place.
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'tw-webhooks' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'secret',
+        'secrets',
+        'previousSecret',
+        '*.secret',
+        '*.secrets',
+        '*.previousSecret',
+        'headers.authorization',
+        'headers["x-webhook-signature"]',
+        'headers["webhook-signature"]',
+        'headers["x-hub-signature-256"]',
+        'headers["x-webhook-token"]',
+        '*.headers.authorization',
+        '*.headers["x-webhook-signature"]',
+        '*.headers["webhook-signature"]',
+        '*.headers["x-hub-signature-256"]',
+        '*.headers["x-webhook-token"]',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}

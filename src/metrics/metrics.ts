@@ -1,0 +1,85 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Label value for requests to names that are not registered: keeps label cardinality bounded. */
+export const UNKNOWN_SOURCE_LABEL = '_unknown';
+
+/** The one metrics registry of the process, created in main and passed to whoever records. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    webhookReceived: new Counter({
+      name: 'webhook_received_total',
+      help: 'Webhook requests received, by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    webhookErrors: new Counter({
+      name: 'webhook_errors_total',
+      help: 'Webhook requests rejected, by source and error code',
+      labelNames: ['source', 'code'] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: 'webhook_request_duration_seconds',
+      help: 'Time from request start to response, by source and status class',
+      labelNames: ['source', 'status_class'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    incidentsCreated: new Counter({
+      name: 'webhook_incidents_created_total',
+      help: 'Incidents created from webhooks, by source and severity',
+      labelNames: ['source', 'severity'] as const,
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'webhook_duplicates_total',
+      help: 'Deliveries recognized as repeats of a stored event, by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    sourcesRegistered: new Gauge({
+      name: 'webhook_sources_registered',
+      help: 'Sources currently registered (all providers merged)',
+      registers: [registry],
+    }),
+    queued: new Counter({
+      name: 'webhook_queued_total',
+      help: 'Deliveries answered 202 queued, by source and reason (async source or over the inline budget)',
+      labelNames: ['source', 'reason'] as const,
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'webhook_queue_depth',
+      help: 'Inbox entries queued or processing (all replicas), refreshed every few seconds',
+      registers: [registry],
+    }),
+    queueProcessed: new Counter({
+      name: 'webhook_queue_processed_total',
+      help: 'Inbox entries processed by this replica, by outcome (done, retry, dead, lease_lost)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    triageDeliveries: new Counter({
+      name: 'triage_deliveries_total',
+      help: 'Triage request deliveries to the playbook runner, by outcome (dispatched, retry, failed, lease_lost)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    deliveryLogDropped: new Counter({
+      name: 'webhook_delivery_log_dropped_total',
+      help: 'Delivery log records dropped because the store was unavailable and the buffer was full',
+      registers: [registry],
+    }),
+    sourceConflicts: new Counter({
+      name: 'webhook_source_conflicts_total',
+      help: 'Times a source name was claimed by a second provider and refused',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

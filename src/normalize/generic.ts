@@ -1,0 +1,38 @@
+import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
+import { ok } from '../ingest/errors.js';
+import { at, firstText, isObject, scalarText, text } from './fields.js';
+import { classifyIncident } from './incident-type.js';
+import { extractObservables } from './observables.js';
+import { mapSeverity } from './severity.js';
+import { toIsoUtc } from './time.js';
+import type { FormatModule } from './types.js';
+
+/**
+ * The spec's generic envelope (`event_type`, `timestamp`, `source`, `data.alert_id`,
+ * `data.severity`, `data.details`) and the fallback for every other object: it never fails,
+ * so a sender with an unknown shape still produces an incident someone can look at.
+ */
+export const generic: FormatModule = {
+  format: 'generic',
+
+  detect: () => true,
+
+  normalize(payload, source) {
+    const data = isObject(at(payload, 'data')) ? at(payload, 'data') : {};
+    const eventType = firstText([at(payload, 'event_type'), at(payload, 'eventType'), at(payload, 'type')], MAX_EVENT_TYPE_LENGTH);
+    const title =
+      firstText([at(data, 'title'), at(payload, 'title'), at(data, 'name'), at(payload, 'name'), at(payload, 'summary')]) ??
+      eventType ??
+      `Webhook event from ${source.name}`;
+    return ok({
+      format: 'generic',
+      eventType: eventType ?? 'unknown',
+      title,
+      ...mapSeverity(at(data, 'severity') ?? at(payload, 'severity'), source.severityMapping),
+      incidentType: classifyIncident([text(at(data, 'category')), text(at(payload, 'category')), title], 'other'),
+      occurredAt: toIsoUtc(at(payload, 'timestamp') ?? at(data, 'timestamp')),
+      externalId: scalarText(at(data, 'alert_id')) ?? scalarText(at(payload, 'alert_id')) ?? scalarText(at(payload, 'id')) ?? null,
+      observables: extractObservables(payload),
+    });
+  },
+};

@@ -1,0 +1,13 @@
+import type { Format, IncidentDraft } from '../incidents/model.js';
+import type { Source } from '../sources/source.js';
+import type { Result } from '../ingest/errors.js';
+
+/** A normalizer is pure: parsed JSON + the source in, a draft or a human-readable reason out. */
+export type Normalizer = (payload: unknown, source: Source) => Result<IncidentDraft, string>;
+
+export interface FormatModule {
+  format: Format;
+  /** Structural detection: true when the payload has this vendor's shape. */
+  detect(payload: Record<string, unknown>): boolean;
+  normalize: Normalizer;
+}

@@ -1,0 +1,35 @@
+import Router from '@koa/router';
+import type { InboxStore, QueueEntry } from '../store/store.js';
+import { ApiError } from '../ingest/errors.js';
+import { requireBearer, type TokenCheck } from '../admin/auth.js';
+
+/** The public shape of a queue entry (no body, no headers). */
+export function queueEntryJson(entry: QueueEntry) {
+  return {
+    queue_id: entry.id,
+    source: entry.source,
+    status: entry.status,
+    attempts: entry.attempts,
+    last_error: entry.lastError,
+    received_at: entry.receivedAt,
+    updated_at: entry.updatedAt,
+    /** queued: next attempt not before; processing: lease end. */
+    due_at: entry.status === 'queued' || entry.status === 'processing' ? entry.dueAt : null,
+    claimed_by: entry.claimedBy,
+    incident_id: entry.incidentId,
+    incident_number: entry.incidentNumber,
+  };
+}
+
+/** `GET /api/queue/:queue_id`: where a `202 queued` delivery is (queued, processing, done, dead). */
+export function queueRouter(inbox: InboxStore, tokenMatches: TokenCheck): Router {
+  const router = new Router({ prefix: '/api/queue' });
+  router.use(requireBearer(tokenMatches));
+  router.get('/:queueId', async (ctx) => {
+    const id = String(ctx.params.queueId);
+    const entry = await inbox.getEntry(id);
+    if (!entry) throw new ApiError('not_found', 404, `Queue entry '${id.slice(0, 64)}' not found`);
+    ctx.body = queueEntryJson(entry);
+  });
+  return router;
+}

@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import type { DeliveryLogStore, DeliveryRecord } from '../store.js';
+import type { GroupCommit } from './group-commit.js';
+
+export const DELIVERY_LOG_SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  source TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  code TEXT,
+  latency_ms REAL NOT NULL,
+  incident_id TEXT,
+  queue_id TEXT,
+  remote_address TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries (at);
+CREATE INDEX IF NOT EXISTS deliveries_source ON deliveries (source, seq);
+`;
+
+interface DeliveryRow {
+  at: string;
+  source: string;
+  status: number;
+  code: string | null;
+  latency_ms: number;
+  incident_id: string | null;
+  queue_id: string | null;
+  remote_address: string | null;
+}
+
+export class EmbeddedDeliveryLog implements DeliveryLogStore {
+  constructor(
+    private readonly database: () => Database.Database,
+    private readonly commit: GroupCommit,
+  ) {}
+
+  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
+    return this.commit.submit((db) => {
+      const insert = db.prepare(
+        `INSERT INTO deliveries (at, source, status, code, latency_ms, incident_id, queue_id, remote_address)
+         VALUES (@at, @source, @status, @code, @latencyMs, @incidentId, @queueId, @remoteAddress)`,
+      );
+      for (const record of records) insert.run(record);
+    });
+  }
+
+  async listDeliveries(query: { source?: string; limit: number }): Promise<DeliveryRecord[]> {
+    const where = query.source === undefined ? '' : 'WHERE source = @source';
+    const rows = this.database()
+      .prepare(`SELECT * FROM deliveries ${where} ORDER BY seq DESC LIMIT @limit`)
+      .all(query.source === undefined ? { limit: query.limit } : { source: query.source, limit: query.limit }) as DeliveryRow[];
+    return rows.map((row) => ({
+      at: row.at,
+      source: row.source,
+      status: row.status,
+      code: row.code,
+      latencyMs: row.latency_ms,
+      incidentId: row.incident_id,
+      queueId: row.queue_id,
+      remoteAddress: row.remote_address,
+    }));
+  }
+
+  async pruneDeliveries(before: string): Promise<number> {
+    return this.database().prepare('DELETE FROM deliveries WHERE at < ?').run(before).changes;
+  }
+}

@@ -1,0 +1,110 @@
+import { Binary, type Collection } from 'mongodb';
+import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome, QueueStatus } from '../store.js';
+import type { RunOperation } from './run.js';
+
+/** An inbox entry: fixed keys only; the body is binary, headers are name/value pairs. */
+export interface InboxDocument {
+  _id: string;
+  source: string;
+  body: Binary;
+  headers: { name: string; value: string }[];
+  receivedAt: string;
+  status: QueueStatus;
+  attempts: number;
+  lastError: string | null;
+  dueAt: string;
+  claimedBy: string | null;
+  incidentId: string | null;
+  incidentNumber: string | null;
+  updatedAt: string;
+}
+
+export class MongoInbox implements InboxStore {
+  constructor(
+    private readonly entries: Collection<InboxDocument>,
+    private readonly run: RunOperation,
+  ) {}
+
+  enqueue(entry: NewQueueEntry): Promise<void> {
+    return this.run(async () => {
+      await this.entries.insertOne({
+        _id: entry.id,
+        source: entry.source,
+        body: new Binary(entry.body),
+        headers: entry.headers.map(([name, value]) => ({ name, value })),
+        receivedAt: entry.receivedAt,
+        status: 'queued',
+        attempts: 0,
+        lastError: null,
+        dueAt: entry.receivedAt,
+        claimedBy: null,
+        incidentId: null,
+        incidentNumber: null,
+        updatedAt: entry.receivedAt,
+      });
+    });
+  }
+
+  getEntry(id: string): Promise<QueueEntry | undefined> {
+    return this.run(async () => {
+      const document = await this.entries.findOne({ _id: id });
+      return document ? toEntry(document) : undefined;
+    });
+  }
+
+  claimEntry(worker: string, now: Date, leaseMs: number): Promise<QueueEntry | undefined> {
+    return this.run(async () => {
+      const document = await this.entries.findOneAndUpdate(
+        { status: { $in: ['queued', 'processing'] }, dueAt: { $lte: now.toISOString() } },
+        {
+          $set: { status: 'processing', claimedBy: worker, dueAt: new Date(now.getTime() + leaseMs).toISOString(), updatedAt: now.toISOString() },
+          $inc: { attempts: 1 },
+        },
+        { sort: { dueAt: 1 }, returnDocument: 'after' },
+      );
+      return document ? toEntry(document) : undefined;
+    });
+  }
+
+  finishEntry(claim: Claim, outcome: QueueOutcome, now: Date): Promise<boolean> {
+    return this.run(async () => {
+      const result = await this.entries.updateOne(
+        { _id: claim.id, attempts: claim.attempts, status: 'processing' },
+        {
+          $set: {
+            status: outcome.status,
+            lastError: outcome.status === 'done' ? null : outcome.error,
+            dueAt: outcome.status === 'queued' ? outcome.dueAt : now.toISOString(),
+            claimedBy: null,
+            incidentId: outcome.status === 'done' ? outcome.incidentId : null,
+            incidentNumber: outcome.status === 'done' ? outcome.incidentNumber : null,
+            updatedAt: now.toISOString(),
+          },
+        },
+      );
+      return result.modifiedCount === 1;
+    });
+  }
+
+  countOpenEntries(): Promise<number> {
+    return this.run(() => this.entries.countDocuments({ status: { $in: ['queued', 'processing'] } }));
+  }
+}
+
+function toEntry(document: InboxDocument): QueueEntry {
+  return {
+    id: document._id,
+    source: document.source,
+    body: Buffer.from(document.body.buffer),
+    headers: document.headers.map(({ name, value }) => [name, value]),
+    receivedAt: document.receivedAt,
+    status: document.status,
+    attempts: document.attempts,
+    lastError: document.lastError,
+    dueAt: document.dueAt,
+    claimedBy: document.claimedBy,
+    incidentId: document.incidentId,
+    incidentNumber: document.incidentNumber,
+    updatedAt: document.updatedAt,
+  };
+}

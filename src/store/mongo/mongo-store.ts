@@ -1,0 +1,188 @@
+import type { Collection, Db, Filter, MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import type { Incident, NewIncident } from '../../incidents/model.js';
+import { toIncident } from '../../incidents/incident.js';
+import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
+import { encodeCursor } from '../cursor.js';
+import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
+import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
+import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
+import { fromDocument, toDocument, type IncidentDocument } from './incident-document.js';
+import { createIndexes } from './indexes.js';
+import { MongoInbox, type InboxDocument } from './inbox.js';
+import { MongoTriageOutbox } from './triage-outbox.js';
+import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
+
+export interface MongoStoreOptions extends MongoConnectionSettings {
+  deliveryRetentionSeconds: number;
+  logger?: Logger;
+}
+
+interface CounterDocument {
+  _id: number;
+  last: number;
+}
+
+const PREPARE_RETRY_MS = 2_000;
+/** A number can only collide if the server's $inc were not atomic; retry a few times, then fail loudly. */
+const MAX_NUMBER_COLLISIONS = 5;
+
+/**
+ * The production store. Incidents are numbered from a per-year counter document incremented
+ * atomically (`findOneAndUpdate` + `$inc`), so replicas never share a number; exactly-once rests on
+ * the unique (source, dedupeKey) index. No multi-document transaction is needed (FerretDB has none):
+ * a duplicate detected after allocating burns that number, which is allowed (never reused).
+ */
+export class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  readonly inbox: MongoInbox;
+  readonly triage: MongoTriageOutbox;
+  readonly deliveries: MongoDeliveryLog;
+  private readonly client: MongoClient;
+  private readonly db: Db;
+  private readonly incidents: Collection<IncidentDocument>;
+  private readonly counters: Collection<CounterDocument>;
+  private readonly server: WritableServerWatch;
+  /** Indexes exist: until then no write is safe (the unique indexes carry exactly-once). */
+  private prepared = false;
+  private prepareTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(private readonly options: MongoStoreOptions) {
+    this.client = createClient(options);
+    this.server = new WritableServerWatch(this.client);
+    this.db = this.client.db(databaseName(options.uri));
+    this.incidents = this.db.collection<IncidentDocument>('incidents');
+    this.counters = this.db.collection<CounterDocument>('counters');
+    const run = <T>(operation: () => Promise<T>) => this.run(operation);
+    this.inbox = new MongoInbox(this.db.collection<InboxDocument>('inbox'), run);
+    this.triage = new MongoTriageOutbox(this.incidents, run);
+    this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
+  }
+
+  /**
+   * Connects and creates the indexes. If the database is down at start-up the store stays
+   * unhealthy and keeps trying in the background, so the replica recovers without a restart;
+   * any other failure (bad credentials, bad URI) rejects.
+   */
+  async open(): Promise<void> {
+    try {
+      await this.prepare();
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      this.options.logger?.error({ err: error }, 'MongoDB unavailable at start-up; retrying in the background');
+      this.schedulePrepare();
+    }
+  }
+
+  healthy(): boolean {
+    return this.prepared && this.server.up;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.prepareTimer);
+    await this.client.close();
+  }
+
+  insertIncident(incident: NewIncident): Promise<InsertResult> {
+    return this.run(async () => {
+      // The common duplicate (a sender's retry) is answered without spending a number.
+      const existing = await this.findByDedupeKey(incident);
+      if (existing) return { created: false, incident: existing };
+      for (let collisions = 0; ; collisions++) {
+        const year = numberingYear(incident.receivedAt);
+        const stored = toIncident(incident, formatIncidentNumber(year, await this.nextNumber(year)));
+        try {
+          await this.incidents.insertOne(toDocument(stored));
+          return { created: true, incident: stored };
+        } catch (error) {
+          if (!isDuplicateKey(error)) throw error;
+          const original = await this.findByDedupeKey(incident);
+          // Our own earlier attempt (a driver retry after a lost reply) counts as created.
+          if (original) return { created: original.id === incident.id, incident: original };
+          if (collisions >= MAX_NUMBER_COLLISIONS) throw error;
+        }
+      }
+    });
+  }
+
+  getIncident(idOrNumber: string): Promise<Incident | undefined> {
+    return this.run(async () => {
+      const document = await this.incidents.findOne({ $or: [{ _id: idOrNumber }, { number: idOrNumber }] });
+      return document ? fromDocument(document) : undefined;
+    });
+  }
+
+  listIncidents(query: IncidentQuery): Promise<IncidentPage> {
+    return this.run(async () => {
+      const filter: Filter<IncidentDocument> = {};
+      if (query.source) filter.source = query.source;
+      if (query.severity) filter.severity = query.severity;
+      if (query.status) filter.status = query.status;
+      if (query.since || query.until) {
+        filter.receivedAt = { ...(query.since && { $gte: query.since }), ...(query.until && { $lt: query.until }) };
+      }
+      const conditions: Filter<IncidentDocument>[] = [filter];
+      if (query.after) {
+        const { receivedAt, id } = query.after;
+        conditions.push({ $or: [{ receivedAt: { $lt: receivedAt } }, { receivedAt, _id: { $lt: id } }] });
+      }
+      const documents = await this.incidents
+        .find(conditions.length > 1 ? { $and: conditions } : filter)
+        .sort({ receivedAt: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .toArray();
+      const items = documents.slice(0, query.limit).map(fromDocument);
+      const last = items[items.length - 1];
+      return { items, next: documents.length > query.limit && last ? encodeCursor(last) : null };
+    });
+  }
+
+  private async findByDedupeKey(incident: NewIncident): Promise<Incident | undefined> {
+    const document = await this.incidents.findOne({ source: incident.source, dedupeKey: incident.dedupeKey });
+    return document ? fromDocument(document) : undefined;
+  }
+
+  /** The next number of `year`; the upsert creates the counter on the year's first incident. */
+  private async nextNumber(year: number): Promise<number> {
+    const increment = () =>
+      this.counters.findOneAndUpdate({ _id: year }, { $inc: { last: 1 } }, { upsert: true, returnDocument: 'after' });
+    let counter: CounterDocument | null;
+    try {
+      counter = await increment();
+    } catch (error) {
+      // Two first-of-the-year upserts can race on _id; the loser simply increments the winner's.
+      if (!isDuplicateKey(error)) throw error;
+      counter = await increment();
+    }
+    if (!counter) throw new Error(`counter ${year} was not returned by findOneAndUpdate`);
+    return counter.last;
+  }
+
+  /** Every operation: refused until the indexes exist, "database unavailable" failures → StoreUnavailableError. */
+  private run<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.prepared) return Promise.reject(new StoreUnavailableError('MongoDB store is not ready yet'));
+    return unavailableAsStoreError(operation);
+  }
+
+  private async prepare(): Promise<void> {
+    await this.client.connect();
+    await createIndexes(this.db, this.options.deliveryRetentionSeconds);
+    this.prepared = true;
+  }
+
+  private schedulePrepare(): void {
+    if (this.closed) return;
+    this.prepareTimer = setTimeout(() => {
+      this.prepare().then(
+        () => this.options.logger?.info('MongoDB reachable again; store ready'),
+        (error: unknown) => {
+          this.options.logger?.warn({ err: error }, 'MongoDB still unavailable');
+          this.schedulePrepare();
+        },
+      );
+    }, PREPARE_RETRY_MS);
+    this.prepareTimer.unref();
+  }
+}

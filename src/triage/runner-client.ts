@@ -1,0 +1,65 @@
+import { createHmac } from 'node:crypto';
+import type { Incident } from '../incidents/model.js';
+import { incidentJson } from '../admin/incident-json.js';
+
+export type DeliveryResult = { ok: true } | { ok: false; retryable: boolean; error: string };
+
+export interface RunnerClientOptions {
+  url: string;
+  secret: string;
+  timeoutMs: number;
+  nowSeconds?: () => number;
+}
+
+/** Statuses that say "not now" (retry) rather than "never" (fail at once). */
+const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
+
+/**
+ * POSTs a triage request to the playbook runner, signed the way our own receivers verify
+ * (`X-Webhook-Timestamp` + `X-Webhook-Signature: sha256=<hex HMAC of "<ts>.<body>">`). The incident
+ * id is the idempotency key (`Idempotency-Key` and Standard Webhooks' `webhook-id`), so a retry of
+ * a request the runner already took is recognizable; `X-Triage-Attempt` numbers the attempts.
+ */
+export class TriageRunnerClient {
+  private readonly nowSeconds: () => number;
+
+  constructor(private readonly options: RunnerClientOptions) {
+    this.nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  async send(incident: Incident, attempt: number): Promise<DeliveryResult> {
+    const body = JSON.stringify({
+      request_id: incident.id,
+      playbook: incident.triage.playbook,
+      source: incident.source,
+      attempt,
+      incident: incidentJson(incident),
+    });
+    const timestamp = String(this.nowSeconds());
+    const signature = createHmac('sha256', this.options.secret).update(`${timestamp}.`).update(body).digest('hex');
+    let response: Response;
+    try {
+      response = await fetch(this.options.url, {
+        method: 'POST',
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'x-webhook-timestamp': timestamp,
+          'x-webhook-signature': `sha256=${signature}`,
+          'idempotency-key': incident.id,
+          'webhook-id': incident.id,
+          'x-triage-attempt': String(attempt),
+        },
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        redirect: 'error',
+      });
+      await response.body?.cancel();
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      return { ok: false, retryable: true, error: `runner unreachable: ${cause ?? (error as Error).message}` };
+    }
+    if (response.ok) return { ok: true };
+    const retryable = response.status >= 500 || RETRYABLE_STATUSES.has(response.status);
+    return { ok: false, retryable, error: `runner answered ${response.status}` };
+  }
+}

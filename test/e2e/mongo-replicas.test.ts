@@ -1,0 +1,54 @@
+/**
+ * Exactly-once across replicas: two service processes on one MongoDB database receive every alert
+ * four times at once (sender retries, duplicated deliveries); each alert becomes one incident.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { startService, type RunningService } from '../helpers/service.js';
+import { freshMongoUri } from '../helpers/mongo-database.js';
+import { allIncidents, deliver, genericAlert, type Reply } from '../helpers/api-client.js';
+
+const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
+const ALERTS = 150;
+const DELIVERIES_PER_ALERT = 4;
+
+const services: RunningService[] = [];
+before(async () => {
+  const env = { MONGODB_URI: freshMongoUri('tw_replicas'), LOG_LEVEL: 'warn' };
+  services.push(...(await Promise.all([startService({ config: CONFIG, env }), startService({ config: CONFIG, env })])));
+});
+after(async () => {
+  await Promise.all(services.map((service) => service.stop()));
+});
+
+describe('two replicas on one MongoDB database', () => {
+  it(`${ALERTS} alerts × ${DELIVERIES_PER_ALERT} concurrent deliveries give ${ALERTS} incidents, one 201 each, the rest duplicates`, async () => {
+    const alerts = Array.from({ length: ALERTS }, () => randomUUID());
+    const replies = await Promise.all(
+      alerts.flatMap((alertId) =>
+        Array.from({ length: DELIVERIES_PER_ALERT }, (_, copy) =>
+          deliver(services[copy % 2]!.url, 'edr', 'edr-secret', genericAlert(alertId)).then((reply) => ({ alertId, reply })),
+        ),
+      ),
+    );
+    const byAlert = new Map<string, Reply[]>();
+    for (const { alertId, reply } of replies) byAlert.set(alertId, [...(byAlert.get(alertId) ?? []), reply]);
+
+    for (const [alertId, alertReplies] of byAlert) {
+      const created = alertReplies.filter((reply) => reply.status === 201);
+      assert.equal(created.length, 1, `alert ${alertId}: ${JSON.stringify(alertReplies.map((r) => [r.status, r.body]))}`);
+      const original = created[0]!.body;
+      for (const reply of alertReplies.filter((r) => r !== created[0])) {
+        assert.equal(reply.status, 200);
+        assert.deepEqual(reply.body, { ...original, duplicate: true });
+      }
+    }
+
+    const incidents = await allIncidents(services[0]!.url);
+    assert.equal(incidents.length, ALERTS);
+    assert.equal(new Set(incidents.map((incident) => incident.incident_number)).size, ALERTS);
+    const createdIds = new Set([...byAlert.values()].map((r) => r.find((reply) => reply.status === 201)!.body.incident_id));
+    assert.deepEqual(new Set(incidents.map((incident) => incident.incident_id)), createdIds);
+  });
+});

@@ -1,0 +1,278 @@
+/**
+ * The webhook contract of DESIGN §2, driven over real HTTP against the real service process
+ * (embedded store): every check in its order with its status, code and message.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:http';
+import { createHmac } from 'node:crypto';
+import { startService, type RunningService } from '../helpers/service.js';
+import { hmacSignature, nowSeconds, signedHeaders } from '../helpers/sign.js';
+
+const CONFIG = `
+sources:
+  email-gateway:
+    secret: "your-secret"
+    auto_triage: true
+    playbook: phishing_triage
+    severity_mapping:
+      critical: critical
+      high: high
+      medium: medium
+      low: low
+  edr:
+    secret: "current-secret"
+    previous_secret: "previous-secret"
+    max_body_bytes: 2048
+    tolerance_seconds: 90
+  limited:
+    secret: "limited-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 2
+  stdhooks:
+    secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    verification: standard-webhooks
+  github-style:
+    secret: "body-secret"
+    verification: hmac-body
+  splunk:
+    secret: "splunk-token-value"
+    verification: token
+    format: splunk
+  paused:
+    secret: "paused-secret"
+    enabled: false
+`;
+
+let service: RunningService;
+
+before(async () => {
+  service = await startService({ config: CONFIG });
+});
+after(async () => {
+  await service?.stop();
+});
+
+interface Reply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function post(path: string, body: string | Buffer, headers: Record<string, string>): Promise<Reply> {
+  const response = await fetch(`${service.url}${path}`, { method: 'POST', body, headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+function assertError(reply: Reply, status: number, code: string, message?: string | RegExp): void {
+  assert.equal(reply.status, status, JSON.stringify(reply.body));
+  assert.equal(reply.body.error.code, code);
+  assert.equal(typeof reply.body.error.message, 'string');
+  if (typeof message === 'string') assert.equal(reply.body.error.message, message);
+  else if (message) assert.match(reply.body.error.message, message);
+}
+
+const alert = (id: string) => JSON.stringify({ event_type: 'security_alert', timestamp: '2024-01-15T10:00:00Z', source: 'edr', data: { alert_id: id, severity: 'high', details: { host: 'ws-1' } } });
+
+describe('the spec recipe', () => {
+  it('accepts the "Send Test Event" script verbatim under bash, then answers its repeat as a duplicate', () => {
+    // The spec's lines, with only the URL's port changed to the test service's.
+    const script = `
+TIMESTAMP=$(date +%s)
+BODY='{"event_type":"test","data":{}}'
+SIGNATURE=$(echo -n "\${TIMESTAMP}.\${BODY}" | openssl dgst -sha256 -hmac "your-secret")
+
+# Send request
+curl -s -w '\\n%{http_code}' -X POST "${service.url}/api/webhooks/email-gateway" \\
+  -H "Content-Type: application/json" \\
+  -H "X-Webhook-Signature: sha256=\${SIGNATURE}" \\
+  -H "X-Webhook-Timestamp: \${TIMESTAMP}" \\
+  -d "\${BODY}"
+`;
+    const [first, firstStatus] = execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
+    assert.equal(firstStatus, '201');
+    const accepted = JSON.parse(first!);
+    assert.equal(accepted.status, 'accepted');
+    assert.match(accepted.incident_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.match(accepted.incident_number, /^INC-\d{4}-\d{4,}$/);
+
+    const [second, secondStatus] = execFileSync('bash', ['-c', script], { encoding: 'utf8' }).trim().split('\n');
+    assert.equal(secondStatus, '200');
+    assert.deepEqual(JSON.parse(second!), { ...accepted, duplicate: true });
+  });
+});
+
+describe('checks in the contract order', () => {
+  it('unknown_source: 404 with the spec message, before anything else is looked at', async () => {
+    assertError(await post('/api/webhooks/unknown', 'not even json', {}), 404, 'unknown_source', "Webhook source 'unknown' is not registered");
+  });
+
+  it('a disabled (suspended) source is not registered', async () => {
+    const body = alert('p-1');
+    assertError(await post('/api/webhooks/paused', body, signedHeaders('paused-secret', body)), 404, 'unknown_source');
+  });
+
+  it('payload_too_large: 413 on Content-Length before verification', async () => {
+    const body = 'x'.repeat(4096);
+    assertError(await post('/api/webhooks/edr', body, { 'x-webhook-timestamp': 'garbage' }), 413, 'payload_too_large');
+  });
+
+  it('payload_too_large: 413 while streaming a chunked body', async () => {
+    const reply = await new Promise<Reply>((done, fail) => {
+      const req = request(`${service.url}/api/webhooks/edr`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => done({ status: res.statusCode!, headers: new Headers(), body: JSON.parse(text) }));
+      });
+      req.on('error', fail);
+      for (let i = 0; i < 8; i++) req.write('y'.repeat(512));
+      req.end();
+    });
+    assertError(reply, 413, 'payload_too_large');
+  });
+
+  it('invalid_timestamp: missing, not an integer, or too far in the future', async () => {
+    const body = alert('t-1');
+    const headers = signedHeaders('current-secret', body);
+    assertError(await post('/api/webhooks/edr', body, { ...headers, 'x-webhook-timestamp': '' }), 401, 'invalid_timestamp');
+    const noTimestamp = { ...headers };
+    delete (noTimestamp as Record<string, string>)['x-webhook-timestamp'];
+    assertError(await post('/api/webhooks/edr', body, noTimestamp), 401, 'invalid_timestamp');
+    assertError(await post('/api/webhooks/edr', body, { ...headers, 'x-webhook-timestamp': '1705320000.5' }), 401, 'invalid_timestamp');
+    const future = nowSeconds() + 600;
+    assertError(await post('/api/webhooks/edr', body, signedHeaders('current-secret', body, future)), 401, 'invalid_timestamp');
+  });
+
+  it('timestamp_expired: older than the source tolerance, with the tolerance in the message', async () => {
+    const body = alert('t-2');
+    const old = nowSeconds() - 120;
+    assertError(await post('/api/webhooks/edr', body, signedHeaders('current-secret', body, old)), 401, 'timestamp_expired', /too old \(>90 seconds\)/);
+    const older = nowSeconds() - 301;
+    assertError(
+      await post('/api/webhooks/email-gateway', body, signedHeaders('your-secret', body, older)),
+      401,
+      'timestamp_expired',
+      'Webhook timestamp is too old (>5 minutes)',
+    );
+  });
+
+  it('invalid_signature: wrong secret, tampered body, malformed digest', async () => {
+    const body = alert('s-1');
+    const wrong = signedHeaders('not-the-secret', body);
+    assertError(await post('/api/webhooks/edr', body, wrong), 401, 'invalid_signature', 'Webhook signature verification failed');
+    const good = signedHeaders('current-secret', body);
+    assertError(await post('/api/webhooks/edr', body.replace('high', 'low'), good), 401, 'invalid_signature');
+    const truncated = { ...good, 'x-webhook-signature': good['x-webhook-signature']!.slice(0, -1) };
+    assertError(await post('/api/webhooks/edr', body, truncated), 401, 'invalid_signature');
+  });
+
+  it('invalid_payload: 400 for a signed body that is not a JSON object', async () => {
+    for (const body of ['not json', '[1,2,3]', '"text"', '{"unterminated":']) {
+      const reply = await post('/api/webhooks/edr', body, signedHeaders('current-secret', body));
+      assertError(reply, 400, 'invalid_payload');
+      assert.doesNotMatch(reply.body.error.message, /at .*\.(ts|js):\d+/);
+    }
+  });
+
+  it('rate_limited: 429 with Retry-After once the burst of authenticated requests is spent', async () => {
+    const statuses: number[] = [];
+    let limited: Reply | undefined;
+    for (let i = 0; i < 4; i++) {
+      const body = alert(`rl-${i}`);
+      const reply = await post('/api/webhooks/limited', body, signedHeaders('limited-secret', body));
+      statuses.push(reply.status);
+      if (reply.status === 429) limited = reply;
+    }
+    assert.deepEqual(statuses.slice(0, 2), [201, 201]);
+    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assertError(limited, 429, 'rate_limited');
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+  });
+
+  it('unauthenticated requests do not spend the rate limit', async () => {
+    for (let i = 0; i < 5; i++) {
+      assertError(await post('/api/webhooks/limited', '{}', signedHeaders('wrong', '{}')), 401, 'invalid_signature');
+    }
+  });
+});
+
+describe('secret rotation', () => {
+  it('accepts the current and the previous secret, and several signatures in one header', async () => {
+    const a = alert('rot-1');
+    assert.equal((await post('/api/webhooks/edr', a, signedHeaders('current-secret', a))).status, 201);
+    const b = alert('rot-2');
+    assert.equal((await post('/api/webhooks/edr', b, signedHeaders('previous-secret', b))).status, 201);
+    const c = alert('rot-3');
+    const ts = nowSeconds();
+    const both = `sha256=${hmacSignature('retired-secret', ts, c)}, sha256=${hmacSignature('current-secret', ts, c)}`;
+    const reply = await post('/api/webhooks/edr', c, { 'x-webhook-timestamp': String(ts), 'x-webhook-signature': both });
+    assert.equal(reply.status, 201);
+  });
+});
+
+describe('verification profiles', () => {
+  it('standard-webhooks: webhook-id/-timestamp/-signature, and webhook-id makes a retry a duplicate', async () => {
+    const body = alert('std-1');
+    const ts = nowSeconds();
+    const key = Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64');
+    const signature = createHmac('sha256', key).update(`msg_2Kq.${ts}.${body}`).digest('base64');
+    const headers = { 'webhook-id': 'msg_2Kq', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${signature}` };
+    const first = await post('/api/webhooks/stdhooks', body, headers);
+    assert.equal(first.status, 201);
+    const retry = await post('/api/webhooks/stdhooks', body, headers);
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.duplicate, true);
+    assert.equal(retry.body.incident_id, first.body.incident_id);
+    assertError(await post('/api/webhooks/stdhooks', body, { ...headers, 'webhook-signature': 'v1,AAAA' }), 401, 'invalid_signature');
+  });
+
+  it('hmac-body: X-Hub-Signature-256 over the body alone', async () => {
+    const body = alert('gh-1');
+    const signature = createHmac('sha256', 'body-secret').update(body).digest('hex');
+    assert.equal((await post('/api/webhooks/github-style', body, { 'x-hub-signature-256': `sha256=${signature}` })).status, 201);
+    assertError(await post('/api/webhooks/github-style', body, { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }), 401, 'invalid_signature');
+  });
+
+  it('token: Splunk cannot set headers, so the token may come in the query', async () => {
+    const body = JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_1', search_name: 'Failed Login Alert', app: 'search', owner: 'admin', results_link: 'http://splunk.example:8000/app/search/@go?sid=x', result: { host: 'server-01', EventCode: '4625' } });
+    assert.equal((await post('/api/webhooks/splunk?token=splunk-token-value', body, {})).status, 201);
+    assertError(await post('/api/webhooks/splunk?token=wrong', body, {}), 401, 'invalid_signature');
+  });
+});
+
+describe('envelope for everything else', () => {
+  it('unknown routes and bad methods use the error envelope', async () => {
+    const missing = await fetch(`${service.url}/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as any).error.code, 'not_found');
+  });
+
+  it('the read API needs a bearer token', async () => {
+    const reply = await fetch(`${service.url}/api/incidents`);
+    assert.equal(reply.status, 401);
+    assert.equal(((await reply.json()) as any).error.code, 'unauthorized');
+  });
+
+  it('metrics count received requests and errors by registered source or _unknown', async () => {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(text, /webhook_received_total\{source="edr"\} \d+/);
+    assert.match(text, /webhook_errors_total\{source="_unknown",code="unknown_source"\} [1-9]/);
+    assert.match(text, /webhook_errors_total\{source="edr",code="invalid_signature"\} [1-9]/);
+    assert.match(text, /webhook_request_duration_seconds_bucket\{le="0.005",source="edr",status_class="2xx"\}/);
+    assert.doesNotMatch(text, /source="unknown"/);
+  });
+
+  it('probes answer', async () => {
+    assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
+    const ready = await fetch(`${service.url}/readyz`);
+    assert.equal(ready.status, 200);
+  });
+
+  it('logs never contain secrets or signatures', () => {
+    const text = JSON.stringify(service.logs);
+    for (const secret of ['your-secret', 'current-secret', 'previous-secret', 'splunk-token-value']) assert.ok(!text.includes(secret), secret);
+  });
+});

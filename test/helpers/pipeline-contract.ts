@@ -1,0 +1,189 @@
+/**
+ * The contract of the stores' pipeline parts — inbox (queued processing), triage outbox and
+ * delivery log — run against every Store implementation, like store-contract.ts for incidents.
+ * Times are passed in explicitly, so leases and retries are tested without sleeping.
+ */
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { DeliveryRecord, NewQueueEntry, Store } from '../../src/store/store.js';
+import { newIncident, type StoreFactory } from './store-contract.js';
+
+const T0 = new Date('2026-03-01T10:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const LEASE_MS = 30_000;
+
+function queueEntry(overrides: Partial<NewQueueEntry> = {}): NewQueueEntry {
+  return {
+    id: `queue-${randomUUID()}`,
+    source: 'edr',
+    body: Buffer.from('{"event_type":"x","data":{"k":"\u00fc \\u0000"}}\n'),
+    headers: [['webhook-id', 'msg-1']],
+    receivedAt: T0.toISOString(),
+    ...overrides,
+  };
+}
+
+function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
+  return {
+    at: T0.toISOString(),
+    source: 'edr',
+    status: 201,
+    code: null,
+    latencyMs: 1.5,
+    incidentId: randomUUID(),
+    queueId: null,
+    remoteAddress: '127.0.0.1',
+    ...overrides,
+  };
+}
+
+export function pipelineContract(name: string, factory: Pick<StoreFactory, 'openStore'>): void {
+  describe(`pipeline contract: ${name}`, () => {
+    const opened: Store[] = [];
+    const open = async () => {
+      const store = await factory.openStore();
+      opened.push(store);
+      return store;
+    };
+    after(async () => {
+      for (const store of opened) await store.close().catch(() => undefined);
+    });
+
+    describe('inbox', () => {
+      it('keeps a queued entry byte-exact with its idempotency headers', async () => {
+        const store = await open();
+        const entry = queueEntry();
+        await store.inbox.enqueue(entry);
+        const stored = await store.inbox.getEntry(entry.id);
+        assert.ok(stored);
+        assert.deepEqual(stored.body, entry.body);
+        assert.deepEqual(stored.headers, entry.headers);
+        assert.equal(stored.status, 'queued');
+        assert.equal(stored.attempts, 0);
+        assert.equal(await store.inbox.getEntry(`queue-${randomUUID()}`), undefined);
+        assert.equal(await store.inbox.countOpenEntries(), 1);
+      });
+
+      it('leases the oldest due entry to one worker, and to another once the lease expired', async () => {
+        const store = await open();
+        const older = queueEntry({ receivedAt: at(-1000).toISOString() });
+        await store.inbox.enqueue(queueEntry());
+        await store.inbox.enqueue(older);
+        const claimed = await store.inbox.claimEntry('worker-a', T0, LEASE_MS);
+        assert.equal(claimed?.id, older.id);
+        assert.equal(claimed.status, 'processing');
+        assert.equal(claimed.attempts, 1);
+        assert.equal(claimed.claimedBy, 'worker-a');
+        assert.equal(claimed.dueAt, at(LEASE_MS).toISOString());
+        const second = await store.inbox.claimEntry('worker-b', at(1), LEASE_MS);
+        assert.notEqual(second?.id, older.id);
+        assert.equal(await store.inbox.claimEntry('worker-b', at(1), LEASE_MS), undefined);
+
+        const taken = await store.inbox.claimEntry('worker-b', at(LEASE_MS), LEASE_MS);
+        assert.equal(taken?.id, older.id);
+        assert.equal(taken.attempts, 2);
+        assert.equal(await store.inbox.finishEntry({ id: older.id, attempts: 1 }, { status: 'dead', error: 'late' }, T0), false);
+        const done = { status: 'done', incidentId: randomUUID(), incidentNumber: 'INC-2026-0001' } as const;
+        assert.equal(await store.inbox.finishEntry({ id: older.id, attempts: 2 }, done, at(LEASE_MS + 1)), true);
+        const finished = await store.inbox.getEntry(older.id);
+        assert.equal(finished?.status, 'done');
+        assert.equal(finished.incidentId, done.incidentId);
+        assert.equal(finished.incidentNumber, 'INC-2026-0001');
+        assert.equal(finished.claimedBy, null);
+        assert.equal(await store.inbox.claimEntry('worker-c', at(10 * LEASE_MS), LEASE_MS).then((e) => e?.id === older.id), false);
+      });
+
+      it('retries an entry no earlier than its due time and keeps a dead one with its error', async () => {
+        const store = await open();
+        const entry = queueEntry();
+        await store.inbox.enqueue(entry);
+        await store.inbox.claimEntry('w', T0, LEASE_MS);
+        await store.inbox.finishEntry({ id: entry.id, attempts: 1 }, { status: 'queued', error: 'store down', dueAt: at(5000).toISOString() }, T0);
+        assert.equal(await store.inbox.claimEntry('w', at(4999), LEASE_MS), undefined);
+        const retry = await store.inbox.claimEntry('w', at(5000), LEASE_MS);
+        assert.equal(retry?.attempts, 2);
+        assert.equal(retry.lastError, 'store down');
+        await store.inbox.finishEntry({ id: entry.id, attempts: 2 }, { status: 'dead', error: 'invalid_payload: not JSON' }, at(5001));
+        const dead = await store.inbox.getEntry(entry.id);
+        assert.equal(dead?.status, 'dead');
+        assert.equal(dead.lastError, 'invalid_payload: not JSON');
+        assert.equal(await store.inbox.claimEntry('w', at(LEASE_MS * 100), LEASE_MS), undefined);
+        assert.equal(await store.inbox.countOpenEntries(), 0);
+      });
+
+      it('gives each entry to exactly one of many concurrent claimers', async () => {
+        const store = await open();
+        for (let i = 0; i < 10; i++) await store.inbox.enqueue(queueEntry());
+        const claims = await Promise.all(Array.from({ length: 25 }, (_, i) => store.inbox.claimEntry(`w${i}`, T0, LEASE_MS)));
+        const ids = claims.filter((claim) => claim !== undefined).map((claim) => claim.id);
+        assert.equal(ids.length, 10);
+        assert.equal(new Set(ids).size, 10);
+      });
+    });
+
+    describe('triage outbox', () => {
+      it('leases a pending request, records the attempt, and hands an expired lease to another dispatcher', async () => {
+        const store = await open();
+        await store.insertIncident(newIncident());
+        const { incident } = await store.insertIncident(newIncident({ triagePlaybook: 'malware_triage' }));
+        const claimed = await store.triage.claimTriage('d1', T0, LEASE_MS);
+        assert.equal(claimed?.id, incident.id);
+        assert.equal(claimed.triage.attempts, 1);
+        assert.equal(claimed.triage.nextAttemptAt, at(LEASE_MS).toISOString());
+        assert.equal(await store.triage.claimTriage('d2', T0, LEASE_MS), undefined);
+        const again = await store.triage.claimTriage('d2', at(LEASE_MS), LEASE_MS);
+        assert.equal(again?.triage.attempts, 2);
+        assert.equal(await store.triage.finishTriage({ id: incident.id, attempts: 1 }, { state: 'dispatched', at: T0.toISOString() }), false);
+      });
+
+      it('records retries, dispatch and failure on the incident and lists requests by state', async () => {
+        const store = await open();
+        const first = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage' }))).incident;
+        const second = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage', receivedAt: at(1).toISOString() }))).incident;
+        assert.deepEqual((await store.triage.listTriage({ state: 'pending', limit: 10 })).map((i) => i.id), [first.id, second.id]);
+
+        await store.triage.claimTriage('d', T0, LEASE_MS);
+        const retryAt = at(2000).toISOString();
+        assert.equal(await store.triage.finishTriage({ id: first.id, attempts: 1 }, { state: 'pending', error: 'runner answered 503', nextAttemptAt: retryAt }), true);
+        let stored = await store.getIncident(first.id);
+        assert.deepEqual(stored?.triage, { ...first.triage, attempts: 1, lastError: 'runner answered 503', nextAttemptAt: retryAt });
+
+        const retried = await store.triage.claimTriage('d', at(2000), LEASE_MS);
+        assert.equal(retried?.id, second.id);
+        const firstAgain = await store.triage.claimTriage('d', at(2000), LEASE_MS);
+        assert.equal(firstAgain?.id, first.id);
+        await store.triage.finishTriage({ id: first.id, attempts: 2 }, { state: 'dispatched', at: at(2100).toISOString() });
+        await store.triage.finishTriage({ id: second.id, attempts: 1 }, { state: 'failed', error: 'runner answered 400' });
+        stored = await store.getIncident(first.id);
+        assert.equal(stored?.triage.state, 'dispatched');
+        assert.equal(stored.triage.dispatchedAt, at(2100).toISOString());
+        assert.equal(stored.triage.lastError, null);
+        assert.equal((await store.getIncident(second.id))?.triage.state, 'failed');
+        assert.deepEqual((await store.triage.listTriage({ state: 'failed', limit: 10 })).map((i) => i.triage.lastError), ['runner answered 400']);
+        assert.equal((await store.triage.listTriage({ state: 'pending', limit: 10 })).length, 0);
+        assert.equal(await store.triage.claimTriage('d', at(10 * LEASE_MS), LEASE_MS), undefined);
+      });
+    });
+
+    describe('delivery log', () => {
+      it('lists newest first, by source, and prunes by age', async () => {
+        const store = await open();
+        await store.deliveries.appendDeliveries([
+          delivery({ at: at(0).toISOString() }),
+          delivery({ at: at(1000).toISOString(), source: '_unknown', status: 404, code: 'unknown_source', incidentId: null }),
+          delivery({ at: at(2000).toISOString(), status: 202, incidentId: null, queueId: 'queue-1' }),
+        ]);
+        const all = await store.deliveries.listDeliveries({ limit: 10 });
+        assert.deepEqual(all.map((d) => d.status), [202, 404, 201]);
+        assert.equal(all[1]?.code, 'unknown_source');
+        assert.equal(all[0]?.queueId, 'queue-1');
+        assert.equal(all[2]?.remoteAddress, '127.0.0.1');
+        assert.equal(all[2]?.latencyMs, 1.5);
+        assert.deepEqual((await store.deliveries.listDeliveries({ source: 'edr', limit: 1 })).map((d) => d.status), [202]);
+        assert.equal(await store.deliveries.pruneDeliveries(at(1500).toISOString()), 2);
+        assert.equal((await store.deliveries.listDeliveries({ limit: 10 })).length, 1);
+      });
+    });
+  });
+}

@@ -1,0 +1,20 @@
+import { SOURCE_DEFAULTS, type Source } from '../../src/sources/source.js';
+
+/** A source with the defaults a config file without optional keys would give, for unit tests. */
+export function testSource(overrides: Partial<Source> & { name: string }): Source {
+  return {
+    secrets: [Buffer.from('secret')],
+    verification: SOURCE_DEFAULTS.verification,
+    format: undefined,
+    autoTriage: false,
+    playbook: undefined,
+    severityMapping: {},
+    toleranceSeconds: SOURCE_DEFAULTS.toleranceSeconds,
+    maxBodyBytes: SOURCE_DEFAULTS.maxBodyBytes,
+    rateLimit: undefined,
+    processing: SOURCE_DEFAULTS.processing,
+    enabled: true,
+    origin: 'test',
+    ...overrides,
+  };
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseWebhookConfig } from '../../src/config/webhook-config.js';
+import type { Source } from '../../src/sources/source.js';
+
+const ORIGIN = 'file:/etc/tw/webhook_config.yaml';
+
+/** The spec's "Configuring Auto-Triage" example, verbatim. */
+const SPEC_EXAMPLE = `# webhook_config.yaml
+sources:
+  email-gateway:
+    secret: "\${EMAIL_GATEWAY_SECRET}"
+    auto_triage: true
+    playbook: phishing_triage
+    severity_mapping:
+      critical: critical
+      high: high
+      medium: medium
+      low: low
+
+  edr:
+    secret: "\${EDR_SECRET}"
+    auto_triage: true
+    playbook: malware_triage
+`;
+
+const ENV = { EMAIL_GATEWAY_SECRET: 'gw-secret', EDR_SECRET: 'edr-secret' };
+
+function parse(text: string, env: NodeJS.ProcessEnv = ENV): Source[] {
+  const result = parseWebhookConfig(text, env, ORIGIN);
+  assert.ok(result.ok, result.ok ? '' : result.error);
+  return result.value;
+}
+
+function problem(text: string, env: NodeJS.ProcessEnv = ENV): string {
+  const result = parseWebhookConfig(text, env, ORIGIN);
+  assert.ok(!result.ok, 'expected the config to be rejected');
+  return result.error;
+}
+
+describe('webhook_config.yaml as the spec shows it', () => {
+  it('yields both sources with the defaults filled in', () => {
+    const [gateway, edr] = parse(SPEC_EXAMPLE);
+    assert.deepEqual(gateway, {
+      name: 'email-gateway',
+      secrets: [Buffer.from('gw-secret')],
+      verification: 'hmac-sha256',
+      format: undefined,
+      autoTriage: true,
+      playbook: 'phishing_triage',
+      severityMapping: { critical: 'critical', high: 'high', medium: 'medium', low: 'low' },
+      toleranceSeconds: 300,
+      maxBodyBytes: 1024 * 1024,
+      rateLimit: undefined,
+      processing: 'sync',
+      enabled: true,
+      origin: ORIGIN,
+    });
+    assert.equal(edr?.name, 'edr');
+    assert.deepEqual(edr?.secrets, [Buffer.from('edr-secret')]);
+    assert.equal(edr?.playbook, 'malware_triage');
+  });
+
+  it('fails naming an unset variable and where it is used', () => {
+    assert.equal(problem(SPEC_EXAMPLE, { EMAIL_GATEWAY_SECRET: 'x' }), `${ORIGIN}: sources.edr.secret: environment variable EDR_SECRET is not set`);
+  });
+
+  it('reports every unset variable at once', () => {
+    const message = problem(SPEC_EXAMPLE, {});
+    assert.match(message, /sources\.email-gateway\.secret: environment variable EMAIL_GATEWAY_SECRET is not set/);
+    assert.match(message, /sources\.edr\.secret: environment variable EDR_SECRET is not set/);
+  });
+});
+
+describe('our optional keys', () => {
+  it('reads every optional key', () => {
+    const [source] = parse(`
+sources:
+  siem:
+    secret: s1
+    previous_secret: s0
+    format: splunk
+    verification: token
+    tolerance_seconds: 90
+    max_body_bytes: 4096
+    rate_limit: { requests_per_second: 2.5, burst: 10 }
+    processing: async
+    enabled: false
+`);
+    assert.deepEqual(source?.secrets, [Buffer.from('s1'), Buffer.from('s0')]);
+    assert.equal(source?.format, 'splunk');
+    assert.equal(source?.verification, 'token');
+    assert.equal(source?.toleranceSeconds, 90);
+    assert.equal(source?.maxBodyBytes, 4096);
+    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 2.5, burst: 10 });
+    assert.equal(source?.processing, 'async');
+    assert.equal(source?.enabled, false);
+    assert.equal(source?.autoTriage, false);
+  });
+
+  it('defaults the burst to the rate rounded up', () => {
+    const [source] = parse('sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 2.5 }\n');
+    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 2.5, burst: 3 });
+  });
+
+  it('lower-cases severity_mapping keys and rejects a key mapped two ways', () => {
+    const [source] = parse('sources:\n  a:\n    secret: s\n    severity_mapping: { High: critical, "4": high }\n');
+    assert.deepEqual(source?.severityMapping, { high: 'critical', '4': 'high' });
+    assert.match(problem('sources:\n  a:\n    secret: s\n    severity_mapping: { High: critical, high: low }\n'), /sources\.a\.severity_mapping: 'high' is mapped twice/);
+  });
+
+  it('keeps secrets as the UTF-8 bytes of the string', () => {
+    const [source] = parse('sources:\n  a:\n    secret: "pässwörd"\n');
+    assert.deepEqual(source?.secrets, [Buffer.from('pässwörd', 'utf8')]);
+  });
+});
+
+describe('${VAR} expansion', () => {
+  it('expands inside strings, keeps $${ as a literal ${, and leaves a lone $ alone', () => {
+    const [source] = parse('sources:\n  a:\n    secret: "pre-${A}-$${B}-$C"\n    playbook: "${A}"\n', { A: 'x' });
+    assert.deepEqual(source?.secrets, [Buffer.from('pre-x-${B}-$C')]);
+    assert.equal(source?.playbook, 'x');
+  });
+
+  it('rejects an unterminated or invalid reference without echoing the text', () => {
+    const message = problem('sources:\n  a:\n    secret: "abc${SECRET_TAIL"\n');
+    assert.match(message, /sources\.a\.secret: invalid variable reference/);
+    assert.doesNotMatch(message, /SECRET_TAIL/);
+    assert.match(problem('sources:\n  a:\n    secret: "${1X}"\n'), /invalid variable reference/);
+  });
+
+  it('accepts a variable set to the empty string only where empty is allowed', () => {
+    assert.match(problem('sources:\n  a:\n    secret: "${EMPTY}"\n', { EMPTY: '' }), /sources\.a\.secret must NOT have fewer than 1 characters/);
+  });
+});
+
+describe('rejected configs', () => {
+  const cases: [string, string, RegExp][] = [
+    ['a source without a secret', 'sources:\n  a:\n    auto_triage: false\n', /sources\.a: missing 'secret'/],
+    ['an unknown key, named', 'sources:\n  a:\n    secret: s\n    secert: t\n', /sources\.a: unknown key 'secert'/],
+    ['an unknown top-level key', 'sources: {}\nsource: {}\n', /the document: unknown key 'source'/],
+    ['a name that is not a DNS label', 'sources:\n  Email_Gateway:\n    secret: s\n', /source name 'Email_Gateway' must be a DNS label/],
+    ['a name with a trailing dash', 'sources:\n  edr-:\n    secret: s\n', /source name 'edr-'/],
+    ['a 64-character name', `sources:\n  ${'a'.repeat(64)}:\n    secret: s\n`, /must be a DNS label/],
+    ['an unknown verification profile', 'sources:\n  a:\n    secret: s\n    verification: none\n', /sources\.a\.verification must be one of hmac-sha256, standard-webhooks, hmac-body, token/],
+    ['an unknown format', 'sources:\n  a:\n    secret: s\n    format: xml\n', /sources\.a\.format must be one of/],
+    ['an unknown severity', 'sources:\n  a:\n    secret: s\n    severity_mapping: { "5": urgent }\n', /sources\.a\.severity_mapping\.5 must be one of critical/],
+    ['a non-boolean auto_triage', 'sources:\n  a:\n    secret: s\n    auto_triage: "yes"\n', /sources\.a\.auto_triage must be boolean/],
+    ['auto_triage without a playbook', 'sources:\n  a:\n    secret: s\n    auto_triage: true\n', /sources\.a: missing 'playbook'/],
+    ['a numeric secret (quote it)', 'sources:\n  a:\n    secret: 0123\n', /sources\.a\.secret must be string/],
+    ['a zero tolerance', 'sources:\n  a:\n    secret: s\n    tolerance_seconds: 0\n', /sources\.a\.tolerance_seconds must be >= 1/],
+    ['a fractional body limit', 'sources:\n  a:\n    secret: s\n    max_body_bytes: 1.5\n', /sources\.a\.max_body_bytes must be integer/],
+    ['a zero rate', 'sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 0 }\n', /requests_per_second must be > 0/],
+    ['sources as a list', 'sources:\n  - a\n', /sources must be object or null/],
+    ['a duplicate source', 'sources:\n  a: { secret: s }\n  a: { secret: t }\n', /Map keys must be unique at line 3/],
+    ['broken YAML', 'sources:\n  a: { secret: s\n', /line \d+/],
+  ];
+  for (const [what, text, expected] of cases) {
+    it(`rejects ${what}`, () => {
+      const message = problem(text);
+      assert.ok(message.startsWith(`${ORIGIN}: `), message);
+      assert.match(message, expected);
+    });
+  }
+
+  it('never puts a secret value in a message', () => {
+    const message = problem('sources:\n  a:\n    secret: hunter2\n    previous_secret: 7\n    oops: 1\n');
+    assert.doesNotMatch(message, /hunter2/);
+  });
+
+  it('treats a `__proto__` source name as a bad name, not a prototype', () => {
+    assert.match(problem('sources:\n  __proto__: { secret: s }\n'), /source name '__proto__'/);
+  });
+});
+
+describe('empty configs', () => {
+  it('declares no sources for an empty file, a comment-only file or an empty sources map', () => {
+    assert.deepEqual(parse(''), []);
+    assert.deepEqual(parse('# nothing yet\n'), []);
+    assert.deepEqual(parse('sources:\n'), []);
+    assert.deepEqual(parse('sources: {}\n'), []);
+  });
+});
