@@ -78,7 +78,9 @@ const app = createApp({
   tokenMatches: settings.apiTokens.matches,
 });
 
-const server = createServer(app.callback());
+// node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+// often enough that the configured deadlines are what a slow sender actually gets.
+const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
 // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
 server.headersTimeout = settings.headersTimeoutMs;
 server.requestTimeout = settings.requestTimeoutMs;

@@ -5,6 +5,7 @@ import { FORMATS, INCIDENT_TYPES, SEVERITIES, type IncidentDraft } from './model
 /** Bounds of the incident contract; the normalizers cut to them, the schema enforces them. */
 export const MAX_TITLE_LENGTH = 512;
 export const MAX_EVENT_TYPE_LENGTH = 128;
+export const MAX_VENDOR_SEVERITY_LENGTH = 128;
 export const MAX_OBSERVABLES_PER_KIND = 100;
 export const MAX_OBSERVABLE_LENGTH = 2048;
 
@@ -22,7 +23,7 @@ export const incidentDraftSchema = {
     eventType: text(MAX_EVENT_TYPE_LENGTH),
     title: text(MAX_TITLE_LENGTH),
     severity: { type: 'string', enum: SEVERITIES },
-    vendorSeverity: nullableText(128),
+    vendorSeverity: nullableText(MAX_VENDOR_SEVERITY_LENGTH),
     incidentType: { type: 'string', enum: INCIDENT_TYPES },
     // UTC with Z only: the store and the API compare these as text.
     occurredAt: { type: 'string', nullable: true, format: 'date-time', pattern: 'Z$' },

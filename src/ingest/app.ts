@@ -7,7 +7,7 @@ import type { Accept } from '../queue/accept.js';
 import { queueRouter } from '../queue/queue-api.js';
 import { triageRouter } from '../triage/triage-api.js';
 import { deliveriesRouter } from '../deliveries/deliveries-api.js';
-import { recordDeliveries } from '../deliveries/delivery-middleware.js';
+import { deliveryRecord } from '../deliveries/delivery-record.js';
 import type { DeliveryRecorder } from '../deliveries/delivery-recorder.js';
 import { incidentsRouter } from '../admin/incidents-api.js';
 import type { TokenCheck } from '../admin/auth.js';
@@ -71,8 +71,8 @@ export function createApp(deps: AppDeps): Koa {
     deliveriesRouter(deps.store.deliveries, deps.tokenMatches),
   ];
 
-  if (deps.deliveries) app.use(recordDeliveries(deps.deliveries));
-  app.use(webhookTiming(deps.metrics));
+  const { deliveries } = deps;
+  app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs)))));
   app.use(errorMiddleware(deps.logger, deps.metrics));
   for (const router of [probes, webhooks, incidents, ...operations]) {
     app.use(router.routes());

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Source } from '../sources/source.js';
 import type { Accept } from '../queue/accept.js';
@@ -77,12 +77,15 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
       ctx.status = 200;
       ctx.body = { ...accepted, duplicate: true };
     }
-    deps.logger.info({ source: name, incident: incident.number, duplicate: !created }, created ? 'incident created' : 'duplicate delivery');
+    deps.logger.debug({ source: name, incident: incident.number, duplicate: !created }, created ? 'incident created' : 'duplicate delivery');
   };
 }
 
-/** Outermost: times every webhook request, whatever the error middleware made of it. */
-export function webhookTiming(metrics: Metrics): Middleware {
+/**
+ * Outermost: times every webhook request, whatever the error middleware made of it, and hands the
+ * settled request to `onSettled` (the delivery log) when given.
+ */
+export function webhookTiming(metrics: Metrics, onSettled?: (ctx: Context, source: string, latencyMs: number) => void): Middleware {
   return async (ctx, next) => {
     const startedAt = performance.now();
     try {
@@ -90,7 +93,9 @@ export function webhookTiming(metrics: Metrics): Middleware {
     } finally {
       const source = ctx.state.sourceLabel as string | undefined;
       if (source !== undefined) {
-        metrics.requestDuration.observe({ source, status_class: `${Math.floor(ctx.status / 100)}xx` }, (performance.now() - startedAt) / 1000);
+        const latencyMs = performance.now() - startedAt;
+        metrics.requestDuration.observe({ source, status_class: `${Math.floor(ctx.status / 100)}xx` }, latencyMs / 1000);
+        onSettled?.(ctx, source, latencyMs);
       }
     }
   };

@@ -32,17 +32,12 @@ export const crowdstrike: FormatModule = {
     const title = detectionName(event);
     if (title === undefined) return err('crowdstrike payload lacks event.DetectName/Name');
     const eventType = text(at(payload, 'metadata', 'eventType'), MAX_EVENT_TYPE_LENGTH) ?? 'DetectionSummaryEvent';
-    const { severity, vendorSeverity } = mapSeverity(
-      scalarText(event.SeverityName) ?? event.Severity,
-      source.severityMapping,
-      eventType === 'EppDetectionSummaryEvent' ? HUNDRED_POINT : anyScale,
-    );
+    const scale = eventType === 'EppDetectionSummaryEvent' ? HUNDRED_POINT : anyScale;
     return ok({
       format: 'crowdstrike',
       eventType,
       title,
-      severity,
-      vendorSeverity,
+      ...mapSeverity(scalarText(event.SeverityName) ?? event.Severity, source.severityMapping, scale),
       // Falcon detections are malware unless the tactic or name says otherwise.
       incidentType: classifyIncident(
         [text(event.Tactic), text(event.Technique), title, text(event.DetectDescription ?? event.Description)],

@@ -58,7 +58,7 @@ const graphAlert: Shape = (p, source) => {
     incidentType: classifyIncident([title, text(p.category)], 'other'),
     occurredAt: toIsoUtc(p.firstActivityDateTime) ?? toIsoUtc(p.createdDateTime),
     externalId: firstText([p.id, p.providerAlertId]) ?? null,
-    observables: extractObservables([p.evidence, p]),
+    observables: extractObservables(p),
   });
 };
 
@@ -87,7 +87,7 @@ const defenderEvent: Shape = (p, source) => {
   return ok({
     format: 'defender',
     eventType,
-    title: (subject && text(`${eventType}: ${subject}`)) ?? eventType,
+    title: text(subject === undefined ? eventType : `${eventType}: ${subject}`) ?? eventType,
     ...mapSeverity(p.severity, source.severityMapping),
     incidentType: classifyIncident([text(p.category), eventType, text(p.entityType)], 'other'),
     occurredAt: toIsoUtc(p.creationTime),

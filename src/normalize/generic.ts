@@ -1,6 +1,6 @@
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { ok } from '../ingest/errors.js';
-import { at, firstText, isObject, scalarText, text } from './fields.js';
+import { at, firstText, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { extractObservables } from './observables.js';
 import { mapSeverity } from './severity.js';
@@ -18,7 +18,7 @@ export const generic: FormatModule = {
   detect: () => true,
 
   normalize(payload, source) {
-    const data = isObject(at(payload, 'data')) ? at(payload, 'data') : {};
+    const data = at(payload, 'data');
     const eventType = firstText([at(payload, 'event_type'), at(payload, 'eventType'), at(payload, 'type')], MAX_EVENT_TYPE_LENGTH);
     const title =
       firstText([at(data, 'title'), at(payload, 'title'), at(data, 'name'), at(payload, 'name'), at(payload, 'summary')]) ??

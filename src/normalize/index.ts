@@ -17,5 +17,3 @@ export function normalize(payload: unknown, source: Source): Result<IncidentDraf
   const invalid = draftValidationError(draft.value);
   return invalid === undefined ? draft : err(`normalized ${module.format} incident is invalid: ${invalid}`);
 }
-
-export { parsePayload } from './parse.js';

@@ -24,17 +24,18 @@ const HOST_KEYS = new Set([
   'src', 'dest', 'srchost', 'desthost', 'dvc',
 ]);
 const USER_KEYS = new Set(['user', 'username', 'accountname', 'userprincipalname', 'samaccountname', 'srcuser', 'destuser', 'upn']);
+/** Links to the vendor's console point at the vendor, not the threat; message ids look like emails. */
+const SKIPPED_KEYS = new Set(['falconhostlink', 'resultslink', 'alertweburl', 'incidentweburl', 'alertlinkhref', 'internetmessageid']);
 
 type KeyHint = 'hosts' | 'users' | 'hashes' | 'skip';
 
 function hintFor(key: string): KeyHint | undefined {
   const squashed = key.toLowerCase().replace(/[^a-z0-9]+/g, '');
+  if (SKIPPED_KEYS.has(squashed)) return 'skip';
   if (HOST_KEYS.has(squashed)) return 'hosts';
   if (USER_KEYS.has(squashed)) return 'users';
   // Only under a hash-named key: Falcon sensor ids and Defender device ids are hex of hash length too.
   if (/sha256|sha1|md5|hash/.test(squashed)) return 'hashes';
-  // Vendor console links (FalconHostLink, results_link, alertWebUrl) point at the vendor, not the threat.
-  if (squashed.endsWith('link') || squashed.endsWith('weburl')) return 'skip';
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { Severity } from '../incidents/model.js';
+import { MAX_VENDOR_SEVERITY_LENGTH } from '../incidents/schema.js';
 import { scalarText } from './fields.js';
 
 /**
@@ -35,7 +36,7 @@ export function mapSeverity(
   sourceMapping: Readonly<Record<string, Severity>>,
   vendorTable?: SeverityTable,
 ): MappedSeverity {
-  const vendorSeverity = scalarText(vendorValue, 128) ?? null;
+  const vendorSeverity = scalarText(vendorValue, MAX_VENDOR_SEVERITY_LENGTH) ?? null;
   if (vendorSeverity === null) return { severity: UNKNOWN_SEVERITY, vendorSeverity };
   const key = vendorSeverity.toLowerCase();
   const severity =

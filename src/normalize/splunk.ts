@@ -31,17 +31,11 @@ export const splunk: FormatModule = {
     const row = at(payload, 'result');
     const result = isObject(row) ? row : {};
     const eventCode = scalarText(result.EventCode, 16);
-    const { severity, vendorSeverity } = mapSeverity(
-      result.severity ?? result.urgency,
-      source.severityMapping,
-      ALERT_SEVERITY,
-    );
     return ok({
       format: 'splunk',
       eventType: 'alert',
       title,
-      severity,
-      vendorSeverity,
+      ...mapSeverity(result.severity ?? result.urgency, source.severityMapping, ALERT_SEVERITY),
       incidentType:
         eventCode !== undefined && AUTHENTICATION_EVENT_CODES.has(eventCode)
           ? 'authentication'

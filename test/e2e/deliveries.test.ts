@@ -3,7 +3,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
-import { freshMongoUri } from '../helpers/mongo-database.js';
+import { storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getJson, waitFor } from '../helpers/api-client.js';
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
@@ -12,15 +12,10 @@ after(async () => {
   await Promise.all(services.map((service) => service.stop()));
 });
 
-const stores: [string, () => Record<string, string>][] = [
-  ['embedded', () => ({})],
-  ['MongoDB', () => ({ MONGODB_URI: freshMongoUri('tw_deliveries') })],
-];
-
-for (const [kind, env] of stores) {
+for (const [kind, env] of storeEnvs('tw_deliveries')) {
   describe(`delivery log (${kind} store)`, () => {
     it('records accepted and rejected requests with status, code, latency, incident and address', async () => {
-      const service = await startService({ config: CONFIG, env: { ...env(), LOG_LEVEL: 'warn' } });
+      const service = await startService({ config: CONFIG, env: { ...env() } });
       services.push(service);
       const accepted = await deliver(service.url, 'edr', 'edr-secret', genericAlert(randomUUID()));
       const rejected = await deliver(service.url, 'edr', 'wrong-secret', genericAlert(randomUUID()));

@@ -15,7 +15,8 @@ const DELIVERIES_PER_ALERT = 4;
 
 const services: RunningService[] = [];
 before(async () => {
-  const env = { MONGODB_URI: freshMongoUri('tw_replicas'), LOG_LEVEL: 'warn' };
+  // Inline only (no 202 fallback): this test is about the 201/200 answers of concurrent replicas.
+  const env = { MONGODB_URI: freshMongoUri('tw_replicas'), TW_INLINE_BUDGET_MS: '0' };
   services.push(...(await Promise.all([startService({ config: CONFIG, env }), startService({ config: CONFIG, env })])));
 });
 after(async () => {

@@ -6,7 +6,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
-import { freshMongoUri } from '../helpers/mongo-database.js';
+import { freshMongoUri, storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getJson, waitFor, type Reply } from '../helpers/api-client.js';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 
@@ -16,7 +16,7 @@ sources:
     secret: "async-secret"
     processing: async
 `;
-const QUICK_RETRIES = { TW_QUEUE_POLL_MS: '100', TW_QUEUE_RETRY_BASE_MS: '100', TW_QUEUE_LEASE_MS: '2000', LOG_LEVEL: 'warn' };
+const QUICK_RETRIES = { TW_QUEUE_POLL_MS: '100', TW_QUEUE_RETRY_BASE_MS: '100', TW_QUEUE_LEASE_MS: '2000' };
 
 const services: RunningService[] = [];
 async function start(env: Record<string, string>): Promise<RunningService> {
@@ -37,18 +37,16 @@ function assertQueued(reply: Reply): string {
 }
 
 async function settled(url: string, queueId: string): Promise<any> {
+  let entry: any;
   return waitFor(`queue entry ${queueId} to settle`, async () => {
-    const entry = (await getJson(url, `/api/queue/${queueId}`)).body;
+    entry = (await getJson(url, `/api/queue/${queueId}`)).body;
     return entry.status === 'done' || entry.status === 'dead' ? entry : undefined;
+  }).catch((error: Error) => {
+    throw new Error(`${error.message}; last seen: ${JSON.stringify(entry)}`);
   });
 }
 
-const stores: [string, () => Record<string, string>][] = [
-  ['embedded', () => ({})],
-  ['MongoDB', () => ({ MONGODB_URI: freshMongoUri('tw_queue') })],
-];
-
-for (const [kind, env] of stores) {
+for (const [kind, env] of storeEnvs('tw_queue')) {
   describe(`queued processing (${kind} store)`, () => {
     it('an async source answers 202 queued and the queued delivery becomes an incident', async () => {
       const service = await start(env());

@@ -69,7 +69,7 @@ after(async () => {
 async function startTriageService(env: Record<string, string>): Promise<RunningService> {
   const service = await startService({
     config: CONFIG,
-    env: { MONGODB_URI: freshMongoUri('tw_triage'), TW_TRIAGE_SECRET: RUNNER_SECRET, TW_TRIAGE_RETRY_BASE_MS: '50', TW_TRIAGE_POLL_MS: '50', LOG_LEVEL: 'warn', ...env },
+    env: { MONGODB_URI: freshMongoUri('tw_triage'), TW_TRIAGE_SECRET: RUNNER_SECRET, TW_TRIAGE_RETRY_BASE_MS: '50', TW_TRIAGE_POLL_MS: '50', ...env },
   });
   services.push(service);
   return service;

@@ -1,11 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { mongoFromEnv } from './servers.js';
 
-/** MONGODB_URI (exported by `npm test` / `npm run infra -- up mongo`) with a fresh database name. */
+/** The test server's URI with a database no other test uses in its path, as MONGODB_URI takes it. */
 export function freshMongoUri(prefix = 'tw_test'): string {
-  const uri = process.env.MONGODB_URI;
-  if (!uri) throw new Error('MONGODB_URI is not set: run `npm run infra -- up mongo` and export what it prints');
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const { uri, database } = mongoFromEnv(prefix);
   const url = new URL(uri);
-  url.pathname = `/${name}`;
+  url.pathname = `/${database}`;
   return url.toString();
+}
+
+/** Both stores, as the service env that selects each (a fresh MongoDB database per call). */
+export function storeEnvs(prefix: string): [kind: string, env: () => Record<string, string>][] {
+  return [
+    ['embedded', () => ({})],
+    ['MongoDB', () => ({ MONGODB_URI: freshMongoUri(prefix) })],
+  ];
 }

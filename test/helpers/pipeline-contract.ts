@@ -3,11 +3,11 @@
  * delivery log — run against every Store implementation, like store-contract.ts for incidents.
  * Times are passed in explicitly, so leases and retries are tested without sleeping.
  */
-import { describe, it, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryRecord, NewQueueEntry, Store } from '../../src/store/store.js';
-import { newIncident, type StoreFactory } from './store-contract.js';
+import type { DeliveryRecord, NewQueueEntry } from '../../src/store/store.js';
+import { newIncident, storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -40,15 +40,7 @@ function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
 
 export function pipelineContract(name: string, factory: Pick<StoreFactory, 'openStore'>): void {
   describe(`pipeline contract: ${name}`, () => {
-    const opened: Store[] = [];
-    const open = async () => {
-      const store = await factory.openStore();
-      opened.push(store);
-      return store;
-    };
-    after(async () => {
-      for (const store of opened) await store.close().catch(() => undefined);
-    });
+    const { open } = storesClosedAfter(factory);
 
     describe('inbox', () => {
       it('keeps a queued entry byte-exact with its idempotency headers', async () => {

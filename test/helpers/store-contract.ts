@@ -37,17 +37,23 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
   };
 }
 
+/** Inside a describe: opens stores from the factory and closes them all after the suite. */
+export function storesClosedAfter(factory: Pick<StoreFactory, 'openStore'>): { open: () => Promise<Store>; opened: Store[] } {
+  const opened: Store[] = [];
+  after(async () => {
+    for (const store of opened) await store.close().catch(() => undefined);
+  });
+  const open = async () => {
+    const store = await factory.openStore();
+    opened.push(store);
+    return store;
+  };
+  return { open, opened };
+}
+
 export function storeContract(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {
-    const opened: Store[] = [];
-    const open = async () => {
-      const store = await factory.openStore();
-      opened.push(store);
-      return store;
-    };
-    after(async () => {
-      for (const store of opened) await store.close().catch(() => undefined);
-    });
+    const { open, opened } = storesClosedAfter(factory);
 
     it('stores an incident with a number of the received year and reads it back by id and number', async () => {
       const store = await open();

@@ -1,4 +1,8 @@
 /** The store and pipeline contracts against the real MongoDB-wire server of `npm run infra` (FerretDB). */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import type { Store } from '../../src/store/store.js';
 import { storeContract } from '../helpers/store-contract.js';
@@ -21,3 +25,23 @@ const factory = {
 
 storeContract('MongoDB', factory);
 pipelineContract('MongoDB', factory);
+
+describe('MongoDB claims', () => {
+  it('an attempt whose claimer died between its ticket and its claim is skipped once the lease ended', async () => {
+    const store = await openMongo(freshMongoUri());
+    const tickets = new MongoClient(uris.get(store)!);
+    try {
+      const id = `queue-${randomUUID()}`;
+      await store.inbox.enqueue({ id, source: 'edr', body: Buffer.from('{}'), headers: [], receivedAt: '2026-03-01T10:00:00.000Z' });
+      // What a claimer leaves behind when killed right after winning attempt 1.
+      await tickets.db().collection<{ _id: string; worker: string; until: Date }>('claims').insertOne({ _id: `inbox:${id}:1`, worker: 'dead', until: new Date('2026-03-01T10:00:30.000Z') });
+      assert.equal(await store.inbox.claimEntry('w', new Date('2026-03-01T10:00:10.000Z'), 1000), undefined);
+      const claimed = await store.inbox.claimEntry('w', new Date('2026-03-01T10:00:30.000Z'), 1000);
+      assert.equal(claimed?.id, id);
+      assert.equal(claimed.attempts, 2);
+    } finally {
+      await tickets.close();
+      await store.close();
+    }
+  });
+});

@@ -41,17 +41,9 @@ export class GroupCommit {
       for (const item of batch) item.reject(new StoreUnavailableError('embedded store is closed'));
       return;
     }
-    let outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[];
+    let outcomes: Outcome[];
     try {
-      outcomes = db.transaction(() =>
-        batch.map((item) => {
-          try {
-            return { ok: true as const, value: db.transaction(() => item.work(db))() };
-          } catch (error) {
-            return { ok: false as const, error };
-          }
-        }),
-      )();
+      outcomes = commitBatch(db, batch);
     } catch (error) {
       for (const item of batch) item.reject(new StoreUnavailableError('embedded store write failed', error));
       return;
@@ -61,5 +53,28 @@ export class GroupCommit {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(new StoreUnavailableError('embedded store write failed', outcome.error));
     });
+  }
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The common case runs every unit flat in one transaction (a savepoint per unit costs about a third
+ * of the throughput); only when that fails is the batch redone with a savepoint per unit, so the
+ * failing unit is rejected alone.
+ */
+function commitBatch(db: Database.Database, batch: readonly PendingWork[]): Outcome[] {
+  try {
+    return db.transaction(() => batch.map((item): Outcome => ({ ok: true, value: item.work(db) })))();
+  } catch {
+    return db.transaction(() =>
+      batch.map((item): Outcome => {
+        try {
+          return { ok: true, value: db.transaction(() => item.work(db))() };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    )();
   }
 }

@@ -1,6 +1,7 @@
 import { Binary, type Collection } from 'mongodb';
 import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome, QueueStatus } from '../store.js';
 import type { RunOperation } from './run.js';
+import { claimFirst, type ClaimTicket } from './claims.js';
 
 /** An inbox entry: fixed keys only; the body is binary, headers are name/value pairs. */
 export interface InboxDocument {
@@ -22,6 +23,7 @@ export interface InboxDocument {
 export class MongoInbox implements InboxStore {
   constructor(
     private readonly entries: Collection<InboxDocument>,
+    private readonly tickets: Collection<ClaimTicket>,
     private readonly run: RunOperation,
   ) {}
 
@@ -54,15 +56,29 @@ export class MongoInbox implements InboxStore {
 
   claimEntry(worker: string, now: Date, leaseMs: number): Promise<QueueEntry | undefined> {
     return this.run(async () => {
-      const document = await this.entries.findOneAndUpdate(
-        { status: { $in: ['queued', 'processing'] }, dueAt: { $lte: now.toISOString() } },
-        {
-          $set: { status: 'processing', claimedBy: worker, dueAt: new Date(now.getTime() + leaseMs).toISOString(), updatedAt: now.toISOString() },
-          $inc: { attempts: 1 },
+      const claimed = await claimFirst<InboxDocument>({
+        tickets: this.tickets,
+        kind: 'inbox',
+        candidates: (limit, except) =>
+          this.entries
+            .find({ _id: { $nin: [...except] }, status: { $in: ['queued', 'processing'] }, dueAt: { $lte: now.toISOString() } })
+            .sort({ dueAt: 1 })
+            .limit(limit)
+            .toArray(),
+        attempts: (candidate) => candidate.attempts,
+        apply: async (candidate, attempts) => {
+          const claim = { status: 'processing' as const, attempts, claimedBy: worker, dueAt: new Date(now.getTime() + leaseMs).toISOString(), updatedAt: now.toISOString() };
+          const result = await this.entries.updateOne(
+            { _id: candidate._id, attempts: candidate.attempts, status: { $in: ['queued', 'processing'] } },
+            { $set: claim },
+          );
+          return result.matchedCount === 1 ? { ...candidate, ...claim } : undefined;
         },
-        { sort: { dueAt: 1 }, returnDocument: 'after' },
-      );
-      return document ? toEntry(document) : undefined;
+        worker,
+        now,
+        until: new Date(now.getTime() + leaseMs),
+      });
+      return claimed ? toEntry(claimed) : undefined;
     });
   }
 

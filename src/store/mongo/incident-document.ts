@@ -3,9 +3,14 @@ import type { Incident, Observables, TriageInfo } from '../../incidents/model.js
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
  * string, so a hostile body (`$` or dotted keys, `__proto__`) never becomes a field name.
+ * `_id` is the event's identity (source + dedupe key), so a second insert of the same event is a
+ * duplicate-key error on `_id` — exactly-once rests on the one uniqueness every server enforces
+ * atomically — and the dedupe lookup is an `_id` lookup (the only one FerretDB 1.x serves without
+ * scanning the collection). The incident id (uuid) is `id`.
  */
 export interface IncidentDocument {
   _id: string;
+  id: string;
   number: string;
   source: string;
   dedupeKey: string;
@@ -26,9 +31,15 @@ export interface IncidentDocument {
   raw: string;
 }
 
+/** The `_id` of an event: injective for any source and key strings. */
+export function eventKey(source: string, dedupeKey: string): string {
+  return JSON.stringify([source, dedupeKey]);
+}
+
 export function toDocument(incident: Incident): IncidentDocument {
   return {
-    _id: incident.id,
+    _id: eventKey(incident.source, incident.dedupeKey),
+    id: incident.id,
     number: incident.number,
     source: incident.source,
     dedupeKey: incident.dedupeKey,
@@ -50,7 +61,7 @@ export function toDocument(incident: Incident): IncidentDocument {
 
 export function fromDocument(document: IncidentDocument): Incident {
   return {
-    id: document._id,
+    id: document.id,
     number: document.number,
     source: document.source,
     dedupeKey: document.dedupeKey,

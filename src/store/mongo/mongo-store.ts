@@ -7,11 +7,13 @@ import { encodeCursor } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
-import { fromDocument, toDocument, type IncidentDocument } from './incident-document.js';
+import { eventKey, fromDocument, toDocument, type IncidentDocument } from './incident-document.js';
 import { createIndexes } from './indexes.js';
 import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
 import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
+import type { ClaimTicket } from './claims.js';
+import { NumberAllocator } from './number-allocator.js';
 
 export interface MongoStoreOptions extends MongoConnectionSettings {
   deliveryRetentionSeconds: number;
@@ -24,13 +26,13 @@ interface CounterDocument {
 }
 
 const PREPARE_RETRY_MS = 2_000;
-/** A number can only collide if the server's $inc were not atomic; retry a few times, then fail loudly. */
-const MAX_NUMBER_COLLISIONS = 5;
+/** Numbers only collide where $inc is not atomic (FerretDB 1.x, across replicas); each retry takes a fresh one. */
+const MAX_NUMBER_COLLISIONS = 20;
 
 /**
  * The production store. Incidents are numbered from a per-year counter document incremented
  * atomically (`findOneAndUpdate` + `$inc`), so replicas never share a number; exactly-once rests on
- * the unique (source, dedupeKey) index. No multi-document transaction is needed (FerretDB has none):
+ * the event's identity being the document `_id` (see incident-document.ts). No multi-document transaction is needed (FerretDB has none):
  * a duplicate detected after allocating burns that number, which is allowed (never reused).
  */
 export class MongoStore implements Store {
@@ -45,6 +47,7 @@ export class MongoStore implements Store {
   private readonly server: WritableServerWatch;
   /** Indexes exist: until then no write is safe (the unique indexes carry exactly-once). */
   private prepared = false;
+  private readonly numbers = new NumberAllocator((year, by) => this.incrementCounter(year, by));
   private prepareTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -55,8 +58,9 @@ export class MongoStore implements Store {
     this.incidents = this.db.collection<IncidentDocument>('incidents');
     this.counters = this.db.collection<CounterDocument>('counters');
     const run = <T>(operation: () => Promise<T>) => this.run(operation);
-    this.inbox = new MongoInbox(this.db.collection<InboxDocument>('inbox'), run);
-    this.triage = new MongoTriageOutbox(this.incidents, run);
+    const tickets = this.db.collection<ClaimTicket>('claims');
+    this.inbox = new MongoInbox(this.db.collection<InboxDocument>('inbox'), tickets, run);
+    this.triage = new MongoTriageOutbox(this.incidents, tickets, run);
     this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
   }
 
@@ -88,18 +92,19 @@ export class MongoStore implements Store {
   insertIncident(incident: NewIncident): Promise<InsertResult> {
     return this.run(async () => {
       // The common duplicate (a sender's retry) is answered without spending a number.
-      const existing = await this.findByDedupeKey(incident);
+      const existing = await this.findEvent(incident);
       if (existing) return { created: false, incident: existing };
       for (let collisions = 0; ; collisions++) {
         const year = numberingYear(incident.receivedAt);
-        const stored = toIncident(incident, formatIncidentNumber(year, await this.nextNumber(year)));
+        const stored = toIncident(incident, formatIncidentNumber(year, await this.numbers.next(year)));
         try {
           await this.incidents.insertOne(toDocument(stored));
           return { created: true, incident: stored };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
-          const original = await this.findByDedupeKey(incident);
-          // Our own earlier attempt (a driver retry after a lost reply) counts as created.
+          // Either the event is stored (another replica won, or a driver retry of our own insert),
+          // or only the number was taken: then try again with a fresh one.
+          const original = await this.findEvent(incident);
           if (original) return { created: original.id === incident.id, incident: original };
           if (collisions >= MAX_NUMBER_COLLISIONS) throw error;
         }
@@ -109,7 +114,7 @@ export class MongoStore implements Store {
 
   getIncident(idOrNumber: string): Promise<Incident | undefined> {
     return this.run(async () => {
-      const document = await this.incidents.findOne({ $or: [{ _id: idOrNumber }, { number: idOrNumber }] });
+      const document = await this.incidents.findOne({ $or: [{ id: idOrNumber }, { number: idOrNumber }] });
       return document ? fromDocument(document) : undefined;
     });
   }
@@ -126,11 +131,11 @@ export class MongoStore implements Store {
       const conditions: Filter<IncidentDocument>[] = [filter];
       if (query.after) {
         const { receivedAt, id } = query.after;
-        conditions.push({ $or: [{ receivedAt: { $lt: receivedAt } }, { receivedAt, _id: { $lt: id } }] });
+        conditions.push({ $or: [{ receivedAt: { $lt: receivedAt } }, { receivedAt, id: { $lt: id } }] });
       }
       const documents = await this.incidents
         .find(conditions.length > 1 ? { $and: conditions } : filter)
-        .sort({ receivedAt: -1, _id: -1 })
+        .sort({ receivedAt: -1, id: -1 })
         .limit(query.limit + 1)
         .toArray();
       const items = documents.slice(0, query.limit).map(fromDocument);
@@ -139,15 +144,20 @@ export class MongoStore implements Store {
     });
   }
 
-  private async findByDedupeKey(incident: NewIncident): Promise<Incident | undefined> {
-    const document = await this.incidents.findOne({ source: incident.source, dedupeKey: incident.dedupeKey });
+  private async findEvent(incident: NewIncident): Promise<Incident | undefined> {
+    const document = await this.incidents.findOne({ _id: eventKey(incident.source, incident.dedupeKey) });
     return document ? fromDocument(document) : undefined;
   }
 
-  /** The next number of `year`; the upsert creates the counter on the year's first incident. */
-  private async nextNumber(year: number): Promise<number> {
+  /**
+   * Adds `by` to the year's counter and returns its new value; the upsert creates the counter on
+   * the year's first incident. On MongoDB the $inc is atomic. FerretDB 1.x runs it as
+   * read-then-write, so two replicas can get overlapping ranges: the unique `number` index turns
+   * that into a retry with a fresh number (insertIncident), never a shared number.
+   */
+  private async incrementCounter(year: number, by: number): Promise<number> {
     const increment = () =>
-      this.counters.findOneAndUpdate({ _id: year }, { $inc: { last: 1 } }, { upsert: true, returnDocument: 'after' });
+      this.counters.findOneAndUpdate({ _id: year }, { $inc: { last: by } }, { upsert: true, returnDocument: 'after' });
     let counter: CounterDocument | null;
     try {
       counter = await increment();
@@ -160,15 +170,20 @@ export class MongoStore implements Store {
     return counter.last;
   }
 
-  /** Every operation: refused until the indexes exist, "database unavailable" failures → StoreUnavailableError. */
+  /**
+   * Every operation goes through here: refused until the indexes exist, refused at once while the
+   * driver's monitoring sees no writable server (senders get their 503 without waiting out server
+   * selection), and "database unavailable" failures become StoreUnavailableError.
+   */
   private run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.prepared) return Promise.reject(new StoreUnavailableError('MongoDB store is not ready yet'));
+    if (!this.server.up) return Promise.reject(new StoreUnavailableError('MongoDB has no writable server'));
     return unavailableAsStoreError(operation);
   }
 
   private async prepare(): Promise<void> {
     await this.client.connect();
-    await createIndexes(this.db, this.options.deliveryRetentionSeconds);
+    await createIndexes(this.db, this.options.deliveryRetentionSeconds, this.options.logger);
     this.prepared = true;
   }
 

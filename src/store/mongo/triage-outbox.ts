@@ -4,25 +4,41 @@ import type { Claim, TriageOutboxStore, TriageOutcome } from '../store.js';
 import { triageChanges } from '../triage-outcome.js';
 import { fromDocument, type IncidentDocument } from './incident-document.js';
 import type { RunOperation } from './run.js';
+import { claimFirst, type ClaimTicket } from './claims.js';
 
 /** The outbox is the incident document's own `triage`: one document, so no transaction is needed. */
 export class MongoTriageOutbox implements TriageOutboxStore {
   constructor(
     private readonly incidents: Collection<IncidentDocument>,
+    private readonly tickets: Collection<ClaimTicket>,
     private readonly run: RunOperation,
   ) {}
 
   claimTriage(worker: string, now: Date, leaseMs: number): Promise<Incident | undefined> {
     return this.run(async () => {
-      const document = await this.incidents.findOneAndUpdate(
-        { 'triage.state': 'pending', 'triage.nextAttemptAt': { $lte: now.toISOString() } },
-        {
-          $set: { 'triage.nextAttemptAt': new Date(now.getTime() + leaseMs).toISOString(), triageClaimedBy: worker },
-          $inc: { 'triage.attempts': 1 },
+      const claimed = await claimFirst<IncidentDocument>({
+        tickets: this.tickets,
+        kind: 'triage',
+        candidates: (limit, except) =>
+          this.incidents
+            .find({ _id: { $nin: [...except] }, 'triage.state': 'pending', 'triage.nextAttemptAt': { $lte: now.toISOString() } })
+            .sort({ 'triage.nextAttemptAt': 1 })
+            .limit(limit)
+            .toArray(),
+        attempts: (candidate) => candidate.triage.attempts,
+        apply: async (candidate, attempts) => {
+          const nextAttemptAt = new Date(now.getTime() + leaseMs).toISOString();
+          const result = await this.incidents.updateOne(
+            { _id: candidate._id, 'triage.state': 'pending', 'triage.attempts': candidate.triage.attempts },
+            { $set: { 'triage.attempts': attempts, 'triage.nextAttemptAt': nextAttemptAt, triageClaimedBy: worker } },
+          );
+          return result.matchedCount === 1 ? { ...candidate, triage: { ...candidate.triage, attempts, nextAttemptAt } } : undefined;
         },
-        { sort: { 'triage.nextAttemptAt': 1 }, returnDocument: 'after' },
-      );
-      return document ? fromDocument(document) : undefined;
+        worker,
+        now,
+        until: new Date(now.getTime() + leaseMs),
+      });
+      return claimed ? fromDocument(claimed) : undefined;
     });
   }
 
@@ -30,7 +46,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
     return this.run(async () => {
       const changes = Object.fromEntries(Object.entries(triageChanges(outcome)).map(([key, value]) => [`triage.${key}`, value]));
       const result = await this.incidents.updateOne(
-        { _id: claim.id, 'triage.state': 'pending', 'triage.attempts': claim.attempts },
+        { id: claim.id, 'triage.state': 'pending', 'triage.attempts': claim.attempts },
         { $set: { ...changes, triageClaimedBy: null } },
       );
       return result.modifiedCount === 1;
@@ -41,7 +57,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
     return this.run(async () => {
       const documents = await this.incidents
         .find({ 'triage.state': query.state })
-        .sort({ 'triage.nextAttemptAt': 1, _id: 1 })
+        .sort({ 'triage.nextAttemptAt': 1, id: 1 })
         .limit(query.limit)
         .toArray();
       return documents.map(fromDocument);

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A server process started by the infra, recorded in the state file so `down` can stop it by PID. */
+export interface ServerProcess {
+  name: string;
+  pid: number;
+  binary: string;
+  logFile: string;
+}
+
+/** A free loopback port (the envtest way: bind to 0, read, release; a race is possible but rare). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('could not read a free port');
+  return address.port;
+}
+
+/**
+ * Starts a server in its own process group with output to a log file, not tied to this process:
+ * `npm run infra -- up` exits while the servers keep running.
+ */
+export function startDetached(name: string, binary: string, args: readonly string[], logFile: string): ServerProcess {
+  const log = openSync(logFile, 'a');
+  try {
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
+    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    child.unref();
+    return { name, pid: child.pid, binary, logFile };
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** True while the PID is alive and still runs our binary (a recycled PID is not ours to kill). */
+export function isOurs(server: ServerProcess): boolean {
+  if (!existsSync('/proc/self')) return isAlive(server.pid); // no procfs (macOS): liveness is all we can see
+  try {
+    const argv0 = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0')[0];
+    const state = readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return argv0 === server.binary && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the server's process group, SIGKILL if it is still there after the grace period. */
+export async function stopServer(server: ServerProcess, graceMs = 10_000): Promise<void> {
+  if (!isOurs(server)) return;
+  signalGroup(server.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (isOurs(server) && Date.now() < deadline) await sleep(100);
+  if (isOurs(server)) signalGroup(server.pid, 'SIGKILL');
+  while (isOurs(server)) await sleep(50);
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Polls `ready` until it answers true; fails early with the log's tail when the server died. */
+export async function waitForServer(server: ServerProcess, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isOurs(server)) throw new Error(`${server.name} exited during start-up:\n${logTail(server.logFile)}`);
+    if (await ready().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${server.name} was not ready after ${timeoutMs / 1000} s:\n${logTail(server.logFile)}`);
+}
+
+export function logTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no log at ${file})`;
+  }
+}
