@@ -77,6 +77,8 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
       ctx.status = 200;
       ctx.body = { ...accepted, duplicate: true };
     }
+    // debug, not info: the delivery log already records every request, and a line per alert costs
+    // the hot path a synchronous write.
     deps.logger.debug({ source: name, incident: incident.number, duplicate: !created }, created ? 'incident created' : 'duplicate delivery');
   };
 }

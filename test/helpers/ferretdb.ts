@@ -2,13 +2,12 @@
  * A FerretDB of its own for tests that take the database away: killed with SIGKILL and restarted
  * on the same port and data folder, as an operator's restart would. Built by the infra (cached).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoClient } from 'mongodb';
-import { ferretdbBinary } from '../infra/mongo.js';
-import { freePort, isOurs, startDetached, stopServer, waitForServer, type ServerProcess } from '../infra/process.js';
+import { ferretdbBinary, runFerretdb } from '../infra/mongo.js';
+import { freePort, isOurs, stopServer, type ServerProcess } from '../infra/process.js';
 
 export class DedicatedFerretdb {
   private server: ServerProcess | undefined;
@@ -21,7 +20,6 @@ export class DedicatedFerretdb {
 
   static async start(): Promise<DedicatedFerretdb> {
     const workDir = mkdtempSync(join(tmpdir(), 'tw-ferretdb-'));
-    mkdirSync(join(workDir, 'data'));
     const db = new DedicatedFerretdb(await ferretdbBinary(), workDir, await freePort());
     await db.restart();
     return db;
@@ -33,11 +31,7 @@ export class DedicatedFerretdb {
 
   /** (Re)starts the server on the same port and data; resolves once it answers a ping. */
   async restart(): Promise<void> {
-    const server = startDetached('ferretdb', this.binary, [
-      `--listen-addr=127.0.0.1:${this.port}`, `--sqlite-url=file:${join(this.workDir, 'data')}/`,
-    ], join(this.workDir, 'ferretdb.log'));
-    this.server = server;
-    await waitForServer(server, () => ping(this.uri('admin')), 30_000);
+    this.server = await runFerretdb(this.binary, this.port, this.workDir);
   }
 
   /** SIGKILL: the database vanishes mid-operation. */
@@ -56,12 +50,3 @@ export class DedicatedFerretdb {
   }
 }
 
-async function ping(uri: string): Promise<boolean> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000 });
-  try {
-    await client.db('admin').command({ ping: 1 });
-    return true;
-  } finally {
-    await client.close();
-  }
-}
