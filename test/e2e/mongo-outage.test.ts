@@ -58,7 +58,7 @@ describe('database outage (MongoDB store)', () => {
 
     for (const { reply } of replies) {
       // 202: a slow moment around the restart exceeded the inline budget; the inbox holds it.
-      assert.ok([201, 202, 503].includes(reply.status), `unexpected ${reply.status}: ${JSON.stringify(reply.body)}`);
+      assert.ok([201, 202, 503].includes(reply.status), `unexpected ${reply.status}: ${JSON.stringify(reply.body)}; service errors: ${JSON.stringify(service.logs.filter((entry) => entry.level === 50))}`);
       if (reply.status === 503) {
         assert.equal(reply.body.error.code, 'unavailable');
         assert.ok(Number(reply.headers.get('retry-after')) > 0);

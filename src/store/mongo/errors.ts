@@ -34,6 +34,12 @@ const UNAVAILABLE_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
+/**
+ * Socket errors the driver (7.x) sometimes lets through unwrapped, e.g. EPIPE when it writes a
+ * command to a connection the server closed as it died.
+ */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTCONN', 'EHOSTUNREACH']);
+
 const UNAVAILABLE_LABELS = [
   MongoErrorLabel.RetryableWriteError,
   MongoErrorLabel.ResetPool,
@@ -54,7 +60,7 @@ export function isUnavailable(error: unknown): boolean {
   ) {
     return true;
   }
-  if (!(error instanceof MongoError)) return false;
+  if (!(error instanceof MongoError)) return SOCKET_ERROR_CODES.has(String((error as { code?: unknown } | null)?.code));
   if (error.name === 'MongoWaitQueueTimeoutError') return true;
   if (typeof error.code === 'number' && UNAVAILABLE_CODES.has(error.code)) return true;
   return UNAVAILABLE_LABELS.some((label) => error.hasErrorLabel(label));
