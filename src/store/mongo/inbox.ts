@@ -1,23 +1,13 @@
 import { Binary, type Collection } from 'mongodb';
-import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome, QueueStatus } from '../store.js';
+import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome } from '../store.js';
 import type { RunOperation } from './run.js';
 import { claimFirst, type ClaimTicket } from './claims.js';
 
 /** An inbox entry: fixed keys only; the body is binary, headers are name/value pairs. */
-export interface InboxDocument {
+export interface InboxDocument extends Omit<QueueEntry, 'id' | 'body' | 'headers'> {
   _id: string;
-  source: string;
   body: Binary;
   headers: { name: string; value: string }[];
-  receivedAt: string;
-  status: QueueStatus;
-  attempts: number;
-  lastError: string | null;
-  dueAt: string;
-  claimedBy: string | null;
-  incidentId: string | null;
-  incidentNumber: string | null;
-  updatedAt: string;
 }
 
 export class MongoInbox implements InboxStore {
