@@ -45,6 +45,7 @@ export class MongoInbox implements InboxStore {
   }
 
   claimEntry(worker: string, now: Date, leaseMs: number): Promise<QueueEntry | undefined> {
+    const until = new Date(now.getTime() + leaseMs);
     return this.run(async () => {
       const claimed = await claimFirst<InboxDocument>({
         tickets: this.tickets,
@@ -57,7 +58,7 @@ export class MongoInbox implements InboxStore {
             .toArray(),
         attempts: (candidate) => candidate.attempts,
         apply: async (candidate, attempts) => {
-          const claim = { status: 'processing' as const, attempts, claimedBy: worker, dueAt: new Date(now.getTime() + leaseMs).toISOString(), updatedAt: now.toISOString() };
+          const claim = { status: 'processing' as const, attempts, claimedBy: worker, dueAt: until.toISOString(), updatedAt: now.toISOString() };
           const result = await this.entries.updateOne(
             { _id: candidate._id, attempts: candidate.attempts, status: { $in: ['queued', 'processing'] } },
             { $set: claim },
@@ -66,7 +67,7 @@ export class MongoInbox implements InboxStore {
         },
         worker,
         now,
-        until: new Date(now.getTime() + leaseMs),
+        until,
       });
       return claimed ? toEntry(claimed) : undefined;
     });

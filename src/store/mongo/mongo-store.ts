@@ -30,10 +30,12 @@ const PREPARE_RETRY_MS = 2_000;
 const MAX_NUMBER_COLLISIONS = 20;
 
 /**
- * The production store. Incidents are numbered from a per-year counter document incremented
- * atomically (`findOneAndUpdate` + `$inc`), so replicas never share a number; exactly-once rests on
- * the event's identity being the document `_id` (see incident-document.ts). No multi-document transaction is needed (FerretDB has none):
- * a duplicate detected after allocating burns that number, which is allowed (never reused).
+ * The production store. Incidents are numbered from a per-year counter document (`$inc`, one
+ * increment in flight per replica, see NumberAllocator); the unique `number` index makes any
+ * overlap between replicas a retry with a fresh number, so no two incidents ever share one.
+ * Exactly-once rests on the event's identity being the document `_id` (see incident-document.ts).
+ * No multi-document transaction is needed (FerretDB has none): a duplicate detected after
+ * allocating burns that number, which is allowed (never reused).
  */
 export class MongoStore implements Store {
   readonly kind = 'mongodb' as const;

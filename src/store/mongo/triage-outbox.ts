@@ -15,6 +15,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
   ) {}
 
   claimTriage(worker: string, now: Date, leaseMs: number): Promise<Incident | undefined> {
+    const until = new Date(now.getTime() + leaseMs);
     return this.run(async () => {
       const claimed = await claimFirst<IncidentDocument>({
         tickets: this.tickets,
@@ -27,7 +28,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
             .toArray(),
         attempts: (candidate) => candidate.triage.attempts,
         apply: async (candidate, attempts) => {
-          const nextAttemptAt = new Date(now.getTime() + leaseMs).toISOString();
+          const nextAttemptAt = until.toISOString();
           const result = await this.incidents.updateOne(
             { _id: candidate._id, 'triage.state': 'pending', 'triage.attempts': candidate.triage.attempts },
             { $set: { 'triage.attempts': attempts, 'triage.nextAttemptAt': nextAttemptAt, triageClaimedBy: worker } },
@@ -36,7 +37,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
         },
         worker,
         now,
-        until: new Date(now.getTime() + leaseMs),
+        until,
       });
       return claimed ? fromDocument(claimed) : undefined;
     });
