@@ -23,7 +23,7 @@ const logger = createLogger(settings.logLevel);
 const metrics = createMetrics();
 const pipeline = loadPipelineSettings(process.env);
 
-const store = createStore(settings, pipeline, logger);
+const store = await createStore(settings, pipeline, logger);
 await store.open();
 
 const rateLimiter = new RateLimiter();

@@ -1,4 +1,4 @@
-import type { Incident, NewIncident, TriageInfo } from './model.js';
+import type { Incident, IncidentDraft, NewIncident, TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
 export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
@@ -12,8 +12,41 @@ export function initialTriage(playbook: string | null, receivedAt: string): Tria
   };
 }
 
+/**
+ * The normalized fields of anything that extends a draft, copied one by one: only the contract's
+ * keys, and fast. Incidents are built as `Object.assign(draftFields(x), rest)`, never as
+ * `{ ...x, more }`: V8 (Node 20) copies a spread followed by more properties through a slow runtime
+ * path, about 4 µs per object here, which was a tenth of a request's CPU.
+ */
+export function draftFields(draft: IncidentDraft): IncidentDraft {
+  return {
+    format: draft.format,
+    eventType: draft.eventType,
+    title: draft.title,
+    severity: draft.severity,
+    vendorSeverity: draft.vendorSeverity,
+    incidentType: draft.incidentType,
+    occurredAt: draft.occurredAt,
+    externalId: draft.externalId,
+    observables: draft.observables,
+  };
+}
+
+/** What the ingest use-case hands the store: the draft plus who sent it, when, and how to dedupe it. */
+export function newIncident(draft: IncidentDraft, delivery: Omit<NewIncident, keyof IncidentDraft>): NewIncident {
+  return Object.assign(draftFields(draft), delivery);
+}
+
 /** The stored incident for a new one once the store has allocated its number. */
 export function toIncident(incident: NewIncident, number: string): Incident {
-  const { triagePlaybook, ...fields } = incident;
-  return { ...fields, number, status: 'new', triage: initialTriage(triagePlaybook, incident.receivedAt) };
+  return Object.assign(draftFields(incident), {
+    id: incident.id,
+    source: incident.source,
+    receivedAt: incident.receivedAt,
+    dedupeKey: incident.dedupeKey,
+    raw: incident.raw,
+    number,
+    status: 'new' as const,
+    triage: initialTriage(incident.triagePlaybook, incident.receivedAt),
+  });
 }

@@ -5,6 +5,7 @@ import type { IncidentStore } from '../store/store.js';
 import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
 import { dedupeKey } from './dedupe.js';
+import { newIncident } from './incident.js';
 import { ApiError, err, ok, type Result } from '../ingest/errors.js';
 
 /** A verified webhook delivery, as the route (or the queue worker, later) hands it over. */
@@ -32,20 +33,21 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     if (!parsed.ok) return err(new ApiError('invalid_payload', 400, parsed.error));
     const draft = normalize(parsed.value.payload, source);
     if (!draft.ok) return err(new ApiError('invalid_payload', 400, draft.error));
-    const result = await store.insertIncident({
-      ...draft.value,
-      id: newId(),
-      source: source.name,
-      receivedAt: event.receivedAt.toISOString(),
-      dedupeKey: dedupeKey({
-        headers: event.headers,
-        externalId: draft.value.externalId,
-        format: draft.value.format,
-        rawBody: event.rawBody,
+    const result = await store.insertIncident(
+      newIncident(draft.value, {
+        id: newId(),
+        source: source.name,
+        receivedAt: event.receivedAt.toISOString(),
+        dedupeKey: dedupeKey({
+          headers: event.headers,
+          externalId: draft.value.externalId,
+          format: draft.value.format,
+          rawBody: event.rawBody,
+        }),
+        raw: parsed.value.text,
+        triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
       }),
-      raw: parsed.value.text,
-      triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
-    });
+    );
     return ok({ created: result.created, incident: result.incident });
   };
 }

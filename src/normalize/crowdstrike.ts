@@ -33,11 +33,13 @@ export const crowdstrike: FormatModule = {
     if (title === undefined) return err('crowdstrike payload lacks event.DetectName/Name');
     const eventType = text(at(payload, 'metadata', 'eventType'), MAX_EVENT_TYPE_LENGTH) ?? 'DetectionSummaryEvent';
     const scale = eventType === 'EppDetectionSummaryEvent' ? HUNDRED_POINT : anyScale;
+    const { severity, vendorSeverity } = mapSeverity(scalarText(event.SeverityName) ?? event.Severity, source.severityMapping, scale);
     return ok({
       format: 'crowdstrike',
       eventType,
       title,
-      ...mapSeverity(scalarText(event.SeverityName) ?? event.Severity, source.severityMapping, scale),
+      severity,
+      vendorSeverity,
       // Falcon detections are malware unless the tactic or name says otherwise.
       incidentType: classifyIncident(
         [text(event.Tactic), text(event.Technique), title, text(event.DetectDescription ?? event.Description)],

@@ -50,11 +50,13 @@ export const defender: FormatModule = {
 const graphAlert: Shape = (p, source) => {
   const title = text(p.title);
   if (title === undefined) return err('defender Graph alert has an empty title');
+  const { severity, vendorSeverity } = mapSeverity(p.severity, source.severityMapping);
   return ok({
     format: 'defender',
     eventType: 'alert',
     title,
-    ...mapSeverity(p.severity, source.severityMapping),
+    severity,
+    vendorSeverity,
     incidentType: classifyIncident([title, text(p.category)], 'other'),
     occurredAt: toIsoUtc(p.firstActivityDateTime) ?? toIsoUtc(p.createdDateTime),
     externalId: firstText([p.id, p.providerAlertId]) ?? null,
@@ -68,11 +70,13 @@ const officeAlert: Shape = (p, source) => {
   const title = text(p.Name) ?? `Office 365 alert ${alertId ?? ''}`.trim();
   const data = typeof p.Data === 'string' ? parseJsonObject(p.Data) : undefined;
   const details = data?.ok ? data.value : {};
+  const { severity, vendorSeverity } = mapSeverity(p.Severity, source.severityMapping);
   return ok({
     format: 'defender',
     eventType: text(p.Operation, MAX_EVENT_TYPE_LENGTH) ?? 'AlertTriggered',
     title,
-    ...mapSeverity(p.Severity, source.severityMapping),
+    severity,
+    vendorSeverity,
     incidentType: classifyIncident([title, text(p.Category)], 'other'),
     occurredAt: toIsoUtc(p.CreationTime),
     externalId: alertId ?? null,
@@ -84,11 +88,13 @@ const defenderEvent: Shape = (p, source) => {
   const eventType = text(p.eventType, MAX_EVENT_TYPE_LENGTH);
   if (eventType === undefined) return err('defender event has an empty eventType');
   const subject = text(at(p, 'data', 'subject'));
+  const { severity, vendorSeverity } = mapSeverity(p.severity, source.severityMapping);
   return ok({
     format: 'defender',
     eventType,
     title: text(subject === undefined ? eventType : `${eventType}: ${subject}`) ?? eventType,
-    ...mapSeverity(p.severity, source.severityMapping),
+    severity,
+    vendorSeverity,
     incidentType: classifyIncident([text(p.category), eventType, text(p.entityType)], 'other'),
     occurredAt: toIsoUtc(p.creationTime),
     externalId: firstText([p.id]) ?? null,

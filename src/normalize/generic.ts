@@ -24,11 +24,13 @@ export const generic: FormatModule = {
       firstText([at(data, 'title'), at(payload, 'title'), at(data, 'name'), at(payload, 'name'), at(payload, 'summary')]) ??
       eventType ??
       `Webhook event from ${source.name}`;
+    const { severity, vendorSeverity } = mapSeverity(at(data, 'severity') ?? at(payload, 'severity'), source.severityMapping);
     return ok({
       format: 'generic',
       eventType: eventType ?? 'unknown',
       title,
-      ...mapSeverity(at(data, 'severity') ?? at(payload, 'severity'), source.severityMapping),
+      severity,
+      vendorSeverity,
       incidentType: classifyIncident([text(at(data, 'category')), text(at(payload, 'category')), title], 'other'),
       occurredAt: toIsoUtc(at(payload, 'timestamp') ?? at(data, 'timestamp')),
       externalId: scalarText(at(data, 'alert_id')) ?? scalarText(at(payload, 'alert_id')) ?? scalarText(at(payload, 'id')) ?? null,

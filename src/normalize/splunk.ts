@@ -31,11 +31,13 @@ export const splunk: FormatModule = {
     const row = at(payload, 'result');
     const result = isObject(row) ? row : {};
     const eventCode = scalarText(result.EventCode, 16);
+    const { severity, vendorSeverity } = mapSeverity(result.severity ?? result.urgency, source.severityMapping, ALERT_SEVERITY);
     return ok({
       format: 'splunk',
       eventType: 'alert',
       title,
-      ...mapSeverity(result.severity ?? result.urgency, source.severityMapping, ALERT_SEVERITY),
+      severity,
+      vendorSeverity,
       incidentType:
         eventCode !== undefined && AUTHENTICATION_EVENT_CODES.has(eventCode)
           ? 'authentication'

@@ -41,7 +41,7 @@ export function createAccept(deps: AcceptDeps): Accept {
 
   return async (source, event) => {
     if (source.processing === 'async') return enqueue(source, event, 'async');
-    const inline = deps.ingest(source, event).then((result): Result<Accepted> => (result.ok ? ok({ queued: false, ...result.value }) : result));
+    const inline = deps.ingest(source, event).then((result): Result<Accepted> => (result.ok ? ok({ queued: false, created: result.value.created, incident: result.value.incident }) : result));
     if (deps.inlineBudgetMs === 0) return inline;
     let timer: NodeJS.Timeout | undefined;
     const overBudget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.inlineBudgetMs)));

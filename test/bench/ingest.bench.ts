@@ -1,23 +1,30 @@
 /**
  * `npm run bench`: the same loader (autocannon, 50 connections, unique signed alerts) against the
- * bare node:http ceiling and against our service with the embedded store, in one run — and with
- * the MongoDB store too when MONGODB_URI is set (`npm run bench -- --mongo` insists on it).
- * Prints req/s, p50/p99 latency, peak RSS of each and the ratio.
+ * bare node:http ceiling, a minimal Koa app doing the same work, and our service with the embedded
+ * store, in one run — and with the MongoDB store too when MONGODB_URI is set (`npm run bench --
+ * --mongo` insists on it). Prints req/s, p50/p99 latency, peak RSS and the CPU each request cost the
+ * target and the loader, the ratios, and what the embedded store alone sustains without HTTP.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { signedHeaders } from '../helpers/sign.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
+import { testSource } from '../helpers/source.js';
+import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
+import { parsePayload } from '../../src/normalize/parse.js';
+import { normalize } from '../../src/normalize/index.js';
+import { newIncident } from '../../src/incidents/incident.js';
 
 const SECRET = 'bench-secret';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
+const STORE_SECONDS = 5;
 
 interface Target {
   name: string;
@@ -34,7 +41,11 @@ interface Measurement {
   non2xx: number;
   errors: number;
   peakRssMb: number;
+  /** CPU per request in µs: the target's event loop, its other threads, and the loader. */
+  cpu: { eventLoop: number; otherThreads: number; loader: number };
 }
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 function uniqueAlert(): string {
   return JSON.stringify({
@@ -67,6 +78,19 @@ function peakRssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** CPU seconds used so far by each thread of a process; the event loop is the thread whose id is the pid. */
+function threadCpuSeconds(pid: number): { eventLoop: number; otherThreads: number } {
+  const totals = { eventLoop: 0, otherThreads: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    // utime and stime are fields 14 and 15; the command name before them may contain spaces.
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    if (Number(tid) === pid) totals.eventLoop += seconds;
+    else totals.otherThreads += seconds;
+  }
+  return totals;
+}
+
 async function load(port: number, path: string, seconds: number) {
   return autocannon({
     url: `http://127.0.0.1:${port}`,
@@ -89,7 +113,12 @@ async function measure(target: Target): Promise<Measurement> {
   const { child, port } = await startTarget(target);
   try {
     await load(port, target.path, WARMUP_SECONDS);
+    const targetBefore = threadCpuSeconds(child.pid!);
+    const loaderBefore = process.cpuUsage();
     const result = await load(port, target.path, DURATION_SECONDS);
+    const loader = process.cpuUsage(loaderBefore);
+    const targetAfter = threadCpuSeconds(child.pid!);
+    const microsPerRequest = (seconds: number) => (seconds * 1e6) / result.requests.total;
     return {
       name: target.name,
       requestsPerSecond: result.requests.average,
@@ -98,6 +127,11 @@ async function measure(target: Target): Promise<Measurement> {
       non2xx: result.non2xx,
       errors: result.errors,
       peakRssMb: peakRssMb(child.pid!),
+      cpu: {
+        eventLoop: microsPerRequest(targetAfter.eventLoop - targetBefore.eventLoop),
+        otherThreads: microsPerRequest(targetAfter.otherThreads - targetBefore.otherThreads),
+        loader: microsPerRequest((loader.user + loader.system) / 1e6),
+      },
     };
   } finally {
     child.kill('SIGTERM');
@@ -115,6 +149,12 @@ const ceiling = await measure({
   env: { BENCH_SECRET: SECRET },
   path: '/api/webhooks/edr',
 });
+const minimalKoa = await measure({
+  name: 'minimal Koa app',
+  command: ['--import', 'tsx', resolve(import.meta.dirname, 'minimal-koa-server.ts')],
+  env: { BENCH_SECRET: SECRET },
+  path: '/api/webhooks/edr',
+});
 const serviceEnv = { PORT: '0', HOST: '127.0.0.1', TW_CONFIG: configPath, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' };
 const service = await measure({
   name: 'tw-webhooks (embedded store)',
@@ -123,7 +163,7 @@ const service = await measure({
   path: '/api/webhooks/edr',
 });
 
-const measurements = [ceiling, service];
+const measurements = [ceiling, minimalKoa, service];
 if (process.env.MONGODB_URI || process.argv.includes('--mongo')) {
   measurements.push(
     await measure({
@@ -145,10 +185,53 @@ console.table(
     'non-2xx': m.non2xx,
     errors: m.errors,
     'peak RSS MB': Math.round(m.peakRssMb),
+    'CPU µs/req loop+threads': `${Math.round(m.cpu.eventLoop)}+${Math.round(m.cpu.otherThreads)}`,
+    'loader µs/req': Math.round(m.cpu.loader),
   })),
 );
 for (const m of measurements.slice(1)) console.log(`ratio (${m.name} / ceiling): ${(m.requestsPerSecond / ceiling.requestsPerSecond).toFixed(2)}`);
+
+const storeAlone = await measureEmbeddedStoreAlone();
+console.log(
+  `embedded store alone (${CONNECTIONS} concurrent inserts, no HTTP, ${STORE_SECONDS} s): ${Math.round(storeAlone.perSecond)} incidents/s, ` +
+    `store thread CPU ${Math.round(storeAlone.storeThreadMicros)} µs/incident`,
+);
 if (measurements.slice(1).some((m) => m.non2xx > 0 || m.errors > 0)) {
   console.error('the service answered non-2xx or failed requests under load');
   process.exitCode = 1;
+}
+
+/**
+ * The durable store's own limit, so the bench tells the store's share of a request from the rest:
+ * as many concurrent inserts as the loader has connections, each awaiting its commit.
+ */
+async function measureEmbeddedStoreAlone(): Promise<{ perSecond: number; storeThreadMicros: number }> {
+  const store = new EmbeddedStore(join(workDir, 'store-alone'));
+  await store.open();
+  const source = testSource({ name: 'edr' });
+  const incident = () => {
+    const body = Buffer.from(uniqueAlert());
+    const parsed = parsePayload(body);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const draft = normalize(parsed.value.payload, source);
+    if (!draft.ok) throw new Error(draft.error);
+    const receivedAt = new Date().toISOString();
+    return newIncident(draft.value, { id: randomUUID(), source: 'edr', receivedAt, dedupeKey: `ext:${randomUUID()}`, raw: parsed.value.text, triagePlaybook: null });
+  };
+  const before = threadCpuSeconds(process.pid).otherThreads;
+  const until = performance.now() + STORE_SECONDS * 1000;
+  let stored = 0;
+  const client = async () => {
+    while (performance.now() < until) {
+      await store.insertIncident(incident());
+      stored++;
+    }
+  };
+  const startedAt = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, client));
+  const seconds = (performance.now() - startedAt) / 1000;
+  // The loader's own threads are idle here, so the process's non-main CPU is the store thread's.
+  const storeThreadSeconds = threadCpuSeconds(process.pid).otherThreads - before;
+  await store.close();
+  return { perSecond: stored / seconds, storeThreadMicros: (storeThreadSeconds * 1e6) / stored };
 }

@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryLogStore, DeliveryRecord } from '../store.js';
-import type { GroupCommit } from './group-commit.js';
 
 export const DELIVERY_LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -29,20 +28,19 @@ interface DeliveryRow {
   remote_address: string | null;
 }
 
+/** On a database of its own that commits without fsync: the log is best-effort, incidents are not. */
 export class EmbeddedDeliveryLog implements DeliveryLogStore {
-  constructor(
-    private readonly database: () => Database.Database,
-    private readonly commit: GroupCommit,
-  ) {}
+  constructor(private readonly database: () => Database.Database) {}
 
-  appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
-    return this.commit.submit((db) => {
-      const insert = db.prepare(
-        `INSERT INTO deliveries (at, source, status, code, latency_ms, incident_id, queue_id, remote_address)
-         VALUES (@at, @source, @status, @code, @latencyMs, @incidentId, @queueId, @remoteAddress)`,
-      );
+  async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
+    const db = this.database();
+    const insert = db.prepare(
+      `INSERT INTO deliveries (at, source, status, code, latency_ms, incident_id, queue_id, remote_address)
+       VALUES (@at, @source, @status, @code, @latencyMs, @incidentId, @queueId, @remoteAddress)`,
+    );
+    db.transaction(() => {
       for (const record of records) insert.run(record);
-    });
+    })();
   }
 
   async listDeliveries(query: { source?: string; limit: number }): Promise<DeliveryRecord[]> {

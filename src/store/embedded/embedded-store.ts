@@ -1,130 +1,168 @@
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Incident, NewIncident } from '../../incidents/model.js';
-import { toIncident } from '../../incidents/incident.js';
-import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { encodeCursor } from '../cursor.js';
-import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
-import { SCHEMA } from './schema.js';
-import { GroupCommit } from './group-commit.js';
-import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
-import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
-import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
+import {
+  StoreUnavailableError,
+  type DeliveryLogStore,
+  type IncidentPage,
+  type IncidentQuery,
+  type InboxStore,
+  type InsertResult,
+  type Store,
+  type TriageOutboxStore,
+} from '../store.js';
+import {
+  REMOTE_METHODS,
+  restoreBuffers,
+  type FromStoreThread,
+  type RemoteCall,
+  type RemoteError,
+  type RemoteTarget,
+  type ToStoreThread,
+} from './store-protocol.js';
 
 /**
- * The zero-setup store: SQLite in WAL mode with synchronous=FULL, so a commit is on disk before it
- * returns. Inserts arriving in the same event-loop turn share one transaction (group commit), which
- * keeps the fsync count low under load without delaying a lone request.
+ * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
+ * tsx, whose loader a worker does not inherit on Node 20, so there the thread registers it first.
+ */
+function startThread(workerData: { dataDir: string }): Worker {
+  const extension = extname(fileURLToPath(import.meta.url));
+  const entry = new URL(`./store-thread${extension}`, import.meta.url);
+  if (extension === '.js') return new Worker(entry, { workerData });
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+}
+
+interface PendingCall {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * The zero-setup store: SQLite (see SqliteStore) on a thread of its own. Calls are queued and sent
+ * once per event-loop turn; each resolves when the thread's reply comes back, so an insert still
+ * resolves only after its commit is on disk. If the thread dies, the calls in flight and every call
+ * until it is back answer StoreUnavailableError (503: the sender retries, and dedupe catches a
+ * write that did commit); it is restarted after a pause.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
-  private db: Database.Database | undefined;
-  private statements: ReturnType<typeof prepareStatements> | undefined;
-  private readonly commit = new GroupCommit(() => this.db);
-  readonly inbox = new EmbeddedInbox(() => this.requireDb(), this.commit);
-  readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
-  readonly deliveries = new EmbeddedDeliveryLog(() => this.requireDb(), this.commit);
+  readonly inbox = this.remote<InboxStore>('inbox');
+  readonly triage = this.remote<TriageOutboxStore>('triage');
+  readonly deliveries = this.remote<DeliveryLogStore>('deliveries');
 
-  constructor(private readonly dataDir: string) {}
+  private thread: Worker | undefined;
+  private running = false;
+  private everOpened = false;
+  private closing = false;
+  private queued: RemoteCall[] = [];
+  private sendScheduled = false;
+  private nextCallId = 0;
+  private readonly pending = new Map<number, PendingCall>();
+  private restartTimer: NodeJS.Timeout | undefined;
 
-  async open(): Promise<void> {
-    mkdirSync(this.dataDir, { recursive: true });
-    const db = new Database(join(this.dataDir, 'tw-webhooks.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + DELIVERY_LOG_SCHEMA);
-    this.db = db;
-    this.statements = prepareStatements(db);
+  constructor(
+    private readonly dataDir: string,
+    private readonly restartDelayMs = 1_000,
+  ) {}
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const thread = startThread({ dataDir: this.dataDir });
+      this.thread = thread;
+      thread.on('message', (message: FromStoreThread) => {
+        if ('results' in message) {
+          for (const [id, value, error] of message.results) this.settle(id, value, error);
+        } else if ('opened' in message) {
+          // Closed while a restarted thread was opening: it is not wanted any more.
+          if (this.closing) return void thread.postMessage({ close: true } satisfies ToStoreThread);
+          this.running = true;
+          this.everOpened = true;
+          this.send();
+          resolve();
+        } else if ('openFailed' in message) {
+          reject(new StoreUnavailableError(`embedded store cannot open ${this.dataDir}: ${message.openFailed.message}`));
+        }
+      });
+      thread.on('error', (error) => reject(new StoreUnavailableError('embedded store thread failed', error)));
+      thread.on('exit', () => this.lost(thread));
+    });
   }
 
   healthy(): boolean {
-    return this.db?.open === true;
+    return this.running;
   }
 
   async close(): Promise<void> {
-    this.commit.flush();
-    this.db?.close();
-    this.db = undefined;
+    this.closing = true;
+    clearTimeout(this.restartTimer);
+    const thread = this.thread;
+    if (!thread || !this.running) return;
+    this.send();
+    const exited = new Promise((done) => thread.once('exit', done));
+    thread.postMessage({ close: true } satisfies ToStoreThread);
+    await exited;
   }
 
   insertIncident(incident: NewIncident): Promise<InsertResult> {
-    const statements = this.statements;
-    if (!statements) return Promise.reject(new StoreUnavailableError('embedded store is not open'));
-    return this.commit.submit((db) => insertOne(db, statements, incident));
+    return this.call('incidents', 'insertIncident', [incident]);
   }
 
-  async getIncident(idOrNumber: string): Promise<Incident | undefined> {
-    const row = this.requireStatements().byIdOrNumber.get(idOrNumber, idOrNumber) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+  getIncident(idOrNumber: string): Promise<Incident | undefined> {
+    return this.call('incidents', 'getIncident', [idOrNumber]);
   }
 
-  async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
-    const conditions: string[] = [];
-    const params: Record<string, string | number> = { limit: query.limit + 1 };
-    if (query.source) (conditions.push('source = @source'), (params.source = query.source));
-    if (query.severity) (conditions.push('severity = @severity'), (params.severity = query.severity));
-    if (query.status) (conditions.push('status = @status'), (params.status = query.status));
-    if (query.since) (conditions.push('received_at >= @since'), (params.since = query.since));
-    if (query.until) (conditions.push('received_at < @until'), (params.until = query.until));
-    if (query.after) {
-      const after = query.after;
-      conditions.push('(received_at < @cursorTime OR (received_at = @cursorTime AND id < @cursorId))');
-      params.cursorTime = after.receivedAt;
-      params.cursorId = after.id;
-    }
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
-    const rows = this.requireDb()
-      .prepare(`SELECT doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
-      .all(params) as { doc: string }[];
-    const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as Incident);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
+  listIncidents(query: IncidentQuery): Promise<IncidentPage> {
+    return this.call('incidents', 'listIncidents', [query]);
   }
 
-  private requireDb(): Database.Database {
-    if (!this.db) throw new StoreUnavailableError('embedded store is not open');
-    return this.db;
+  private remote<T>(target: RemoteTarget): T {
+    const methods = Object.keys(REMOTE_METHODS[target]).map((method) => [method, (...args: unknown[]) => this.call(target, method, args)]);
+    return Object.fromEntries(methods) as T;
   }
 
-  private requireStatements(): ReturnType<typeof prepareStatements> {
-    if (!this.statements || !this.db) throw new StoreUnavailableError('embedded store is not open');
-    return this.statements;
+  private call<R>(target: RemoteTarget, method: string, args: unknown[]): Promise<R> {
+    if (!this.running) return Promise.reject(new StoreUnavailableError('embedded store is not running'));
+    return new Promise<R>((resolve, reject) => {
+      const id = this.nextCallId++;
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.queued.push([id, target, method, args]);
+      if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        queueMicrotask(() => this.send());
+      }
+    });
   }
-}
 
-function prepareStatements(db: Database.Database) {
-  return {
-    byDedupeKey: db.prepare('SELECT doc FROM incidents WHERE source = ? AND dedupe_key = ?'),
-    byIdOrNumber: db.prepare('SELECT doc FROM incidents WHERE id = ? OR number = ?'),
-    nextNumber: db.prepare(
-      'INSERT INTO counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last',
-    ),
-    insert: db.prepare(
-      `INSERT INTO incidents (id, number, source, dedupe_key, received_at, severity, status, doc)
-       VALUES (@id, @number, @source, @dedupeKey, @receivedAt, @severity, @status, @doc)`,
-    ),
-  };
-}
+  private send(): void {
+    this.sendScheduled = false;
+    if (this.queued.length === 0 || !this.thread) return;
+    const calls = this.queued;
+    this.queued = [];
+    this.thread.postMessage({ calls } satisfies ToStoreThread);
+  }
 
-/** Runs inside the batch transaction: an existing (source, dedupe key) wins, else a new number. */
-function insertOne(db: Database.Database, statements: ReturnType<typeof prepareStatements>, incident: NewIncident): InsertResult {
-  const existing = statements.byDedupeKey.get(incident.source, incident.dedupeKey) as { doc: string } | undefined;
-  if (existing) return { created: false, incident: JSON.parse(existing.doc) as Incident };
-  const year = numberingYear(incident.receivedAt);
-  const { last } = statements.nextNumber.get(year) as { last: number };
-  const stored = toIncident(incident, formatIncidentNumber(year, last));
-  statements.insert.run({
-    id: stored.id,
-    number: stored.number,
-    source: stored.source,
-    dedupeKey: stored.dedupeKey,
-    receivedAt: stored.receivedAt,
-    severity: stored.severity,
-    status: stored.status,
-    doc: JSON.stringify(stored),
-  });
-  insertTriageEntry(db, stored);
-  return { created: true, incident: stored };
+  private settle(id: number, value: unknown, error: RemoteError | undefined): void {
+    const call = this.pending.get(id);
+    if (!call) return;
+    this.pending.delete(id);
+    if (error === undefined) call.resolve(restoreBuffers(value));
+    else call.reject(error.name === 'StoreUnavailableError' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name }));
+  }
+
+  /** The thread is gone: fail what was in flight, and bring it back unless we are closing (or it never opened). */
+  private lost(thread: Worker): void {
+    if (thread !== this.thread) return;
+    this.running = false;
+    this.thread = undefined;
+    const failed = new StoreUnavailableError('embedded store thread stopped');
+    for (const call of this.pending.values()) call.reject(failed);
+    this.pending.clear();
+    this.queued = [];
+    if (this.closing || !this.everOpened) return;
+    // A failed reopen exits the new thread, which lands here again: retried until it works.
+    this.restartTimer = setTimeout(() => void this.open().catch(() => undefined), this.restartDelayMs);
+    this.restartTimer.unref();
+  }
 }

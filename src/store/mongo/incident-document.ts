@@ -1,4 +1,5 @@
 import type { Incident, Observables, TriageInfo } from '../../incidents/model.js';
+import { draftFields } from '../../incidents/incident.js';
 
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
@@ -37,48 +38,32 @@ export function eventKey(source: string, dedupeKey: string): string {
 }
 
 export function toDocument(incident: Incident): IncidentDocument {
-  return {
+  return Object.assign(draftFields(incident), {
     _id: eventKey(incident.source, incident.dedupeKey),
     id: incident.id,
     number: incident.number,
     source: incident.source,
     dedupeKey: incident.dedupeKey,
     receivedAt: incident.receivedAt,
-    format: incident.format,
-    eventType: incident.eventType,
-    title: incident.title,
-    severity: incident.severity,
-    vendorSeverity: incident.vendorSeverity,
-    incidentType: incident.incidentType,
-    occurredAt: incident.occurredAt,
-    externalId: incident.externalId,
     observables: copyObservables(incident.observables),
     status: incident.status,
     triage: copyTriage(incident.triage),
     raw: incident.raw,
-  };
+  });
 }
 
 export function fromDocument(document: IncidentDocument): Incident {
-  return {
+  return Object.assign(draftFields(document), {
     id: document.id,
     number: document.number,
     source: document.source,
     dedupeKey: document.dedupeKey,
     receivedAt: document.receivedAt,
-    format: document.format,
-    eventType: document.eventType,
-    title: document.title,
-    severity: document.severity,
-    vendorSeverity: document.vendorSeverity,
-    incidentType: document.incidentType,
-    occurredAt: document.occurredAt,
-    externalId: document.externalId,
     observables: copyObservables(document.observables),
     status: document.status,
     triage: copyTriage(document.triage),
     raw: document.raw,
-  };
+  });
 }
 
 function copyObservables(observables: Observables): Observables {

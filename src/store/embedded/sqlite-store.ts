@@ -1,0 +1,149 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Incident, NewIncident } from '../../incidents/model.js';
+import { toIncident } from '../../incidents/incident.js';
+import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
+import { encodeCursor } from '../cursor.js';
+import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
+import { SCHEMA } from './schema.js';
+import { GroupCommit } from './group-commit.js';
+import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
+import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
+import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
+
+/**
+ * SQLite in WAL mode with synchronous=FULL, so a commit is on disk before it returns. Inserts
+ * arriving in the same event-loop turn share one transaction (group commit), which keeps the fsync
+ * count low under load without delaying a lone request. It runs on the store thread (see
+ * embedded-store.ts), where its synchronous calls block nobody's requests.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'embedded' as const;
+  private db: Database.Database | undefined;
+  private deliveryDb: Database.Database | undefined;
+  private statements: ReturnType<typeof prepareStatements> | undefined;
+  private readonly commit = new GroupCommit(() => this.db);
+  readonly inbox = new EmbeddedInbox(() => this.requireDb(), this.commit);
+  readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
+  readonly deliveries = new EmbeddedDeliveryLog(() => {
+    if (!this.deliveryDb) throw new StoreUnavailableError('embedded store is not open');
+    return this.deliveryDb;
+  });
+
+  constructor(private readonly dataDir: string) {}
+
+  async open(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    const db = openDatabase(join(this.dataDir, 'tw-webhooks.sqlite'), 'FULL');
+    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA);
+    // The delivery log is best-effort (see DeliveryRecorder): a file of its own that commits without
+    // fsync, so its rows never ride on, or slow down, the commits that acknowledge incidents.
+    const deliveryDb = openDatabase(join(this.dataDir, 'deliveries.sqlite'), 'NORMAL');
+    // Appends and the odd listing: a small page cache (2 MB, not better-sqlite3's 16 MB) will do.
+    deliveryDb.pragma('cache_size = -2000');
+    deliveryDb.exec(DELIVERY_LOG_SCHEMA);
+    this.db = db;
+    this.deliveryDb = deliveryDb;
+    this.statements = prepareStatements(db);
+  }
+
+  healthy(): boolean {
+    return this.db?.open === true;
+  }
+
+  async close(): Promise<void> {
+    this.commit.flush();
+    this.db?.close();
+    this.deliveryDb?.close();
+    this.db = undefined;
+    this.deliveryDb = undefined;
+  }
+
+  insertIncident(incident: NewIncident): Promise<InsertResult> {
+    const statements = this.statements;
+    if (!statements) return Promise.reject(new StoreUnavailableError('embedded store is not open'));
+    return this.commit.submit((db) => insertOne(db, statements, incident));
+  }
+
+  async getIncident(idOrNumber: string): Promise<Incident | undefined> {
+    const row = this.requireStatements().byIdOrNumber.get(idOrNumber, idOrNumber) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+  }
+
+  async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
+    const conditions: string[] = [];
+    const params: Record<string, string | number> = { limit: query.limit + 1 };
+    if (query.source) (conditions.push('source = @source'), (params.source = query.source));
+    if (query.severity) (conditions.push('severity = @severity'), (params.severity = query.severity));
+    if (query.status) (conditions.push('status = @status'), (params.status = query.status));
+    if (query.since) (conditions.push('received_at >= @since'), (params.since = query.since));
+    if (query.until) (conditions.push('received_at < @until'), (params.until = query.until));
+    if (query.after) {
+      const after = query.after;
+      conditions.push('(received_at < @cursorTime OR (received_at = @cursorTime AND id < @cursorId))');
+      params.cursorTime = after.receivedAt;
+      params.cursorId = after.id;
+    }
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const rows = this.requireDb()
+      .prepare(`SELECT doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
+      .all(params) as { doc: string }[];
+    const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as Incident);
+    const last = items[items.length - 1];
+    return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  private requireDb(): Database.Database {
+    if (!this.db) throw new StoreUnavailableError('embedded store is not open');
+    return this.db;
+  }
+
+  private requireStatements(): ReturnType<typeof prepareStatements> {
+    if (!this.statements || !this.db) throw new StoreUnavailableError('embedded store is not open');
+    return this.statements;
+  }
+}
+
+function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    byDedupeKey: db.prepare('SELECT doc FROM incidents WHERE source = ? AND dedupe_key = ?'),
+    byIdOrNumber: db.prepare('SELECT doc FROM incidents WHERE id = ? OR number = ?'),
+    nextNumber: db.prepare(
+      'INSERT INTO counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last',
+    ),
+    insert: db.prepare(
+      `INSERT INTO incidents (id, number, source, dedupe_key, received_at, severity, status, doc)
+       VALUES (@id, @number, @source, @dedupeKey, @receivedAt, @severity, @status, @doc)`,
+    ),
+  };
+}
+
+/** Runs inside the batch transaction: an existing (source, dedupe key) wins, else a new number. */
+function insertOne(db: Database.Database, statements: ReturnType<typeof prepareStatements>, incident: NewIncident): InsertResult {
+  const existing = statements.byDedupeKey.get(incident.source, incident.dedupeKey) as { doc: string } | undefined;
+  if (existing) return { created: false, incident: JSON.parse(existing.doc) as Incident };
+  const year = numberingYear(incident.receivedAt);
+  const { last } = statements.nextNumber.get(year) as { last: number };
+  const stored = toIncident(incident, formatIncidentNumber(year, last));
+  statements.insert.run({
+    id: stored.id,
+    number: stored.number,
+    source: stored.source,
+    dedupeKey: stored.dedupeKey,
+    receivedAt: stored.receivedAt,
+    severity: stored.severity,
+    status: stored.status,
+    doc: JSON.stringify(stored),
+  });
+  insertTriageEntry(db, stored);
+  return { created: true, incident: stored };
+}

@@ -1,0 +1,57 @@
+import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../store.js';
+
+/*
+ * What crosses between the service's event loop and the store thread. Calls made in one event-loop
+ * turn travel as one message and come back as one, so a burst costs two messages, not two per
+ * request, and the thread's group commit sees the whole burst at once.
+ */
+
+/** The methods each part of the store offers over the thread boundary (checked against its interface). */
+export const REMOTE_METHODS = {
+  incidents: { insertIncident: true, getIncident: true, listIncidents: true } satisfies Record<keyof IncidentStore, true>,
+  inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true } satisfies Record<keyof InboxStore, true>,
+  triage: { claimTriage: true, finishTriage: true, listTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
+  deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
+} as const;
+
+export type RemoteTarget = keyof typeof REMOTE_METHODS;
+
+/** [call id, target, method, arguments] */
+export type RemoteCall = [number, RemoteTarget, string, unknown[]];
+
+/** [call id, value] or [call id, undefined, error] */
+export type RemoteResult = [number, unknown] | [number, undefined, RemoteError];
+
+export interface RemoteError {
+  name: string;
+  message: string;
+}
+
+export type ToStoreThread = { calls: RemoteCall[] } | { close: true };
+export type FromStoreThread = { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { closed: true };
+
+export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
+  return Object.hasOwn(REMOTE_METHODS[target], method);
+}
+
+export function remoteError(error: unknown): RemoteError {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
+}
+
+/**
+ * Structured clone turns a Buffer into a plain Uint8Array. Buffers only travel as values or as
+ * fields of the values (a queue entry's body), so one level deep is where they are restored.
+ */
+export function restoreBuffers<T>(value: T): T {
+  if (value instanceof Uint8Array) return asBuffer(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => restoreBuffers(item)) as T;
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key] as Uint8Array);
+  }
+  return value;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
