@@ -37,16 +37,20 @@ export function newIncident(draft: IncidentDraft, delivery: Omit<NewIncident, ke
   return Object.assign(draftFields(draft), delivery);
 }
 
-/** The stored incident for a new one once the store has allocated its number. */
-export function toIncident(incident: NewIncident, number: string): Incident {
+/** A new incident as it will be stored, before the store gives it its number. */
+export function unnumberedIncident(incident: NewIncident): Omit<Incident, 'number'> {
   return Object.assign(draftFields(incident), {
     id: incident.id,
     source: incident.source,
     receivedAt: incident.receivedAt,
     dedupeKey: incident.dedupeKey,
     raw: incident.raw,
-    number,
     status: 'new' as const,
     triage: initialTriage(incident.triagePlaybook, incident.receivedAt),
   });
+}
+
+/** The stored incident for a new one once the store has allocated its number. */
+export function toIncident(incident: NewIncident, number: string): Incident {
+  return Object.assign(unnumberedIncident(incident), { number });
 }

@@ -21,6 +21,7 @@ import {
   type RemoteTarget,
   type ToStoreThread,
 } from './store-protocol.js';
+import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
 
 /**
  * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
@@ -106,7 +107,8 @@ export class EmbeddedStore implements Store {
   }
 
   insertIncident(incident: NewIncident): Promise<InsertResult> {
-    return this.call('incidents', 'insertIncident', [incident]);
+    const { encoded, unnumbered } = prepareInsert(incident);
+    return this.call<EncodedInsertResult>('incidents', 'insertEncoded', [encoded]).then((answer) => insertResult(answer, unnumbered));
   }
 
   getIncident(idOrNumber: string): Promise<Incident | undefined> {

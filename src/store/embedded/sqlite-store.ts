@@ -2,11 +2,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Incident, NewIncident } from '../../incidents/model.js';
-import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { encodeCursor } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
 import { SCHEMA } from './schema.js';
+import { insertResult, numberedDocument, prepareInsert, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
@@ -61,9 +61,15 @@ export class SqliteStore implements Store {
   }
 
   insertIncident(incident: NewIncident): Promise<InsertResult> {
+    const { encoded, unnumbered } = prepareInsert(incident);
+    return this.insertEncoded(encoded).then((answer) => insertResult(answer, unnumbered));
+  }
+
+  /** The insert as the store thread receives it (see encoded-insert.ts). */
+  insertEncoded(insert: EncodedInsert): Promise<EncodedInsertResult> {
     const statements = this.statements;
     if (!statements) return Promise.reject(new StoreUnavailableError('embedded store is not open'));
-    return this.commit.submit((db) => insertOne(db, statements, incident));
+    return this.commit.submit((db) => insertOne(db, statements, insert));
   }
 
   async getIncident(idOrNumber: string): Promise<Incident | undefined> {
@@ -128,22 +134,22 @@ function prepareStatements(db: Database.Database) {
 }
 
 /** Runs inside the batch transaction: an existing (source, dedupe key) wins, else a new number. */
-function insertOne(db: Database.Database, statements: ReturnType<typeof prepareStatements>, incident: NewIncident): InsertResult {
-  const existing = statements.byDedupeKey.get(incident.source, incident.dedupeKey) as { doc: string } | undefined;
-  if (existing) return { created: false, incident: JSON.parse(existing.doc) as Incident };
-  const year = numberingYear(incident.receivedAt);
+function insertOne(db: Database.Database, statements: ReturnType<typeof prepareStatements>, insert: EncodedInsert): EncodedInsertResult {
+  const existing = statements.byDedupeKey.get(insert.source, insert.dedupeKey) as { doc: string } | undefined;
+  if (existing) return { existing: existing.doc };
+  const year = numberingYear(insert.receivedAt);
   const { last } = statements.nextNumber.get(year) as { last: number };
-  const stored = toIncident(incident, formatIncidentNumber(year, last));
+  const number = formatIncidentNumber(year, last);
   statements.insert.run({
-    id: stored.id,
-    number: stored.number,
-    source: stored.source,
-    dedupeKey: stored.dedupeKey,
-    receivedAt: stored.receivedAt,
-    severity: stored.severity,
-    status: stored.status,
-    doc: JSON.stringify(stored),
+    id: insert.id,
+    number,
+    source: insert.source,
+    dedupeKey: insert.dedupeKey,
+    receivedAt: insert.receivedAt,
+    severity: insert.severity,
+    status: 'new',
+    doc: numberedDocument(insert.json, number),
   });
-  insertTriageEntry(db, stored);
-  return { created: true, incident: stored };
+  if (insert.triageDueAt !== null) insertTriageEntry(db, insert.id, insert.triageDueAt);
+  return { number };
 }

@@ -8,7 +8,11 @@ import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } f
 
 /** The methods each part of the store offers over the thread boundary (checked against its interface). */
 export const REMOTE_METHODS = {
-  incidents: { insertIncident: true, getIncident: true, listIncidents: true } satisfies Record<keyof IncidentStore, true>,
+  // Inserts cross encoded (see encoded-insert.ts); the reads as they are.
+  incidents: { insertEncoded: true, getIncident: true, listIncidents: true } satisfies Record<
+    Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded',
+    true
+  >,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true } satisfies Record<keyof InboxStore, true>,
   triage: { claimTriage: true, finishTriage: true, listTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,

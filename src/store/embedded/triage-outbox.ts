@@ -19,12 +19,8 @@ CREATE INDEX IF NOT EXISTS triage_outbox_due ON triage_outbox (state, next_attem
 `;
 
 /** Called inside the incident's insert transaction: the outbox entry is written with the incident. */
-export function insertTriageEntry(db: Database.Database, incident: Incident): void {
-  if (incident.triage.state !== 'pending') return;
-  db.prepare(`INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)`).run(
-    incident.id,
-    incident.triage.nextAttemptAt,
-  );
+export function insertTriageEntry(db: Database.Database, incidentId: string, dueAt: string): void {
+  db.prepare(`INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)`).run(incidentId, dueAt);
 }
 
 export class EmbeddedTriageOutbox implements TriageOutboxStore {
