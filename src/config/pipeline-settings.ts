@@ -24,6 +24,8 @@ export interface PipelineSettings {
     concurrency: number;
     /** `TW_QUEUE_POLL_MS` (default 500): how often an idle worker looks for due entries. */
     pollMs: number;
+    /** `TW_QUEUE_RETENTION_HOURS` (default 168 = 7 days): how long done and dead entries stay readable. */
+    retentionHours: number;
   };
   triage: {
     /** `TW_TRIAGE_URL`: the playbook runner; unset = requests wait (listable) until one is configured. */
@@ -78,6 +80,7 @@ export function loadPipelineSettings(env: NodeJS.ProcessEnv): PipelineSettings {
       retryBaseMs: int('TW_QUEUE_RETRY_BASE_MS', 1000, 1, 3_600_000),
       concurrency: int('TW_QUEUE_CONCURRENCY', 4, 1, 64),
       pollMs: int('TW_QUEUE_POLL_MS', 500, 10, 60_000),
+      retentionHours: int('TW_QUEUE_RETENTION_HOURS', 168, 1, 24 * 366),
     },
     triage: {
       url: triageUrl,

@@ -9,6 +9,7 @@ import { LeaseLoop } from './lease-loop.js';
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 const DEPTH_REFRESH_MS = 5_000;
+const PRUNE_MS = 10 * 60_000;
 
 export interface InboxWorkerDeps {
   inbox: InboxStore;
@@ -24,12 +25,15 @@ export interface InboxWorkerDeps {
 /**
  * Runs queued deliveries through the same ingest use-case as the webhook route. Every replica runs
  * one; entries are leased, so a worker that dies mid-entry only delays it by the lease. A payload
- * that cannot become an incident, or an entry that failed `maxAttempts` times, ends `dead`.
+ * that cannot become an incident, or an entry that failed `maxAttempts` times, ends `dead`. Ended
+ * entries stay readable (`GET /api/queue/:id`) for `retentionHours`, then each replica's periodic
+ * prune deletes them (deleting twice is harmless).
  */
 export class InboxWorker {
   private readonly loop: LeaseLoop<QueueEntry>;
   private readonly now: () => Date;
   private depthTimer: NodeJS.Timeout | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: InboxWorkerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -46,6 +50,8 @@ export class InboxWorker {
   start(): void {
     this.loop.start();
     this.depthTimer = setInterval(() => void this.refreshDepth(), DEPTH_REFRESH_MS).unref();
+    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_MS).unref();
+    void this.prune();
   }
 
   /** An entry was just queued here: process it now rather than at the next poll. */
@@ -55,6 +61,7 @@ export class InboxWorker {
 
   async stop(): Promise<void> {
     clearInterval(this.depthTimer);
+    clearInterval(this.pruneTimer);
     await this.loop.stop();
   }
 
@@ -93,6 +100,16 @@ export class InboxWorker {
     if (entry.attempts >= maxAttempts) return { status: 'dead', error: failure };
     const dueAt = new Date(this.now().getTime() + backoffMs(entry.attempts, this.deps.settings.retryBaseMs, MAX_RETRY_DELAY_MS));
     return { status: 'queued', error: failure, dueAt: dueAt.toISOString() };
+  }
+
+  private async prune(): Promise<void> {
+    const before = new Date(this.now().getTime() - this.deps.settings.retentionHours * 3_600_000).toISOString();
+    try {
+      const pruned = await this.deps.inbox.pruneEntries(before);
+      if (pruned > 0) this.deps.logger.info({ pruned, before }, 'pruned ended queue entries');
+    } catch (error) {
+      this.deps.logger.debug({ err: error }, 'queue prune failed; next round will catch up');
+    }
   }
 
   private async refreshDepth(): Promise<void> {

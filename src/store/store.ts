@@ -84,6 +84,11 @@ export interface InboxStore {
   finishEntry(claim: Claim, outcome: QueueOutcome, now: Date): Promise<boolean>;
   /** Entries not yet done or dead (queue depth). */
   countOpenEntries(): Promise<number>;
+  /**
+   * Retention: deletes the entries that ended (done or dead) before `before` (ISO), and what
+   * claiming them left behind; returns how many entries. Open entries are never deleted.
+   */
+  pruneEntries(before: string): Promise<number>;
 }
 
 export type TriageOutcome =

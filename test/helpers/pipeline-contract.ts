@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryRecord, NewQueueEntry } from '../../src/store/store.js';
+import type { DeliveryRecord, NewQueueEntry, QueueOutcome } from '../../src/store/store.js';
 import { newIncident, storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -102,6 +102,31 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         assert.equal(dead.lastError, 'invalid_payload: not JSON');
         assert.equal(await store.inbox.claimEntry('w', at(LEASE_MS * 100), LEASE_MS), undefined);
         assert.equal(await store.inbox.countOpenEntries(), 0);
+      });
+
+      it('prunes entries that ended before the cutoff, never open ones', async () => {
+        const store = await open();
+        const [done, dead, endedLater, leased, queued] = Array.from({ length: 5 }, (_, i) => queueEntry({ receivedAt: at(i).toISOString() }));
+        for (const entry of [done!, dead!, endedLater!, leased!, queued!]) await store.inbox.enqueue(entry);
+        const finish = async (entry: NewQueueEntry, outcome: QueueOutcome, endedAt: Date) => {
+          const claimed = await store.inbox.claimEntry('w', at(10), LEASE_MS);
+          assert.equal(claimed?.id, entry.id);
+          assert.equal(await store.inbox.finishEntry({ id: entry.id, attempts: 1 }, outcome, endedAt), true);
+        };
+        await finish(done!, { status: 'done', incidentId: randomUUID(), incidentNumber: 'INC-2026-0001' }, at(1000));
+        await finish(dead!, { status: 'dead', error: 'invalid_payload: not JSON' }, at(1000));
+        await finish(endedLater!, { status: 'done', incidentId: randomUUID(), incidentNumber: 'INC-2026-0002' }, at(3000));
+        assert.equal((await store.inbox.claimEntry('w', at(10), LEASE_MS))?.id, leased!.id);
+
+        assert.equal(await store.inbox.pruneEntries(at(2000).toISOString()), 2);
+        assert.equal(await store.inbox.getEntry(done!.id), undefined);
+        assert.equal(await store.inbox.getEntry(dead!.id), undefined);
+        assert.equal((await store.inbox.getEntry(endedLater!.id))?.status, 'done');
+        // Long past every lease: still no open entry goes.
+        assert.equal(await store.inbox.pruneEntries(at(100 * LEASE_MS).toISOString()), 1);
+        assert.equal(await store.inbox.countOpenEntries(), 2);
+        assert.equal((await store.inbox.getEntry(leased!.id))?.status, 'processing');
+        assert.equal((await store.inbox.getEntry(queued!.id))?.status, 'queued');
       });
 
       it('gives each entry to exactly one of many concurrent claimers', async () => {

@@ -44,4 +44,29 @@ describe('MongoDB claims', () => {
       await store.close();
     }
   });
+
+  it('pruning ended inbox entries takes their old tickets along, and only those', async () => {
+    const store = await openMongo(freshMongoUri());
+    const client = new MongoClient(uris.get(store)!);
+    try {
+      const claims = client.db().collection<{ _id: string; worker: string; until: Date }>('claims');
+      const id = `queue-${randomUUID()}`;
+      await store.inbox.enqueue({ id, source: 'edr', body: Buffer.from('{}'), headers: [], receivedAt: '2026-03-01T10:00:00.000Z' });
+      await store.inbox.claimEntry('w', new Date('2026-03-01T10:00:00.000Z'), 1000);
+      await store.inbox.finishEntry({ id, attempts: 1 }, { status: 'dead', error: 'invalid_payload' }, new Date('2026-03-01T10:00:01.000Z'));
+      // A triage ticket as old, and an inbox ticket whose lease ends after the cutoff.
+      await claims.insertMany([
+        { _id: `triage:${randomUUID()}:1`, worker: 'w', until: new Date('2026-03-01T10:00:01.000Z') },
+        { _id: `inbox:queue-${randomUUID()}:1`, worker: 'w', until: new Date('2026-03-02T00:00:00.000Z') },
+      ]);
+
+      assert.equal(await store.inbox.pruneEntries('2026-03-01T12:00:00.000Z'), 1);
+      const left = (await claims.find().toArray()).map((ticket) => ticket._id.split(':')[0]).sort();
+      assert.deepEqual(left, ['inbox', 'triage'], "the pruned entry's ticket is gone; the recent one and the triage one stay");
+      assert.equal(await claims.countDocuments({ _id: `inbox:${id}:1` }), 0);
+    } finally {
+      await client.close();
+      await store.close();
+    }
+  });
 });

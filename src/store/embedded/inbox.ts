@@ -94,6 +94,11 @@ export class EmbeddedInbox implements InboxStore {
     const row = this.database().prepare(`SELECT count(*) AS n FROM inbox WHERE status IN ('queued', 'processing')`).get() as { n: number };
     return row.n;
   }
+
+  /** An ended entry's due_at is when it ended, so the (status, due_at) index serves this. */
+  async pruneEntries(before: string): Promise<number> {
+    return this.database().prepare(`DELETE FROM inbox WHERE status IN ('done', 'dead') AND due_at < ?`).run(before).changes;
+  }
 }
 
 function toEntry(row: InboxRow): QueueEntry {

@@ -1,7 +1,7 @@
 import { Binary, type Collection } from 'mongodb';
 import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome } from '../store.js';
 import type { RunOperation } from './run.js';
-import { claimFirst, type ClaimTicket } from './claims.js';
+import { claimFirst, pruneTickets, type ClaimTicket } from './claims.js';
 
 /** An inbox entry: fixed keys only; the body is binary, headers are name/value pairs. */
 export interface InboxDocument extends Omit<QueueEntry, 'id' | 'body' | 'headers'> {
@@ -95,6 +95,18 @@ export class MongoInbox implements InboxStore {
 
   countOpenEntries(): Promise<number> {
     return this.run(() => this.entries.countDocuments({ status: { $in: ['queued', 'processing'] } }));
+  }
+
+  /**
+   * An ended entry's dueAt is when it ended (the status_dueAt index serves this). The claim
+   * tickets go too, by the end of the lease they granted: a claimer cannot hold a read that old.
+   */
+  pruneEntries(before: string): Promise<number> {
+    return this.run(async () => {
+      const { deletedCount } = await this.entries.deleteMany({ status: { $in: ['done', 'dead'] }, dueAt: { $lt: before } });
+      await pruneTickets(this.tickets, 'inbox', new Date(before));
+      return deletedCount;
+    });
   }
 }
 
