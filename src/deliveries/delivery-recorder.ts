@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import type { DeliveryLogStore, DeliveryRecord } from '../store/store.js';
+import { schedulePrune } from '../store/retention.js';
 
 const FLUSH_MS = 1_000;
 const MAX_BATCH = 500;
 /** While the store is down the buffer keeps this many records, then drops the oldest (counted). */
 const MAX_BUFFERED = 10_000;
-const PRUNE_MS = 10 * 60_000;
 
 export interface DeliveryRecorderDeps {
   store: DeliveryLogStore;
@@ -31,8 +31,12 @@ export class DeliveryRecorder {
 
   start(): void {
     this.flushTimer = setInterval(() => void this.flush(), FLUSH_MS).unref();
-    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_MS).unref();
-    void this.prune();
+    this.pruneTimer = schedulePrune({
+      hours: this.deps.retentionHours,
+      prune: (before) => this.deps.store.pruneDeliveries(before),
+      logger: this.deps.logger,
+      failure: 'delivery log prune failed; next round will catch up',
+    });
   }
 
   record(record: DeliveryRecord): void {
@@ -65,15 +69,6 @@ export class DeliveryRecorder {
         return;
       }
       this.buffer.splice(0, batch.length);
-    }
-  }
-
-  private async prune(): Promise<void> {
-    const before = new Date(Date.now() - this.deps.retentionHours * 3_600_000).toISOString();
-    try {
-      await this.deps.store.pruneDeliveries(before);
-    } catch (error) {
-      this.deps.logger.debug({ err: error }, 'delivery log prune failed; next round will catch up');
     }
   }
 }

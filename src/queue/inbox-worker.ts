@@ -6,10 +6,10 @@ import type { InboxStore, QueueEntry, QueueOutcome } from '../store/store.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';
 import { backoffMs } from './backoff.js';
 import { LeaseLoop } from './lease-loop.js';
+import { schedulePrune } from '../store/retention.js';
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 const DEPTH_REFRESH_MS = 5_000;
-const PRUNE_MS = 10 * 60_000;
 
 export interface InboxWorkerDeps {
   inbox: InboxStore;
@@ -50,8 +50,16 @@ export class InboxWorker {
   start(): void {
     this.loop.start();
     this.depthTimer = setInterval(() => void this.refreshDepth(), DEPTH_REFRESH_MS).unref();
-    this.pruneTimer = setInterval(() => void this.prune(), PRUNE_MS).unref();
-    void this.prune();
+    this.pruneTimer = schedulePrune({
+      hours: this.deps.settings.retentionHours,
+      prune: async (before) => {
+        const pruned = await this.deps.inbox.pruneEntries(before);
+        if (pruned > 0) this.deps.logger.info({ pruned, before }, 'pruned ended queue entries');
+      },
+      logger: this.deps.logger,
+      failure: 'queue prune failed; next round will catch up',
+      now: this.now,
+    });
   }
 
   /** An entry was just queued here: process it now rather than at the next poll. */
@@ -100,16 +108,6 @@ export class InboxWorker {
     if (entry.attempts >= maxAttempts) return { status: 'dead', error: failure };
     const dueAt = new Date(this.now().getTime() + backoffMs(entry.attempts, this.deps.settings.retryBaseMs, MAX_RETRY_DELAY_MS));
     return { status: 'queued', error: failure, dueAt: dueAt.toISOString() };
-  }
-
-  private async prune(): Promise<void> {
-    const before = new Date(this.now().getTime() - this.deps.settings.retentionHours * 3_600_000).toISOString();
-    try {
-      const pruned = await this.deps.inbox.pruneEntries(before);
-      if (pruned > 0) this.deps.logger.info({ pruned, before }, 'pruned ended queue entries');
-    } catch (error) {
-      this.deps.logger.debug({ err: error }, 'queue prune failed; next round will catch up');
-    }
   }
 
   private async refreshDepth(): Promise<void> {

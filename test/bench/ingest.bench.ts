@@ -16,9 +16,7 @@ import { signedHeaders } from '../helpers/sign.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { testSource } from '../helpers/source.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { parsePayload } from '../../src/normalize/parse.js';
-import { normalize } from '../../src/normalize/index.js';
-import { newIncident } from '../../src/incidents/incident.js';
+import { createIngest } from '../../src/incidents/ingest.js';
 
 const SECRET = 'bench-secret';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -208,22 +206,16 @@ if (measurements.slice(1).some((m) => m.non2xx > 0 || m.errors > 0)) {
 async function measureEmbeddedStoreAlone(): Promise<{ perSecond: number; storeThreadMicros: number }> {
   const store = new EmbeddedStore(join(workDir, 'store-alone'));
   await store.open();
+  // The service's own use-case (parse, normalize, dedupe key, insert) without HTTP or verification.
+  const ingest = createIngest(store);
   const source = testSource({ name: 'edr' });
-  const incident = () => {
-    const body = Buffer.from(uniqueAlert());
-    const parsed = parsePayload(body);
-    if (!parsed.ok) throw new Error(parsed.error);
-    const draft = normalize(parsed.value.payload, source);
-    if (!draft.ok) throw new Error(draft.error);
-    const receivedAt = new Date().toISOString();
-    return newIncident(draft.value, { id: randomUUID(), source: 'edr', receivedAt, dedupeKey: `ext:${randomUUID()}`, raw: parsed.value.text, triagePlaybook: null });
-  };
   const before = threadCpuSeconds(process.pid).otherThreads;
   const until = performance.now() + STORE_SECONDS * 1000;
   let stored = 0;
   const client = async () => {
     while (performance.now() < until) {
-      await store.insertIncident(incident());
+      const result = await ingest(source, { rawBody: Buffer.from(uniqueAlert()), headers: {}, receivedAt: new Date() });
+      if (!result.ok) throw result.error;
       stored++;
     }
   };

@@ -42,8 +42,8 @@ interface PendingCall {
 
 /**
  * The zero-setup store: SQLite (see SqliteStore) on a thread of its own. Calls are queued and sent
- * once per event-loop turn; each resolves when the thread's reply comes back, so an insert still
- * resolves only after its commit is on disk. If the thread dies, the calls in flight and every call
+ * at the next microtask checkpoint (see store-protocol.ts); each resolves when the thread's reply
+ * comes back, so an insert still resolves only after its commit is on disk. If the thread dies, the calls in flight and every call
  * until it is back answer StoreUnavailableError (503: the sender retries, and dedupe catches a
  * write that did commit); it is restarted after a pause.
  */

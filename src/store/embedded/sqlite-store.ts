@@ -1,12 +1,13 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Incident, NewIncident } from '../../incidents/model.js';
+import type { Incident } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { encodeCursor } from '../cursor.js';
-import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
+import { StoreUnavailableError, type IncidentPage, type IncidentQuery } from '../store.js';
 import { SCHEMA } from './schema.js';
-import { insertResult, numberedDocument, prepareInsert, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
+import { numberedDocument, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
+import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
@@ -16,10 +17,10 @@ import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
  * SQLite in WAL mode with synchronous=FULL, so a commit is on disk before it returns. Inserts
  * arriving in the same event-loop turn share one transaction (group commit), which keeps the fsync
  * count low under load without delaying a lone request. It runs on the store thread (see
- * embedded-store.ts), where its synchronous calls block nobody's requests.
+ * embedded-store.ts), where its synchronous calls block nobody's requests; EmbeddedStore is the
+ * Store the service sees, so this one only offers what the thread serves.
  */
-export class SqliteStore implements Store {
-  readonly kind = 'embedded' as const;
+export class SqliteStore implements ThreadHostedStore {
   private db: Database.Database | undefined;
   private deliveryDb: Database.Database | undefined;
   private statements: ReturnType<typeof prepareStatements> | undefined;
@@ -48,21 +49,12 @@ export class SqliteStore implements Store {
     this.statements = prepareStatements(db);
   }
 
-  healthy(): boolean {
-    return this.db?.open === true;
-  }
-
   async close(): Promise<void> {
     this.commit.flush();
     this.db?.close();
     this.deliveryDb?.close();
     this.db = undefined;
     this.deliveryDb = undefined;
-  }
-
-  insertIncident(incident: NewIncident): Promise<InsertResult> {
-    const { encoded, unnumbered } = prepareInsert(incident);
-    return this.insertEncoded(encoded).then((answer) => insertResult(answer, unnumbered));
   }
 
   /** The insert as the store thread receives it (see encoded-insert.ts). */

@@ -48,9 +48,9 @@ port.on('message', (message: ToStoreThread) => {
     for (const call of message.calls) run(call);
     return;
   }
+  // The port closing ends the thread; EmbeddedStore waits for that exit.
   void store.close().then(() => {
     flushReplies();
-    post({ closed: true });
     port.close();
   });
 });
