@@ -58,6 +58,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
 
     const result = await deps.accept(source, { rawBody, headers: ctx.req.headers, receivedAt: new Date(receivedAtMs) });
     if (!result.ok) throw result.error;
+    deps.metrics.lastReceived.set({ source: name }, receivedAtMs / 1000);
     if (result.value.queued) {
       const { queueId, reason } = result.value;
       deps.metrics.queued.inc({ source: name, reason });

@@ -28,6 +28,12 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    lastReceived: new Gauge({
+      name: 'webhook_last_received_timestamp_seconds',
+      help: 'Unix time of the last delivery answered 2xx (stored or queued), by source: alerts on silent senders',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     incidentsCreated: new Counter({
       name: 'webhook_incidents_created_total',
       help: 'Incidents created from webhooks, by source and severity',

@@ -11,6 +11,7 @@ const howToGet: Record<string, string> = {
   KUBECTL: 'kube',
   HELM_BIN: 'helm',
   MONGODB_URI: 'mongo',
+  PROMETHEUS_OPERATOR_CRDS: 'monitoring-crds',
 };
 
 function requireEnv(name: keyof typeof howToGet): string {
@@ -49,4 +50,9 @@ export function helmBin(): string {
 /** The MongoDB-wire server's URI and a database name no other test uses. */
 export function mongoFromEnv(prefix = 'tw_test'): { uri: string; database: string } {
   return { uri: requireEnv('MONGODB_URI'), database: `${prefix}_${randomBytes(5).toString('hex')}` };
+}
+
+/** The folder with the ServiceMonitor and PrometheusRule CRDs (prometheus-operator's own files). */
+export function prometheusOperatorCrdsDir(): string {
+  return requireEnv('PROMETHEUS_OPERATOR_CRDS');
 }

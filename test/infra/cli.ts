@@ -1,11 +1,11 @@
 /**
  * `npm run infra -- <command>`: real servers for tests and local use, built from Go modules.
  *
- *   up [kube|mongo|helm…]     start (all by default) and print `export NAME=value` lines on stdout:
+ *   up [kube|mongo|helm|monitoring-crds…]     start (all by default) and print `export NAME=value` lines on stdout:
  *                             eval "$(npm run -s infra -- up kube)"
  *   down                      stop everything `up` started (by PID) and remove its temp folders
  *   status                    what runs, with its env
- *   build [kube|mongo|helm…]  only build what is missing into ~/.cache/tw-webhooks
+ *   build [kube|mongo|helm|monitoring-crds…]  only build what is missing into ~/.cache/tw-webhooks
  *
  * Overrides: KUBEBUILDER_ASSETS (folder with kube-apiserver, etcd, kubectl), MONGODB_URI (use that
  * server, start no FerretDB), HELM_BIN. So after `down`, unset what `up` exported, or a stale
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       await build(wantedComponents());
       return;
     default:
-      throw new Error('usage: npm run infra -- up [kube|mongo|helm…] | down | status | build [kube|mongo|helm…]');
+      throw new Error('usage: npm run infra -- up [kube|mongo|helm|monitoring-crds…] | down | status | build [kube|mongo|helm|monitoring-crds…]');
   }
 }
 

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { helmBinary } from './helm.js';
 import { kubeAssets, startKube } from './kube.js';
 import { ferretdbBinary, startFerretdb } from './mongo.js';
+import { prometheusOperatorCrds } from './monitoring-crds.js';
 import { isOurs, stopServer } from './process.js';
 import { readState, writeState, type Component, type Started } from './state.js';
 
@@ -22,6 +23,10 @@ const prepare: Record<Component, () => Promise<Start>> = {
   helm: async () => {
     const binary = await helmBinary();
     return async () => ({ component: 'helm', servers: [], env: { HELM_BIN: binary } });
+  },
+  'monitoring-crds': async () => {
+    const folder = await prometheusOperatorCrds();
+    return async () => ({ component: 'monitoring-crds', servers: [], env: { PROMETHEUS_OPERATOR_CRDS: folder } });
   },
 };
 

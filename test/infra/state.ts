@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerProcess } from './process.js';
 
-export const components = ['kube', 'mongo', 'helm'] as const;
+export const components = ['kube', 'mongo', 'helm', 'monitoring-crds'] as const;
 export type Component = (typeof components)[number];
 
 /** What one `up` produced: the processes to stop, the temp folder to remove, the env it exports. */

@@ -11,4 +11,6 @@ export const versions = {
   /** v1.x has the SQLite backend: no PostgreSQL needed. */
   ferretdb: 'v1.24.2',
   helm: 'v3.22.0',
+  /** Only its CustomResourceDefinitions (ServiceMonitor, PrometheusRule) are used: the chart is dry-run against them. */
+  prometheusOperator: 'v0.85.0',
 } as const;
