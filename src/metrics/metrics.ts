@@ -68,6 +68,11 @@ export function createMetrics() {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    triageOutboxPending: new Gauge({
+      name: 'triage_outbox_pending',
+      help: 'Triage requests waiting for the playbook runner (all replicas), refreshed every few seconds',
+      registers: [registry],
+    }),
     triageDeliveries: new Counter({
       name: 'triage_deliveries_total',
       help: 'Triage request deliveries to the playbook runner, by outcome (dispatched, retry, failed, lease_lost)',

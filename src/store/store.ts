@@ -106,6 +106,8 @@ export interface TriageOutboxStore {
   finishTriage(claim: Claim, outcome: TriageOutcome): Promise<boolean>;
   /** Incidents whose triage is in `state`, oldest due first. */
   listTriage(query: { state: Exclude<TriageState, 'none'>; limit: number }): Promise<Incident[]>;
+  /** Requests not yet dispatched or failed (the outbox backlog). */
+  countPendingTriage(): Promise<number>;
 }
 
 /** One webhook request as the delivery log keeps it. */

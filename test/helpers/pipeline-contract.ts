@@ -159,6 +159,7 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         const first = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage' }))).incident;
         const second = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage', receivedAt: at(1).toISOString() }))).incident;
         assert.deepEqual((await store.triage.listTriage({ state: 'pending', limit: 10 })).map((i) => i.id), [first.id, second.id]);
+        assert.equal(await store.triage.countPendingTriage(), 2);
 
         await store.triage.claimTriage('d', T0, LEASE_MS);
         const retryAt = at(2000).toISOString();
@@ -179,6 +180,7 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         assert.equal((await store.getIncident(second.id))?.triage.state, 'failed');
         assert.deepEqual((await store.triage.listTriage({ state: 'failed', limit: 10 })).map((i) => i.triage.lastError), ['runner answered 400']);
         assert.equal((await store.triage.listTriage({ state: 'pending', limit: 10 })).length, 0);
+        assert.equal(await store.triage.countPendingTriage(), 0);
         assert.equal(await store.triage.claimTriage('d', at(10 * LEASE_MS), LEASE_MS), undefined);
       });
     });

@@ -23,7 +23,7 @@ export const REMOTE_METHODS = {
     true
   >,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<keyof InboxStore, true>,
-  triage: { claimTriage: true, finishTriage: true, listTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
+  triage: { claimTriage: true, finishTriage: true, listTriage: true, countPendingTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
 } as const;
 

@@ -69,6 +69,10 @@ export class EmbeddedTriageOutbox implements TriageOutboxStore {
       .all(query.state, query.limit) as { doc: string }[];
     return rows.map((row) => JSON.parse(row.doc) as Incident);
   }
+
+  async countPendingTriage(): Promise<number> {
+    return (this.database().prepare(`SELECT count(*) AS pending FROM triage_outbox WHERE state = 'pending'`).get() as { pending: number }).pending;
+  }
 }
 
 function writeTriage(db: Database.Database, incidentId: string, triage: TriageInfo, claimedBy: string | null): void {

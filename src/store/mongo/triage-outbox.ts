@@ -64,4 +64,8 @@ export class MongoTriageOutbox implements TriageOutboxStore {
       return documents.map(fromDocument);
     });
   }
+
+  countPendingTriage(): Promise<number> {
+    return this.run(() => this.incidents.countDocuments({ 'triage.state': 'pending' }));
+  }
 }
