@@ -7,6 +7,9 @@ export const UNKNOWN_SOURCE_LABEL = '_unknown';
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check
+  // metrics refuses them); the same numbers by type remain as nodejs_active_{handles,requests,resources}.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   return {
     registry,
     webhookReceived: new Counter({
