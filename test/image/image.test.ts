@@ -10,11 +10,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { signedHeaders } from '../helpers/sign.js';
+import { freePort } from '../infra/process.js';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TW_IMAGE;
@@ -30,17 +30,6 @@ interface Container {
   url: string;
   exited: Promise<number | null>;
   output: () => string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function startContainer(configDir: string, dataDir: string): Promise<Container> {

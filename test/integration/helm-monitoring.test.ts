@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +17,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { helmBin } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
+import { freePort } from '../infra/process.js';
 import { helmTemplate, repoRoot } from '../deploy/chart.js';
 
 const run = promisify(execFile);
@@ -28,17 +28,6 @@ const ALERT_TESTS = join(repoRoot, 'test/fixtures/alerts/tw-webhooks.rules.test.
 const SCRAPE_INTERVAL = '2s';
 
 type Manifest = { kind: string; spec: any; data?: Record<string, string> };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function until<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
