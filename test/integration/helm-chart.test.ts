@@ -105,6 +105,19 @@ describe('the Helm chart', () => {
     assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
   });
 
+  it('installs with `helm install` and prints the webhook URL pattern and the next commands', async () => {
+    const namespace = await restrictedNamespace();
+    const { stdout } = await run(helmBin(), ['install', 'tw-notes', chartDir, '--namespace', namespace], { maxBuffer: 4 << 20 });
+    assert.match(stdout, /STATUS: deployed/);
+    assert.match(stdout, new RegExp(`http://tw-notes-tw-webhooks\\.${namespace}\\.svc:8080/api/webhooks/<source>`));
+    assert.match(stdout, new RegExp(`kubectl -n ${namespace} rollout status deployment/tw-notes-tw-webhooks`));
+    assert.match(stdout, /kubectl get webhooksources -A/);
+    const { stdout: deployed } = await run(kubectlBin(), ['get', 'deployment,pvc,service,serviceaccount', '-n', namespace, '-o', 'name']);
+    assert.deepEqual(deployed.trim().split('\n').sort(), [
+      'deployment.apps/tw-notes-tw-webhooks', 'persistentvolumeclaim/tw-notes-tw-webhooks-data', 'service/tw-notes-tw-webhooks', 'serviceaccount/tw-notes-tw-webhooks',
+    ]);
+  });
+
   it('renders every feature on (MongoDB, 3 replicas, namespaced RBAC, monitoring, ingress, policies, autoscaling) and the API server accepts it', async () => {
     const namespace = await restrictedNamespace();
     const watched = [await createTestNamespace(), await createTestNamespace()];
