@@ -122,7 +122,7 @@ describe('the container image', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  it('runs as the numeric non-root user with node as PID 1 and no shell needed', async () => {
+  it('is set to run as the numeric non-root user, node started directly by an exec-form command (no shell)', async () => {
     const { stdout } = await run('podman', ['image', 'inspect', IMAGE!, '--format', '{{.Config.User}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}']);
     assert.equal(stdout.trim(), `${IMAGE_UID}:${IMAGE_UID} ["node","dist/main.js"] null`);
   });
