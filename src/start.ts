@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { createLogger } from './log/logger.js';
-import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createMetrics, forgetRemovedSources, type Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
 import { createIngest } from './incidents/ingest.js';
@@ -62,7 +62,9 @@ export async function start(options: StartOptions): Promise<Service> {
     },
   });
   registry.onChange((sources) => {
-    rateLimiter.retain(new Set(sources.map((source) => source.name)));
+    const names = new Set(sources.map((source) => source.name));
+    rateLimiter.retain(names);
+    void forgetRemovedSources(metrics, names);
     metrics.sourcesRegistered.set(sources.length);
   });
   await registry.start();

@@ -97,3 +97,10 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Drops the last-received time of sources no longer registered, so a removed source never looks silent. */
+export async function forgetRemovedSources(metrics: Metrics, registered: ReadonlySet<string>): Promise<void> {
+  for (const { labels } of (await metrics.lastReceived.get()).values) {
+    if (!registered.has(String(labels.source))) metrics.lastReceived.remove({ source: String(labels.source) });
+  }
+}
