@@ -17,11 +17,14 @@ import { workerId } from './queue/worker-id.js';
 import { TriageDispatcher } from './triage/triage-dispatcher.js';
 import { TriageRunnerClient } from './triage/runner-client.js';
 import { DeliveryRecorder } from './deliveries/delivery-recorder.js';
+import { loadKubernetesSettings } from './config/kubernetes-settings.js';
+import { createKubernetes } from './controller/kubernetes.js';
 
 const settings = loadSettings(process.env);
 const logger = createLogger(settings.logLevel);
 const metrics = createMetrics();
 const pipeline = loadPipelineSettings(process.env);
+const kubernetesSettings = loadKubernetesSettings(process.env);
 
 const store = await createStore(settings, pipeline, logger);
 await store.open();
@@ -33,7 +36,8 @@ const fileProvider = new FileSourceProvider({
   logger,
   allowMissing: settings.configPathIsDefault,
 });
-const registry = new SourceRegistry([fileProvider], {
+const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSettings, metrics, logger) : undefined;
+const registry = new SourceRegistry([fileProvider, ...(kubernetes ? [kubernetes.provider] : [])], {
   onConflict: (conflict) => {
     metrics.sourceConflicts.inc({ source: conflict.name });
     logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
@@ -44,6 +48,7 @@ registry.onChange((sources) => {
   metrics.sourcesRegistered.set(sources.length);
 });
 await registry.start();
+kubernetes?.startController(registry, () => undefined);
 
 // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
 // configured; otherwise requests stay pending and listable) and the delivery log writer.
@@ -106,6 +111,7 @@ async function shutdown(signal: string): Promise<void> {
   // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
   await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
   await deliveries.stop();
+  await kubernetes?.stop();
   await registry.stop();
   await store.close();
   process.exit(0);

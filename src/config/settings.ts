@@ -52,7 +52,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   return settings;
 }
 
-function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+export function integer(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const parsed = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
   if (!(parsed >= min && parsed <= max)) {
@@ -70,6 +70,6 @@ function oneOf<T extends string>(name: string, raw: string | undefined, fallback
 }
 
 /** `a, b,,c` → [a, b, c]: a comma-separated list with blanks dropped. */
-function list(raw: string | undefined): string[] {
+export function list(raw: string | undefined): string[] {
   return (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
 }

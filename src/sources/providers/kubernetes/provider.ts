@@ -1,0 +1,153 @@
+import type { Logger } from 'pino';
+import type { Source, SourceProvider } from '../../source.js';
+import { Informer, keyOf, type InformerEvent, type InformerHealth, type InformerTiming } from './informer.js';
+import type { KubeClient } from './kube-client.js';
+import {
+  GROUP,
+  PLURAL,
+  SECRET_SELECTOR,
+  VERSION,
+  resolveSecret,
+  toSecretObject,
+  toSource,
+  toWebhookSourceObject,
+  type SecretObject,
+  type WebhookSourceObject,
+} from './webhook-source.js';
+
+export interface KubernetesSourceProviderOptions {
+  client: KubeClient;
+  /** Namespaces to watch; empty watches the whole cluster. */
+  namespaces: readonly string[];
+  timing: InformerTiming;
+  health: InformerHealth;
+  logger: Logger;
+  /** Changes arriving within this window are emitted as one set (a bulk apply is one rebuild, not a thousand). */
+  coalesceMs?: number;
+}
+
+/**
+ * Sources from WebhookSource objects and their labelled Secrets, read through informers (one pair
+ * per watched namespace, or one cluster-wide pair). Lookups never reach the API server: every
+ * change rebuilds the set from the caches. Objects are emitted oldest first, so when two claim one
+ * name the registry keeps the older one serving and reports the other.
+ */
+export class KubernetesSourceProvider implements SourceProvider {
+  readonly id = 'kubernetes';
+  private readonly sourceInformers: Informer<WebhookSourceObject>[];
+  private readonly secretInformers = new Map<string, Informer<SecretObject>>();
+  private readonly listeners: ((sources: readonly Source[]) => void)[] = [];
+  private readonly eventHandlers: ((event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void)[] = [];
+  private emitted = false;
+  private rebuildTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: KubernetesSourceProviderOptions) {
+    const { client, timing, logger } = options;
+    // An empty namespace lists nothing and so changes nothing: its first sync must trigger a build too.
+    const health: InformerHealth = { ...options.health, synced: (resource) => (options.health.synced(resource), this.scheduleRebuild()) };
+    const scopes = options.namespaces.length > 0 ? options.namespaces : [undefined];
+    this.sourceInformers = scopes.map((namespace) => {
+      const informer = new Informer({
+        resource: namespace ? `webhooksources@${namespace}` : 'webhooksources',
+        client,
+        path: `/apis/${GROUP}/${VERSION}${namespace ? `/namespaces/${namespace}` : ''}/${PLURAL}`,
+        transform: toWebhookSourceObject,
+        timing,
+        health,
+        logger,
+      });
+      informer.onEvent((event) => this.changed({ ...event, resource: 'webhooksources' }));
+      return informer;
+    });
+    for (const namespace of scopes) {
+      const informer = new Informer({
+        resource: namespace ? `secrets@${namespace}` : 'secrets',
+        client,
+        path: `/api/v1${namespace ? `/namespaces/${namespace}` : ''}/secrets`,
+        labelSelector: SECRET_SELECTOR,
+        transform: toSecretObject,
+        timing,
+        health,
+        logger,
+      });
+      informer.onEvent((event) => this.changed({ ...event, resource: 'secrets' }));
+      this.secretInformers.set(namespace ?? '', informer);
+    }
+  }
+
+  onChange(listener: (sources: readonly Source[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Every informer event, after the cache took it in (the controller enqueues keys from these). */
+  onCacheEvent(handler: (event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void): void {
+    this.eventHandlers.push(handler);
+  }
+
+  /** Starts the informers and returns at once: readiness (synced) follows the first full lists. */
+  async start(): Promise<void> {
+    for (const informer of this.informers()) informer.start();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.rebuildTimer);
+    await Promise.all(this.informers().map((informer) => informer.stop()));
+  }
+
+  synced(): boolean {
+    return this.emitted;
+  }
+
+  object(key: string): WebhookSourceObject | undefined {
+    for (const informer of this.sourceInformers) {
+      const object = informer.get(key);
+      if (object) return object;
+    }
+    return undefined;
+  }
+
+  objects(): WebhookSourceObject[] {
+    return this.sourceInformers.flatMap((informer) => [...informer.values()]);
+  }
+
+  /** The cached labelled Secret a WebhookSource references: same namespace, by construction. */
+  secretOf(object: WebhookSourceObject): SecretObject | undefined {
+    const informer = this.secretInformers.get(object.namespace) ?? this.secretInformers.get('');
+    return informer?.get(keyOf({ namespace: object.namespace, name: object.spec.secretRef.name }));
+  }
+
+  private informers(): Informer<WebhookSourceObject | SecretObject>[] {
+    return [...this.sourceInformers, ...this.secretInformers.values()] as Informer<WebhookSourceObject | SecretObject>[];
+  }
+
+  private changed(event: InformerEvent & { resource: 'webhooksources' | 'secrets' }): void {
+    for (const handler of this.eventHandlers) handler(event);
+    if (event.type !== 'resync') this.scheduleRebuild();
+  }
+
+  private scheduleRebuild(): void {
+    if (this.rebuildTimer) return;
+    this.rebuildTimer = setTimeout(() => {
+      this.rebuildTimer = undefined;
+      this.rebuild();
+    }, this.options.coalesceMs ?? 20);
+  }
+
+  private rebuild(): void {
+    if (!this.informers().every((informer) => informer.synced())) return;
+    const sources = this.objects()
+      .sort(olderFirst)
+      .map((object) => toSource(object, resolveSecret(object, this.secretOf(object))));
+    for (const listener of this.listeners) listener(sources);
+    if (!this.emitted) this.options.logger.info({ sources: sources.length }, 'kubernetes sources synced');
+    this.emitted = true;
+  }
+}
+
+/** Creation time has second precision: ties go to the lexically first `namespace/name`, the same on every replica. */
+export function olderFirst(a: WebhookSourceObject, b: WebhookSourceObject): number {
+  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
+  const keyA = keyOf(a);
+  const keyB = keyOf(b);
+  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+}
