@@ -40,7 +40,7 @@ const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSetti
 const registry = new SourceRegistry([fileProvider, ...(kubernetes ? [kubernetes.provider] : [])], {
   onConflict: (conflict) => {
     metrics.sourceConflicts.inc({ source: conflict.name });
-    logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
+    logger.error(conflict, 'source name claimed more than once; the oldest claim keeps it');
   },
 });
 registry.onChange((sources) => {
