@@ -48,7 +48,7 @@ registry.onChange((sources) => {
   metrics.sourcesRegistered.set(sources.length);
 });
 await registry.start();
-kubernetes?.startController(registry, () => undefined);
+kubernetes?.startController(registry);
 
 // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
 // configured; otherwise requests stay pending and listable) and the delivery log writer.

@@ -21,8 +21,6 @@ export interface WebhookSourceControllerOptions {
   namespace: string;
   identity: string;
   lease: LeaseTiming;
-  /** Epoch ms of the last accepted event of a source on this replica. */
-  lastEventAt: (sourceName: string) => number | undefined;
   metrics: Metrics;
   logger: Logger;
   workers?: number;
@@ -99,10 +97,8 @@ export class WebhookSourceController {
   }
 
   private claimOf(object: WebhookSourceObject): ClaimView {
-    const holder = this.options.registry.get(sourceNameOf(object));
-    const own = originOf(object);
-    if (!holder || holder.origin === own) return { holder: 'self' };
-    return { holder: 'other', heldBy: describeOrigin(holder.origin) };
+    const status = this.options.registry.statusesAt(originOf(object))[0];
+    return status?.state === 'conflict' && status.heldBy ? { holder: 'other', heldBy: describeOrigin(status.heldBy) } : { holder: 'self' };
   }
 
   /** Every replica reports the Ready states it sees in the cache (the leader's writes, read back). */
@@ -135,7 +131,7 @@ export class WebhookSourceController {
     const queue = this.queue;
     if (!queue) return;
     for (const object of this.options.provider.objects()) {
-      const lastEventAt = this.options.lastEventAt(sourceNameOf(object));
+      const lastEventAt = this.options.registry.lastEventAt(sourceNameOf(object));
       const written = object.status.lastEventTime ? Date.parse(object.status.lastEventTime) : 0;
       if (lastEventAt !== undefined && lastEventAt - written >= LAST_EVENT_WRITE_INTERVAL_MS) queue.add(keyOf(object));
     }
@@ -151,7 +147,7 @@ export class WebhookSourceController {
           client,
           cache: provider,
           claimOf: (object) => this.claimOf(object),
-          lastEventAt: this.options.lastEventAt,
+          lastEventAt: (name) => this.options.registry.lastEventAt(name),
           events: this.events,
           logger,
         });

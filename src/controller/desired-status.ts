@@ -1,27 +1,12 @@
-import {
-  SECRET_SELECTOR,
-  isValidSourceName,
-  sourceNameOf,
-  type Condition,
-  type SecretView,
-  type WebhookSourceObject,
-  type WebhookSourceStatus,
-} from '../sources/providers/kubernetes/webhook-source.js';
+import { secretProblem, sourceNameOf, type SecretView, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import { STATUS_REASONS } from '../sources/registry.js';
+import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../sources/webhook-source-crd.js';
 
 /** Who serves the object's source name on this replica: the object itself, or another declaration. */
 export type ClaimView = { holder: 'self' } | { holder: 'other'; heldBy: string };
 
-/** Condition reasons, as `kubectl get whs` and `kubectl wait` show them (docs/kubernetes.md). */
-export const REASONS = {
-  serving: 'Serving',
-  resolved: 'SecretResolved',
-  secretNotFound: 'SecretNotFound',
-  secretNotLabelled: 'SecretNotLabelled',
-  keyMissing: 'KeyMissing',
-  sourceConflict: 'SourceConflict',
-  suspended: 'Suspended',
-  invalidSourceName: 'InvalidSourceName',
-} as const;
+/** The reasons of True conditions; False ones come from the registry (conflict, suspended) and the secret check. */
+export const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
 
 /** `lastEventTime` moves at most this often, so busy sources do not turn into a status write per request. */
 export const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
@@ -58,36 +43,25 @@ export function desiredStatus({ object, secret, claim, now, lastEventAt }: Desir
 type Draft = Omit<Condition, 'observedGeneration' | 'lastTransitionTime'>;
 
 function secretResolved(object: WebhookSourceObject, secret: SecretView): Draft {
-  const ref = object.spec.secretRef;
-  const where = `Secret '${ref.name}' in namespace '${object.namespace}'`;
   const type = 'SecretResolved';
-  switch (secret.state) {
-    case 'resolved':
-      return {
-        type,
-        status: 'True',
-        reason: REASONS.resolved,
-        message: secret.missingPreviousKey
-          ? `${where}: key '${ref.key ?? 'secret'}' in use; previousKey '${ref.previousKey}' is absent, so only the current key verifies`
-          : `${where}: ${secret.secrets.length === 2 ? `keys '${ref.key ?? 'secret'}' and '${ref.previousKey}'` : `key '${ref.key ?? 'secret'}'`} in use`,
-      };
-    case 'not-found':
-      return { type, status: 'False', reason: REASONS.secretNotFound, message: `${where} not found` };
-    case 'unlabelled':
-      return { type, status: 'False', reason: REASONS.secretNotLabelled, message: `${where} exists but lacks the label ${SECRET_SELECTOR}; only labelled Secrets are read` };
-    case 'key-missing':
-      return { type, status: 'False', reason: REASONS.keyMissing, message: `${where} has no non-empty key '${secret.key}'` };
-  }
+  if (secret.state !== 'resolved') return { type, status: 'False', ...secretProblem(object, secret) };
+  const { name, key = DEFAULT_SECRET_KEY, previousKey } = object.spec.secretRef;
+  const where = `Secret '${name}' in namespace '${object.namespace}'`;
+  return {
+    type,
+    status: 'True',
+    reason: REASONS.resolved,
+    message: secret.missingPreviousKey
+      ? `${where}: key '${key}' in use; previousKey '${previousKey}' is absent, so only the current key verifies`
+      : `${where}: ${secret.secrets.length === 2 ? `keys '${key}' and '${previousKey}'` : `key '${key}'`} in use`,
+  };
 }
 
 function readyCondition(object: WebhookSourceObject, name: string, path: string, secret: Draft, claim: ClaimView): Draft {
   const type = 'Ready';
-  if (!isValidSourceName(name)) {
-    return { type, status: 'False', reason: REASONS.invalidSourceName, message: `source name '${name}' must be a DNS label (a-z, 0-9 and '-', at most 63 characters); set spec.sourceName` };
-  }
-  if (object.spec.suspend === true) return { type, status: 'False', reason: REASONS.suspended, message: `suspended: ${path} answers 404 unknown_source` };
+  if (object.spec.suspend === true) return { type, status: 'False', reason: STATUS_REASONS.suspended, message: `suspended: ${path} answers 404 unknown_source` };
   if (claim.holder === 'other') {
-    return { type, status: 'False', reason: REASONS.sourceConflict, message: `source name '${name}' is already held by ${claim.heldBy}; the older declaration keeps it` };
+    return { type, status: 'False', reason: STATUS_REASONS.conflict, message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration` };
   }
   if (secret.status !== 'True') return { type, status: 'False', reason: secret.reason, message: secret.message };
   return { type, status: 'True', reason: REASONS.serving, message: `serving ${path}` };

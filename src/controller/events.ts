@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { GROUP, KIND, VERSION, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import type { WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
 import { microTime, nowMicros } from './lease.js';
 
 export const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
@@ -26,7 +27,7 @@ export class EventRecorder {
       type,
       reason,
       note: note.slice(0, 1024),
-      regarding: { apiVersion: `${GROUP}/${VERSION}`, kind: KIND, namespace: object.namespace, name: object.name, uid: object.uid },
+      regarding: { apiVersion: `${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}`, kind: WEBHOOK_SOURCE_API.kind, namespace: object.namespace, name: object.name, uid: object.uid },
     };
     try {
       await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${object.namespace}/events`, event);

@@ -27,9 +27,9 @@ export function createKubernetes(settings: KubernetesSettings, metrics: Metrics,
   return {
     provider,
     /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
-    startController(registry: SourceRegistry, lastEventAt: (sourceName: string) => number | undefined): void {
+    startController(registry: SourceRegistry): void {
       controller = new WebhookSourceController({
-        client, provider, registry, namespace: settings.namespace, identity: settings.podName, lease: settings.lease, lastEventAt, metrics, logger: log,
+        client, provider, registry, namespace: settings.namespace, identity: settings.podName, lease: settings.lease, metrics, logger: log,
       });
       controller.start();
     },

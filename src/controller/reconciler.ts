@@ -1,10 +1,8 @@
 import type { Logger } from 'pino';
 import { isConflict, isNotFound, type KubeClient } from '../sources/providers/kubernetes/kube-client.js';
+import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
 import {
-  GROUP,
-  PLURAL,
   SECRET_LABEL,
-  VERSION,
   resolveSecret,
   sourceNameOf,
   toWebhookSourceObject,
@@ -98,5 +96,6 @@ async function fresh(object: WebhookSourceObject, deps: ReconcilerDeps): Promise
 }
 
 function objectPath(object: WebhookSourceObject): string {
-  return `/apis/${GROUP}/${VERSION}/namespaces/${object.namespace}/${PLURAL}/${object.name}`;
+  const { group, version, plural } = WEBHOOK_SOURCE_API;
+  return `/apis/${group}/${version}/namespaces/${object.namespace}/${plural}/${object.name}`;
 }

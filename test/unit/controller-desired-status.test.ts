@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredStatus, sameStatus, transition, type DesiredStatusInput } from '../../src/controller/desired-status.js';
-import type { WebhookSourceObject, WebhookSourceStatus } from '../../src/sources/providers/kubernetes/webhook-source.js';
+import type { WebhookSourceObject } from '../../src/sources/providers/kubernetes/webhook-source.js';
+import type { WebhookSourceStatus } from '../../src/sources/webhook-source-crd.js';
 
 function object(overrides: Partial<WebhookSourceObject> = {}): WebhookSourceObject {
   return {
@@ -71,11 +72,6 @@ describe('desiredStatus', () => {
   it('says Suspended before anything else', () => {
     const status = desiredStatus(input({ object: object({ spec: { suspend: true, secretRef: { name: 'x' } } }), secret: { state: 'not-found' } }));
     assert.equal(condition(status, 'Ready')?.reason, 'Suspended');
-  });
-
-  it('refuses an object name that cannot be a URL segment', () => {
-    const status = desiredStatus(input({ object: object({ name: 'has.dots' }) }));
-    assert.equal(condition(status, 'Ready')?.reason, 'InvalidSourceName');
   });
 
   it('keeps lastTransitionTime while a condition keeps its status, and moves it on a change', () => {

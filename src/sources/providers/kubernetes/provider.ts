@@ -1,15 +1,13 @@
 import type { Logger } from 'pino';
-import type { Source, SourceProvider } from '../../source.js';
+import type { SourceClaim, SourceProvider } from '../../source.js';
 import { Informer, keyOf, type InformerEvent, type InformerHealth, type InformerTiming } from './informer.js';
 import type { KubeClient } from './kube-client.js';
+import { WEBHOOK_SOURCE_API } from '../../webhook-source-crd.js';
 import {
-  GROUP,
-  PLURAL,
   SECRET_SELECTOR,
-  VERSION,
   resolveSecret,
+  toClaim,
   toSecretObject,
-  toSource,
   toWebhookSourceObject,
   type SecretObject,
   type WebhookSourceObject,
@@ -29,14 +27,15 @@ export interface KubernetesSourceProviderOptions {
 /**
  * Sources from WebhookSource objects and their labelled Secrets, read through informers (one pair
  * per watched namespace, or one cluster-wide pair). Lookups never reach the API server: every
- * change rebuilds the set from the caches. Objects are emitted oldest first, so when two claim one
- * name the registry keeps the older one serving and reports the other.
+ * change rebuilds the set of claims from the caches, dated by creation time, so when two objects
+ * claim one name the registry keeps the older one and reports the other. Claims are listed oldest
+ * first, which settles ties within one second the same way on every replica.
  */
 export class KubernetesSourceProvider implements SourceProvider {
   readonly id = 'kubernetes';
   private readonly sourceInformers: Informer<WebhookSourceObject>[];
   private readonly secretInformers = new Map<string, Informer<SecretObject>>();
-  private readonly listeners: ((sources: readonly Source[]) => void)[] = [];
+  private readonly listeners: ((claims: readonly SourceClaim[]) => void)[] = [];
   private readonly eventHandlers: ((event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void)[] = [];
   private emitted = false;
   private rebuildTimer: NodeJS.Timeout | undefined;
@@ -50,7 +49,7 @@ export class KubernetesSourceProvider implements SourceProvider {
       const informer = new Informer({
         resource: namespace ? `webhooksources@${namespace}` : 'webhooksources',
         client,
-        path: `/apis/${GROUP}/${VERSION}${namespace ? `/namespaces/${namespace}` : ''}/${PLURAL}`,
+        path: `/apis/${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}${namespace ? `/namespaces/${namespace}` : ''}/${WEBHOOK_SOURCE_API.plural}`,
         transform: toWebhookSourceObject,
         timing,
         health,
@@ -75,7 +74,7 @@ export class KubernetesSourceProvider implements SourceProvider {
     }
   }
 
-  onChange(listener: (sources: readonly Source[]) => void): void {
+  onChange(listener: (claims: readonly SourceClaim[]) => void): void {
     this.listeners.push(listener);
   }
 
@@ -135,16 +134,16 @@ export class KubernetesSourceProvider implements SourceProvider {
 
   private rebuild(): void {
     if (!this.informers().every((informer) => informer.synced())) return;
-    const sources = this.objects()
+    const claims = this.objects()
       .sort(olderFirst)
-      .map((object) => toSource(object, resolveSecret(object, this.secretOf(object))));
-    for (const listener of this.listeners) listener(sources);
-    if (!this.emitted) this.options.logger.info({ sources: sources.length }, 'kubernetes sources synced');
+      .map((object) => toClaim(object, resolveSecret(object, this.secretOf(object))));
+    for (const listener of this.listeners) listener(claims);
+    if (!this.emitted) this.options.logger.info({ sources: claims.length }, 'kubernetes sources synced');
     this.emitted = true;
   }
 }
 
-/** Creation time has second precision: ties go to the lexically first `namespace/name`, the same on every replica. */
+/** Creation time has second precision: ties go to the lexically first `namespace/name`. */
 export function olderFirst(a: WebhookSourceObject, b: WebhookSourceObject): number {
   if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
   const keyA = keyOf(a);

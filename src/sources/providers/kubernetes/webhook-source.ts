@@ -1,48 +1,17 @@
-import type { Format, Severity } from '../../../incidents/model.js';
-import { SOURCE_NAME } from '../../../config/webhook-config.js';
-import { SOURCE_DEFAULTS, type Source, type VerificationProfile } from '../../source.js';
+import { err, ok } from '../../../ingest/errors.js';
+import type { ClaimProblem, SourceClaim } from '../../source.js';
+import { toSource } from '../../source-spec.js';
+import {
+  DEFAULT_SECRET_KEY,
+  sourceNameOf as specSourceName,
+  type WebhookSourceSpec,
+  type WebhookSourceStatus,
+} from '../../webhook-source-crd.js';
 import type { CachedObject } from './informer.js';
 
-export const GROUP = 'triagewarden.io';
-export const VERSION = 'v1alpha1';
-export const KIND = 'WebhookSource';
-export const PLURAL = 'webhooksources';
 /** Only Secrets carrying this label are watched (and so may be referenced): nothing else is read. */
 export const SECRET_LABEL = 'triagewarden.io/webhook-secret';
 export const SECRET_SELECTOR = `${SECRET_LABEL}=true`;
-
-/** `spec` as the CRD admits it (camelCase, defaults applied by the API server). */
-export interface WebhookSourceSpec {
-  sourceName?: string;
-  format?: Format;
-  verification?: VerificationProfile;
-  secretRef: { name: string; key?: string; previousKey?: string };
-  autoTriage?: boolean;
-  playbook?: string;
-  severityMapping?: Record<string, Severity>;
-  toleranceSeconds?: number;
-  maxBodyBytes?: number;
-  rateLimit?: { requestsPerSecond: number; burst?: number };
-  processing?: 'sync' | 'async';
-  suspend?: boolean;
-}
-
-export interface Condition {
-  type: string;
-  status: 'True' | 'False' | 'Unknown';
-  observedGeneration: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
-
-export interface WebhookSourceStatus {
-  observedGeneration?: number;
-  sourceName?: string;
-  webhookPath?: string;
-  lastEventTime?: string;
-  conditions?: Condition[];
-}
 
 /** The cached view of a WebhookSource: what the provider and the reconciler read, nothing more. */
 export interface WebhookSourceObject extends CachedObject {
@@ -88,16 +57,13 @@ export function toSecretObject(raw: Record<string, unknown>): SecretObject {
   return { namespace: metadata.namespace ?? '', name: metadata.name ?? '', resourceVersion: metadata.resourceVersion ?? '', data };
 }
 
-/** The URL segment: `spec.sourceName`, or the object's own name so the smallest YAML works. */
 export function sourceNameOf(object: WebhookSourceObject): string {
-  return object.spec.sourceName ?? object.name;
+  return specSourceName({ metadata: { name: object.name }, spec: object.spec });
 }
 
 export function originOf(object: { namespace: string; name: string }): string {
   return `kubernetes:${object.namespace}/${object.name}`;
 }
-
-export const isValidSourceName = (name: string): boolean => SOURCE_NAME.test(name);
 
 /** What the Secret cache says about an object's secretRef. `unlabelled` is only known after a GET. */
 export type SecretView =
@@ -109,7 +75,7 @@ export type SecretView =
 /** Reads the referenced keys out of a cached Secret of the object's own namespace. */
 export function resolveSecret(object: WebhookSourceObject, secret: SecretObject | undefined): SecretView {
   if (!secret) return { state: 'not-found' };
-  const { key = 'secret', previousKey } = object.spec.secretRef;
+  const { key = DEFAULT_SECRET_KEY, previousKey } = object.spec.secretRef;
   const current = secret.data.get(key);
   if (!current || current.length === 0) return { state: 'key-missing', key };
   const previous = previousKey === undefined ? undefined : secret.data.get(previousKey);
@@ -120,27 +86,28 @@ export function resolveSecret(object: WebhookSourceObject, secret: SecretObject 
   };
 }
 
+/** Why the secret cannot be used, worded for the SecretResolved condition. */
+export function secretProblem(object: WebhookSourceObject, secret: Exclude<SecretView, { state: 'resolved' }>): ClaimProblem {
+  const where = `Secret '${object.spec.secretRef.name}' in namespace '${object.namespace}'`;
+  switch (secret.state) {
+    case 'not-found':
+      return { reason: 'SecretNotFound', message: `${where} not found (only Secrets labelled ${SECRET_SELECTOR} are read)` };
+    case 'unlabelled':
+      return { reason: 'SecretNotLabelled', message: `${where} exists but lacks the label ${SECRET_SELECTOR}; only labelled Secrets are read` };
+    case 'key-missing':
+      return { reason: 'KeyMissing', message: `${where} has no non-empty key '${secret.key}'` };
+  }
+}
+
 /**
- * The Source one object declares. It is emitted even when it cannot serve (suspended, secret not
- * resolved): it still holds its name, so a passing secret problem never hands the URL to another
- * object; `enabled: false` answers unknown_source.
+ * The claim one object makes on its source name. A claim whose secret cannot be resolved still
+ * holds the name (the registry keeps it, answering unknown_source), so a passing Secret problem
+ * never hands the URL to another object; the older object keeps it by `claimedAt`.
  */
-export function toSource(object: WebhookSourceObject, secret: SecretView): Source {
-  const { spec } = object;
-  const resolved = secret.state === 'resolved';
-  return {
-    name: sourceNameOf(object),
-    secrets: resolved ? secret.secrets : [],
-    verification: spec.verification ?? SOURCE_DEFAULTS.verification,
-    format: spec.format,
-    autoTriage: spec.autoTriage ?? false,
-    playbook: spec.playbook,
-    severityMapping: spec.severityMapping ?? {},
-    toleranceSeconds: spec.toleranceSeconds ?? SOURCE_DEFAULTS.toleranceSeconds,
-    maxBodyBytes: spec.maxBodyBytes ?? SOURCE_DEFAULTS.maxBodyBytes,
-    rateLimit: spec.rateLimit && { requestsPerSecond: spec.rateLimit.requestsPerSecond, burst: spec.rateLimit.burst ?? spec.rateLimit.requestsPerSecond },
-    processing: spec.processing ?? SOURCE_DEFAULTS.processing,
-    enabled: resolved && spec.suspend !== true,
-    origin: originOf(object),
-  };
+export function toClaim(object: WebhookSourceObject, secret: SecretView): SourceClaim {
+  const name = sourceNameOf(object);
+  const origin = originOf(object);
+  const claimedAt = Date.parse(object.creationTimestamp);
+  if (secret.state !== 'resolved') return { name, origin, claimedAt, source: err(secretProblem(object, secret)) };
+  return { name, origin, claimedAt, source: ok(toSource({ name, origin, spec: object.spec, secrets: secret.secrets })) };
 }
