@@ -13,12 +13,12 @@ import { incidentsRouter } from '../admin/incidents-api.js';
 import type { TokenCheck } from '../admin/auth.js';
 import { errorMiddleware } from './error-middleware.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type SourceLookup } from './webhook-route.js';
+import { webhookRoute, webhookTiming, type EventRecorder, type SourceLookup } from './webhook-route.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & { ready(): boolean };
+  sources: SourceLookup & EventRecorder & { ready(): boolean };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
