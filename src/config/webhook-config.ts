@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { err, ok, type Result } from '../ingest/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import {
   SOURCE_NAME_MAX_LENGTH,

@@ -1,5 +1,5 @@
 import type { Format, Severity } from '../incidents/model.js';
-import { ok, type Result } from '../ingest/errors.js';
+import { ok, type Result } from '../core/result.js';
 
 /** How a source proves a request came from it (DESIGN §2). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;

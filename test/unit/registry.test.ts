@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { err } from '../../src/ingest/errors.js';
+import { err } from '../../src/core/result.js';
 import { SourceRegistry, type SourceConflict, type SourceStatus } from '../../src/sources/registry.js';
 import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../src/sources/source.js';
 import { testSource } from '../helpers/source.js';

@@ -1,4 +1,4 @@
-import { err, ok } from '../../../ingest/errors.js';
+import { err, ok } from '../../../core/result.js';
 import type { ClaimProblem, SourceClaim } from '../../source.js';
 import { toSource } from '../../source-spec.js';
 import {
