@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../helpers/api-client.js';
 import {
-  NO_FILE_SOURCES,
   apply,
   condition,
   getWebhookSource,
@@ -26,7 +25,8 @@ let service: RunningService;
 before(async () => {
   await installCrd();
   namespace = await createTestNamespace();
-  service = await startService({ config: NO_FILE_SOURCES, env: kubernetesEnv(namespace) });
+  // The file provider keeps working beside the cluster: one source comes from webhook_config.yaml.
+  service = await startService({ config: 'sources:\n  from-file:\n    secret: "file-secret"\n', env: kubernetesEnv(namespace) });
   await waitFor('the service to be ready', async () => ((await fetch(`${service.url}/readyz`)).ok ? true : undefined), 30_000);
 });
 after(async () => {
@@ -154,5 +154,13 @@ describe('two objects claiming one source name', () => {
     await kubectl(['delete', 'whs', 'claim-older', '-n', namespace]);
     await servedWith('claimed', 'younger-key');
     await waitForCondition('claim-younger', 'Ready', (status) => status === 'True');
+  });
+
+  it('leaves a name declared in webhook_config.yaml with the file and reports the conflict', async () => {
+    await apply([secret(namespace, 'file-clash', { secret: 'cluster-secret' }), webhookSource(namespace, 'file-clash', { sourceName: 'from-file', secretRef: { name: 'file-clash' } })]);
+    const object = await waitForCondition('file-clash', 'Ready', (status, reason) => status === 'False' && reason === 'SourceConflict');
+    assert.match(condition(object, 'Ready')!.message, /file:.*webhook_config\.yaml/);
+    assert.equal((await sendSigned(service.url, 'from-file', 'file-secret')).status, 201);
+    assert.equal((await sendSigned(service.url, 'from-file', 'cluster-secret')).code, 'invalid_signature');
   });
 });
