@@ -86,7 +86,7 @@ export class WebhookSourceController {
     const queue = new WorkQueue();
     this.queue = queue;
     this.seen.clear();
-    this.workers = Array.from({ length: this.options.workers ?? 4 }, () => this.work(queue));
+    this.workers = Array.from({ length: this.options.workers ?? 8 }, () => this.work(queue));
     this.enqueueChanged();
   }
 

@@ -64,7 +64,8 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<void
       continue;
     }
     const moved = transition(object.status, status);
-    if (moved) await deps.events.record(object, moved.status === 'True' ? 'Normal' : 'Warning', moved.reason, moved.message);
+    // Not awaited: an Event is best effort and must not hold a worker from the next status.
+    if (moved) void deps.events.record(object, moved.status === 'True' ? 'Normal' : 'Warning', moved.reason, moved.message);
     return;
   }
 }

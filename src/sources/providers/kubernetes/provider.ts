@@ -13,6 +13,9 @@ import {
   type WebhookSourceObject,
 } from './webhook-source.js';
 
+const QUIET_MS = 50;
+const MAX_DELAY_MS = 500;
+
 export interface KubernetesSourceProviderOptions {
   client: KubeClient;
   /** Namespaces to watch; empty watches the whole cluster. */
@@ -20,8 +23,6 @@ export interface KubernetesSourceProviderOptions {
   timing: InformerTiming;
   health: InformerHealth;
   logger: Logger;
-  /** Changes arriving within this window are emitted as one set (a bulk apply is one rebuild, not a thousand). */
-  coalesceMs?: number;
 }
 
 /**
@@ -39,6 +40,9 @@ export class KubernetesSourceProvider implements SourceProvider {
   private readonly eventHandlers: ((event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void)[] = [];
   private emitted = false;
   private rebuildTimer: NodeJS.Timeout | undefined;
+  private firstPendingAt: number | undefined;
+  /** Per object key, the claim built for its current version and its Secret's: unchanged objects are not rebuilt. */
+  private claims = new Map<string, { versions: string; claim: SourceClaim }>();
 
   constructor(private readonly options: KubernetesSourceProviderOptions) {
     const { client, timing, logger } = options;
@@ -124,19 +128,38 @@ export class KubernetesSourceProvider implements SourceProvider {
     if (event.type !== 'resync') this.scheduleRebuild();
   }
 
+  /**
+   * Rebuilds once changes pause for the quiet window, and at least every max window while they keep
+   * coming: one `kubectl apply` is live within the quiet window, a bulk apply of a thousand objects
+   * costs a few rebuilds a second instead of one per object.
+   */
   private scheduleRebuild(): void {
-    if (this.rebuildTimer) return;
+    const now = Date.now();
+    this.firstPendingAt ??= now;
+    clearTimeout(this.rebuildTimer);
+    const delay = Math.min(QUIET_MS, Math.max(0, this.firstPendingAt + MAX_DELAY_MS - now));
     this.rebuildTimer = setTimeout(() => {
       this.rebuildTimer = undefined;
+      this.firstPendingAt = undefined;
       this.rebuild();
-    }, this.options.coalesceMs ?? 20);
+    }, delay);
   }
 
   private rebuild(): void {
     if (!this.informers().every((informer) => informer.synced())) return;
+    const built = new Map<string, { versions: string; claim: SourceClaim }>();
     const claims = this.objects()
       .sort(olderFirst)
-      .map((object) => toClaim(object, resolveSecret(object, this.secretOf(object))));
+      .map((object) => {
+        const key = keyOf(object);
+        const secret = this.secretOf(object);
+        const versions = `${object.resourceVersion}/${secret?.resourceVersion ?? ''}`;
+        const previous = this.claims.get(key);
+        const entry = previous?.versions === versions ? previous : { versions, claim: toClaim(object, resolveSecret(object, secret)) };
+        built.set(key, entry);
+        return entry.claim;
+      });
+    this.claims = built;
     for (const listener of this.listeners) listener(claims);
     if (!this.emitted) this.options.logger.info({ sources: claims.length }, 'kubernetes sources synced');
     this.emitted = true;
