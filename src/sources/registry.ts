@@ -40,6 +40,8 @@ export interface SourceRegistryOptions {
 interface RankedClaim {
   claim: SourceClaim;
   provider: string;
+  /** The provider's registration position. */
+  position: number;
 }
 
 /**
@@ -48,7 +50,7 @@ interface RankedClaim {
  *
  * A name claimed more than once goes to the oldest claim (`claimedAt`, e.g. two WebhookSource
  * objects: the older keeps it); claims without a time (the file) rank before any dated one; ties
- * go to the provider registered first, then to the order a provider lists its claims. The holder
+ * go to the provider registered first, then to the origin that sorts first. The holder
  * keeps the name even while it is suspended or invalid, so fixing or deleting the older object —
  * not a passing Secret outage — is what moves a name. Every claimant's state is kept for status
  * reporting (`statusesAt`, `onStatus`); the conflict is never silent.
@@ -137,8 +139,8 @@ export class SourceRegistry {
       const provider = this.providers[position]!.id;
       for (const claim of claims) {
         const ranked = claimants.get(claim.name);
-        if (ranked) ranked.push({ claim, provider });
-        else claimants.set(claim.name, [{ claim, provider }]);
+        if (ranked) ranked.push({ claim, provider, position });
+        else claimants.set(claim.name, [{ claim, provider, position }]);
       }
     });
 
@@ -146,8 +148,7 @@ export class SourceRegistry {
     const statuses: SourceStatus[] = [];
     const conflicts = new Map<string, SourceConflict>();
     for (const [name, ranked] of claimants) {
-      // Stable: equal times keep provider order, then the provider's own order.
-      if (ranked.length > 1) ranked.sort((a, b) => age(a.claim) - age(b.claim));
+      if (ranked.length > 1) ranked.sort(byPrecedence);
       const [holder, ...others] = ranked as [RankedClaim, ...RankedClaim[]];
       if (holder.claim.source.ok) index.set(name, holder.claim.source.value);
       statuses.push(holderStatus(holder));
@@ -196,9 +197,22 @@ export class SourceRegistry {
   }
 }
 
+/**
+ * Oldest first, undated first; then provider order; then origin, so replicas whose informers list
+ * objects in different orders still agree (creation times have whole seconds). The sort is stable:
+ * one origin declaring a name twice keeps its own order.
+ */
+function byPrecedence(a: RankedClaim, b: RankedClaim): number {
+  return age(a.claim) - age(b.claim) || a.position - b.position || compareText(a.claim.origin, b.claim.origin);
+}
+
 /** Undated claims rank first (a finite stand-in, so the comparison never yields NaN). */
 function age(claim: SourceClaim): number {
   return claim.claimedAt ?? Number.MIN_SAFE_INTEGER;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function identity({ claim, provider }: RankedClaim): Pick<SourceStatus, 'name' | 'origin' | 'provider'> {

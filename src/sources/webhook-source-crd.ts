@@ -70,6 +70,11 @@ export function sourceNameOf(object: Pick<WebhookSource, 'metadata' | 'spec'>): 
   return object.spec.sourceName ?? object.metadata.name ?? '';
 }
 
+/** The origin of an object's claim (`SourceClaim.origin`), which the registry's statuses are keyed by. */
+export function webhookSourceOrigin(namespace: string, name: string): string {
+  return `kubernetes:${namespace}/${name}`;
+}
+
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 const SECRET_DATA_KEY_BOUNDS = { minLength: 1, maxLength: 253, pattern: '^[-._a-zA-Z0-9]+$' } as const;
 

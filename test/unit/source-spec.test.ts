@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { FILE_SOURCE_SCHEMA } from '../../src/config/webhook-config.js';
 import { SOURCE_DEFAULTS, SOURCE_SPEC_PROPERTIES, fileKeys, toSource } from '../../src/sources/source-spec.js';
-import { renderWebhookSourceCrd, sourceNameOf } from '../../src/sources/webhook-source-crd.js';
+import { renderWebhookSourceCrd, sourceNameOf, webhookSourceOrigin } from '../../src/sources/webhook-source-crd.js';
 
 const CRD_FILE = 'crds/triagewarden.io_webhooksources.yaml';
 
@@ -115,9 +115,13 @@ describe('toSource', () => {
   });
 });
 
-describe('sourceNameOf', () => {
+describe('a WebhookSource object as a claim', () => {
   it('is spec.sourceName when set, else metadata.name', () => {
     assert.equal(sourceNameOf({ metadata: { name: 'obj' }, spec: { secretRef: { name: 's' } } }), 'obj');
     assert.equal(sourceNameOf({ metadata: { name: 'obj' }, spec: { sourceName: 'edr', secretRef: { name: 's' } } }), 'edr');
+  });
+
+  it('is declared at kubernetes:<namespace>/<name>', () => {
+    assert.equal(webhookSourceOrigin('team-a', 'edr'), 'kubernetes:team-a/edr');
   });
 });
