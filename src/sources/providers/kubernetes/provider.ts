@@ -29,8 +29,7 @@ export interface KubernetesSourceProviderOptions {
  * Sources from WebhookSource objects and their labelled Secrets, read through informers (one pair
  * per watched namespace, or one cluster-wide pair). Lookups never reach the API server: every
  * change rebuilds the set of claims from the caches, dated by creation time, so when two objects
- * claim one name the registry keeps the older one and reports the other. Claims are listed oldest
- * first, which settles ties within one second the same way on every replica.
+ * claim one name the registry keeps the older one and reports the other.
  */
 export class KubernetesSourceProvider implements SourceProvider {
   readonly id = 'kubernetes';
@@ -148,28 +147,18 @@ export class KubernetesSourceProvider implements SourceProvider {
   private rebuild(): void {
     if (!this.informers().every((informer) => informer.synced())) return;
     const built = new Map<string, { versions: string; claim: SourceClaim }>();
-    const claims = this.objects()
-      .sort(olderFirst)
-      .map((object) => {
-        const key = keyOf(object);
-        const secret = this.secretOf(object);
-        const versions = `${object.resourceVersion}/${secret?.resourceVersion ?? ''}`;
-        const previous = this.claims.get(key);
-        const entry = previous?.versions === versions ? previous : { versions, claim: toClaim(object, resolveSecret(object, secret)) };
-        built.set(key, entry);
-        return entry.claim;
-      });
+    const claims = this.objects().map((object) => {
+      const key = keyOf(object);
+      const secret = this.secretOf(object);
+      const versions = `${object.resourceVersion}/${secret?.resourceVersion ?? ''}`;
+      const previous = this.claims.get(key);
+      const entry = previous?.versions === versions ? previous : { versions, claim: toClaim(object, resolveSecret(object, secret)) };
+      built.set(key, entry);
+      return entry.claim;
+    });
     this.claims = built;
     for (const listener of this.listeners) listener(claims);
     if (!this.emitted) this.options.logger.info({ sources: claims.length }, 'kubernetes sources synced');
     this.emitted = true;
   }
-}
-
-/** Creation time has second precision: ties go to the lexically first `namespace/name`. */
-export function olderFirst(a: WebhookSourceObject, b: WebhookSourceObject): number {
-  if (a.creationTimestamp !== b.creationTimestamp) return a.creationTimestamp < b.creationTimestamp ? -1 : 1;
-  const keyA = keyOf(a);
-  const keyB = keyOf(b);
-  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
 }

@@ -4,6 +4,7 @@ import { toSource } from '../../source-spec.js';
 import {
   DEFAULT_SECRET_KEY,
   sourceNameOf as specSourceName,
+  webhookSourceOrigin,
   type WebhookSourceSpec,
   type WebhookSourceStatus,
 } from '../../webhook-source-crd.js';
@@ -62,7 +63,7 @@ export function sourceNameOf(object: WebhookSourceObject): string {
 }
 
 export function originOf(object: { namespace: string; name: string }): string {
-  return `kubernetes:${object.namespace}/${object.name}`;
+  return webhookSourceOrigin(object.namespace, object.name);
 }
 
 /** What the Secret cache says about an object's secretRef. `unlabelled` is only known after a GET. */
