@@ -1,4 +1,5 @@
 /** The delivery log: every webhook request, accepted or rejected, is listed by `GET /api/deliveries`. */
+// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -3,6 +3,7 @@
  * Retry-After (never a 500, never a 2xx that was not stored), /readyz turns 503, and once the
  * database is back on the same port and data the service recovers by itself, without a restart.
  */
+// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -2,6 +2,7 @@
  * Exactly-once across replicas: two service processes on one MongoDB database receive every alert
  * four times at once (sender retries, duplicated deliveries); each alert becomes one incident.
  */
+// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

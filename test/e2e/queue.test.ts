@@ -2,6 +2,7 @@
  * Queued processing (`202 queued`): async sources go 202 → incident through the inbox workers, on
  * both stores; poison entries end dead; a worker that dies holding entries loses none of them.
  */
+// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -3,6 +3,7 @@
  * signed with our HMAC scheme and carrying the incident id as idempotency key, even when the runner
  * fails its first attempts or is down when the incident is created.
  */
+// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
