@@ -1,4 +1,4 @@
-import { err, ok } from '../ingest/errors.js';
+import { err, ok } from '../core/result.js';
 import { at, isObject, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { extractObservables } from './observables.js';
