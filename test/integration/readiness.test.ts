@@ -1,6 +1,6 @@
 /**
  * /readyz over real HTTP for the states the service process cannot be driven into from outside,
- * with the real app, registry, file provider and embedded store wired as main.ts wires them:
+ * with the real app, registry, file provider and embedded store wired as src/start.ts wires them:
  * - sources not loaded yet: the process only listens after its providers' first load, so the
  *   window exists only in-process (and for providers that sync later, like a cluster's);
  * - the store thread dying: no request can crash a healthy SQLite thread, so the thread is ended
@@ -16,15 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
-import { createApp } from '../../src/ingest/app.js';
+import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
 import { FileSourceProvider } from '../../src/sources/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/incidents/ingest.js';
-import { createAccept } from '../../src/queue/accept.js';
-import { RateLimiter } from '../../src/ingest/rate-limit.js';
+import { createAccept } from '../../src/incidents/accept.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
