@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { signedHeaders } from './sign.js';
 
+import { setTimeout as sleep } from 'node:timers/promises';
 export { waitFor } from './wait.js';
 
 export const TEST_TOKEN = 'tw_test_token';
@@ -91,4 +92,17 @@ export async function allIncidents(baseUrl: string, query = ''): Promise<any[]> 
     cursor = page.body.next ?? '';
   } while (cursor);
   return items;
+}
+
+/**
+ * What a well-behaved sender does: deliver, and on `503 unavailable` (an overloaded or briefly
+ * unreachable store) wait a moment and send the same delivery again, up to `attempts` times.
+ */
+export async function deliverRetrying(baseUrl: string, source: string, secret: string, body: string | Buffer, attempts = 20): Promise<Reply> {
+  for (let attempt = 1; ; attempt++) {
+    const reply = await deliver(baseUrl, source, secret, body);
+    if (reply.status !== 503 || attempt >= attempts) return reply;
+    // Retry-After says seconds; a test sender shortens it, keeping the order of magnitude small.
+    await sleep(100 * attempt);
+  }
 }

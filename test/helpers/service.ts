@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from './wait.js';
+import { TEST_TOKEN } from './api-client.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
@@ -47,8 +48,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       HOST: '127.0.0.1',
       TW_CONFIG: configPath,
       TW_DATA_DIR: dataDir,
-      TW_API_TOKEN: 'tw_test_token',
+      TW_API_TOKEN: TEST_TOKEN,
       LOG_LEVEL: 'info',
+      // Inline only, unless a test sets a budget: on a loaded 2-core machine a sync delivery can
+      // exceed the default 2 s budget and be answered 202, and tests of 201 answers would flake.
+      // The budget itself is tested where a test sets TW_INLINE_BUDGET_MS.
+      TW_INLINE_BUDGET_MS: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
