@@ -28,8 +28,8 @@ describe('test servers that fail to start', () => {
     assert.equal(attempts, 2);
     let calls = 0;
     await assert.rejects(
-      retryOnce('broken', async () => Promise.reject(new Error(`failure ${++calls}`))),
-      (error: Error) => /broken failed to start twice/.test(error.message) && /failure 1/.test(error.message) && /failure 2/.test(error.message),
+      retryOnce('broken', async () => Promise.reject(new Error(`attempt ${++calls} went wrong`))),
+      (error: Error) => /broken failed to start twice/.test(error.message) && /attempt 1 went wrong/.test(error.message) && /attempt 2 went wrong/.test(error.message),
     );
     assert.equal(calls, 2);
   });
