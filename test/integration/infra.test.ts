@@ -3,6 +3,7 @@
  * on it: webhook-source-crd.test.ts), a MongoDB-wire server with the semantics the store relies on,
  * a helm v3, and an `npm run infra` whose `down` leaves no process behind.
  */
+// servers: kube, mongo, helm
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
