@@ -106,11 +106,15 @@ export class ObservableCollector {
     }
   }
 
-  /** A file or process as directory + name (either may be missing), joined with the directory's separator. */
+  /**
+   * A file or process as directory + name, joined with the directory's separator; the name alone
+   * when there is no directory. A directory without a name is no file.
+   */
   addPath(kind: 'files' | 'processes', directory: unknown, name: unknown): void {
     const dir = typeof directory === 'string' ? directory.trim() : '';
     const file = typeof name === 'string' ? name.trim() : '';
-    if (dir === '' || file === '') return this.add(kind, file || dir);
+    if (file === '') return;
+    if (dir === '') return this.add(kind, file);
     // Some vendors' "path" already ends with the name.
     if (dir.endsWith(file)) return this.add(kind, dir);
     const separator = dir.includes('\\') ? '\\' : '/';

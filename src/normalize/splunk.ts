@@ -54,7 +54,7 @@ export const splunk: FormatModule = {
     const sid = text(at(payload, 'sid'));
     const title =
       firstText([single(result.rule_title), single(result.rule_name), at(payload, 'search_name')]) ??
-      (sid === undefined ? undefined : `Splunk alert ${sid}`);
+      (sid === undefined ? undefined : text(`Splunk alert ${sid}`));
     if (title === undefined) return err('splunk payload lacks search_name');
     const eventCode = scalarText(single(result.EventCode), 16);
     // ES urgency is severity weighed by the asset's priority: what Incident Review sorts by.
