@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../ingest/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 
 /** `$${` is a literal `${`; `${NAME}` is a variable; `${` without `}` is a mistake worth reporting. */
 const REFERENCE = /\$\$\{|\$\{([^}]*)(\})?/g;

@@ -1,4 +1,5 @@
 import { ConfigError } from './config-error.js';
+import { envReader } from './env.js';
 
 /**
  * Settings of what runs behind the receiver: the MongoDB store, the inbox workers, the triage
@@ -48,17 +49,7 @@ export interface PipelineSettings {
 }
 
 export function loadPipelineSettings(env: NodeJS.ProcessEnv): PipelineSettings {
-  const read = (name: string) => {
-    const raw = env[name]?.trim();
-    return raw === '' ? undefined : raw;
-  };
-  const int = (name: string, fallback: number, min: number, max: number) => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    const parsed = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
-    if (!(parsed >= min && parsed <= max)) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
-    return parsed;
-  };
+  const { string: read, integer: int } = envReader(env);
   const writeConcern = read('TW_MONGODB_WRITE_CONCERN') ?? 'majority';
   const triageUrl = read('TW_TRIAGE_URL');
   const triageSecret = read('TW_TRIAGE_SECRET');

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { FORMATS, SEVERITIES, type Format, type Severity } from '../incidents/model.js';
-import { err, ok, type Result } from '../ingest/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import { SOURCE_DEFAULTS, VERIFICATION_PROFILES, type Source, type VerificationProfile } from '../sources/source.js';
 import { expandVariables } from './expand-variables.js';
 

@@ -6,7 +6,8 @@ import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
 import { dedupeKey } from './dedupe.js';
 import { newIncident } from './incident.js';
-import { ApiError, err, ok, type Result } from '../ingest/errors.js';
+import { domainError } from '../core/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 
 /** A verified webhook delivery, as the route (or the queue worker, later) hands it over. */
 export interface WebhookEvent {
@@ -30,9 +31,9 @@ export type Ingest = (source: Source, event: WebhookEvent) => Promise<Result<Ing
 export function createIngest(store: IncidentStore, newId: () => string = randomUUID): Ingest {
   return async (source, event) => {
     const parsed = parsePayload(event.rawBody);
-    if (!parsed.ok) return err(new ApiError('invalid_payload', 400, parsed.error));
+    if (!parsed.ok) return err(domainError('invalid_payload', parsed.error));
     const draft = normalize(parsed.value.payload, source);
-    if (!draft.ok) return err(new ApiError('invalid_payload', 400, draft.error));
+    if (!draft.ok) return err(domainError('invalid_payload', draft.error));
     const result = await store.insertIncident(
       newIncident(draft.value, {
         id: newId(),

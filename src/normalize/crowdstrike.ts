@@ -1,6 +1,6 @@
 import type { IncidentType } from '../incidents/model.js';
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
-import { err, ok } from '../ingest/errors.js';
+import { err, ok } from '../core/result.js';
 import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { MitreCollector } from './mitre.js';

@@ -1,6 +1,6 @@
 import type { IncidentDraft } from '../incidents/model.js';
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
-import { err, ok, type Result } from '../ingest/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import { at, firstText, isObject, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';

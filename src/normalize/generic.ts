@@ -1,5 +1,5 @@
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
-import { ok } from '../ingest/errors.js';
+import { ok } from '../core/result.js';
 import { at, firstText, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { NO_MITRE } from './mitre.js';

@@ -1,6 +1,6 @@
 import type { IncidentDraft } from '../incidents/model.js';
 import { draftValidationError } from '../incidents/schema.js';
-import { err, type Result } from '../ingest/errors.js';
+import { err, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import { detectFormat, FORMAT_MODULES } from './detect.js';
 import { isObject } from './fields.js';

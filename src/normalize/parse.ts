@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../ingest/errors.js';
+import { err, ok, type Result } from '../core/result.js';
 import { isObject, type JsonObject } from './fields.js';
 
 /** Deeper than any vendor sends; bounds every later walk over the payload. */

@@ -1,5 +1,5 @@
 import type { IncidentType } from '../incidents/model.js';
-import { err, ok } from '../ingest/errors.js';
+import { err, ok } from '../core/result.js';
 import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { MitreCollector } from './mitre.js';

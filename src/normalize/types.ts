@@ -1,6 +1,6 @@
 import type { Format, IncidentDraft } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
-import type { Result } from '../ingest/errors.js';
+import type { Result } from '../core/result.js';
 
 /** A normalizer is pure: parsed JSON + the source in, a draft or a human-readable reason out. */
 export type Normalizer = (payload: unknown, source: Source) => Result<IncidentDraft, string>;

@@ -1,3 +1,4 @@
+import { DomainError } from '../core/errors.js';
 import type { CursorPosition } from './cursor.js';
 import type { Incident, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
 
@@ -145,9 +146,17 @@ export interface Store extends IncidentStore {
 }
 
 /** Thrown by a store when the database cannot take the write now; rendered as 503 unavailable. */
-export class StoreUnavailableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
-    super(message);
+/** Seconds a sender should wait before retrying while the store is down. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** The store cannot serve now (down, restarting, not open): senders should retry shortly. */
+export class StoreUnavailableError extends DomainError {
+  /** What went wrong, for the log; senders only learn that the store is unavailable. */
+  constructor(
+    readonly reason: string,
+    override readonly cause?: unknown,
+  ) {
+    super('unavailable', 'Incident store is unavailable, retry later', { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS });
     this.name = 'StoreUnavailableError';
   }
 }

@@ -5,10 +5,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createAccept } from '../../src/queue/accept.js';
+import { createAccept } from '../../src/incidents/accept.js';
 import type { Ingest, WebhookEvent } from '../../src/incidents/ingest.js';
-import { ok } from '../../src/ingest/errors.js';
-import { backoffMs } from '../../src/queue/backoff.js';
+import { ok } from '../../src/core/result.js';
+import { backoffMs } from '../../src/workers/backoff.js';
 import { testSource } from '../helpers/source.js';
 import { newIncident } from '../helpers/store-contract.js';
 

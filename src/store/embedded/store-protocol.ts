@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '../store.js';
 import type { DeliveryLogStore, InboxStore, IncidentStore, Store, TriageOutboxStore } from '../store.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
@@ -48,6 +49,8 @@ export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
 }
 
 export function remoteError(error: unknown): RemoteError {
+  // An unavailable store's public message is generic; its reason is what the other side needs.
+  if (error instanceof StoreUnavailableError) return { name: error.name, message: error.reason };
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
 }
 

@@ -1,6 +1,6 @@
 import getRawBody from 'raw-body';
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from './errors.js';
+import { DomainError } from '../core/errors.js';
 
 /**
  * Reads the body as the exact bytes sent (the HMAC covers them), refusing early on Content-Length
@@ -14,15 +14,15 @@ export async function readRawBody(request: IncomingMessage, limitBytes: number):
   } catch (error) {
     if ((error as { type?: string }).type === 'entity.too.large') throw payloadTooLarge(limitBytes);
     if ((error as { type?: string }).type === 'request.size.invalid') {
-      throw new ApiError('bad_request', 400, 'Request body length does not match Content-Length');
+      throw new DomainError('bad_request', 'Request body length does not match Content-Length');
     }
     if ((error as { type?: string }).type === 'request.aborted') {
-      throw new ApiError('bad_request', 400, 'Request aborted by the client');
+      throw new DomainError('bad_request', 'Request aborted by the client');
     }
     throw error;
   }
 }
 
-function payloadTooLarge(limitBytes: number): ApiError {
-  return new ApiError('payload_too_large', 413, `Webhook body exceeds the source's limit of ${limitBytes} bytes`);
+function payloadTooLarge(limitBytes: number): DomainError {
+  return new DomainError('payload_too_large', `Webhook body exceeds the source's limit of ${limitBytes} bytes`);
 }

@@ -3,15 +3,13 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
-import type { Accept } from '../queue/accept.js';
-import { queueRouter } from '../queue/queue-api.js';
-import { triageRouter } from '../triage/triage-api.js';
-import { deliveriesRouter } from '../deliveries/deliveries-api.js';
-import { deliveryRecord } from '../deliveries/delivery-record.js';
-import type { DeliveryRecorder } from '../deliveries/delivery-recorder.js';
-import { incidentsRouter } from '../admin/incidents-api.js';
-import type { TokenCheck } from '../admin/auth.js';
+import type { Accept } from '../incidents/accept.js';
+import { deliveryRecord } from './delivery-record.js';
+import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
+import { apiRouter } from './api/api-router.js';
+import type { TokenCheck } from './api/auth.js';
 import { errorMiddleware } from './error-middleware.js';
+import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
 import { webhookRoute, webhookTiming, type SourceLookup } from './webhook-route.js';
 
@@ -29,13 +27,13 @@ export interface AppDeps {
 }
 
 /** The HTTP surface: webhook receiver, read API, probes and metrics, composed like Koa's own examples. */
-export function createApp(deps: AppDeps): Koa {
-  const app = new Koa();
+export function createApp(deps: AppDeps): Koa<RequestState> {
+  const app = new Koa<RequestState>();
   app.proxy = true;
   // Errors are rendered and logged by errorMiddleware; Koa's default handler would log them twice.
   app.silent = true;
 
-  const probes = new Router();
+  const probes = new Router<RequestState>();
   probes.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -50,7 +48,7 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = await deps.metrics.registry.metrics();
   });
 
-  const webhooks = new Router();
+  const webhooks = new Router<RequestState>();
   webhooks.post(
     '/api/webhooks/:source',
     webhookRoute({
@@ -63,18 +61,11 @@ export function createApp(deps: AppDeps): Koa {
     }),
   );
 
-  const incidents = incidentsRouter(deps.store, deps.tokenMatches);
-
-  const operations = [
-    queueRouter(deps.store.inbox, deps.tokenMatches),
-    triageRouter(deps.store.triage, deps.tokenMatches),
-    deliveriesRouter(deps.store.deliveries, deps.tokenMatches),
-  ];
 
   const { deliveries } = deps;
   app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs)))));
   app.use(errorMiddleware(deps.logger, deps.metrics));
-  for (const router of [probes, webhooks, incidents, ...operations]) {
+  for (const router of [probes, webhooks, apiRouter(deps.store, deps.tokenMatches)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Incident } from '../incidents/model.js';
-import type { Ingest, WebhookEvent } from '../incidents/ingest.js';
-import { IDEMPOTENCY_HEADERS } from '../incidents/dedupe.js';
+import type { Incident } from './model.js';
+import type { Ingest, WebhookEvent } from './ingest.js';
+import { IDEMPOTENCY_HEADERS } from './dedupe.js';
 import type { Source } from '../sources/source.js';
 import type { InboxStore, NewQueueEntry } from '../store/store.js';
-import { ok, type Result } from '../ingest/errors.js';
+import { ok, type Result } from '../core/result.js';
 
 export type QueueReason = 'async' | 'budget';
 

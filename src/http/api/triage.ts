@@ -1,20 +1,18 @@
 import Router from '@koa/router';
-import type { TriageOutboxStore } from '../store/store.js';
-import { ApiError } from '../ingest/errors.js';
-import { requireBearer, type TokenCheck } from '../admin/auth.js';
+import type { TriageOutboxStore } from '../../store/store.js';
+import { DomainError } from '../../core/errors.js';
 
 const STATES = ['pending', 'dispatched', 'failed'] as const;
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
 /** `GET /api/triage/requests?state=pending|dispatched|failed&limit=`: the auto-triage outbox. */
-export function triageRouter(outbox: TriageOutboxStore, tokenMatches: TokenCheck): Router {
-  const router = new Router({ prefix: '/api/triage' });
-  router.use(requireBearer(tokenMatches));
+export function triageRouter(outbox: TriageOutboxStore): Router {
+  const router = new Router({ prefix: '/triage' });
   router.get('/requests', async (ctx) => {
     const params = new URLSearchParams(ctx.querystring);
     const state = params.get('state') ?? 'pending';
-    if (!(STATES as readonly string[]).includes(state)) throw new ApiError('bad_request', 400, `state must be one of ${STATES.join(', ')}`);
+    if (!(STATES as readonly string[]).includes(state)) throw new DomainError('bad_request', `state must be one of ${STATES.join(', ')}`);
     const limit = boundedLimit(params.get('limit'), DEFAULT_LIMIT, MAX_LIMIT);
     const incidents = await outbox.listTriage({ state: state as (typeof STATES)[number], limit });
     ctx.body = {
@@ -39,6 +37,6 @@ export function triageRouter(outbox: TriageOutboxStore, tokenMatches: TokenCheck
 export function boundedLimit(value: string | null, fallback: number, max: number): number {
   if (value === null) return fallback;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new ApiError('bad_request', 400, `limit must be an integer from 1 to ${max}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new DomainError('bad_request', `limit must be an integer from 1 to ${max}`);
   return limit;
 }

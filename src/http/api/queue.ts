@@ -1,7 +1,6 @@
 import Router from '@koa/router';
-import type { InboxStore, QueueEntry } from '../store/store.js';
-import { ApiError } from '../ingest/errors.js';
-import { requireBearer, type TokenCheck } from '../admin/auth.js';
+import type { InboxStore, QueueEntry } from '../../store/store.js';
+import { DomainError } from '../../core/errors.js';
 
 /** The public shape of a queue entry (no body, no headers). */
 export function queueEntryJson(entry: QueueEntry) {
@@ -22,13 +21,12 @@ export function queueEntryJson(entry: QueueEntry) {
 }
 
 /** `GET /api/queue/:queue_id`: where a `202 queued` delivery is (queued, processing, done, dead). */
-export function queueRouter(inbox: InboxStore, tokenMatches: TokenCheck): Router {
-  const router = new Router({ prefix: '/api/queue' });
-  router.use(requireBearer(tokenMatches));
+export function queueRouter(inbox: InboxStore): Router {
+  const router = new Router({ prefix: '/queue' });
   router.get('/:queueId', async (ctx) => {
     const id = String(ctx.params.queueId);
     const entry = await inbox.getEntry(id);
-    if (!entry) throw new ApiError('not_found', 404, `Queue entry '${id.slice(0, 64)}' not found`);
+    if (!entry) throw new DomainError('not_found', `Queue entry '${id.slice(0, 64)}' not found`);
     ctx.body = queueEntryJson(entry);
   });
   return router;

@@ -3,9 +3,9 @@ import type { Incident } from '../incidents/model.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TriageOutboxStore, TriageOutcome } from '../store/store.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';
-import { backoffMs } from '../queue/backoff.js';
-import { LeaseLoop } from '../queue/lease-loop.js';
-import type { TriageRunnerClient } from './runner-client.js';
+import { backoffMs } from './backoff.js';
+import { LeaseLoop } from './lease-loop.js';
+import type { TriageRunnerClient } from './triage-runner-client.js';
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 const CONCURRENCY = 4;

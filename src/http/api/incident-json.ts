@@ -1,4 +1,4 @@
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from '../../incidents/model.js';
 
 /** The public snake_case shape of an incident (read API, CLI). */
 export function incidentJson(incident: Incident) {

@@ -1,7 +1,6 @@
 import Router from '@koa/router';
-import type { DeliveryLogStore, DeliveryRecord } from '../store/store.js';
-import { requireBearer, type TokenCheck } from '../admin/auth.js';
-import { boundedLimit } from '../triage/triage-api.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
+import { boundedLimit } from './triage.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -20,9 +19,8 @@ export function deliveryJson(record: DeliveryRecord) {
 }
 
 /** `GET /api/deliveries?source=&limit=`: the newest webhook requests first (for `tw-cli logs`). */
-export function deliveriesRouter(log: DeliveryLogStore, tokenMatches: TokenCheck): Router {
-  const router = new Router({ prefix: '/api/deliveries' });
-  router.use(requireBearer(tokenMatches));
+export function deliveriesRouter(log: DeliveryLogStore): Router {
+  const router = new Router({ prefix: '/deliveries' });
   router.get('/', async (ctx) => {
     const params = new URLSearchParams(ctx.querystring);
     const source = params.get('source') ?? undefined;

@@ -1,10 +1,10 @@
-import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Source } from '../sources/source.js';
-import type { Accept } from '../queue/accept.js';
+import type { RequestContext, RequestMiddleware } from './state.js';
+import type { Accept } from '../incidents/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
-import { ApiError } from './errors.js';
+import { DomainError } from '../core/errors.js';
 import { readRawBody } from './raw-body.js';
 import { verifyRequest } from './verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -27,7 +27,7 @@ export interface WebhookRouteDeps {
 const MAX_NAME_IN_MESSAGE = 253;
 
 /** `POST /api/webhooks/:source`: the checks of DESIGN §2 in the contract's order. */
-export function webhookRoute(deps: WebhookRouteDeps): Middleware {
+export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   return async (ctx) => {
     const name = String(ctx.params.source);
     const source = deps.sources.get(name);
@@ -35,7 +35,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
     ctx.state.sourceLabel = known ? name : UNKNOWN_SOURCE_LABEL;
     deps.metrics.webhookReceived.inc({ source: ctx.state.sourceLabel });
     if (!known) {
-      throw new ApiError('unknown_source', 404, `Webhook source '${name.slice(0, MAX_NAME_IN_MESSAGE)}' is not registered`);
+      throw new DomainError('unknown_source', `Webhook source '${name.slice(0, MAX_NAME_IN_MESSAGE)}' is not registered`);
     }
 
     const rawBody = await readRawBody(ctx.req, source.maxBodyBytes);
@@ -45,13 +45,13 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
       { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody },
       Math.floor(receivedAtMs / 1000),
     );
-    if (!verdict.ok) throw new ApiError(verdict.code, 401, verdict.message);
+    if (!verdict.ok) throw new DomainError(verdict.code, verdict.message);
 
     if (source.rateLimit) {
       const decision = deps.rateLimiter.take(name, source.rateLimit, receivedAtMs);
       if (!decision.allowed) {
-        throw new ApiError('rate_limited', 429, `Rate limit of ${source.rateLimit.requestsPerSecond} requests/s exceeded for source '${name}'`, {
-          'Retry-After': String(decision.retryAfterSeconds),
+        throw new DomainError('rate_limited', `Rate limit of ${source.rateLimit.requestsPerSecond} requests/s exceeded for source '${name}'`, {
+          retryAfterSeconds: decision.retryAfterSeconds,
         });
       }
     }
@@ -60,6 +60,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
     if (!result.ok) throw result.error;
     if (result.value.queued) {
       const { queueId, reason } = result.value;
+      ctx.state.queueId = queueId;
       deps.metrics.queued.inc({ source: name, reason });
       ctx.status = 202;
       ctx.body = { status: 'queued', queue_id: queueId, message: 'Event queued for processing' };
@@ -67,6 +68,7 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
       return;
     }
     const { created, incident } = result.value;
+    ctx.state.incidentId = incident.id;
     const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
     if (created) {
       deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });
@@ -87,13 +89,13 @@ export function webhookRoute(deps: WebhookRouteDeps): Middleware {
  * Outermost: times every webhook request, whatever the error middleware made of it, and hands the
  * settled request to `onSettled` (the delivery log) when given.
  */
-export function webhookTiming(metrics: Metrics, onSettled?: (ctx: Context, source: string, latencyMs: number) => void): Middleware {
+export function webhookTiming(metrics: Metrics, onSettled?: (ctx: RequestContext, source: string, latencyMs: number) => void): RequestMiddleware {
   return async (ctx, next) => {
     const startedAt = performance.now();
     try {
       await next();
     } finally {
-      const source = ctx.state.sourceLabel as string | undefined;
+      const source = ctx.state.sourceLabel;
       if (source !== undefined) {
         const latencyMs = performance.now() - startedAt;
         metrics.requestDuration.observe({ source, status_class: `${Math.floor(ctx.status / 100)}xx` }, latencyMs / 1000);

@@ -1,0 +1,42 @@
+/**
+ * The contract's error codes (docs/api.md). The domain speaks in codes only; the HTTP layer owns
+ * the one table from code to status (src/http/error-status.ts).
+ */
+export type ErrorCode =
+  | 'unknown_source'
+  | 'payload_too_large'
+  | 'invalid_timestamp'
+  | 'timestamp_expired'
+  | 'invalid_signature'
+  | 'rate_limited'
+  | 'invalid_payload'
+  | 'unavailable'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'bad_request'
+  | 'conflict'
+  | 'request_timeout'
+  | 'headers_too_large'
+  | 'internal_error';
+
+export interface ErrorDetails {
+  /** When a retry may succeed (rate limits, outages): becomes `Retry-After` over HTTP. */
+  retryAfterSeconds?: number;
+}
+
+/** An expected failure with a contract code. Returned in a Result, or thrown where a layer must unwind. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const domainError = (code: ErrorCode, message: string, details?: ErrorDetails): DomainError =>
+  new DomainError(code, message, details);

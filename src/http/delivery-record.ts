@@ -1,0 +1,17 @@
+import type { DeliveryRecord } from '../store/store.js';
+import type { RequestContext } from './state.js';
+
+/** The delivery log's record of a settled webhook request, from its status and what the route and error middleware left in state. */
+export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: number): DeliveryRecord {
+  const { state } = ctx;
+  return {
+    at: new Date().toISOString(),
+    source,
+    status: ctx.status,
+    code: state.errorCode ?? null,
+    latencyMs: Math.round(latencyMs * 1000) / 1000,
+    incidentId: state.incidentId ?? null,
+    queueId: state.queueId ?? null,
+    remoteAddress: ctx.ip || null,
+  };
+}

@@ -1,0 +1,17 @@
+import type { Middleware, ParameterizedContext } from 'koa';
+import type { ErrorCode } from '../core/errors.js';
+
+/**
+ * What a request leaves on `ctx.state` for the middleware around it: the webhook route names the
+ * source and the outcome, the error middleware the code; timing and the delivery log read them.
+ */
+export interface RequestState {
+  /** Metric label of a webhook request: a registered source or `_unknown`; unset on other routes. */
+  sourceLabel?: string;
+  incidentId?: string;
+  queueId?: string;
+  errorCode?: ErrorCode;
+}
+
+export type RequestContext = ParameterizedContext<RequestState>;
+export type RequestMiddleware = Middleware<RequestState>;

@@ -1,0 +1,164 @@
+/**
+ * The wiring of one tw-webhooks process: settings → sources → store → workers → HTTP server.
+ * `main.ts`, the tests and the CLI call `start()`; each part is built here and passed to the next.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { loadSettings } from './config/settings.js';
+import { loadPipelineSettings } from './config/pipeline-settings.js';
+import { createLogger } from './log/logger.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
+import { createStore } from './store/create-store.js';
+import type { Store } from './store/store.js';
+import { createIngest } from './incidents/ingest.js';
+import { createAccept } from './incidents/accept.js';
+import { SourceRegistry } from './sources/registry.js';
+import { FileSourceProvider } from './sources/providers/file.js';
+import { RateLimiter } from './http/rate-limit.js';
+import { createApp } from './http/app.js';
+import { InboxWorker } from './workers/inbox-worker.js';
+import { workerId } from './workers/worker-id.js';
+import { TriageDispatcher } from './workers/triage-dispatcher.js';
+import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { DeliveryRecorder } from './workers/delivery-recorder.js';
+
+export interface StartOptions {
+  /** Where settings come from; `process.env` for the real service. */
+  env: NodeJS.ProcessEnv;
+  /** Defaults to pino JSON on stdout at `LOG_LEVEL`. */
+  logger?: Logger;
+}
+
+export interface Service {
+  /** `http://host:port` the server listens on (the real port when PORT=0). */
+  url: string;
+  port: number;
+  logger: Logger;
+  metrics: Metrics;
+  registry: SourceRegistry;
+  store: Store;
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
+  stop(): Promise<void>;
+}
+
+/** How long in-flight requests may take to finish at shutdown before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export async function start(options: StartOptions): Promise<Service> {
+  const { env } = options;
+  const settings = loadSettings(env);
+  const pipeline = loadPipelineSettings(env);
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const metrics = createMetrics();
+
+  // Sources first: a bad config stops start-up before the store is opened.
+  const rateLimiter = new RateLimiter();
+  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  const registry = new SourceRegistry([fileProvider], {
+    onConflict: (conflict) => {
+      metrics.sourceConflicts.inc({ source: conflict.name });
+      logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
+    },
+  });
+  registry.onChange((sources) => {
+    rateLimiter.retain(new Set(sources.map((source) => source.name)));
+    metrics.sourcesRegistered.set(sources.length);
+  });
+  await registry.start();
+
+  const store = await createStore(settings, pipeline, logger);
+  try {
+    await store.open();
+  } catch (error) {
+    await registry.stop();
+    throw error;
+  }
+
+  // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
+  // configured; otherwise requests stay pending and listable) and the delivery log writer.
+  const ingest = createIngest(store);
+  const worker = workerId();
+  const inboxWorker = new InboxWorker({ inbox: store.inbox, ingest, sources: registry, settings: pipeline.queue, metrics, logger, workerId: worker });
+  const { url: triageUrl, secret: triageSecret } = pipeline.triage;
+  const triageDispatcher =
+    triageUrl && triageSecret
+      ? new TriageDispatcher({
+          outbox: store.triage,
+          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
+          settings: pipeline.triage,
+          metrics,
+          logger,
+          workerId: worker,
+        })
+      : undefined;
+  const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
+
+  const app = createApp({
+    logger,
+    metrics,
+    sources: registry,
+    store,
+    accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
+    deliveries,
+    rateLimiter,
+    tokenMatches: settings.apiTokens.matches,
+  });
+
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
+  // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
+  server.headersTimeout = settings.headersTimeoutMs;
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.keepAliveTimeout = 65_000;
+  try {
+    await listen(server, settings.port, settings.host);
+  } catch (error) {
+    await Promise.all([registry.stop(), store.close()]);
+    throw error;
+  }
+  inboxWorker.start();
+  triageDispatcher?.start();
+  deliveries.start();
+
+  const port = (server.address() as AddressInfo).port;
+  const sourceNames = registry.list().map((source) => source.name);
+  logger.info({ port, host: settings.host, store: store.kind, sources: sourceNames }, 'listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
+      // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      await closed;
+      clearTimeout(grace);
+      // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
+      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
+      await deliveries.stop();
+      await registry.stop();
+      await store.close();
+    })());
+
+  return { url: `http://${urlHost(settings.host)}:${port}`, port, logger, metrics, registry, store, stop };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error) => reject(error);
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/** A host as it goes in a URL: the wildcard becomes loopback, IPv6 gets brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
