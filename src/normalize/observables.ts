@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { OBSERVABLE_KINDS, type Observables } from '../incidents/model.js';
+import type { Observables } from '../incidents/model.js';
 import { MAX_OBSERVABLE_LENGTH, MAX_OBSERVABLES_PER_KIND } from '../incidents/schema.js';
 import { isObject } from './fields.js';
 
@@ -32,7 +32,7 @@ const PLACEHOLDERS = new Set(['-', 'n/a', 'na', 'null', 'none', 'unknown', '(non
  * Keys of the heuristic walk, squashed to lower-case letters and digits. Hosts and users only by
  * name (a bare word is no indicator), CIM's and the vendors' usual spellings.
  */
-const WALK_KEYS: Readonly<Record<string, FieldKind>> = {
+const WALK_KEYS: ReadonlyMap<string, FieldKind> = new Map(Object.entries({
   host: 'hosts', hostname: 'hosts', hostnamefield: 'hosts', computername: 'hosts', devicename: 'hosts', devicednsname: 'hosts',
   machinename: 'hosts', src: 'hosts', dest: 'hosts', srchost: 'hosts', desthost: 'hosts', dvc: 'hosts', srcnthost: 'hosts',
   destnthost: 'hosts', orighost: 'hosts',
@@ -41,10 +41,12 @@ const WALK_KEYS: Readonly<Record<string, FieldKind>> = {
   file: 'files', filename: 'files', filepath: 'files',
   process: 'processes', processname: 'processes', processpath: 'processes', image: 'processes',
   domain: 'domains', destdomain: 'domains', srcdomain: 'domains', urldomain: 'domains', query: 'domains',
-};
+} satisfies Record<string, FieldKind>));
 
 /** Message ids look like emails; source materials are links to the vendor's own console. */
 const SKIPPED_KEYS = new Set(['internetmessageid', 'networkmessageid', 'sourcematerials']);
+/** Links to the vendor's console or API: `FalconHostLink`, `results_link`, `alertWebUrl`, `AlertLinks`, `AlertLinkHref`. */
+const SKIPPED_SUFFIXES = ['link', 'links', 'href', 'weburl'];
 
 /**
  * What the walk does with a key. Skipped: `@`-prefixed keys (OData annotations such as
@@ -56,8 +58,8 @@ function walkHint(key: string): FieldKind | 'skip' | undefined {
   const first = key.charCodeAt(0);
   if (first === 0x40 /* @ */ || first === 0x5f /* _ */) return 'skip';
   const squashed = key.toLowerCase().replace(/[^a-z0-9]+/g, '');
-  if (SKIPPED_KEYS.has(squashed) || /(?:link|links|href|weburl)$/.test(squashed)) return 'skip';
-  const known = Object.hasOwn(WALK_KEYS, squashed) ? WALK_KEYS[squashed] : undefined;
+  if (SKIPPED_KEYS.has(squashed) || SKIPPED_SUFFIXES.some((suffix) => squashed.endsWith(suffix))) return 'skip';
+  const known = WALK_KEYS.get(squashed);
   if (known !== undefined) return known;
   // Only under a hash-named key: Falcon sensor ids and Defender device ids are hex of hash length too.
   if (squashed.includes('sha256')) return 'sha256';
@@ -73,7 +75,10 @@ function walkHint(key: string): FieldKind | 'skip' | undefined {
  * first-seen order, at most MAX_OBSERVABLES_PER_KIND per kind, each at most MAX_OBSERVABLE_LENGTH.
  */
 export class ObservableCollector {
-  private readonly sets = Object.fromEntries(OBSERVABLE_KINDS.map((kind) => [kind, new Set<string>()])) as Record<keyof Observables, Set<string>>;
+  private readonly sets: Record<keyof Observables, Set<string>> = {
+    hosts: new Set(), users: new Set(), emails: new Set(), ips: new Set(), hashes: new Set(), urls: new Set(),
+    domains: new Set(), processes: new Set(), files: new Set(), md5: new Set(), sha1: new Set(), sha256: new Set(),
+  };
   private budget = VALUE_BUDGET;
   private textBudget = TEXT_BUDGET;
 
@@ -145,7 +150,11 @@ export class ObservableCollector {
   }
 
   result(): Observables {
-    return Object.fromEntries(OBSERVABLE_KINDS.map((kind) => [kind, [...this.sets[kind]]])) as unknown as Observables;
+    const { hosts, users, emails, ips, hashes, urls, domains, processes, files, md5, sha1, sha256 } = this.sets;
+    return {
+      hosts: [...hosts], users: [...users], emails: [...emails], ips: [...ips], hashes: [...hashes], urls: [...urls],
+      domains: [...domains], processes: [...processes], files: [...files], md5: [...md5], sha1: [...sha1], sha256: [...sha256],
+    };
   }
 
   private addText(kind: FieldKind, raw: string): void {
