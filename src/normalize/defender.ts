@@ -4,7 +4,7 @@ import { err, ok, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import { at, firstText, isObject, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
-import { MitreCollector, NO_MITRE } from './mitre.js';
+import { MitreCollector, noMitre } from './mitre.js';
 import { ObservableCollector, walkObservables, type FieldMap, type HashAlgorithm } from './observables.js';
 import { parseJsonObject } from './parse.js';
 import { mapSeverity } from './severity.js';
@@ -67,9 +67,12 @@ const graphAlert: Shape = (p, source) => {
   });
 };
 
+const MAX_LIST_ENTRIES = 200;
+
 /** Legacy alert lists (v1 `alert`): each entry's indicator fields. */
 const HOST_STATE: FieldMap = { fqdn: 'hosts', netBiosName: 'hosts', privateIpAddress: 'ips', publicIpAddress: 'ips' };
 const USER_STATE: FieldMap = { accountName: 'users', userPrincipalName: 'users', logonIp: 'ips' };
+const MAIL_ROLES: ReadonlySet<unknown> = new Set(['sender', 'recipient']);
 const NETWORK_CONNECTION: FieldMap = {
   destinationAddress: 'ips', sourceAddress: 'ips', natDestinationAddress: 'ips', natSourceAddress: 'ips',
   destinationDomain: 'domains', destinationUrl: 'urls',
@@ -148,8 +151,8 @@ function graphObservables(p: JsonObject) {
   found.addEach(p.hostStates, HOST_STATE);
   found.addEach(p.userStates, USER_STATE);
   for (const user of listOf(p.userStates)) {
-    // With an email role the user is a mail sender or recipient: the UPN is the address.
-    if (typeof at(user, 'emailRole') === 'string' && at(user, 'emailRole') !== 'unknown') found.add('emails', at(user, 'userPrincipalName'));
+    // A mail sender or recipient: the UPN is the address.
+    if (MAIL_ROLES.has(at(user, 'emailRole'))) found.add('emails', at(user, 'userPrincipalName'));
   }
   for (const file of listOf(p.fileStates)) {
     found.addPath('files', at(file, 'path'), at(file, 'name'));
@@ -183,7 +186,6 @@ function graphMitre(p: JsonObject) {
 function listOf(value: unknown): readonly unknown[] {
   return Array.isArray(value) ? value.slice(0, MAX_LIST_ENTRIES) : [];
 }
-const MAX_LIST_ENTRIES = 200;
 
 /** `f3u` in `Data` is the user the alert is about; the rest is read by the walk. */
 function officeObservables(details: JsonObject, record: JsonObject) {
@@ -211,7 +213,7 @@ const officeAlert: Shape = (p, source) => {
     occurredAt: toIsoUtc(p.CreationTime),
     externalId: alertId ?? null,
     observables: officeObservables(details, p),
-    mitre: NO_MITRE(),
+    mitre: noMitre(),
   });
 };
 
@@ -230,6 +232,6 @@ const defenderEvent: Shape = (p, source) => {
     occurredAt: toIsoUtc(p.creationTime),
     externalId: firstText([p.id]) ?? null,
     observables: walkObservables(p),
-    mitre: NO_MITRE(),
+    mitre: noMitre(),
   });
 };

@@ -2,7 +2,7 @@ import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { ok } from '../core/result.js';
 import { at, firstText, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
-import { NO_MITRE } from './mitre.js';
+import { noMitre } from './mitre.js';
 import { walkObservables } from './observables.js';
 import { mapSeverity } from './severity.js';
 import { toIsoUtc } from './time.js';
@@ -36,7 +36,7 @@ export const generic: FormatModule = {
       occurredAt: toIsoUtc(at(payload, 'timestamp') ?? at(data, 'timestamp')),
       externalId: scalarText(at(data, 'alert_id')) ?? scalarText(at(payload, 'alert_id')) ?? scalarText(at(payload, 'id')) ?? null,
       observables: walkObservables(payload),
-      mitre: NO_MITRE(),
+      mitre: noMitre(),
     });
   },
 };

@@ -67,4 +67,7 @@ function texts(value: unknown): string[] {
   return list.filter((item): item is string => typeof item === 'string' && item.length <= 64).map((item) => item.trim());
 }
 
-export const NO_MITRE: () => MitreAttack = () => ({ tactics: [], techniques: [] });
+/** For formats whose vendors send no ATT&CK ids. */
+export function noMitre(): MitreAttack {
+  return { tactics: [], techniques: [] };
+}

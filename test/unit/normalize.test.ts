@@ -53,6 +53,20 @@ describe('indicators are what the alert is about', () => {
     }
   });
 
+  it('takes a Graph legacy user with a mail role as an email address too', () => {
+    const draft = normalize({
+      title: 'Phish delivered', severity: 'medium', vendorInformation: { provider: 'Office 365 Security and Compliance' },
+      userStates: [
+        { accountName: 'dana', userPrincipalName: 'Dana@corp.example.com', emailRole: 'recipient' },
+        { userPrincipalName: 'ops@corp.example.com', emailRole: 'unknown' },
+      ],
+    }, testSource({ name: 'graph' }));
+    assert.ok(draft.ok);
+    assert.equal(draft.value.format, 'defender');
+    assert.deepEqual(draft.value.observables.emails, ['dana@corp.example.com']);
+    assert.deepEqual(draft.value.observables.users, ['dana', 'Dana@corp.example.com', 'ops@corp.example.com']);
+  });
+
   it('skips Splunk internal fields and Falcon sensor ids', () => {
     assert.ok(!all(normalizeFixture('splunk-es-notable.json')).some((value) => value.includes('es-idx-01')));
     const idp = all(normalizeFixture('crowdstrike-idp-detection-summary.json'));
