@@ -215,7 +215,7 @@ export class ObservableCollector {
     for (const raw of text.split(TOKEN_SEPARATORS)) {
       const token = raw.replace(/^mailto:/i, '').replace(/[.:]+$/, '');
       if (token.includes('@')) this.addText('emails', token);
-      else if (isIP(token)) this.addText('ips', token);
+      else if (isIP(token)) this.put('ips', token.toLowerCase());
     }
   }
 
