@@ -1,6 +1,6 @@
 /**
  * Every documented vendor event family, sent signed over real HTTP to the real service, becomes
- * the incident its fixture expects (test/fixtures/expected/): severity, title, type, observables,
+ * the incident its fixture expects (test/fixtures/payloads/expected/): severity, title, type, observables,
  * MITRE ids — and none of the API's own links or private-use metadata as observables. Read back
  * through the read API by id, with the raw body byte-exact.
  */
@@ -69,7 +69,7 @@ async function ingest(fixture: string): Promise<{ body: Buffer; incident: Record
 describe('each vendor event family over HTTP', () => {
   for (const family of FAMILIES) {
     it(family.name, async () => {
-      const expected = JSON.parse(readFileSync(new URL(`../fixtures/expected/${family.fixture}`, import.meta.url), 'utf8')) as IncidentDraft;
+      const expected = JSON.parse(readFileSync(new URL(`../fixtures/payloads/expected/${family.fixture}`, import.meta.url), 'utf8')) as IncidentDraft;
       const { body, incident } = await ingest(family.fixture);
       assert.equal(incident.raw, body.toString('utf8'), 'raw body kept byte-exact');
       assert.equal(Buffer.compare(Buffer.from(incident.raw, 'utf8'), body), 0);

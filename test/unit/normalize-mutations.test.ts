@@ -11,9 +11,9 @@ import { normalize } from '../../src/normalize/index.js';
 import { isObject, type JsonObject } from '../../src/normalize/fields.js';
 import { testSource } from '../helpers/source.js';
 
-const FIXTURES = readdirSync(new URL('../fixtures/payloads/', import.meta.url));
+const FIXTURES = readdirSync(new URL('../fixtures/payloads/', import.meta.url)).filter((name) => name.endsWith('.json'));
 const load = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/payloads/${name}`, import.meta.url), 'utf8')) as JsonObject;
-const expected = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/expected/${name}`, import.meta.url), 'utf8')) as IncidentDraft;
+const expected = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/payloads/expected/${name}`, import.meta.url), 'utf8')) as IncidentDraft;
 
 function draftOf(payload: unknown): IncidentDraft {
   const draft = normalize(payload, testSource({ name: 'vendor' }));
