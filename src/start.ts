@@ -22,6 +22,8 @@ import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
+import { loadKubernetesSettings } from './config/kubernetes-settings.js';
+import { createKubernetes } from './controller/kubernetes.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -51,14 +53,16 @@ export async function start(options: StartOptions): Promise<Service> {
   const pipeline = loadPipelineSettings(env);
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
+  const kubernetesSettings = loadKubernetesSettings(env);
 
   // Sources first: a bad config stops start-up before the store is opened.
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
-  const registry = new SourceRegistry([fileProvider], {
+  const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSettings, metrics, logger) : undefined;
+  const registry = new SourceRegistry([fileProvider, ...(kubernetes ? [kubernetes.provider] : [])], {
     onConflict: (conflict) => {
       metrics.sourceConflicts.inc({ source: conflict.name });
-      logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
+      logger.error(conflict, 'source name claimed more than once; the oldest claim keeps it');
     },
   });
   registry.onChange((sources) => {
@@ -121,6 +125,7 @@ export async function start(options: StartOptions): Promise<Service> {
   inboxWorker.start();
   triageDispatcher?.start();
   deliveries.start();
+  kubernetes?.startController(registry);
 
   const port = (server.address() as AddressInfo).port;
   const sourceNames = registry.list().map((source) => source.name);
@@ -129,6 +134,8 @@ export async function start(options: StartOptions): Promise<Service> {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // Leadership first: another replica writes status while this one drains.
+      await kubernetes?.stop();
       // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
       // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
       const closed = new Promise<void>((done) => server.close(() => done()));
