@@ -32,7 +32,12 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     incidentType: 'malware',
     occurredAt: '2026-03-01T09:59:00.000Z',
     externalId: null,
-    observables: { hosts: ['ws-1'], users: [], emails: [], ips: ['10.0.0.1'], hashes: [], urls: [] },
+    observables: {
+      hosts: ['ws-1'], users: ['alice'], emails: [], ips: ['192.0.2.1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: [],
+      domains: ['c2.example.net'], processes: ['C:\\Windows\\System32\\rundll32.exe'], files: [], md5: ['d41d8cd98f00b204e9800998ecf8427e'],
+      sha1: [], sha256: [],
+    },
+    mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
   };
 }

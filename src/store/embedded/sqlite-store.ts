@@ -6,7 +6,7 @@ import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.j
 import { encodeCursor } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery } from '../store.js';
 import { SCHEMA } from './schema.js';
-import { numberedDocument, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
+import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
 import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
@@ -66,7 +66,7 @@ export class SqliteStore implements ThreadHostedStore {
 
   async getIncident(idOrNumber: string): Promise<Incident | undefined> {
     const row = this.requireStatements().byIdOrNumber.get(idOrNumber, idOrNumber) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+    return row ? parseIncident(row.doc) : undefined;
   }
 
   async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
@@ -87,7 +87,7 @@ export class SqliteStore implements ThreadHostedStore {
     const rows = this.requireDb()
       .prepare(`SELECT doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
       .all(params) as { doc: string }[];
-    const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as Incident);
+    const items = rows.slice(0, query.limit).map((row) => parseIncident(row.doc));
     const last = items[items.length - 1];
     return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
   }
