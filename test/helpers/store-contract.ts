@@ -82,7 +82,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
         incidentType: 'phishing',
         externalId: 'vendor-42',
         occurredAt: '2026-03-01T09:58:59.123Z',
-        observables: { hosts: ['ws-1', 'ws-2'], users: ['alice'], emails: ['a@example.com'], ips: ['10.0.0.1', '::1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: ['https://example.com/x?y=1'] },
+        observables: {
+          hosts: ['ws-1', 'ws-2'], users: ['alice'], emails: ['a@example.com'], ips: ['10.0.0.1', '::1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: ['https://example.com/x?y=1'],
+          domains: ['example.com'], processes: ['powershell.exe'], files: ['C:\\Temp\\x.ps1'], md5: ['d41d8cd98f00b204e9800998ecf8427e'], sha1: [], sha256: [],
+        },
       });
       const result = await store.insertIncident(input);
       assert.equal(result.created, true);
@@ -99,7 +102,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it('keeps absent optional fields absent', async () => {
       const store = await open();
-      const input = newIncident({ vendorSeverity: null, occurredAt: null, externalId: null, observables: { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [] } });
+      const input = newIncident({ vendorSeverity: null, occurredAt: null, externalId: null, observables: { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [], domains: [], processes: [], files: [], md5: [], sha1: [], sha256: [] }, mitre: { tactics: [], techniques: [] } });
       await store.insertIncident(input);
       assertStoredAs(await store.getIncident(input.id), input);
     });
