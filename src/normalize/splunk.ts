@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncidentType } from '../incidents/model.js';
 import { err, ok } from '../core/result.js';
 import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
@@ -76,13 +77,24 @@ export const splunk: FormatModule = {
           ? 'authentication'
           : classifyIncident([title, text(single(result.signature))], domainType),
       occurredAt: toIsoUtc(at(payload, 'trigger_time') ?? single(result._time)),
-      // A notable's event_id is unique per notable; a sid is shared by every row of one run.
-      externalId: firstText([single(result.event_id), sid]) ?? null,
+      externalId: externalId(single(result.event_id), sid, row),
       observables: rowObservables(result),
       mitre: rowMitre(result),
     });
   },
 };
+
+/**
+ * A notable's event_id is unique per notable. A sid is shared by every row of one search run, and an
+ * alert that triggers "for each result" posts each row with the same sid: the row's digest keeps
+ * those distinct events apart while a resend of the same row stays one event.
+ */
+function externalId(eventId: unknown, sid: string | undefined, row: unknown): string | null {
+  const notable = text(eventId);
+  if (notable !== undefined) return notable;
+  if (sid === undefined) return null;
+  return row === undefined ? sid : `${sid}#${createHash('sha256').update(JSON.stringify(row)).digest('hex').slice(0, 16)}`;
+}
 
 /** The row's fields by CIM name (src, dest, user, file_hash, url, …); its free text for ips, emails, urls. */
 function rowObservables(result: JsonObject) {

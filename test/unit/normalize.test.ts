@@ -162,3 +162,19 @@ describe("a source's severity_mapping", () => {
     assert.deepEqual(withRow({}), ['medium', null]);
   });
 });
+
+describe('Splunk alerts that trigger for each result', () => {
+  const alert = (result: Record<string, unknown>) => {
+    const draft = normalize({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }, testSource({ name: 'siem' }));
+    assert.ok(draft.ok);
+    return draft.value.externalId;
+  };
+
+  it('keeps rows of one search run apart, and a resent row the same event', () => {
+    const first = alert({ host: 'server-01', user: 'alice', EventCode: '4625' });
+    const second = alert({ host: 'server-02', user: 'bob', EventCode: '4625' });
+    assert.notEqual(first, second);
+    assert.equal(alert({ host: 'server-01', user: 'alice', EventCode: '4625' }), first);
+    assert.match(first ?? '', /^scheduler__admin__search__RMD5_at_1705320000_7#[0-9a-f]{16}$/);
+  });
+});
