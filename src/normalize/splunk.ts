@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncidentType } from '../incidents/model.js';
 import { err, ok } from '../core/result.js';
 import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
@@ -85,15 +84,13 @@ export const splunk: FormatModule = {
 };
 
 /**
- * A notable's event_id is unique per notable. A sid is shared by every row of one search run, and an
- * alert that triggers "for each result" posts each row with the same sid: the row's digest keeps
- * those distinct events apart while a resend of the same row stays one event.
+ * A notable's event_id is unique per notable. A sid is not an alert's id: it is shared by every row
+ * of one search run, and an alert that triggers "for each result" posts each row with the same sid.
+ * So a plain alert with a row has no external id, and its dedupe key is the body's hash: distinct
+ * rows stay distinct events, a resent row stays one.
  */
 function externalId(eventId: unknown, sid: string | undefined, row: unknown): string | null {
-  const notable = text(eventId);
-  if (notable !== undefined) return notable;
-  if (sid === undefined) return null;
-  return row === undefined ? sid : `${sid}#${createHash('sha256').update(JSON.stringify(row)).digest('hex').slice(0, 16)}`;
+  return text(eventId) ?? (row === undefined ? (sid ?? null) : null);
 }
 
 /** The row's fields by CIM name (src, dest, user, file_hash, url, …); its free text for ips, emails, urls. */

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Format, IncidentDraft } from '../../src/incidents/model.js';
 import { normalize } from '../../src/normalize/index.js';
 import { parsePayload } from '../../src/normalize/parse.js';
+import { dedupeKey } from '../../src/incidents/dedupe.js';
 import type { Source } from '../../src/sources/source.js';
 import { testSource } from '../helpers/source.js';
 
@@ -164,17 +165,16 @@ describe("a source's severity_mapping", () => {
 });
 
 describe('Splunk alerts that trigger for each result', () => {
-  const alert = (result: Record<string, unknown>) => {
-    const draft = normalize({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }, testSource({ name: 'siem' }));
+  const deliver = (result: Record<string, unknown>) => {
+    const rawBody = Buffer.from(JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }));
+    const draft = normalize(JSON.parse(rawBody.toString()), testSource({ name: 'siem' }));
     assert.ok(draft.ok);
-    return draft.value.externalId;
+    return dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });
   };
 
-  it('keeps rows of one search run apart, and a resent row the same event', () => {
-    const first = alert({ host: 'server-01', user: 'alice', EventCode: '4625' });
-    const second = alert({ host: 'server-02', user: 'bob', EventCode: '4625' });
-    assert.notEqual(first, second);
-    assert.equal(alert({ host: 'server-01', user: 'alice', EventCode: '4625' }), first);
-    assert.match(first ?? '', /^scheduler__admin__search__RMD5_at_1705320000_7#[0-9a-f]{16}$/);
+  it('keeps rows of one search run apart (one sid), and a resent row the same event', () => {
+    const first = deliver({ host: 'server-01', user: 'alice', EventCode: '4625' });
+    assert.notEqual(deliver({ host: 'server-02', user: 'bob', EventCode: '4625' }), first);
+    assert.equal(deliver({ host: 'server-01', user: 'alice', EventCode: '4625' }), first);
   });
 });
