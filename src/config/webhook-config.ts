@@ -6,7 +6,7 @@ import { SOURCE_DEFAULTS, VERIFICATION_PROFILES, type Source, type VerificationP
 import { expandVariables } from './expand-variables.js';
 
 /** webhook_config.yaml after validation, as the user wrote it (snake_case keys, string secrets). */
-interface RawSource {
+export interface RawSource {
   secret: string;
   previous_secret?: string;
   auto_triage?: boolean;
@@ -30,7 +30,8 @@ export const SOURCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 
-const sourceSchema = {
+/** One source's keys; the registration API takes the same (src/http/api/webhooks.ts). */
+export const sourceSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['secret'],
@@ -98,11 +99,17 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin:
   const sources: Source[] = [];
   const problems: string[] = [];
   for (const [name, raw] of Object.entries(config.sources ?? {})) {
-    const severityMapping = lowerCaseKeys(raw.severity_mapping ?? {});
-    if (!severityMapping.ok) problems.push(`sources.${name}.severity_mapping: ${severityMapping.error}`);
-    else sources.push(toSource(name, raw, severityMapping.value, origin));
+    const source = sourceFromRaw(name, raw, origin);
+    if (!source.ok) problems.push(`sources.${name}.${source.error}`);
+    else sources.push(source.value);
   }
   return problems.length > 0 ? fail(problems) : ok(sources);
+}
+
+/** A validated entry as a Source; the one problem schemas cannot see is an ambiguous severity mapping. */
+export function sourceFromRaw(name: string, raw: RawSource, origin: string): Result<Source, string> {
+  const severityMapping = lowerCaseKeys(raw.severity_mapping ?? {});
+  return severityMapping.ok ? ok(toSource(name, raw, severityMapping.value, origin)) : err(`severity_mapping: ${severityMapping.error}`);
 }
 
 function toSource(name: string, raw: RawSource, severityMapping: Record<string, Severity>, origin: string): Source {

@@ -26,6 +26,7 @@ export class DeliveryRecorder {
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly followers = new Set<(record: DeliveryRecord) => void>();
 
   constructor(private readonly deps: DeliveryRecorderDeps) {}
 
@@ -41,10 +42,17 @@ export class DeliveryRecorder {
 
   record(record: DeliveryRecord): void {
     this.buffer.push(record);
+    for (const follower of this.followers) follower(record);
     if (this.buffer.length > MAX_BUFFERED) {
       this.buffer.splice(0, this.buffer.length - MAX_BUFFERED);
       this.deps.metrics.deliveryLogDropped.inc();
     }
+  }
+
+  /** Live feed of this replica's records as they happen (`tw-cli logs --follow`); returns the unsubscribe. */
+  follow(follower: (record: DeliveryRecord) => void): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
   }
 
   /** Writes what is buffered (also on shutdown). One flush at a time, in order. */

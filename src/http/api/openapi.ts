@@ -1,0 +1,1 @@
+export const OPENAPI_DOCUMENT = { openapi: '3.1.0' };
