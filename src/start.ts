@@ -26,7 +26,8 @@ import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './sources/providers/api/api-provider.js';
 import { SecretBox } from './sources/providers/api/secret-box.js';
-import { StoreRegistrations } from './sources/providers/api/store-registrations.js';
+import { StoreRegistrations, type Registrations } from './sources/providers/api/store-registrations.js';
+import { readFile } from 'node:fs/promises';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -108,12 +109,14 @@ export async function start(options: StartOptions): Promise<Service> {
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = new StoreRegistrations({
-    store: store.registeredSources,
-    box: secretBox,
-    rotationGraceSeconds: operator.rotationGraceSeconds,
-    written: () => apiProvider.refresh(),
-  });
+  const registrations = operator.kubernetes
+    ? await kubernetesRegistrations(operator.namespace, operator.rotationGraceSeconds)
+    : new StoreRegistrations({
+        store: store.registeredSources,
+        box: secretBox,
+        rotationGraceSeconds: operator.rotationGraceSeconds,
+        written: () => apiProvider.refresh(),
+      });
   let selfUrl = '';
   const app = createApp({
     logger,
@@ -174,6 +177,18 @@ export async function start(options: StartOptions): Promise<Service> {
     })());
 
   return { url, port, logger, metrics, registry, store, stop };
+}
+
+/** Kubernetes mode: registrations become objects in TW_NAMESPACE (default: the pod's namespace). The client loads only here. */
+async function kubernetesRegistrations(namespace: string | undefined, rotationGraceSeconds: number): Promise<Registrations> {
+  const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./sources/providers/api/kubernetes-registrations.js'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const podNamespace = await readFile('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').then((text) => text.trim(), () => undefined);
+  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(kubeConfig), namespace ?? podNamespace ?? 'default', rotationGraceSeconds);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

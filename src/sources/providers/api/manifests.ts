@@ -64,3 +64,21 @@ export function sourceManifests(input: SourceManifestInput): [Record<string, unk
 function withoutUndefined<T extends Record<string, unknown>>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }
+
+/** A WebhookSource's spec back in the config file's keys (what the registration API shows and merges). */
+export function specFromWebhookSource(spec: Record<string, unknown>): RegistrationSpec {
+  const rateLimit = spec.rateLimit as { requestsPerSecond: number; burst?: number } | undefined;
+  const snake: RegistrationSpec = {
+    auto_triage: spec.autoTriage as boolean | undefined,
+    playbook: spec.playbook as string | undefined,
+    severity_mapping: spec.severityMapping as RegistrationSpec['severity_mapping'],
+    format: spec.format as RegistrationSpec['format'],
+    verification: spec.verification as RegistrationSpec['verification'],
+    tolerance_seconds: spec.toleranceSeconds as number | undefined,
+    max_body_bytes: spec.maxBodyBytes as number | undefined,
+    rate_limit: rateLimit && { requests_per_second: rateLimit.requestsPerSecond, ...(rateLimit.burst !== undefined && { burst: rateLimit.burst }) },
+    processing: spec.processing as RegistrationSpec['processing'],
+    enabled: spec.suspend === undefined ? undefined : !(spec.suspend as boolean),
+  };
+  return withoutUndefined(snake);
+}
