@@ -164,6 +164,7 @@ export async function start(options: StartOptions): Promise<Service> {
     (stopping ??= (async () => {
       // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
       // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
+      deliveries.endFollowers();
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -5,7 +5,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,20 +14,12 @@ import { parseAllDocuments } from 'yaml';
 import { createTestNamespace, kubeFromEnv, kubectlBin } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
-import { twCli } from '../helpers/cli.js';
+import { runProgram, twCli } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const webhookSources = { group: 'triagewarden.io', version: 'v1alpha1', plural: 'webhooksources' };
 
-function kubectl(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(kubectlBin(), args, { env: process.env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  child.stdin.end(stdin);
-  return new Promise((done) => child.once('close', (code) => done({ code, stdout, stderr })));
-}
+const kubectl = (args: string[], stdin: string) => runProgram(kubectlBin(), args, process.env, stdin);
 
 describe('tw-cli and the Kubernetes API server', () => {
   let namespace: string;

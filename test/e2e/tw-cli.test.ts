@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
-import { twCli } from '../helpers/cli.js';
+import { CLI, twCli } from '../helpers/cli.js';
 
 const SECRET = 'email-gateway-secret-9f8e7d6c5b4a';
 const ROTATED = 'rotated-secret-0a1b2c3d4e5f';
@@ -105,7 +105,7 @@ describe('tw-cli against the real service', () => {
 
   it('logs --follow streams new deliveries as they happen', async () => {
     const { spawn } = await import('node:child_process');
-    const follower = spawn(process.execPath, [join(import.meta.dirname, '../../dist/cli/main.js'), 'logs', '--follow', '--tail', '1', '--source', 'email-gateway', '-o', 'json'], {
+    const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--tail', '1', '--source', 'email-gateway', '-o', 'json'], {
       env: { PATH: process.env.PATH ?? '', ...env, TW_API_TOKEN: TEST_TOKEN },
     });
     let streamed = '';
@@ -243,6 +243,12 @@ describe('registration refusals', () => {
       });
       assert.equal(badName.status, 400);
       assert.match(((await badName.json()) as { error: { message: string } }).error.message, /source must match pattern/);
+
+      // A change is checked against the whole merged source: auto-triage still needs a playbook.
+      assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', 's'], env)).code, 0);
+      const incomplete = await twCli(['webhook', 'update', 'edr', '--auto-triage'], env);
+      assert.equal(incomplete.code, 1);
+      assert.match(incomplete.stderr, /missing 'playbook' \(bad_request\)/);
     } finally {
       await service.stop();
     }

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { DomainError } from '../../core/errors.js';
 import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
 import type { RequestState } from '../state.js';
+import type { DeliveryFollower } from '../../workers/delivery-recorder.js';
 import { deliveryJson } from './deliveries.js';
 import { boundedLimit } from './triage.js';
 
@@ -17,7 +18,7 @@ const MAX_REMEMBERED = 5_000;
 export interface LogsRouterDeps {
   store: DeliveryLogStore;
   /** This replica's live feed (DeliveryRecorder.follow). */
-  follow: (follower: (record: DeliveryRecord) => void) => () => void;
+  follow: (follower: DeliveryFollower) => () => void;
   replicaPollMs?: number;
 }
 
@@ -54,7 +55,7 @@ export function logsRouter(deps: LogsRouterDeps): Router<RequestState> {
       stream.write(`event: delivery\ndata: ${JSON.stringify(deliveryJson(record))}\n\n`);
     };
     records.forEach(send);
-    const unfollow = deps.follow(send);
+    const unfollow = deps.follow({ record: send, end: () => stream.end() });
     let newest = records.at(-1)?.at ?? new Date().toISOString();
     const poll = setInterval(() => {
       deps.store.listDeliveries({ source, limit: MAX_TAIL }).then(

@@ -10,7 +10,7 @@ import { notRegistered, type Registrations } from '../../sources/providers/api/s
 import { signedHeaders } from '../verify/sign.js';
 import type { RequestMiddleware, RequestState } from '../state.js';
 import { requireScope } from './auth.js';
-import { jsonBody, validBody } from './json-body.js';
+import { describeProblems, jsonBody, validBody } from './json-body.js';
 
 type RegistrationBody = RawSource & { source: string };
 type ChangeBody = Omit<RawSource, 'secret' | 'previous_secret'> & { secret?: string };
@@ -108,7 +108,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
   router.post('/', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
     const { source: name, secret, previous_secret: previousSecret, ...spec } = validBody(ctx, validateRegistration);
     const taken = deps.sources.get(name);
-    if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (declared in ${taken.origin})`);
+    if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
     const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
     await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
     ctx.status = 201;
@@ -122,7 +122,10 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
     await refuseForeign(deps, name);
     const current = await deps.registrations.spec(name);
     if (!current) throw notRegistered(name);
-    describe(name, { ...current, ...change }, 1); // the merged spec must still be valid
+    // The merged spec must still hold together (e.g. auto_triage keeps a playbook).
+    if (!validateRegistration({ source: name, secret: 'unchanged', ...current, ...change })) {
+      throw new DomainError('bad_request', describeProblems(validateRegistration.errors ?? []));
+    }
     const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
     ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
   });
