@@ -5,11 +5,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { MongoClient } from 'mongodb';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
-import { twCli } from '../helpers/cli.js';
+import { CLI, twCli } from '../helpers/cli.js';
 
 const SECRET = 'replicated-secret-5e6f7a8b';
 
@@ -48,16 +49,34 @@ describe('registration across replicas (MongoDB)', () => {
     }, 10_000, 100);
   });
 
+  it("logs --follow on one replica shows another replica's deliveries (through the store, within seconds)", async () => {
+    const [first, second] = replicas as [RunningService, RunningService];
+    const env = { TW_API_URL: second.url, TW_API_TOKEN: TEST_TOKEN };
+    assert.equal((await twCli(['webhook', 'add', 'follow-src', '--secret', SECRET], env)).code, 0);
+    const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--source', 'follow-src', '-o', 'json'], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let streamed = '';
+    follower.stdout.on('data', (chunk) => (streamed += String(chunk)));
+    try {
+      const accepted = await waitFor('the first replica to serve the source', async () => {
+        const reply = await deliver(first.url, 'follow-src', SECRET, genericAlert(`followed-${Date.now()}`));
+        return reply.status === 201 ? reply : undefined;
+      });
+      await waitFor('the other replica\'s delivery in the stream', async () => (streamed.includes(accepted.body.incident_id) ? true : undefined), 15_000);
+    } finally {
+      follower.kill();
+    }
+  });
+
   it('the registered_sources collection holds sealed secrets only', async () => {
     assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', SECRET], { TW_API_URL: replicas[0]!.url, TW_API_TOKEN: TEST_TOKEN })).code, 0);
     const client = new MongoClient(uri);
     try {
       const documents = await client.db().collection('registered_sources').find().toArray();
-      assert.equal(documents.length, 1);
+      assert.equal(documents.length, 2);
       const raw = JSON.stringify(documents);
       assert.equal(raw.includes(SECRET), false);
       assert.equal(raw.includes(Buffer.from(SECRET).toString('base64')), false);
-      assert.match(String(documents[0]!.secret), /^aes256gcm:v1:/);
+      for (const document of documents) assert.match(String(document.secret), /^aes256gcm:v1:/);
       const keys = JSON.stringify(await client.db().collection('api_keys').find().toArray());
       assert.ok(!keys.includes('"token"'), 'API keys are stored as hashes');
     } finally {

@@ -124,6 +124,21 @@ describe('tw-cli against the real service', () => {
     }
   });
 
+  it('webhook sign prints the two headers of the contract, which the receiver accepts', async () => {
+    const body = genericAlert('cli-signed');
+    const signed = await cli(['webhook', 'sign', '--secret', SECRET], body);
+    assert.equal(signed.code, 0, signed.stderr);
+    const headers = Object.fromEntries(signed.stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    assert.deepEqual(Object.keys(headers), ['X-Webhook-Timestamp', 'X-Webhook-Signature']);
+    assert.match(headers['X-Webhook-Signature']!, /^sha256=[0-9a-f]{64}$/);
+    const response = await fetch(`${service.url}/api/webhooks/email-gateway`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    assert.equal(response.status, 201);
+
+    const fixed = await cli(['webhook', 'sign', '--secret', 'your-secret', '--timestamp', '1705320000'], '{"event_type":"test","data":{}}');
+    // What `echo -n "1705320000.{…}" | openssl dgst -sha256 -hmac your-secret` prints for the spec's recipe.
+    assert.match(fixed.stdout, /X-Webhook-Signature: sha256=8ad00c4e6f4b6c5b3d4dcece915fd33fd924a31c208133e2a75b6bb9af1617e3/);
+  });
+
   it('webhook test exits 0 when the signed test event is accepted, 6 when it is rejected, 3 for an unknown source', async () => {
     const ok = await cli(['webhook', 'test', 'email-gateway']);
     assert.equal(ok.code, 0, ok.stderr);

@@ -184,6 +184,8 @@ async function sendTestEvent(deps: WebhooksRouterDeps, source: Source) {
     headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
     body,
     signal: AbortSignal.timeout(10_000),
+  }).catch((error: unknown) => {
+    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
   });
   const text = await response.text();
   let answer: unknown = text;
