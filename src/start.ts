@@ -72,7 +72,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const registry = new SourceRegistry([fileProvider, apiProvider], {
     onConflict: (conflict) => {
       metrics.sourceConflicts.inc({ source: conflict.name });
-      logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
+      logger.error(conflict, 'source name claimed more than once; the oldest claim keeps it');
     },
   });
   registry.onChange((sources) => {

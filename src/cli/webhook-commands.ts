@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { FORMATS, SEVERITIES } from '../incidents/model.js';
 import { VERIFICATION_PROFILES } from '../sources/source.js';
-import type { RegistrationSpec } from '../sources/providers/api/registered-source.js';
+import { specOf } from '../config/webhook-config.js';
 import { sourceManifests } from '../sources/providers/api/manifests.js';
 import { hmacSha256Hex } from '../http/verify/sign.js';
 import type { sourceJson } from '../http/api/webhooks.js';
@@ -83,9 +83,23 @@ function oneOfFlag<T extends string>(values: OptionValues, name: string, allowed
   return raw as T;
 }
 
+/** A source's keys as the API body and webhook_config.yaml name them. */
+interface SourceFields {
+  auto_triage?: boolean;
+  playbook?: string;
+  severity_mapping?: Record<string, string>;
+  format?: string;
+  verification?: string;
+  tolerance_seconds?: number;
+  max_body_bytes?: number;
+  rate_limit?: { requests_per_second: number; burst?: number };
+  processing?: string;
+  enabled?: boolean;
+}
+
 /** The flags as the API's snake_case keys; only what was given. */
-export function specFromFlags(values: OptionValues): RegistrationSpec {
-  const spec: RegistrationSpec = {};
+export function specFromFlags(values: OptionValues): SourceFields {
+  const spec: SourceFields = {};
   if (values['auto-triage'] && values['no-auto-triage']) throw usageError('--auto-triage true and false at once');
   if (values['auto-triage']) spec.auto_triage = true;
   if (values['no-auto-triage']) spec.auto_triage = false;
@@ -104,7 +118,8 @@ export function specFromFlags(values: OptionValues): RegistrationSpec {
       if (!vendor || !ours || !(SEVERITIES as readonly string[]).includes(ours)) {
         throw usageError(`--severity-map entries are vendor=severity with severity one of ${SEVERITIES.join(', ')}; got '${pair}'`);
       }
-      spec.severity_mapping[vendor] = ours as (typeof SEVERITIES)[number];
+      // Vendor values are matched lower-cased, so keys are written that way.
+      spec.severity_mapping[vendor.toLowerCase()] = ours;
     }
   }
   const tolerance = integerFlag(values, 'tolerance-seconds');
@@ -113,8 +128,7 @@ export function specFromFlags(values: OptionValues): RegistrationSpec {
   if (maxBody !== undefined) spec.max_body_bytes = maxBody;
   const rate = values['rate-limit'] as string | undefined;
   if (rate !== undefined) {
-    const requestsPerSecond = Number(rate);
-    if (!(requestsPerSecond > 0)) throw usageError('--rate-limit must be a positive number of requests per second');
+    const requestsPerSecond = integerFlag(values, 'rate-limit')!;
     const burst = integerFlag(values, 'burst');
     spec.rate_limit = { requests_per_second: requestsPerSecond, ...(burst !== undefined && { burst }) };
   } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
@@ -138,7 +152,7 @@ export const webhookCommands: Command[] = [
       const spec = specFromFlags(values);
       if (ctx.output === 'yaml') {
         // GitOps: the objects to commit, not an API call.
-        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec });
+        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec: specOf({ ...spec, secret }) });
         ctx.write(manifests.map((manifest) => stringify(manifest)).join('---\n'));
         return EXIT.ok;
       }

@@ -11,12 +11,12 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type SourceLookup } from './webhook-route.js';
+import { webhookRoute, webhookTiming, type EventRecorder, type SourceLookup } from './webhook-route.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & { ready(): boolean };
+  sources: SourceLookup & EventRecorder & { ready(): boolean };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */

@@ -263,7 +263,7 @@ describe('registration refusals', () => {
       assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', 's'], env)).code, 0);
       const incomplete = await twCli(['webhook', 'update', 'edr', '--auto-triage'], env);
       assert.equal(incomplete.code, 1);
-      assert.match(incomplete.stderr, /missing 'playbook' \(bad_request\)/);
+      assert.match(incomplete.stderr, /playbook is required when auto_triage is true \(bad_request\)/);
     } finally {
       await service.stop();
     }

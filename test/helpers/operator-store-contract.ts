@@ -11,7 +11,7 @@ import { storesClosedAfter, type StoreFactory } from './store-contract.js';
 function registered(name: string, overrides: Partial<RegisteredSourceRecord> = {}): RegisteredSourceRecord {
   return {
     name,
-    spec: { auto_triage: true, playbook: 'phishing_triage', severity_mapping: { p1: 'critical' } },
+    spec: { autoTriage: true, playbook: 'phishing_triage', severityMapping: { p1: 'critical' } },
     secret: 'aes256gcm:v1:c2VhbGVk',
     previousSecret: null,
     previousSecretExpiresAt: null,

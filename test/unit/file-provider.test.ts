@@ -38,7 +38,7 @@ function watch(options: Partial<FileSourceProviderOptions> = {}) {
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
   provider = new FileSourceProvider({ path, env: ENV, logger, debounceMs: 20, pollIntervalMs: 60_000, ...options });
-  provider.onChange((sources) => sets.push(sources.map((source) => source.name)));
+  provider.onChange((claims) => sets.push(claims.map((claim) => claim.name)));
   return { provider, sets, logs, latest: () => sets.at(-1) };
 }
 
@@ -67,13 +67,14 @@ describe('file provider: start-up', () => {
     assert.deepEqual(sets, [['edr', 'siem']]);
   });
 
-  it('passes the file origin and expanded secrets into each source', async () => {
+  it('claims each source undated, with the file origin and expanded secrets', async () => {
     await writeFile(path, config('edr'));
     const { provider } = watch();
-    const seen: { origin: string; secret: string }[] = [];
-    provider.onChange((sources) => seen.push(...sources.map((s) => ({ origin: s.origin, secret: s.secrets[0]!.toString() }))));
+    const seen: { origin: string; claimedAt: number | undefined; secret: string | undefined }[] = [];
+    provider.onChange((claims) =>
+      seen.push(...claims.map(({ origin, claimedAt, source }) => ({ origin, claimedAt, secret: source.ok ? source.value.secrets[0]!.toString() : undefined }))));
     await provider.start();
-    assert.deepEqual(seen, [{ origin: `file:${path}`, secret: 'edr-secret' }]);
+    assert.deepEqual(seen, [{ origin: `file:${path}`, claimedAt: undefined, secret: 'edr-secret' }]);
   });
 
   it('refuses to start on a bad file, naming the unset variable', async () => {

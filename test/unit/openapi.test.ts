@@ -41,6 +41,7 @@ describe('the OpenAPI document', () => {
     for (const ref of refs(OPENAPI_DOCUMENT)) assert.ok(schemas[ref.replace('#/components/schemas/', '')], `${ref} does not resolve`);
     const registration = new Ajv({ strict: false }).compile(schemas.Registration as object);
     assert.equal(registration({ source: 'email-gateway', secret: 'your-secret-key', auto_triage: true, playbook: 'phishing_triage' }), true);
-    assert.equal(registration({ source: 'email-gateway', secret: 'x', auto_triage: true }), false, 'auto_triage needs a playbook');
+    assert.equal(registration({ source: 'Email_Gateway', secret: 'x' }), false, 'names are DNS labels');
+    assert.equal(registration({ source: 'edr', secret: 'x', tolerance_seconds: 5 }), false, 'the bounds of the source spec');
   });
 });

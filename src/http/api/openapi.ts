@@ -174,6 +174,7 @@ export const OPENAPI_DOCUMENT = {
       },
       post: {
         summary: 'Register a source',
+        description: 'Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit\'s `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).',
         ...scoped('webhooks:write'),
         requestBody: { required: true, ...json(ref('Registration')) },
         responses: {

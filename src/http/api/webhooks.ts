@@ -2,7 +2,8 @@ import Router from '@koa/router';
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
-import { SOURCE_NAME, sourceFromRaw, sourceSchema, type RawSource } from '../../config/webhook-config.js';
+import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../config/webhook-config.js';
+import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../sources/providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/providers/api/registered-source.js';
@@ -10,12 +11,13 @@ import { notRegistered, type Registrations } from '../../sources/providers/api/s
 import { signedHeaders } from '../verify/sign.js';
 import type { RequestMiddleware, RequestState } from '../state.js';
 import { requireScope } from './auth.js';
-import { describeProblems, jsonBody, validBody } from './json-body.js';
+import { jsonBody, validBody } from './json-body.js';
 
-type RegistrationBody = RawSource & { source: string };
-type ChangeBody = Omit<RawSource, 'secret' | 'previous_secret'> & { secret?: string };
+type RegistrationBody = FileSource & { source: string };
+type ChangeBody = Record<string, unknown> & { secret?: string };
 
-const { secret: secretSchema, previous_secret: previousSecretSchema, ...specProperties } = sourceSchema.properties;
+// The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
+const { secret: secretSchema, previous_secret: previousSecretSchema, ...specProperties } = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
 
 /** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
 export const registrationSchema = {
@@ -23,13 +25,11 @@ export const registrationSchema = {
   additionalProperties: false,
   required: ['source', 'secret'],
   properties: {
-    source: { type: 'string', pattern: SOURCE_NAME.source, maxLength: 63 },
+    source: { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
     secret: secretSchema,
     previous_secret: previousSecretSchema,
     ...specProperties,
   },
-  if: sourceSchema.if,
-  then: sourceSchema.then,
 } as const;
 
 /** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
@@ -106,7 +106,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
   });
 
   router.post('/', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
-    const { source: name, secret, previous_secret: previousSecret, ...spec } = validBody(ctx, validateRegistration);
+    const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
+    const spec = checkedSpec(fields);
     const taken = deps.sources.get(name);
     if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
     const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
@@ -118,14 +119,12 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
 
   router.patch('/:source', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
     const name = String(ctx.params.source);
-    const { secret, ...change } = validBody(ctx, validateChange);
+    const { secret, ...fields } = validBody(ctx, validateChange);
+    const change = specOf(fields as FileSource);
     await refuseForeign(deps, name);
     const current = await deps.registrations.spec(name);
     if (!current) throw notRegistered(name);
-    // The merged spec must still hold together (e.g. auto_triage keeps a playbook).
-    if (!validateRegistration({ source: name, secret: 'unchanged', ...current, ...change })) {
-      throw new DomainError('bad_request', describeProblems(validateRegistration.errors ?? []));
-    }
+    checkRules({ ...current, ...change }); // the merged source must still hold together
     const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
     ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
   });
@@ -155,11 +154,22 @@ async function refuseForeign(deps: WebhooksRouterDeps, name: string): Promise<vo
   }
 }
 
+/** The camelCase spec of validated body fields, once the rules across fields hold. */
+function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
+  const spec = specOf(fields as FileSource);
+  checkRules(spec);
+  return spec;
+}
+
+/** The rules across fields (auto-triage needs a playbook, …), in the body's key names. */
+function checkRules(spec: RegistrationSpec): void {
+  const broken = brokenRules(spec, fileKeys);
+  if (broken.length > 0) throw new DomainError('bad_request', broken.join('; '));
+}
+
 /** The source a spec describes, for answers given before (or without) the registry serving it. */
 function describe(name: string, spec: RegistrationSpec, activeSecrets: number): Source {
-  const built = sourceFromRaw(name, { ...spec, secret: '' }, API_ORIGIN);
-  if (!built.ok) throw new DomainError('bad_request', built.error);
-  return { ...built.value, secrets: Array.from({ length: activeSecrets }, () => Buffer.alloc(0)) };
+  return toSource({ name, origin: API_ORIGIN, spec, secrets: Array.from({ length: activeSecrets }, () => Buffer.alloc(0)) });
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { sourceFromRaw } from '../../../config/webhook-config.js';
-import type { Source, SourceProvider } from '../../source.js';
+import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../source.js';
+import { toSource } from '../../source-spec.js';
 import type { RegisteredSourceRecord, RegisteredSourceStore } from './registered-source.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -24,7 +24,7 @@ const DEFAULT_REFRESH_MS = 2_000;
  */
 export class ApiSourceProvider implements SourceProvider {
   readonly id = API_ORIGIN;
-  private readonly listeners: ((sources: readonly Source[]) => void)[] = [];
+  private readonly listeners: ((claims: readonly SourceClaim[]) => void)[] = [];
   private isSynced = false;
   private timer: NodeJS.Timeout | undefined;
   private seen = '';
@@ -35,7 +35,7 @@ export class ApiSourceProvider implements SourceProvider {
     this.nowMs = options.nowMs ?? Date.now;
   }
 
-  onChange(listener: (sources: readonly Source[]) => void): void {
+  onChange(listener: (claims: readonly SourceClaim[]) => void): void {
     this.listeners.push(listener);
   }
 
@@ -72,22 +72,21 @@ export class ApiSourceProvider implements SourceProvider {
     const fingerprint = JSON.stringify(active);
     if (fingerprint === this.seen && this.isSynced) return;
     this.seen = fingerprint;
-    const sources: Source[] = [];
+    const claims: SourceClaim[] = [];
     for (const { record, withPrevious } of active) {
       const source = this.toSource(record, withPrevious);
-      if (source) sources.push(source);
+      // Dated by registration, so an older claim elsewhere (the file, an older WebhookSource) keeps the name.
+      if (source) claims.push(servingClaim(source, Date.parse(record.createdAt)));
     }
     this.isSynced = true;
-    for (const listener of this.listeners) listener(sources);
+    for (const listener of this.listeners) listener(claims);
   }
 
   private toSource(record: RegisteredSourceRecord, withPrevious: boolean): Source | undefined {
     try {
       const secrets = [this.options.box.open(record.secret, record.name)];
       if (withPrevious && record.previousSecret !== null) secrets.push(this.options.box.open(record.previousSecret, record.name));
-      const built = sourceFromRaw(record.name, { ...record.spec, secret: '' }, API_ORIGIN);
-      if (!built.ok) throw new Error(built.error);
-      return { ...built.value, secrets };
+      return toSource({ name: record.name, origin: API_ORIGIN, spec: record.spec, secrets });
     } catch (error) {
       this.options.logger.error({ source: record.name, err: error }, 'registered source not served: its stored secret cannot be opened');
       return undefined;

@@ -1,3 +1,4 @@
+import { SOURCE_SPEC_PROPERTIES } from '../../source-spec.js';
 import type { RegistrationSpec } from './registered-source.js';
 
 /** The label the kubernetes provider selects Secrets by. */
@@ -33,21 +34,12 @@ export function sourceManifests(input: SourceManifestInput): [Record<string, unk
     apiVersion: 'triagewarden.io/v1alpha1',
     kind: 'WebhookSource',
     metadata: metadata(name, {}),
-    spec: withoutUndefined({
+    // The registration's spec is the CRD's spec (one source spec): only the name and secret reference are added.
+    spec: {
       sourceName: name,
       secretRef: { name: secretNameOf(name), key: SECRET_KEY, ...(input.previousSecret !== undefined && { previousKey: PREVIOUS_SECRET_KEY }) },
-      format: spec.format,
-      verification: spec.verification,
-      autoTriage: spec.auto_triage,
-      playbook: spec.playbook,
-      severityMapping: spec.severity_mapping && Object.fromEntries(Object.entries(spec.severity_mapping).map(([vendor, ours]) => [vendor.toLowerCase(), ours])),
-      toleranceSeconds: spec.tolerance_seconds,
-      maxBodyBytes: spec.max_body_bytes,
-      // The CRD counts whole requests per second.
-      rateLimit: spec.rate_limit && withoutUndefined({ requestsPerSecond: Math.ceil(spec.rate_limit.requests_per_second), burst: spec.rate_limit.burst }),
-      processing: spec.processing,
-      suspend: spec.enabled === undefined ? undefined : !spec.enabled,
-    }),
+      ...spec,
+    },
   };
   const data: Record<string, string> = { [SECRET_KEY]: Buffer.from(input.secret, 'utf8').toString('base64') };
   if (input.previousSecret !== undefined) data[PREVIOUS_SECRET_KEY] = Buffer.from(input.previousSecret, 'utf8').toString('base64');
@@ -61,24 +53,7 @@ export function sourceManifests(input: SourceManifestInput): [Record<string, unk
   return [webhookSource, secret];
 }
 
-function withoutUndefined<T extends Record<string, unknown>>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
-}
-
-/** A WebhookSource's spec back in the config file's keys (what the registration API shows and merges). */
+/** A WebhookSource's spec as a registration's: the source spec's fields, without name and secret reference. */
 export function specFromWebhookSource(spec: Record<string, unknown>): RegistrationSpec {
-  const rateLimit = spec.rateLimit as { requestsPerSecond: number; burst?: number } | undefined;
-  const snake: RegistrationSpec = {
-    auto_triage: spec.autoTriage as boolean | undefined,
-    playbook: spec.playbook as string | undefined,
-    severity_mapping: spec.severityMapping as RegistrationSpec['severity_mapping'],
-    format: spec.format as RegistrationSpec['format'],
-    verification: spec.verification as RegistrationSpec['verification'],
-    tolerance_seconds: spec.toleranceSeconds as number | undefined,
-    max_body_bytes: spec.maxBodyBytes as number | undefined,
-    rate_limit: rateLimit && { requests_per_second: rateLimit.requestsPerSecond, ...(rateLimit.burst !== undefined && { burst: rateLimit.burst }) },
-    processing: spec.processing as RegistrationSpec['processing'],
-    enabled: spec.suspend === undefined ? undefined : !(spec.suspend as boolean),
-  };
-  return withoutUndefined(snake);
+  return Object.fromEntries(Object.entries(spec).filter(([key]) => Object.hasOwn(SOURCE_SPEC_PROPERTIES, key))) as RegistrationSpec;
 }

@@ -1,10 +1,7 @@
-import type { RawSource } from '../../../config/webhook-config.js';
+import type { SourceSpec } from '../../source-spec.js';
 
-/**
- * The optional keys of a source as webhook_config.yaml spells them (snake_case), without secrets:
- * what the registration API takes, stores and shows.
- */
-export type RegistrationSpec = Omit<RawSource, 'secret' | 'previous_secret'>;
+/** What a registration declares besides its secrets: the one source spec (camelCase, as the CRD). */
+export type RegistrationSpec = SourceSpec;
 
 /** A source registered through the API, as the store keeps it. Secrets are sealed (see secret-box.ts). */
 export interface RegisteredSourceRecord {
