@@ -15,7 +15,7 @@ import {
 import { expandVariables } from './expand-variables.js';
 
 /** One source of webhook_config.yaml after validation, as the user wrote it (snake_case, string secrets). */
-type FileSource = Record<string, unknown> & { secret: string; previous_secret?: string };
+export type FileSource = Record<string, unknown> & { secret: string; previous_secret?: string };
 
 interface FileConfig {
   sources: Record<string, FileSource> | null;
@@ -98,7 +98,7 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin:
 }
 
 /** The camelCase spec of a validated file source, through the one key mapping. */
-function specOf(fileSource: FileSource): SourceSpec {
+export function specOf(fileSource: FileSource): SourceSpec {
   const spec = renameFromFile(fileSource, SOURCE_SPEC_PROPERTIES) as SourceSpec;
   // The file's `enabled` is `suspend` worded the other way round.
   if (spec.suspend !== undefined) spec.suspend = !spec.suspend;

@@ -25,6 +25,8 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/incidents/ingest.js';
 import { createAccept } from '../../src/incidents/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
+import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
+import { StoreRegistrations } from '../../src/sources/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -47,7 +49,20 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
     store,
     accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
     rateLimiter: new RateLimiter(),
-    tokenMatches: () => false,
+    // The /api routes are not what this test is about: no key is valid and registration is off.
+    api: {
+      authenticate: async () => undefined,
+      forgetApiKey: () => undefined,
+      webhooks: {
+        sources: registry,
+        registrations: new StoreRegistrations({ store: store.registeredSources, box: new SecretBox(undefined, true), rotationGraceSeconds: 0, written: async () => undefined }),
+        registrationEnabled: false,
+        selfUrl: () => '',
+        nowMs: Date.now,
+      },
+      follow: () => () => undefined,
+      nowMs: Date.now,
+    },
   });
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));

@@ -12,6 +12,7 @@ import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
+import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 
 /**
  * SQLite in WAL mode with synchronous=FULL, so a commit is on disk before it returns. Inserts
@@ -27,6 +28,8 @@ export class SqliteStore implements ThreadHostedStore {
   private readonly commit = new GroupCommit(() => this.db);
   readonly inbox = new EmbeddedInbox(() => this.requireDb(), this.commit);
   readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
+  readonly apiKeys = new EmbeddedApiKeys(() => this.requireDb());
+  readonly registeredSources = new EmbeddedRegisteredSources(() => this.requireDb());
   readonly deliveries = new EmbeddedDeliveryLog(() => {
     if (!this.deliveryDb) throw new StoreUnavailableError('embedded store is not open');
     return this.deliveryDb;
@@ -37,7 +40,7 @@ export class SqliteStore implements ThreadHostedStore {
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     const db = openDatabase(join(this.dataDir, 'tw-webhooks.sqlite'), 'FULL');
-    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA);
+    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA);
     // The delivery log is best-effort (see DeliveryRecorder): a file of its own that commits without
     // fsync, so its rows never ride on, or slow down, the commits that acknowledge incidents.
     const deliveryDb = openDatabase(join(this.dataDir, 'deliveries.sqlite'), 'NORMAL');
