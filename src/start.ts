@@ -22,6 +22,13 @@ import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
+import { loadKubernetesSettings } from './config/kubernetes-settings.js';
+import { createKubernetes } from './controller/kubernetes.js';
+import { loadOperatorSettings } from './config/operator-settings.js';
+import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
+import { ApiSourceProvider } from './sources/providers/api/api-provider.js';
+import { SecretBox } from './sources/providers/api/secret-box.js';
+import { StoreRegistrations, type Registrations } from './sources/providers/api/store-registrations.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -49,16 +56,26 @@ export async function start(options: StartOptions): Promise<Service> {
   const { env } = options;
   const settings = loadSettings(env);
   const pipeline = loadPipelineSettings(env);
+  const operator = loadOperatorSettings(env);
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
+  const kubernetesSettings = loadKubernetesSettings(env);
 
-  // Sources first: a bad config stops start-up before the store is opened.
+  // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
+  // here because the API's sources live in it).
+  const store = await createStore(settings, pipeline, logger);
+  const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
+  if (!operator.encryptionKey && operator.registrationApi) {
+    logger.warn({ devMode: operator.devMode, store: store.kind }, 'TW_ENCRYPTION_KEY is not set: registering sources through the API stores secrets only in development mode with the embedded store');
+  }
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
-  const registry = new SourceRegistry([fileProvider], {
+  const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSettings, metrics, logger) : undefined;
+  const apiProvider = new ApiSourceProvider({ store: store.registeredSources, box: secretBox, logger });
+  const registry = new SourceRegistry([fileProvider, ...(kubernetes ? [kubernetes.provider] : []), apiProvider], {
     onConflict: (conflict) => {
       metrics.sourceConflicts.inc({ source: conflict.name });
-      logger.error(conflict, 'source name claimed by more than one provider; the first keeps it');
+      logger.error(conflict, 'source name claimed more than once; the oldest claim keeps it');
     },
   });
   registry.onChange((sources) => {
@@ -69,13 +86,13 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   await registry.start();
 
-  const store = await createStore(settings, pipeline, logger);
   try {
     await store.open();
   } catch (error) {
     await registry.stop();
     throw error;
   }
+  await apiProvider.refresh();
 
   // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
   // configured; otherwise requests stay pending and listable) and the delivery log writer.
@@ -96,6 +113,16 @@ export async function start(options: StartOptions): Promise<Service> {
       : undefined;
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
+  const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
+  const registrations = kubernetesSettings.enabled
+    ? await kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+    : new StoreRegistrations({
+        store: store.registeredSources,
+        box: secretBox,
+        rotationGraceSeconds: operator.rotationGraceSeconds,
+        written: () => apiProvider.refresh(),
+      });
+  let selfUrl = '';
   const app = createApp({
     logger,
     metrics,
@@ -104,7 +131,13 @@ export async function start(options: StartOptions): Promise<Service> {
     accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
     deliveries,
     rateLimiter,
-    tokenMatches: settings.apiTokens.matches,
+    api: {
+      authenticate: (token) => authenticator.authenticate(token),
+      forgetApiKey: (id) => authenticator.forget(id),
+      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
+      follow: (follower) => deliveries.follow(follower),
+      nowMs: Date.now,
+    },
   });
 
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
@@ -123,16 +156,23 @@ export async function start(options: StartOptions): Promise<Service> {
   inboxWorker.start();
   triageDispatcher?.start();
   deliveries.start();
+  kubernetes?.startController(registry);
+  authenticator.start();
 
   const port = (server.address() as AddressInfo).port;
+  const url = `http://${urlHost(settings.host)}:${port}`;
+  selfUrl = url;
   const sourceNames = registry.list().map((source) => source.name);
   logger.info({ port, host: settings.host, store: store.kind, sources: sourceNames }, 'listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // Leadership first: another replica writes status while this one drains.
+      await kubernetes?.stop();
       // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
       // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
+      deliveries.endFollowers();
       const closed = new Promise<void>((done) => server.close(() => done()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
@@ -140,12 +180,23 @@ export async function start(options: StartOptions): Promise<Service> {
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
       await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
-      await deliveries.stop();
+      await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();
       await store.close();
     })());
 
-  return { url: `http://${urlHost(settings.host)}:${port}`, port, logger, metrics, registry, store, stop };
+  return { url, port, logger, metrics, registry, store, stop };
+}
+
+/** Kubernetes mode: registrations become objects in TW_NAMESPACE (default: the pod's namespace). The client loads only here. */
+async function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Promise<Registrations> {
+  const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./sources/providers/api/kubernetes-registrations.js'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(kubeConfig), namespace, rotationGraceSeconds);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

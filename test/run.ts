@@ -1,16 +1,24 @@
 /**
- * What `npm test` runs: start the real servers once for the whole run (building what is missing),
- * run every test file with their env, and always stop what was started. `npm test -- <file…>` runs a
- * subset; a subset of unit tests alone starts no server.
+ * What `npm test` runs: start the real servers the selected test files use, once for the whole run
+ * (building what is missing), run the files with their env, and always stop what was started.
+ * `npm test -- <file…>` runs a subset.
+ * Only the servers the selected files declare are started (see declared-servers.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { down, up } from './infra/infra.js';
-import { components } from './infra/state.js';
+import { serversOf } from './infra/declared-servers.js';
+import { components, type Component } from './infra/state.js';
 
 const suites = ['test/unit', 'test/integration', 'test/e2e'];
+/**
+ * So a hang fails instead of stalling CI. Node applies `--test-timeout` to each test and also to
+ * each file's run as a whole, hence a budget for the longest file on a slow 2-core machine
+ * (queue.test.ts takes about two minutes there), not for the longest test.
+ */
+const TEST_TIMEOUT_MS = 600_000;
 
 function allTestFiles(): string[] {
   return suites.flatMap((dir) =>
@@ -20,11 +28,16 @@ function allTestFiles(): string[] {
       .sort());
 }
 
+function serversFor(files: readonly string[]): Component[] {
+  const wanted = new Set(files.flatMap((file) => serversOf(file, readFileSync(file, 'utf8'))));
+  return components.filter((component) => wanted.has(component));
+}
+
 let testRunner: ChildProcess | undefined;
 
 function runTests(files: readonly string[], env: Record<string, string>): Promise<number> {
   // Node 20's --test expands no globs, hence the explicit file list.
-  testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });
@@ -35,7 +48,8 @@ function runTests(files: readonly string[], env: Record<string, string>): Promis
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);
   const files = requested.length > 0 ? requested : allTestFiles();
-  if (files.every((file) => file.includes('test/unit/'))) return runTests(files, {});
+  const wanted = serversFor(files);
+  if (wanted.length === 0) return runTests(files, {});
 
   // Its own state dir: a run never adopts or stops servers of `npm run infra -- up`.
   const stateDir = mkdtempSync(join(tmpdir(), 'tw-test-run-'));
@@ -50,7 +64,7 @@ async function main(): Promise<number> {
     });
   }
   try {
-    return await runTests(files, await up(stateDir, components));
+    return await runTests(files, await up(stateDir, wanted));
   } finally {
     await stopServers();
   }

@@ -1,65 +1,52 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { FORMATS, SEVERITIES, type Format, type Severity } from '../incidents/model.js';
 import { err, ok, type Result } from '../core/result.js';
-import { SOURCE_DEFAULTS, VERIFICATION_PROFILES, type Source, type VerificationProfile } from '../sources/source.js';
+import type { Source } from '../sources/source.js';
+import {
+  SOURCE_NAME_MAX_LENGTH,
+  SOURCE_NAME_PATTERN,
+  SOURCE_SPEC_PROPERTIES,
+  brokenRules,
+  fileKeys,
+  toSource,
+  type SourceSpec,
+  type SpecSchema,
+} from '../sources/source-spec.js';
 import { expandVariables } from './expand-variables.js';
 
-/** webhook_config.yaml after validation, as the user wrote it (snake_case keys, string secrets). */
-interface RawSource {
-  secret: string;
-  previous_secret?: string;
-  auto_triage?: boolean;
-  playbook?: string;
-  severity_mapping?: Record<string, Severity>;
-  format?: Format;
-  verification?: VerificationProfile;
-  tolerance_seconds?: number;
-  max_body_bytes?: number;
-  rate_limit?: { requests_per_second: number; burst?: number };
-  processing?: 'sync' | 'async';
-  enabled?: boolean;
-}
+/** One source of webhook_config.yaml after validation, as the user wrote it (snake_case, string secrets). */
+export type FileSource = Record<string, unknown> & { secret: string; previous_secret?: string };
 
-interface RawConfig {
-  sources: Record<string, RawSource> | null;
+interface FileConfig {
+  sources: Record<string, FileSource> | null;
 }
-
-/** Kubernetes-style names: they appear in URLs, metric labels and object names alike. */
-export const SOURCE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 const nonEmptyString = { type: 'string', minLength: 1 } as const;
 
-const sourceSchema = {
+/** A spec field's schema in the file's key names; the file also rejects keys it does not know. */
+function inFileKeys(schema: SpecSchema): object {
+  const { properties, required, ...rest } = schema;
+  if (!properties) return rest;
+  return {
+    ...rest,
+    additionalProperties: false,
+    ...(required && { required: required.map(fileKeys) }),
+    properties: Object.fromEntries(Object.entries(properties).map(([key, field]) => [fileKeys(key), inFileKeys(field)])),
+  };
+}
+
+/** webhook_config.yaml's schema of one source, derived from the one source spec. */
+export const FILE_SOURCE_SCHEMA = inFileKeys({
   type: 'object',
-  additionalProperties: false,
   required: ['secret'],
   properties: {
-    secret: nonEmptyString,
-    previous_secret: nonEmptyString,
-    auto_triage: { type: 'boolean' },
-    playbook: nonEmptyString,
-    severity_mapping: { type: 'object', additionalProperties: { enum: SEVERITIES } },
-    format: { enum: FORMATS },
-    verification: { enum: VERIFICATION_PROFILES },
-    tolerance_seconds: { type: 'integer', minimum: 1, maximum: 86_400 },
-    max_body_bytes: { type: 'integer', minimum: 1, maximum: 64 * 1024 * 1024 },
-    rate_limit: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['requests_per_second'],
-      properties: {
-        requests_per_second: { type: 'number', exclusiveMinimum: 0 },
-        burst: { type: 'integer', minimum: 1 },
-      },
-    },
-    processing: { enum: ['sync', 'async'] },
-    enabled: { type: 'boolean' },
+    secret: { ...nonEmptyString, description: 'The shared secret; reference the environment as "${VAR}".' },
+    previous_secret: { ...nonEmptyString, description: 'The secret being rotated out; both are accepted until it is removed.' },
+    ...SOURCE_SPEC_PROPERTIES,
+    // `suspend` reads `enabled` in the file, worded the other way round (FILE_KEYS).
+    suspend: { type: 'boolean', description: 'false answers 404 unknown_source without removing the source.', default: true },
   },
-  // Auto-triage without a playbook would silently triage nothing.
-  if: { properties: { auto_triage: { const: true } }, required: ['auto_triage'] },
-  then: { required: ['playbook'] },
-} as const;
+});
 
 const configSchema = {
   type: 'object',
@@ -68,19 +55,20 @@ const configSchema = {
   properties: {
     sources: {
       type: ['object', 'null'],
-      propertyNames: { pattern: SOURCE_NAME.source },
-      additionalProperties: sourceSchema,
+      propertyNames: { pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
+      additionalProperties: FILE_SOURCE_SCHEMA,
     },
   },
 } as const;
 
-const validate = new Ajv({ allErrors: true }).compile<RawConfig>(configSchema);
+const validate = new Ajv({ allErrors: true }).compile<FileConfig>(configSchema);
 
 /**
  * Parses webhook_config.yaml exactly as the spec shows it (`sources: { <name>: { secret,
- * auto_triage, playbook, severity_mapping } }`) plus our optional keys. `${VAR}` is expanded in
- * string values from `env`; numbers and booleans are YAML literals. An empty file declares no
- * sources. Every problem is reported at once, prefixed by `origin`, without secret values.
+ * auto_triage, playbook, severity_mapping } }`) plus the other fields of the source spec in
+ * snake_case. `${VAR}` is expanded in string values from `env`; numbers and booleans are YAML
+ * literals. An empty file declares no sources. Every problem is reported at once, prefixed by
+ * `origin`, without secret values.
  */
 export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin: string): Result<Source[], string> {
   const fail = (problems: readonly string[]) => err(`${origin}: ${problems.join('; ')}`);
@@ -97,46 +85,34 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin:
 
   const sources: Source[] = [];
   const problems: string[] = [];
-  for (const [name, raw] of Object.entries(config.sources ?? {})) {
-    const severityMapping = lowerCaseKeys(raw.severity_mapping ?? {});
-    if (!severityMapping.ok) problems.push(`sources.${name}.severity_mapping: ${severityMapping.error}`);
-    else sources.push(toSource(name, raw, severityMapping.value, origin));
+  for (const [name, fileSource] of Object.entries(config.sources ?? {})) {
+    const spec = specOf(fileSource);
+    const broken = brokenRules(spec, fileKeys);
+    if (broken.length > 0) problems.push(...broken.map((problem) => `sources.${name}.${problem}`));
+    else {
+      const secrets = [fileSource.secret, fileSource.previous_secret].filter((secret) => secret !== undefined);
+      sources.push(toSource({ name, origin, spec, secrets: secrets.map((secret) => Buffer.from(secret, 'utf8')) }));
+    }
   }
   return problems.length > 0 ? fail(problems) : ok(sources);
 }
 
-function toSource(name: string, raw: RawSource, severityMapping: Record<string, Severity>, origin: string): Source {
-  const secrets = [raw.secret, raw.previous_secret].filter((secret) => secret !== undefined);
-  return {
-    name,
-    secrets: secrets.map((secret) => Buffer.from(secret, 'utf8')),
-    verification: raw.verification ?? SOURCE_DEFAULTS.verification,
-    format: raw.format,
-    autoTriage: raw.auto_triage ?? false,
-    playbook: raw.playbook,
-    severityMapping,
-    toleranceSeconds: raw.tolerance_seconds ?? SOURCE_DEFAULTS.toleranceSeconds,
-    maxBodyBytes: raw.max_body_bytes ?? SOURCE_DEFAULTS.maxBodyBytes,
-    rateLimit: raw.rate_limit && {
-      requestsPerSecond: raw.rate_limit.requests_per_second,
-      burst: raw.rate_limit.burst ?? Math.max(1, Math.ceil(raw.rate_limit.requests_per_second)),
-    },
-    processing: raw.processing ?? SOURCE_DEFAULTS.processing,
-    enabled: raw.enabled ?? true,
-    origin,
-  };
+/** The camelCase spec of a validated file source, through the one key mapping. */
+export function specOf(fileSource: FileSource): SourceSpec {
+  const spec = renameFromFile(fileSource, SOURCE_SPEC_PROPERTIES) as SourceSpec;
+  // The file's `enabled` is `suspend` worded the other way round.
+  if (spec.suspend !== undefined) spec.suspend = !spec.suspend;
+  return spec;
 }
 
-/** Vendor severities are matched lower-cased; `High` and `high` mapped differently is ambiguous. */
-function lowerCaseKeys(mapping: Record<string, Severity>): Result<Record<string, Severity>, string> {
-  const lowered = new Map<string, Severity>();
-  for (const [key, severity] of Object.entries(mapping)) {
-    const vendor = key.toLowerCase();
-    const previous = lowered.get(vendor);
-    if (previous !== undefined && previous !== severity) return err(`'${key}' is mapped twice, to ${previous} and ${severity}`);
-    lowered.set(vendor, severity);
+function renameFromFile(value: Record<string, unknown>, properties: Readonly<Record<string, SpecSchema>>): Record<string, unknown> {
+  const renamed: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(properties)) {
+    const field = value[fileKeys(key)];
+    if (field === undefined) continue;
+    renamed[key] = schema.properties ? renameFromFile(field as Record<string, unknown>, schema.properties) : field;
   }
-  return ok(Object.fromEntries(lowered));
+  return renamed;
 }
 
 function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {
@@ -161,8 +137,6 @@ function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {
       case 'type':
         problems.add(`${where} must be ${String(error.params.type).replace(',', ' or ')}`);
         break;
-      case 'if':
-        break; // the `then` branch's own error says what is missing
       default:
         // The name pattern error duplicates the propertyNames one above.
         if (error.propertyName === undefined) problems.add(`${where} ${error.message ?? 'is invalid'}`);

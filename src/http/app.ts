@@ -6,23 +6,24 @@ import type { Store } from '../store/store.js';
 import type { Accept } from '../incidents/accept.js';
 import { deliveryRecord } from './delivery-record.js';
 import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
-import { apiRouter } from './api/api-router.js';
-import type { TokenCheck } from './api/auth.js';
+import { apiRouter, type ApiRouterDeps } from './api/api-router.js';
+import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type SourceLookup } from './webhook-route.js';
+import { webhookRoute, webhookTiming, type EventRecorder, type SourceLookup } from './webhook-route.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & { ready(): boolean };
+  sources: SourceLookup & EventRecorder & { ready(): boolean };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
   deliveries?: DeliveryRecorder;
   rateLimiter: RateLimiter;
-  tokenMatches: TokenCheck;
+  /** The `/api` routers' own dependencies (keys, registration, log feed). */
+  api: Omit<ApiRouterDeps, 'store'>;
   nowMs?: () => number;
 }
 
@@ -42,6 +43,10 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     const ready = checks.sources && checks.store;
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+  });
+  // The API's description, public like the docs it mirrors.
+  probes.get('/openapi.json', (ctx) => {
+    ctx.body = OPENAPI_DOCUMENT;
   });
   probes.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;
@@ -65,7 +70,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   const { deliveries } = deps;
   app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs)))));
   app.use(errorMiddleware(deps.logger, deps.metrics));
-  for (const router of [probes, webhooks, apiRouter(deps.store, deps.tokenMatches)]) {
+  for (const router of [probes, webhooks, apiRouter({ ...deps.api, store: deps.store })]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

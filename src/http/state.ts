@@ -1,5 +1,6 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import type { ErrorCode } from '../core/errors.js';
+import type { Principal } from '../apikeys/authenticator.js';
 
 /**
  * What a request leaves on `ctx.state` for the middleware around it: the webhook route names the
@@ -11,6 +12,8 @@ export interface RequestState {
   incidentId?: string;
   queueId?: string;
   errorCode?: ErrorCode;
+  /** The API key of an `/api` request, once authenticated. */
+  principal?: Principal;
 }
 
 export type RequestContext = ParameterizedContext<RequestState>;

@@ -14,8 +14,13 @@ export interface SourceLookup {
   get(name: string): Source | undefined;
 }
 
+/** Where accepted events are noted, for the source's status (last event time): a Map write. */
+export interface EventRecorder {
+  recordEvent(name: string, atMs: number): void;
+}
+
 export interface WebhookRouteDeps {
-  sources: SourceLookup;
+  sources: SourceLookup & EventRecorder;
   /** Stores the delivery inline or queues it (see queue/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
@@ -59,6 +64,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     const result = await deps.accept(source, { rawBody, headers: ctx.req.headers, receivedAt: new Date(receivedAtMs) });
     if (!result.ok) throw result.error;
     deps.metrics.lastReceived.set({ source: name }, receivedAtMs / 1000);
+    deps.sources.recordEvent(name, receivedAtMs);
     if (result.value.queued) {
       const { queueId, reason } = result.value;
       ctx.state.queueId = queueId;

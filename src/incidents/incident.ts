@@ -1,4 +1,4 @@
-import type { Incident, IncidentDraft, NewIncident, TriageInfo } from './model.js';
+import { OBSERVABLE_KINDS, type Incident, type IncidentDraft, type NewIncident, type Observables, type TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
 export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
@@ -29,7 +29,27 @@ export function draftFields(draft: IncidentDraft): IncidentDraft {
     occurredAt: draft.occurredAt,
     externalId: draft.externalId,
     observables: draft.observables,
+    mitre: draft.mitre,
   };
+}
+
+/**
+ * An incident as read from a store, with the fields added since it was written present, so every
+ * reader sees one shape: no MITRE ids, no domains/processes/files, and the per-algorithm hash
+ * lists sorted out of `hashes` by length (all it held were MD5, SHA-1 and SHA-256 hex digests).
+ * Mutates and returns the parsed object: it is fresh from JSON or the driver.
+ */
+export function currentShape<T extends IncidentDraft>(stored: T): T {
+  stored.mitre ??= { tactics: [], techniques: [] };
+  const observables: Partial<Observables> = stored.observables;
+  if (observables.md5 === undefined) {
+    const hashes = observables.hashes ?? [];
+    observables.md5 = hashes.filter((hash) => hash.length === 32);
+    observables.sha1 = hashes.filter((hash) => hash.length === 40);
+    observables.sha256 = hashes.filter((hash) => hash.length === 64);
+  }
+  for (const kind of OBSERVABLE_KINDS) observables[kind] ??= [];
+  return stored;
 }
 
 /** What the ingest use-case hands the store: the draft plus who sent it, when, and how to dedupe it. */

@@ -19,6 +19,11 @@ export const INCIDENT_TYPES = [
 ] as const;
 export type IncidentType = (typeof INCIDENT_TYPES)[number];
 
+/**
+ * Indicators the alert is about, one list per kind, de-duplicated, in the order found
+ * (docs/normalization.md). `hashes` holds every digest; `md5`/`sha1`/`sha256` hold the same
+ * digests by algorithm, so readers of the original six lists keep working.
+ */
 export interface Observables {
   hosts: string[];
   users: string[];
@@ -26,6 +31,24 @@ export interface Observables {
   ips: string[];
   hashes: string[];
   urls: string[];
+  domains: string[];
+  /** Process image paths or names. */
+  processes: string[];
+  /** File paths, or names when the vendor gives no path. */
+  files: string[];
+  md5: string[];
+  sha1: string[];
+  sha256: string[];
+}
+
+export const OBSERVABLE_KINDS = [
+  'hosts', 'users', 'emails', 'ips', 'hashes', 'urls', 'domains', 'processes', 'files', 'md5', 'sha1', 'sha256',
+] as const satisfies readonly (keyof Observables)[];
+
+/** MITRE ATT&CK ids the vendor attributes the alert to, e.g. `TA0002` and `T1059.001`. */
+export interface MitreAttack {
+  tactics: string[];
+  techniques: string[];
 }
 
 /** What a normalizer derives from a payload; no ids, no clock, no storage concerns. */
@@ -42,6 +65,7 @@ export interface IncidentDraft {
   /** The vendor's alert/detection id, null when absent. */
   externalId: string | null;
   observables: Observables;
+  mitre: MitreAttack;
 }
 
 export type TriageState = 'none' | 'pending' | 'dispatched' | 'failed';

@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import { FORMATS, INCIDENT_TYPES, SEVERITIES, type IncidentDraft } from './model.js';
+import { FORMATS, INCIDENT_TYPES, OBSERVABLE_KINDS, SEVERITIES, type IncidentDraft } from './model.js';
 
 /** Bounds of the incident contract; the normalizers cut to them, the schema enforces them. */
 export const MAX_TITLE_LENGTH = 512;
@@ -8,16 +8,18 @@ export const MAX_EVENT_TYPE_LENGTH = 128;
 export const MAX_VENDOR_SEVERITY_LENGTH = 128;
 export const MAX_OBSERVABLES_PER_KIND = 100;
 export const MAX_OBSERVABLE_LENGTH = 2048;
+export const MAX_MITRE_IDS = 32;
 
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 const nullableText = (maxLength: number) => ({ ...text(maxLength), nullable: true }) as const;
 const observableList = { type: 'array', maxItems: MAX_OBSERVABLES_PER_KIND, items: text(MAX_OBSERVABLE_LENGTH) } as const;
+const idList = (pattern: string) => ({ type: 'array', maxItems: MAX_MITRE_IDS, items: { type: 'string', pattern } }) as const;
 
 /** The normalized incident as every format must produce it: the last guard before the store. */
 export const incidentDraftSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['format', 'eventType', 'title', 'severity', 'vendorSeverity', 'incidentType', 'occurredAt', 'externalId', 'observables'],
+  required: ['format', 'eventType', 'title', 'severity', 'vendorSeverity', 'incidentType', 'occurredAt', 'externalId', 'observables', 'mitre'],
   properties: {
     format: { type: 'string', enum: FORMATS },
     eventType: text(MAX_EVENT_TYPE_LENGTH),
@@ -31,15 +33,14 @@ export const incidentDraftSchema = {
     observables: {
       type: 'object',
       additionalProperties: false,
-      required: ['hosts', 'users', 'emails', 'ips', 'hashes', 'urls'],
-      properties: {
-        hosts: observableList,
-        users: observableList,
-        emails: observableList,
-        ips: observableList,
-        hashes: observableList,
-        urls: observableList,
-      },
+      required: OBSERVABLE_KINDS,
+      properties: Object.fromEntries(OBSERVABLE_KINDS.map((kind) => [kind, observableList])),
+    },
+    mitre: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tactics', 'techniques'],
+      properties: { tactics: idList('^TA\\d{4}$'), techniques: idList('^T\\d{4}(\\.\\d{3})?$') },
     },
   },
 } as const;

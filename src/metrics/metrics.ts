@@ -93,6 +93,56 @@ export function createMetrics() {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    informerSynced: new Gauge({
+      name: 'tw_informer_synced',
+      help: 'Whether the informer finished its first full list (1) or not yet (0), by resource',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    informerRestarts: new Counter({
+      name: 'tw_informer_restarts_total',
+      help: 'Times an informer started its list/watch over after an error (410 Gone included), by resource',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    informerLastSync: new Gauge({
+      name: 'tw_informer_last_sync_timestamp_seconds',
+      help: 'When the informer last completed a full list, by resource',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    workqueueDepth: new Gauge({
+      name: 'tw_controller_workqueue_depth',
+      help: 'WebhookSource keys waiting to be reconciled (leader only)',
+      registers: [registry],
+    }),
+    workqueueRetries: new Counter({
+      name: 'tw_controller_workqueue_retries_total',
+      help: 'WebhookSource keys put back for a retry after a failed reconcile',
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: 'tw_controller_reconcile_duration_seconds',
+      help: 'Time to reconcile one WebhookSource',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'tw_controller_reconcile_errors_total',
+      help: 'Reconciles that failed and were retried',
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: 'tw_controller_leader',
+      help: 'Whether this replica holds the leader lease and writes WebhookSource status (1) or not (0)',
+      registers: [registry],
+    }),
+    controllerSources: new Gauge({
+      name: 'tw_controller_sources',
+      help: 'WebhookSource objects in the cache, by their Ready condition',
+      labelNames: ['ready'] as const,
+      registers: [registry],
+    }),
   };
 }
 

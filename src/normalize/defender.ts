@@ -4,16 +4,18 @@ import { err, ok, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import { at, firstText, isObject, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
-import { extractObservables } from './observables.js';
+import { MitreCollector, noMitre } from './mitre.js';
+import { ObservableCollector, walkObservables, type FieldMap, type HashAlgorithm } from './observables.js';
 import { parseJsonObject } from './parse.js';
 import { mapSeverity } from './severity.js';
 import { toIsoUtc } from './time.js';
 import type { FormatModule } from './types.js';
 
 /**
- * Microsoft alerts in the three shapes they reach us in: Graph security `alerts_v2`, Office 365
- * Management Activity API alert records, and the spec's "Defender for Office 365" event.
- * All use severity words (Graph has no `critical`), so the built-in word table is enough.
+ * Microsoft alerts in the shapes they reach us in: Graph security alerts (the legacy v1 `alert`
+ * with its `…States` lists, and `alerts_v2` with `evidence`), Office 365 Management Activity API
+ * alert records, and the spec's "Defender for Office 365" event. All use severity words (Graph has
+ * no `critical`), so the built-in word table is enough. Field maps: docs/normalization.md.
  */
 
 type Shape = (payload: JsonObject, source: Source) => Result<IncidentDraft, string>;
@@ -21,7 +23,7 @@ type Shape = (payload: JsonObject, source: Source) => Result<IncidentDraft, stri
 const isGraphAlert = (p: JsonObject) =>
   typeof p.title === 'string' &&
   typeof p.severity === 'string' &&
-  ['category', 'evidence', 'detectionSource', 'providerAlertId'].some((key) => Object.hasOwn(p, key));
+  ['category', 'evidence', 'detectionSource', 'providerAlertId', 'vendorInformation', 'azureTenantId'].some((key) => Object.hasOwn(p, key));
 
 const isOfficeAlert = (p: JsonObject) =>
   (typeof p.AlertId === 'string' || typeof p.Name === 'string') && Object.hasOwn(p, 'Severity') && Object.hasOwn(p, 'CreationTime');
@@ -58,11 +60,141 @@ const graphAlert: Shape = (p, source) => {
     severity,
     vendorSeverity,
     incidentType: classifyIncident([title, text(p.category)], 'other'),
-    occurredAt: toIsoUtc(p.firstActivityDateTime) ?? toIsoUtc(p.createdDateTime),
+    occurredAt: toIsoUtc(p.firstActivityDateTime) ?? toIsoUtc(p.eventDateTime) ?? toIsoUtc(p.createdDateTime),
     externalId: firstText([p.id, p.providerAlertId]) ?? null,
-    observables: extractObservables(p),
+    observables: graphObservables(p),
+    mitre: graphMitre(p),
   });
 };
+
+const MAX_LIST_ENTRIES = 200;
+
+/** Legacy alert lists (v1 `alert`): each entry's indicator fields. */
+const HOST_STATE: FieldMap = { fqdn: 'hosts', netBiosName: 'hosts', privateIpAddress: 'ips', publicIpAddress: 'ips' };
+const USER_STATE: FieldMap = { accountName: 'users', userPrincipalName: 'users', logonIp: 'ips' };
+const MAIL_ROLES: ReadonlySet<unknown> = new Set(['sender', 'recipient']);
+const NETWORK_CONNECTION: FieldMap = {
+  destinationAddress: 'ips', sourceAddress: 'ips', natDestinationAddress: 'ips', natSourceAddress: 'ips',
+  destinationDomain: 'domains', destinationUrl: 'urls',
+};
+const CLOUD_APP_STATE: FieldMap = { destinationServiceIp: 'ips' };
+const URI_CLICK_STATE: FieldMap = { uriDomain: 'domains' };
+
+/** `alerts_v2` evidence, by the last segment of `@odata.type`. */
+const ACCOUNT: FieldMap = { accountName: 'users', userPrincipalName: 'users' };
+const DEVICE: FieldMap = {
+  deviceDnsName: 'hosts', hostName: 'hosts', ipInterfaces: 'ips', lastIpAddress: 'ips', lastExternalIpAddress: 'ips',
+};
+const FILE_HASHES: FieldMap = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
+const MAILBOX: FieldMap = { primaryAddress: 'emails', upn: 'users' };
+const MESSAGE: FieldMap = { recipientEmailAddress: 'emails', senderIp: 'ips', urls: 'urls' };
+const SENDER: FieldMap = { emailAddress: 'emails', domainName: 'domains' };
+const IP: FieldMap = { ipAddress: 'ips' };
+
+type EvidenceReader = (evidence: JsonObject, found: ObservableCollector) => void;
+
+/**
+ * Evidence types that carry indicators. The others (cloud applications, registry keys and values,
+ * mail clusters, OAuth apps, security groups, cloud resources) name things that are no indicator
+ * kind of ours; they stay in the raw body.
+ */
+const EVIDENCE: Readonly<Record<string, EvidenceReader>> = {
+  deviceEvidence: (e, found) => {
+    found.addFields(e, DEVICE);
+    found.addEach(e.loggedOnUsers, ACCOUNT);
+  },
+  userEvidence: (e, found) => found.addFields(e.userAccount, ACCOUNT),
+  ipEvidence: (e, found) => found.addFields(e, IP),
+  urlEvidence: (e, found) => found.add('urls', e.url),
+  fileEvidence: (e, found) => fileDetails(e.fileDetails, 'files', found),
+  processEvidence: (e, found) => {
+    fileDetails(e.imageFile, 'processes', found);
+    found.addFields(e.userAccount, ACCOUNT);
+  },
+  mailboxEvidence: (e, found) => {
+    found.addFields(e, MAILBOX);
+    found.addFields(e.userAccount, ACCOUNT);
+  },
+  analyzedMessageEvidence: (e, found) => {
+    found.addFields(e, MESSAGE);
+    found.addFields(e.p1Sender, SENDER);
+    found.addFields(e.p2Sender, SENDER);
+  },
+  dnsEvidence: (e, found) => {
+    found.add('domains', e.domainName);
+    found.addFields(e.hostIpAddress, IP);
+  },
+  fileHashEvidence: (e, found) => {
+    const algorithm = typeof e.algorithm === 'string' ? e.algorithm.toLowerCase() : undefined;
+    if (algorithm !== undefined && Object.hasOwn(FILE_HASHES, algorithm)) found.add(algorithm as HashAlgorithm, e.value);
+  },
+};
+
+/** `fileDetails` of a file or a process image: its digests, and its path as a file or process. */
+function fileDetails(details: unknown, kind: 'files' | 'processes', found: ObservableCollector): void {
+  if (!isObject(details)) return;
+  found.addFields(details, FILE_HASHES);
+  found.addPath(kind, details.filePath, details.fileName);
+}
+
+/** Graph `fileHash` ({hashType, hashValue}); authenticode, PE and fuzzy hashes are no file digest. */
+function legacyHash(value: unknown, found: ObservableCollector): void {
+  const type = at(value, 'hashType');
+  if (typeof type === 'string' && Object.hasOwn(FILE_HASHES, type.toLowerCase())) {
+    found.add(type.toLowerCase() as HashAlgorithm, at(value, 'hashValue'));
+  }
+}
+
+/** Indicators from the documented fields only: links, ids and descriptions are not read. */
+function graphObservables(p: JsonObject) {
+  const found = new ObservableCollector();
+  found.addEach(p.hostStates, HOST_STATE);
+  found.addEach(p.userStates, USER_STATE);
+  for (const user of listOf(p.userStates)) {
+    // A mail sender or recipient: the UPN is the address.
+    if (MAIL_ROLES.has(at(user, 'emailRole'))) found.add('emails', at(user, 'userPrincipalName'));
+  }
+  for (const file of listOf(p.fileStates)) {
+    found.addPath('files', at(file, 'path'), at(file, 'name'));
+    legacyHash(at(file, 'fileHash'), found);
+  }
+  for (const process of listOf(p.processes)) {
+    found.addPath('processes', at(process, 'path'), at(process, 'name'));
+    legacyHash(at(process, 'fileHash'), found);
+    found.add('users', at(process, 'accountName'));
+  }
+  found.addEach(p.networkConnections, NETWORK_CONNECTION);
+  found.addEach(p.cloudAppStates, CLOUD_APP_STATE);
+  found.addEach(p.uriClickSecurityStates, URI_CLICK_STATE);
+  for (const evidence of listOf(p.evidence)) {
+    const type = at(evidence, '@odata.type');
+    const name = typeof type === 'string' ? type.slice(type.lastIndexOf('.') + 1) : '';
+    if (Object.hasOwn(EVIDENCE, name)) EVIDENCE[name]!(evidence as JsonObject, found);
+  }
+  return found.result();
+}
+
+/** `alerts_v2` sends technique ids; both versions' `category` is often an ATT&CK tactic name. */
+function graphMitre(p: JsonObject) {
+  const mitre = new MitreCollector();
+  mitre.tactic(p.category);
+  mitre.technique(p.mitreTechniques);
+  return mitre.result();
+}
+
+/** The first entries of a list (vendors send a handful; a hostile body sends millions). */
+function listOf(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value.slice(0, MAX_LIST_ENTRIES) : [];
+}
+
+/** `f3u` in `Data` is the user the alert is about; the rest is read by the walk. */
+function officeObservables(details: JsonObject, record: JsonObject) {
+  const found = new ObservableCollector();
+  found.add('users', details.f3u);
+  found.walk(details);
+  found.walk(record);
+  return found.result();
+}
 
 /** Office 365 alert records carry their details as a JSON string in `Data`; `f3u` is the user. */
 const officeAlert: Shape = (p, source) => {
@@ -80,7 +212,8 @@ const officeAlert: Shape = (p, source) => {
     incidentType: classifyIncident([title, text(p.Category)], 'other'),
     occurredAt: toIsoUtc(p.CreationTime),
     externalId: alertId ?? null,
-    observables: extractObservables([details, p], { users: [at(details, 'f3u')] }),
+    observables: officeObservables(details, p),
+    mitre: noMitre(),
   });
 };
 
@@ -98,6 +231,7 @@ const defenderEvent: Shape = (p, source) => {
     incidentType: classifyIncident([text(p.category), eventType, text(p.entityType)], 'other'),
     occurredAt: toIsoUtc(p.creationTime),
     externalId: firstText([p.id]) ?? null,
-    observables: extractObservables(p),
+    observables: walkObservables(p),
+    mitre: noMitre(),
   });
 };

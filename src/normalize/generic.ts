@@ -2,7 +2,8 @@ import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { ok } from '../core/result.js';
 import { at, firstText, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
-import { extractObservables } from './observables.js';
+import { noMitre } from './mitre.js';
+import { walkObservables } from './observables.js';
 import { mapSeverity } from './severity.js';
 import { toIsoUtc } from './time.js';
 import type { FormatModule } from './types.js';
@@ -34,7 +35,8 @@ export const generic: FormatModule = {
       incidentType: classifyIncident([text(at(data, 'category')), text(at(payload, 'category')), title], 'other'),
       occurredAt: toIsoUtc(at(payload, 'timestamp') ?? at(data, 'timestamp')),
       externalId: scalarText(at(data, 'alert_id')) ?? scalarText(at(payload, 'alert_id')) ?? scalarText(at(payload, 'id')) ?? null,
-      observables: extractObservables(payload),
+      observables: walkObservables(payload),
+      mitre: noMitre(),
     });
   },
 };

@@ -16,13 +16,20 @@ const RULES: ReadonlyArray<readonly [IncidentType, RegExp]> = [
   ['suspicious_activity', /suspicious|anomal|defenseevasion|discovery/],
 ];
 
-/** The first candidate (in the caller's order of trust) that names a type, else `fallback`. */
+/**
+ * The first candidate (in the caller's order of trust) that names a type, else `fallback`.
+ * "Suspicious" says least: a later candidate naming something more specific wins over it
+ * ("Suspicious credential theft activity" in category `CredentialAccess` is authentication).
+ */
 export function classifyIncident(candidates: readonly (string | undefined)[], fallback: IncidentType): IncidentType {
+  let weak: IncidentType | undefined;
   for (const candidate of candidates) {
     if (candidate === undefined) continue;
     const squashed = candidate.toLowerCase().replace(/[^a-z0-9]+/g, '');
     const rule = RULES.find(([, pattern]) => pattern.test(squashed));
-    if (rule) return rule[0];
+    if (rule === undefined) continue;
+    if (rule[0] !== 'suspicious_activity') return rule[0];
+    weak ??= rule[0];
   }
-  return fallback;
+  return weak ?? fallback;
 }

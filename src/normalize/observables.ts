@@ -3,96 +3,207 @@ import type { Observables } from '../incidents/model.js';
 import { MAX_OBSERVABLE_LENGTH, MAX_OBSERVABLES_PER_KIND } from '../incidents/schema.js';
 import { isObject } from './fields.js';
 
-export type ObservableKind = keyof Observables;
-export type KnownObservables = Partial<Record<ObservableKind, readonly unknown[]>>;
+export type HashAlgorithm = 'md5' | 'sha1' | 'sha256';
 
-/** The walk over nested details stops after this many values or characters of text. */
-const NODE_BUDGET = 5_000;
+/** What a vendor field holds: a kind of observable, a hash of a named algorithm, or a hash its length types. */
+export type FieldKind = 'hosts' | 'users' | 'emails' | 'ips' | 'urls' | 'domains' | 'processes' | 'files' | HashAlgorithm | 'hash';
+
+/** A vendor's keys on one object → what their values hold. Read as own properties: no walk. */
+export type FieldMap = Readonly<Record<string, FieldKind>>;
+
+/** Values looked at per collector (field values, array items, walked nodes): bounds any payload. */
+const VALUE_BUDGET = 5_000;
+/** Characters of free text scanned per collector, and per string. */
 const TEXT_BUDGET = 256 * 1024;
 const MAX_TEXT_PER_STRING = 64 * 1024;
 
 const HOST = /^[\p{L}\p{N}_.-]{1,253}$/u;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
 const EMAIL = /^[^\s@<>()[\],;:"\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
-const HASH = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
+const HEX = /^[0-9a-f]+$/i;
+const HASH_LENGTHS: Readonly<Record<number, HashAlgorithm>> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
+const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/gi;
 const TOKEN_SEPARATORS = /[\s,;<>()[\]{}"'|=]+/;
-const PLACEHOLDERS = new Set(['-', 'n/a', 'na', 'null', 'none', 'unknown', '(none)']);
+const PLACEHOLDERS = new Set(['-', 'n/a', 'na', 'null', 'none', 'unknown', '(none)', '(null)']);
 
-/** Keys (squashed to lower-case letters and digits) whose string values are hosts or users. */
-const HOST_KEYS = new Set([
-  'host', 'hostname', 'hostnamefield', 'computername', 'devicename', 'devicednsname', 'machinename',
-  'src', 'dest', 'srchost', 'desthost', 'dvc',
-]);
-const USER_KEYS = new Set(['user', 'username', 'accountname', 'userprincipalname', 'samaccountname', 'srcuser', 'destuser', 'upn']);
-/** Links to the vendor's console point at the vendor, not the threat; message ids look like emails. */
-const SKIPPED_KEYS = new Set(['falconhostlink', 'resultslink', 'alertweburl', 'incidentweburl', 'alertlinkhref', 'internetmessageid']);
+/**
+ * Keys of the heuristic walk, squashed to lower-case letters and digits. Hosts and users only by
+ * name (a bare word is no indicator), CIM's and the vendors' usual spellings.
+ */
+const WALK_KEYS: ReadonlyMap<string, FieldKind> = new Map(Object.entries({
+  host: 'hosts', hostname: 'hosts', hostnamefield: 'hosts', computername: 'hosts', devicename: 'hosts', devicednsname: 'hosts',
+  machinename: 'hosts', src: 'hosts', dest: 'hosts', srchost: 'hosts', desthost: 'hosts', dvc: 'hosts', srcnthost: 'hosts',
+  destnthost: 'hosts', orighost: 'hosts',
+  user: 'users', username: 'users', accountname: 'users', userprincipalname: 'users', samaccountname: 'users', srcuser: 'users',
+  destuser: 'users', upn: 'users',
+  file: 'files', filename: 'files', filepath: 'files',
+  process: 'processes', processname: 'processes', processpath: 'processes', image: 'processes',
+  domain: 'domains', destdomain: 'domains', srcdomain: 'domains', urldomain: 'domains', query: 'domains',
+} satisfies Record<string, FieldKind>));
 
-type KeyHint = 'hosts' | 'users' | 'hashes' | 'skip';
+/** Message ids look like emails; source materials are links to the vendor's own console. */
+const SKIPPED_KEYS = new Set(['internetmessageid', 'networkmessageid', 'sourcematerials']);
+/** Links to the vendor's console or API: `FalconHostLink`, `results_link`, `alertWebUrl`, `AlertLinks`, `AlertLinkHref`. */
+const SKIPPED_SUFFIXES = ['link', 'links', 'href', 'weburl'];
 
-function hintFor(key: string): KeyHint | undefined {
+/**
+ * What the walk does with a key. Skipped: `@`-prefixed keys (OData annotations such as
+ * `@odata.context`, whose `$metadata` URL is the API's, not the threat's), `_`-prefixed keys
+ * (Splunk's internal fields: `_raw`, `_time`, `_cd`, `__mv_…`), and links to consoles
+ * (`FalconHostLink`, `results_link`, `alertWebUrl`, `AlertLinkHref`, …).
+ */
+function walkHint(key: string): FieldKind | 'skip' | undefined {
+  const first = key.charCodeAt(0);
+  if (first === 0x40 /* @ */ || first === 0x5f /* _ */) return 'skip';
   const squashed = key.toLowerCase().replace(/[^a-z0-9]+/g, '');
-  if (SKIPPED_KEYS.has(squashed)) return 'skip';
-  if (HOST_KEYS.has(squashed)) return 'hosts';
-  if (USER_KEYS.has(squashed)) return 'users';
+  if (SKIPPED_KEYS.has(squashed) || SKIPPED_SUFFIXES.some((suffix) => squashed.endsWith(suffix))) return 'skip';
+  const known = WALK_KEYS.get(squashed);
+  if (known !== undefined) return known;
   // Only under a hash-named key: Falcon sensor ids and Defender device ids are hex of hash length too.
-  if (/sha256|sha1|md5|hash/.test(squashed)) return 'hashes';
+  if (squashed.includes('sha256')) return 'sha256';
+  if (squashed.includes('sha1')) return 'sha1';
+  if (squashed.includes('md5')) return 'md5';
+  if (squashed.includes('hash')) return 'hash';
   return undefined;
 }
 
 /**
- * Observables from the fields a format knows (first, in their order) and then from a bounded,
- * iterative walk over `scan`: hosts and users by key name, hashes under hash-named keys, ips,
- * emails and urls anywhere in string values. Deduplicated, in first-seen order, bounded.
+ * Collects typed observables: from vendor field maps (exact keys, no scanning) and, for shapes
+ * without a map (generic payloads, Splunk result rows), from a bounded walk. De-duplicated in
+ * first-seen order, at most MAX_OBSERVABLES_PER_KIND per kind, each at most MAX_OBSERVABLE_LENGTH.
  */
-export function extractObservables(scan: unknown, known: KnownObservables = {}): Observables {
-  const found = new Collector();
-  for (const [kind, values] of Object.entries(known) as [ObservableKind, readonly unknown[]][]) {
-    for (const value of values) found.add(kind, value);
-  }
-  found.walk(scan);
-  return found.result();
-}
-
-class Collector {
-  private readonly sets: Record<ObservableKind, Set<string>> = {
+export class ObservableCollector {
+  private readonly sets: Record<keyof Observables, Set<string>> = {
     hosts: new Set(), users: new Set(), emails: new Set(), ips: new Set(), hashes: new Set(), urls: new Set(),
+    domains: new Set(), processes: new Set(), files: new Set(), md5: new Set(), sha1: new Set(), sha256: new Set(),
   };
+  private budget = VALUE_BUDGET;
   private textBudget = TEXT_BUDGET;
 
-  add(kind: ObservableKind, value: unknown): void {
-    if (typeof value !== 'string') return;
-    const trimmed = value.trim();
-    if (trimmed === '' || trimmed.length > MAX_OBSERVABLE_LENGTH) return;
-    // Splunk's `host` and CIM's `src`/`dest` are often addresses.
-    const as = kind === 'hosts' && isIP(trimmed) ? 'ips' : kind;
-    const valid = VALIDATORS[as](trimmed);
-    if (valid !== undefined) this.put(as, valid);
+  /** A value (or a list of values) a vendor documents as holding `kind`; anything else is ignored. */
+  add(kind: FieldKind, value: unknown): void {
+    if (Array.isArray(value)) {
+      for (const item of value) {
+        if (this.budget <= 0) return;
+        if (typeof item === 'string') this.addText(kind, item);
+      }
+    } else if (typeof value === 'string') {
+      this.addText(kind, value);
+    }
   }
 
+  /** The fields of `map` present on `object` (own properties only). */
+  addFields(object: unknown, map: FieldMap): void {
+    if (!isObject(object)) return;
+    for (const key in map) {
+      if (Object.hasOwn(object, key)) this.add(map[key]!, object[key]);
+    }
+  }
+
+  /** The fields of `map` on each object of a list, e.g. Graph's `hostStates` or Falcon's `NetworkAccesses`. */
+  addEach(list: unknown, map: FieldMap): void {
+    if (!Array.isArray(list)) return;
+    for (const item of list) {
+      if (this.budget <= 0) return;
+      this.addFields(item, map);
+    }
+  }
+
+  /**
+   * A file or process as directory + name, joined with the directory's separator; the name alone
+   * when there is no directory. A directory without a name is no file.
+   */
+  addPath(kind: 'files' | 'processes', directory: unknown, name: unknown): void {
+    const dir = typeof directory === 'string' ? directory.trim() : '';
+    const file = typeof name === 'string' ? name.trim() : '';
+    if (file === '') return;
+    if (dir === '') return this.add(kind, file);
+    // Some vendors' "path" already ends with the name.
+    if (dir.endsWith(file)) return this.add(kind, dir);
+    const separator = dir.includes('\\') ? '\\' : '/';
+    this.add(kind, dir.endsWith(separator) ? dir + file : `${dir}${separator}${file}`);
+  }
+
+  /**
+   * A bounded, iterative walk for payloads without a field map: hosts, users, files, processes and
+   * domains by key name, hashes under hash-named keys, ips, emails and urls in any other string.
+   */
   walk(root: unknown): void {
     const stack: Array<{ key: string; value: unknown }> = [{ key: '', value: root }];
-    for (let budget = NODE_BUDGET; stack.length > 0 && budget > 0; budget--) {
+    while (stack.length > 0 && this.budget > 0) {
+      this.budget--;
       const { key, value } = stack.pop()!;
-      if (typeof value === 'string') this.visitString(key, value);
-      else if (Array.isArray(value)) {
-        for (let i = value.length - 1; i >= 0; i--) stack.push({ key, value: value[i] });
+      const hint = key === '' ? undefined : walkHint(key);
+      if (hint === 'skip') continue;
+      if (typeof value === 'string') {
+        if (hint !== undefined) this.addText(hint, value);
+        else this.scanText(value);
+      } else if (Array.isArray(value)) {
+        for (let i = Math.min(value.length, this.budget) - 1; i >= 0; i--) stack.push({ key, value: value[i] });
       } else if (isObject(value)) {
         const keys = Object.keys(value);
-        for (let i = keys.length - 1; i >= 0; i--) stack.push({ key: keys[i]!, value: value[keys[i]!] });
+        for (let i = Math.min(keys.length, this.budget) - 1; i >= 0; i--) stack.push({ key: keys[i]!, value: value[keys[i]!] });
       }
     }
   }
 
   result(): Observables {
-    const list = (kind: ObservableKind) => [...this.sets[kind]];
-    return { hosts: list('hosts'), users: list('users'), emails: list('emails'), ips: list('ips'), hashes: list('hashes'), urls: list('urls') };
+    const { hosts, users, emails, ips, hashes, urls, domains, processes, files, md5, sha1, sha256 } = this.sets;
+    return {
+      hosts: [...hosts], users: [...users], emails: [...emails], ips: [...ips], hashes: [...hashes], urls: [...urls],
+      domains: [...domains], processes: [...processes], files: [...files], md5: [...md5], sha1: [...sha1], sha256: [...sha256],
+    };
   }
 
-  private visitString(key: string, value: string): void {
-    const hint = hintFor(key);
-    if (hint === 'skip') return;
-    if (hint !== undefined) return this.add(hint, value);
-    this.scanText(value);
+  private addText(kind: FieldKind, raw: string): void {
+    this.budget--;
+    const value = raw.trim();
+    if (value === '' || value.length > MAX_OBSERVABLE_LENGTH || PLACEHOLDERS.has(value.toLowerCase())) return;
+    switch (kind) {
+      case 'hosts':
+        // Splunk's `host`, CIM's `src`/`dest` and Graph's host fields are often addresses.
+        if (isIP(value)) return this.put('ips', value.toLowerCase());
+        if (HOST.test(value)) this.put('hosts', value);
+        return;
+      case 'users':
+        if (!CONTROL.test(value) && value.length <= 256) this.put('users', value);
+        return;
+      case 'emails':
+        if (EMAIL.test(value)) this.put('emails', value.toLowerCase());
+        return;
+      case 'ips': {
+        const ip = isIP(value) ? value : IPV4_WITH_PORT.exec(value)?.[1];
+        if (ip !== undefined && isIP(ip)) this.put('ips', ip.toLowerCase());
+        return;
+      }
+      case 'urls':
+        if (isThreatUrl(value)) this.put('urls', value);
+        return;
+      case 'domains': {
+        const domain = value.toLowerCase().replace(/\.$/, '');
+        if (DOMAIN.test(domain) && isIP(domain) === 0) this.put('domains', domain);
+        return;
+      }
+      case 'processes':
+      case 'files':
+        if (!CONTROL.test(value)) this.put(kind, value);
+        return;
+      default:
+        return this.addHash(value, kind === 'hash' ? undefined : kind);
+    }
+  }
+
+  /** A digest of the named algorithm (its length must agree), or of the one its length implies. */
+  private addHash(value: string, algorithm: HashAlgorithm | undefined): void {
+    const implied = Object.hasOwn(HASH_LENGTHS, value.length) ? HASH_LENGTHS[value.length] : undefined;
+    if (implied === undefined || (algorithm !== undefined && algorithm !== implied) || !HEX.test(value)) return;
+    // All-zero digests are Falcon's "no hash" filler.
+    if (!/[1-9a-f]/i.test(value)) return;
+    const digest = value.toLowerCase();
+    this.put('hashes', digest);
+    this.put(implied, digest);
   }
 
   /** Free text (a log line, a message body): ips, emails and urls wherever they stand. */
@@ -100,35 +211,33 @@ class Collector {
     if (this.textBudget <= 0) return;
     const text = value.slice(0, Math.min(MAX_TEXT_PER_STRING, this.textBudget));
     this.textBudget -= text.length;
-    for (const match of text.match(URL_IN_TEXT) ?? []) this.add('urls', match.replace(/[.,;:)\]]+$/, ''));
+    for (const match of text.match(URL_IN_TEXT) ?? []) this.addText('urls', match.replace(/[.,;:)\]]+$/, ''));
     for (const raw of text.split(TOKEN_SEPARATORS)) {
       const token = raw.replace(/^mailto:/i, '').replace(/[.:]+$/, '');
-      if (token.includes('@')) this.add('emails', token);
-      else if (isIP(token)) this.add('ips', token);
+      if (token.includes('@')) this.addText('emails', token);
+      else if (isIP(token)) this.put('ips', token.toLowerCase());
     }
   }
 
-  private put(kind: ObservableKind, value: string): void {
+  private put(kind: keyof Observables, value: string): void {
     const set = this.sets[kind];
     if (set.size < MAX_OBSERVABLES_PER_KIND) set.add(value);
   }
 }
 
-const VALIDATORS: Record<ObservableKind, (value: string) => string | undefined> = {
-  hosts: (value) => (HOST.test(value) && !PLACEHOLDERS.has(value.toLowerCase()) ? value : undefined),
-  users: (value) => (/[\u0000-\u001f\u007f]/.test(value) || value.length > 256 || PLACEHOLDERS.has(value.toLowerCase()) ? undefined : value),
-  emails: (value) => (EMAIL.test(value) ? value.toLowerCase() : undefined),
-  ips: (value) => (isIP(value) ? value.toLowerCase() : undefined),
-  // All-zero digests are Falcon's "no hash" filler.
-  hashes: (value) => (HASH.test(value) && /[1-9a-f]/i.test(value) ? value.toLowerCase() : undefined),
-  urls: (value) => (isHttpUrl(value) ? value : undefined),
-};
-
-function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\//i.test(value)) return false;
+/** An http(s) URL with a host that is not an API's own metadata document (`…/$metadata#…`). */
+function isThreatUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value) || value.includes('/$metadata')) return false;
   try {
     return new URL(value).hostname !== '';
   } catch {
     return false;
   }
+}
+
+/** Observables of a payload without a field map: the walk alone. */
+export function walkObservables(root: unknown): Observables {
+  const found = new ObservableCollector();
+  found.walk(root);
+  return found.result();
 }

@@ -1,4 +1,5 @@
 import type { Format, Severity } from '../incidents/model.js';
+import { ok, type Result } from '../core/result.js';
 
 /** How a source proves a request came from it (DESIGN §2). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;
@@ -34,12 +35,33 @@ export interface Source {
   origin: string;
 }
 
-export const SOURCE_DEFAULTS = {
-  verification: 'hmac-sha256',
-  toleranceSeconds: 300,
-  maxBodyBytes: 1024 * 1024,
-  processing: 'sync',
-} as const satisfies Partial<Source>;
+/** Why a declaration cannot be served, worded for a Kubernetes condition. */
+export interface ClaimProblem {
+  /** CamelCase, e.g. `SecretNotFound`, `KeyMissing`. */
+  reason: string;
+  message: string;
+}
+
+/**
+ * A provider's declaration of one source name: the source to serve, or why it cannot be served
+ * (it still claims the name). The registry gives each name to its oldest claimant.
+ */
+export interface SourceClaim {
+  name: string;
+  /** Where it was declared (see `Source.origin`). */
+  origin: string;
+  /**
+   * When the declaration was created, in ms since the epoch (a WebhookSource's creationTimestamp).
+   * Undefined for declarations without one (the file): those rank before any dated claim.
+   */
+  claimedAt?: number;
+  source: Result<Source, ClaimProblem>;
+}
+
+/** The claim of a source that can be served. */
+export function servingClaim(source: Source, claimedAt?: number): SourceClaim {
+  return { name: source.name, origin: source.origin, claimedAt, source: ok(source) };
+}
 
 /** A plugin that declares sources (file, kubernetes, api). The registry merges their sets. */
 export interface SourceProvider {
@@ -49,6 +71,6 @@ export interface SourceProvider {
   stop(): Promise<void>;
   /** true once the first complete set has been emitted. */
   synced(): boolean;
-  /** Called with the provider's complete current set after every change. */
-  onChange(listener: (sources: readonly Source[]) => void): void;
+  /** Called with the provider's complete current set of claims after every change. */
+  onChange(listener: (claims: readonly SourceClaim[]) => void): void;
 }

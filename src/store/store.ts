@@ -1,6 +1,8 @@
 import { DomainError } from '../core/errors.js';
 import type { CursorPosition } from './cursor.js';
 import type { Incident, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
+import type { ApiKeyStore } from '../apikeys/api-key.js';
+import type { RegisteredSourceStore } from '../sources/providers/api/registered-source.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
 export type InsertResult = { created: true; incident: Incident } | { created: false; incident: Incident };
@@ -140,6 +142,9 @@ export interface Store extends IncidentStore {
   readonly inbox: InboxStore;
   readonly triage: TriageOutboxStore;
   readonly deliveries: DeliveryLogStore;
+  readonly apiKeys: ApiKeyStore;
+  /** Sources registered through the API (not the file's, nor the cluster's). */
+  readonly registeredSources: RegisteredSourceStore;
   /** Opens connections and creates schema/indexes. */
   open(): Promise<void>;
   /** true while writes can be acknowledged (drives /readyz). */

@@ -8,6 +8,11 @@ const MAX_BATCH = 500;
 /** While the store is down the buffer keeps this many records, then drops the oldest (counted). */
 const MAX_BUFFERED = 10_000;
 
+export interface DeliveryFollower {
+  record(record: DeliveryRecord): void;
+  end(): void;
+}
+
 export interface DeliveryRecorderDeps {
   store: DeliveryLogStore;
   retentionHours: number;
@@ -26,6 +31,7 @@ export class DeliveryRecorder {
   private flushTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly followers = new Set<DeliveryFollower>();
 
   constructor(private readonly deps: DeliveryRecorderDeps) {}
 
@@ -41,10 +47,23 @@ export class DeliveryRecorder {
 
   record(record: DeliveryRecord): void {
     this.buffer.push(record);
+    for (const follower of this.followers) follower.record(record);
     if (this.buffer.length > MAX_BUFFERED) {
       this.buffer.splice(0, this.buffer.length - MAX_BUFFERED);
       this.deps.metrics.deliveryLogDropped.inc();
     }
+  }
+
+  /** Live feed of this replica's records as they happen (`tw-cli logs --follow`); returns the unsubscribe. */
+  follow(follower: DeliveryFollower): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
+  }
+
+  /** At shutdown: followers end their streams, so their connections do not hold the server open. */
+  endFollowers(): void {
+    for (const follower of this.followers) follower.end();
+    this.followers.clear();
   }
 
   /** Writes what is buffered (also on shutdown). One flush at a time, in order. */

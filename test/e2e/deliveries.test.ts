@@ -1,10 +1,11 @@
 /** The delivery log: every webhook request, accepted or rejected, is listed by `GET /api/deliveries`. */
+// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
 import { storeEnvs } from '../helpers/mongo-database.js';
-import { deliver, genericAlert, getJson, waitFor } from '../helpers/api-client.js';
+import { deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const services: RunningService[] = [];
@@ -38,7 +39,7 @@ for (const [kind, env] of storeEnvs('tw_deliveries')) {
 
       const edrOnly = (await getJson(service.url, '/api/deliveries?source=edr&limit=1')).body.items;
       assert.deepEqual(edrOnly.map((r: any) => r.status), [401]);
-      assert.equal((await fetch(`${service.url}/api/deliveries`)).status, 401);
+      assert.equal((await getAnonymous(service.url, '/api/deliveries')).status, 401);
       assert.equal((await getJson(service.url, '/api/deliveries?limit=0')).status, 400);
     });
   });

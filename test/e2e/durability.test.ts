@@ -2,14 +2,14 @@
  * Every 2xx means durably stored: a kill -9 in the middle of a burst of concurrent deliveries loses
  * no acknowledged incident and duplicates no number; numbering continues after the restart.
  */
+// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
-import { signedHeaders } from '../helpers/sign.js';
+import { allIncidents, deliver, genericAlert } from '../helpers/api-client.js';
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
-const AUTH = { authorization: 'Bearer tw_test_token' };
 
 const services: RunningService[] = [];
 after(async () => {
@@ -22,30 +22,14 @@ interface Acknowledged {
   alertId: string;
 }
 
-async function deliver(url: string, alertId: string): Promise<Acknowledged | undefined> {
-  const body = JSON.stringify({ event_type: 'security_alert', source: 'edr', data: { alert_id: alertId, severity: 'high' } });
+async function send(url: string, alertId: string): Promise<Acknowledged | undefined> {
   try {
-    const response = await fetch(`${url}/api/webhooks/edr`, { method: 'POST', body, headers: signedHeaders('edr-secret', body) });
-    if (response.status !== 201) return undefined;
-    const accepted = (await response.json()) as { incident_id: string; incident_number: string };
-    return { id: accepted.incident_id, number: accepted.incident_number, alertId };
+    const reply = await deliver(url, 'edr', 'edr-secret', genericAlert(alertId));
+    if (reply.status !== 201) return undefined;
+    return { id: reply.body.incident_id, number: reply.body.incident_number, alertId };
   } catch {
     return undefined; // the connection died with the process: not acknowledged
   }
-}
-
-async function allIncidents(url: string): Promise<{ incident_id: string; incident_number: string }[]> {
-  const items: { incident_id: string; incident_number: string }[] = [];
-  let cursor = '';
-  do {
-    const page = (await (await fetch(`${url}/api/incidents?limit=500${cursor ? `&cursor=${cursor}` : ''}`, { headers: AUTH })).json()) as {
-      items: { incident_id: string; incident_number: string }[];
-      next: string | null;
-    };
-    items.push(...page.items);
-    cursor = page.next ?? '';
-  } while (cursor);
-  return items;
 }
 
 describe('durability of acknowledged incidents (embedded store)', () => {
@@ -56,7 +40,7 @@ describe('durability of acknowledged incidents (embedded store)', () => {
     let killed = false;
     const inFlight = new Set<Promise<void>>();
     for (let i = 0; i < 2000 && !killed; i++) {
-      const delivery = deliver(first.url, randomUUID()).then((ack) => {
+      const delivery = send(first.url, randomUUID()).then((ack) => {
         if (ack) acknowledged.push(ack);
         if (acknowledged.length >= 150 && !killed) {
           killed = true;
@@ -80,15 +64,14 @@ describe('durability of acknowledged incidents (embedded store)', () => {
     assert.equal(new Set(stored.map((incident) => incident.incident_number)).size, stored.length, 'numbers are unique');
 
     const highest = Math.max(...stored.map((incident) => Number(incident.incident_number.split('-')[2])));
-    const next = await deliver(second.url, randomUUID());
+    const next = await send(second.url, randomUUID());
     assert.ok(next);
     assert.ok(Number(next.number.split('-')[2]) > highest, `${next.number} continues after ${highest}`);
 
     // A sender retrying an acknowledged delivery after the crash gets the original back.
     const retried = acknowledged[0]!;
-    const body = JSON.stringify({ event_type: 'security_alert', source: 'edr', data: { alert_id: retried.alertId, severity: 'high' } });
-    const response = await fetch(`${second.url}/api/webhooks/edr`, { method: 'POST', body, headers: signedHeaders('edr-secret', body) });
-    assert.equal(response.status, 200);
-    assert.deepEqual(await response.json(), { status: 'accepted', incident_id: retried.id, incident_number: retried.number, duplicate: true });
+    const again = await deliver(second.url, 'edr', 'edr-secret', genericAlert(retried.alertId));
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, { status: 'accepted', incident_id: retried.id, incident_number: retried.number, duplicate: true });
   });
 });

@@ -1,25 +1,16 @@
 /**
- * Signed but hostile JSON: never a 5xx, never a crash, never a field name taken from the payload.
+ * Signed but hostile JSON through the whole service, on both stores: never a 5xx, never a crash,
+ * never a field name taken from the payload, and no prototype pollution inside the service process.
  */
+// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
-import { signedHeaders } from '../helpers/sign.js';
+import { storeEnvs } from '../helpers/mongo-database.js';
+import { deliver, getAnonymous, getJson } from '../helpers/api-client.js';
 
 const SECRET = 'hostile-secret';
-let service: RunningService;
-
-before(async () => {
-  service = await startService({ config: `sources:\n  edr:\n    secret: "${SECRET}"\n    max_body_bytes: 4194304\n` });
-});
-after(async () => {
-  await service?.stop();
-});
-
-async function send(body: string | Buffer): Promise<{ status: number; json: any }> {
-  const response = await fetch(`${service.url}/api/webhooks/edr`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
-  return { status: response.status, json: await response.json() };
-}
 
 const HOSTILE: Record<string, string | Buffer> = {
   'prototype pollution keys': '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"data":{"__proto__":{"x":1},"severity":"high"}}',
@@ -36,23 +27,70 @@ const HOSTILE: Record<string, string | Buffer> = {
   'long strings': JSON.stringify({ event_type: 'x'.repeat(100_000), data: { alert_id: 'y'.repeat(100_000), details: { url: `http://${'a'.repeat(70_000)}.com` } } }),
 };
 
-describe('hostile payloads', () => {
-  for (const [name, body] of Object.entries(HOSTILE)) {
-    it(`answers ${name} without a 5xx`, async () => {
-      const reply = await send(body);
-      assert.ok(reply.status < 500, `${reply.status} ${JSON.stringify(reply.json)}`);
-      if (reply.status >= 400) assert.equal(reply.json.error.code, 'invalid_payload');
-      else assert.match(reply.json.incident_number, /^INC-\d{4}-\d{4,}$/);
-    });
-  }
-
-  it('is still healthy and stores raw bodies byte-exact', async () => {
-    const body = '{"event_type":"security_alert","data":{"alert_id":"raw-1","severity":"low","note":"  spaced\\tand ünïcödé "}}';
-    const accepted = await send(body);
-    assert.equal(accepted.status, 201);
-    const incident = (await (await fetch(`${service.url}/api/incidents/${accepted.json.incident_id}`, { headers: { authorization: 'Bearer tw_test_token' } })).json()) as any;
-    assert.equal(incident.raw, body);
-    assert.equal(({} as any).polluted, undefined);
-    assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
-  });
+/** What normalization made of a payload, as the read API shows it. */
+const normalized = (incident: any) => ({
+  title: incident.title,
+  severity: incident.severity,
+  vendor_severity: incident.vendor_severity,
+  event_type: incident.event_type,
+  external_id: incident.external_id,
+  incident_type: incident.incident_type,
+  occurred_at: incident.occurred_at,
+  observables: incident.observables,
 });
+
+for (const [kind, env] of storeEnvs('tw_hostile')) {
+  describe(`hostile payloads (${kind} store)`, () => {
+    let service: RunningService;
+    before(async () => {
+      service = await startService({ config: `sources:\n  edr:\n    secret: "${SECRET}"\n    max_body_bytes: 4194304\n`, env: env() });
+    });
+    after(async () => {
+      await service?.stop();
+    });
+
+    const send = (body: string | Buffer) => deliver(service.url, 'edr', SECRET, body);
+    async function stored(body: string): Promise<any> {
+      const accepted = await send(body);
+      assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+      const incident = await getJson(service.url, `/api/incidents/${accepted.body.incident_id}`);
+      assert.equal(incident.status, 200);
+      return incident.body;
+    }
+
+    for (const [name, body] of Object.entries(HOSTILE)) {
+      it(`answers ${name} without a 5xx`, async () => {
+        const reply = await send(body);
+        assert.ok(reply.status < 500, `${reply.status} ${JSON.stringify(reply.body)}`);
+        if (reply.status >= 400) assert.equal(reply.body.error.code, 'invalid_payload');
+        else assert.match(reply.body.incident_number, /^INC-\d{4}-\d{4,}$/);
+      });
+    }
+
+    it('does not pollute prototypes inside the service: a later payload normalizes as before', async () => {
+      // A payload with none of the fields normalization looks for: if Object.prototype inside the
+      // service gained `title`, `severity`, `alert_id`, … the read of these fields would find them.
+      const probe = () => JSON.stringify({ data: { note: randomUUID() } });
+      const before = normalized(await stored(probe()));
+      const poison = { title: 'POLLUTED', severity: 'critical', alert_id: 'polluted-id', event_type: 'polluted', category: 'phishing', timestamp: '2020-01-01T00:00:00Z', id: 'polluted-id' };
+      const hostileBody = `{"__proto__":${JSON.stringify(poison)},"constructor":{"prototype":${JSON.stringify(poison)}},"data":{"__proto__":${JSON.stringify(poison)},"note":"${randomUUID()}"}}`;
+      const hostile = await stored(hostileBody);
+      assert.equal(hostile.raw, hostileBody, 'stored byte-exact');
+      assert.deepEqual(normalized(hostile), before, 'the __proto__ keys were not read as fields');
+
+      const after = await stored(probe());
+      assert.deepEqual(normalized(after), before);
+      assert.doesNotMatch(JSON.stringify({ ...after, raw: undefined }), /POLLUTED|polluted/);
+    });
+
+    it('is still healthy and stores raw bodies byte-exact', async () => {
+      const body = '{"event_type":"security_alert","data":{"alert_id":"raw-1","severity":"low","note":"  spaced\\tand ünïcödé "}}';
+      const incident = await stored(body);
+      assert.equal(incident.raw, body);
+      assert.equal(incident.severity, 'low');
+      assert.equal(incident.external_id, 'raw-1');
+      assert.equal((await getAnonymous(service.url, '/healthz')).status, 200);
+      assert.equal((await getAnonymous(service.url, '/readyz')).status, 200);
+    });
+  });
+}

@@ -2,11 +2,12 @@
  * Each vendor shape, sent signed over real HTTP, becomes an incident with the right format,
  * severity, title and observables, readable through the read API with the raw body byte-exact.
  */
+// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startService, type RunningService } from '../helpers/service.js';
-import { signedHeaders } from '../helpers/sign.js';
+import { deliver, getJson } from '../helpers/api-client.js';
 
 const SECRET = 'vendor-secret';
 let service: RunningService;
@@ -30,10 +31,10 @@ after(async () => {
 
 async function ingestFixture(source: string, fixture: string): Promise<any> {
   const body = readFileSync(new URL(`../fixtures/payloads/${fixture}`, import.meta.url));
-  const accepted = await fetch(`${service.url}/api/webhooks/${source}`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
-  assert.equal(accepted.status, 201, await accepted.clone().text());
-  const { incident_number } = (await accepted.json()) as { incident_number: string };
-  const incident = (await (await fetch(`${service.url}/api/incidents/${incident_number}`, { headers: { authorization: 'Bearer tw_test_token' } })).json()) as any;
+  const accepted = await deliver(service.url, source, SECRET, body);
+  assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
+  const { incident_number } = accepted.body as { incident_number: string };
+  const incident = (await getJson(service.url, `/api/incidents/${incident_number}`)).body;
   assert.equal(incident.raw, body.toString('utf8'), 'raw body kept byte-exact');
   assert.equal(incident.incident_number, incident_number);
   return incident;
@@ -80,7 +81,7 @@ describe('vendor shapes over HTTP', () => {
   });
 
   it('lists incidents newest first, filtered by severity', async () => {
-    const page = (await (await fetch(`${service.url}/api/incidents?severity=critical&limit=10`, { headers: { authorization: 'Bearer tw_test_token' } })).json()) as any;
+    const page = (await getJson(service.url, '/api/incidents?severity=critical&limit=10')).body;
     assert.ok(page.items.length >= 1);
     for (const item of page.items) assert.equal(item.severity, 'critical');
   });

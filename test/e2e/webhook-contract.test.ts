@@ -2,13 +2,15 @@
  * The webhook contract of DESIGN §2, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
+// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
-import { createHmac } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
-import { hmacSignature, nowSeconds, signedHeaders } from '../helpers/sign.js';
+import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
+import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
 
 const CONFIG = `
 sources:
@@ -31,6 +33,28 @@ sources:
     rate_limit:
       requests_per_second: 1
       burst: 2
+  strangers:
+    secret: "strangers-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 1
+  refill:
+    secret: "refill-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 1
+  bucket-a:
+    secret: "a-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 1
+  bucket-b:
+    secret: "b-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 1
+  identity:
+    secret: "identity-secret"
   stdhooks:
     secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     verification: standard-webhooks
@@ -55,25 +79,7 @@ after(async () => {
   await service?.stop();
 });
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  body: any;
-}
-
-async function post(path: string, body: string | Buffer, headers: Record<string, string>): Promise<Reply> {
-  const response = await fetch(`${service.url}${path}`, { method: 'POST', body, headers });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
-}
-
-function assertError(reply: Reply, status: number, code: string, message?: string | RegExp): void {
-  assert.equal(reply.status, status, JSON.stringify(reply.body));
-  assert.equal(reply.body.error.code, code);
-  assert.equal(typeof reply.body.error.message, 'string');
-  if (typeof message === 'string') assert.equal(reply.body.error.message, message);
-  else if (message) assert.match(reply.body.error.message, message);
-}
+const post = (path: string, body: string | Buffer, headers: Record<string, string>) => postTo(service.url, path, body, headers);
 
 const alert = (id: string) => JSON.stringify({ event_type: 'security_alert', timestamp: '2024-01-15T10:00:00Z', source: 'edr', data: { alert_id: id, severity: 'high', details: { host: 'ws-1' } } });
 
@@ -193,9 +199,83 @@ describe('checks in the contract order', () => {
   });
 
   it('unauthenticated requests do not spend the rate limit', async () => {
+    // Burst 1: had any of these taken a token, the signed request right after would be a 429.
     for (let i = 0; i < 5; i++) {
-      assertError(await post('/api/webhooks/limited', '{}', signedHeaders('wrong', '{}')), 401, 'invalid_signature');
+      assertError(await post('/api/webhooks/strangers', '{}', signedHeaders('wrong', '{}')), 401, 'invalid_signature');
     }
+    const body = alert('strangers-1');
+    assert.equal((await post('/api/webhooks/strangers', body, signedHeaders('strangers-secret', body))).status, 201);
+    const next = alert('strangers-2');
+    assertError(await post('/api/webhooks/strangers', next, signedHeaders('strangers-secret', next)), 429, 'rate_limited');
+  });
+
+  it('a spent bucket refills at the configured rate', async () => {
+    const send = (id: string) => post('/api/webhooks/refill', alert(id), signedHeaders('refill-secret', alert(id)));
+    const firstAt = Date.now();
+    assert.equal((await send('refill-1')).status, 201);
+    const limited = await send('refill-2');
+    assertError(limited, 429, 'rate_limited');
+    assert.equal(limited.headers.get('retry-after'), '1');
+    // Polling with rejected requests is fine: a 429 takes no token.
+    const accepted = await waitFor(async () => {
+      const reply = await send('refill-2');
+      return reply.status === 201 ? Date.now() : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 50, message: 'the bucket to refill' });
+    // One token at one per second: not before (about) a second after the first request.
+    assert.ok(accepted - firstAt >= 800, `refilled after ${accepted - firstAt} ms`);
+  });
+
+  it('each source has a bucket of its own', async () => {
+    const send = (source: string, secret: string) => {
+      const body = alert(randomUUID());
+      return post(`/api/webhooks/${source}`, body, signedHeaders(secret, body));
+    };
+    assert.equal((await send('bucket-a', 'a-secret')).status, 201);
+    assertError(await send('bucket-a', 'a-secret'), 429, 'rate_limited');
+    assert.equal((await send('bucket-b', 'b-secret')).status, 201, "a's spent bucket does not limit b");
+    assertError(await send('bucket-b', 'b-secret'), 429, 'rate_limited');
+  });
+});
+
+describe('event identity', () => {
+  const generic = (alertId: string | undefined, note: string) =>
+    JSON.stringify({ event_type: 'security_alert', data: { ...(alertId ? { alert_id: alertId } : {}), severity: 'low', note } });
+  const run = randomUUID().slice(0, 8);
+  const send = (body: string, headers: Record<string, string> = {}) =>
+    post('/api/webhooks/identity', body, { ...signedHeaders('identity-secret', body), ...headers });
+  /** Sends and returns the incident id, asserting whether it was new (201) or a duplicate (200). */
+  async function incidentOf(created: boolean, body: string, headers: Record<string, string> = {}): Promise<string> {
+    const reply = await send(body, headers);
+    assert.equal(reply.status, created ? 201 : 200, JSON.stringify({ headers, reply: reply.body }));
+    assert.equal(reply.body.duplicate === true, !created);
+    return reply.body.incident_id as string;
+  }
+
+  it('webhook-id beats X-Webhook-Id, Idempotency-Key, the vendor id and the body', async () => {
+    const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` });
+    assert.equal(await incidentOf(false, generic(`v2-${run}`, 'b'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x2-${run}`, 'idempotency-key': `k2-${run}` }), first);
+    assert.notEqual(await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w2-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` }), first);
+  });
+
+  it('X-Webhook-Id beats Idempotency-Key, the vendor id and the body', async () => {
+    const first = await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k3-${run}` });
+    assert.equal(await incidentOf(false, generic(`v4-${run}`, 'b'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k4-${run}` }), first);
+    assert.notEqual(await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x4-${run}`, 'idempotency-key': `k3-${run}` }), first);
+  });
+
+  it('Idempotency-Key beats the vendor id and the body', async () => {
+    const first = await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k5-${run}` });
+    assert.equal(await incidentOf(false, generic(`v6-${run}`, 'b'), { 'idempotency-key': `k5-${run}` }), first);
+    assert.notEqual(await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k6-${run}` }), first);
+  });
+
+  it('the vendor id beats the body hash, which identifies an event without any id', async () => {
+    const first = await incidentOf(true, generic(`v7-${run}`, 'a'));
+    assert.equal(await incidentOf(false, generic(`v7-${run}`, 'b')), first, 'same vendor id, other body');
+    assert.notEqual(await incidentOf(true, generic(`v8-${run}`, 'a')), first);
+    const anonymous = await incidentOf(true, generic(undefined, `body-${run}`));
+    assert.equal(await incidentOf(false, generic(undefined, `body-${run}`)), anonymous, 'same body, no id');
+    assert.notEqual(await incidentOf(true, generic(undefined, `other-${run}`)), anonymous);
   });
 });
 
@@ -216,10 +296,7 @@ describe('secret rotation', () => {
 describe('verification profiles', () => {
   it('standard-webhooks: webhook-id/-timestamp/-signature, and webhook-id makes a retry a duplicate', async () => {
     const body = alert('std-1');
-    const ts = nowSeconds();
-    const key = Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'base64');
-    const signature = createHmac('sha256', key).update(`msg_2Kq.${ts}.${body}`).digest('base64');
-    const headers = { 'webhook-id': 'msg_2Kq', 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${signature}` };
+    const headers = standardWebhooksHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_2Kq', body);
     const first = await post('/api/webhooks/stdhooks', body, headers);
     assert.equal(first.status, 201);
     const retry = await post('/api/webhooks/stdhooks', body, headers);
@@ -231,8 +308,7 @@ describe('verification profiles', () => {
 
   it('hmac-body: X-Hub-Signature-256 over the body alone', async () => {
     const body = alert('gh-1');
-    const signature = createHmac('sha256', 'body-secret').update(body).digest('hex');
-    assert.equal((await post('/api/webhooks/github-style', body, { 'x-hub-signature-256': `sha256=${signature}` })).status, 201);
+    assert.equal((await post('/api/webhooks/github-style', body, hubSignatureHeaders('body-secret', body))).status, 201);
     assertError(await post('/api/webhooks/github-style', body, { 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }), 401, 'invalid_signature');
   });
 
@@ -245,19 +321,15 @@ describe('verification profiles', () => {
 
 describe('envelope for everything else', () => {
   it('unknown routes and bad methods use the error envelope', async () => {
-    const missing = await fetch(`${service.url}/nope`);
-    assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as any).error.code, 'not_found');
+    assertError(await getAnonymous(service.url, '/nope'), 404, 'not_found');
   });
 
   it('the read API needs a bearer token', async () => {
-    const reply = await fetch(`${service.url}/api/incidents`);
-    assert.equal(reply.status, 401);
-    assert.equal(((await reply.json()) as any).error.code, 'unauthorized');
+    assertError(await getAnonymous(service.url, '/api/incidents'), 401, 'unauthorized');
   });
 
   it('metrics count received requests and errors by registered source or _unknown', async () => {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const text = await metricsText(service.url);
     assert.match(text, /webhook_received_total\{source="edr"\} \d+/);
     assert.match(text, /webhook_errors_total\{source="_unknown",code="unknown_source"\} [1-9]/);
     assert.match(text, /webhook_errors_total\{source="edr",code="invalid_signature"\} [1-9]/);
@@ -266,9 +338,10 @@ describe('envelope for everything else', () => {
   });
 
   it('probes answer', async () => {
-    assert.equal((await fetch(`${service.url}/healthz`)).status, 200);
-    const ready = await fetch(`${service.url}/readyz`);
+    assert.equal((await getAnonymous(service.url, '/healthz')).status, 200);
+    const ready = await getAnonymous(service.url, '/readyz');
     assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body, { status: 'ready', checks: { sources: true, store: true } });
   });
 
   it('logs never contain secrets or signatures', () => {

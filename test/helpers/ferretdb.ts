@@ -19,10 +19,15 @@ export class DedicatedFerretdb {
   ) {}
 
   static async start(): Promise<DedicatedFerretdb> {
-    const workDir = mkdtempSync(join(tmpdir(), 'tw-ferretdb-'));
-    const db = new DedicatedFerretdb(await ferretdbBinary(), workDir, await freePort());
+    const db = await DedicatedFerretdb.reserve();
     await db.restart();
     return db;
+  }
+
+  /** A port and a data folder, nothing listening yet: a database that is down until restart(). */
+  static async reserve(): Promise<DedicatedFerretdb> {
+    const workDir = mkdtempSync(join(tmpdir(), 'tw-ferretdb-'));
+    return new DedicatedFerretdb(await ferretdbBinary(), workDir, await freePort());
   }
 
   uri(database: string): string {

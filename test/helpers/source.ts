@@ -1,4 +1,5 @@
-import { SOURCE_DEFAULTS, type Source } from '../../src/sources/source.js';
+import type { Source } from '../../src/sources/source.js';
+import { SOURCE_DEFAULTS } from '../../src/sources/source-spec.js';
 
 /** A source with the defaults a config file without optional keys would give, for unit tests. */
 export function testSource(overrides: Partial<Source> & { name: string }): Source {

@@ -7,7 +7,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../../src/store/store.js';
-import type { NewIncident } from '../../src/incidents/model.js';
+import type { Incident, NewIncident } from '../../src/incidents/model.js';
 import { decodeCursor } from '../../src/store/cursor.js';
 
 export interface StoreFactory {
@@ -32,9 +32,26 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     incidentType: 'malware',
     occurredAt: '2026-03-01T09:59:00.000Z',
     externalId: null,
-    observables: { hosts: ['ws-1'], users: [], emails: [], ips: ['10.0.0.1'], hashes: [], urls: [] },
+    observables: {
+      hosts: ['ws-1'], users: ['alice'], emails: [], ips: ['192.0.2.1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: [],
+      domains: ['c2.example.net'], processes: ['C:\\Windows\\System32\\rundll32.exe'], files: [], md5: ['d41d8cd98f00b204e9800998ecf8427e'],
+      sha1: [], sha256: [],
+    },
+    mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
   };
+}
+
+/**
+ * Asserts that a stored incident carries every field of the input it was made from: what the store
+ * reads back is compared with what was given to it, not with what it returned on insert.
+ */
+export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
+  assert.ok(stored, `incident ${input.id} is stored`);
+  const { triagePlaybook, ...fields } = input;
+  for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);
+  assert.equal(stored.triage.playbook, triagePlaybook);
+  assert.equal(stored.triage.state, triagePlaybook ? 'pending' : 'none');
 }
 
 /** Inside a describe: opens stores from the factory and closes them all after the suite. */
@@ -57,18 +74,37 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it('stores an incident with a number of the received year and reads it back by id and number', async () => {
       const store = await open();
-      const input = newIncident({ raw: '{"key":"value with \\u0000 and ünïcödé"}' });
+      const input = newIncident({
+        raw: '{"key":"value with \\u0000 and ünïcödé"}',
+        title: 'Ünïcödé title with "quotes" and \u2028',
+        severity: 'critical',
+        vendorSeverity: '10',
+        incidentType: 'phishing',
+        externalId: 'vendor-42',
+        occurredAt: '2026-03-01T09:58:59.123Z',
+        observables: {
+          hosts: ['ws-1', 'ws-2'], users: ['alice'], emails: ['a@example.com'], ips: ['10.0.0.1', '::1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: ['https://example.com/x?y=1'],
+          domains: ['example.com'], processes: ['powershell.exe'], files: ['C:\\Temp\\x.ps1'], md5: ['d41d8cd98f00b204e9800998ecf8427e'], sha1: [], sha256: [],
+        },
+      });
       const result = await store.insertIncident(input);
       assert.equal(result.created, true);
       assert.equal(result.incident.number, 'INC-2026-0001');
       assert.equal(result.incident.status, 'new');
-      assert.equal(result.incident.triage.state, 'none');
-      const byId = await store.getIncident(input.id);
-      const byNumber = await store.getIncident('INC-2026-0001');
-      assert.deepEqual(byId, result.incident);
-      assert.deepEqual(byNumber, result.incident);
-      assert.equal(byId?.raw, input.raw);
+      for (const read of [await store.getIncident(input.id), await store.getIncident('INC-2026-0001')]) {
+        assertStoredAs(read, input);
+        assert.equal(read.number, 'INC-2026-0001');
+        assert.equal(read.status, 'new');
+        assert.equal(read.triage.attempts, 0);
+      }
       assert.equal(await store.getIncident(randomUUID()), undefined);
+    });
+
+    it('keeps absent optional fields absent', async () => {
+      const store = await open();
+      const input = newIncident({ vendorSeverity: null, occurredAt: null, externalId: null, observables: { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [], domains: [], processes: [], files: [], md5: [], sha1: [], sha256: [] }, mitre: { tactics: [], techniques: [] } });
+      await store.insertIncident(input);
+      assertStoredAs(await store.getIncident(input.id), input);
     });
 
     it('returns the original incident for the same source and dedupe key', async () => {
@@ -100,32 +136,33 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it('concurrent deliveries of one event create one incident', async () => {
       const store = await open();
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.insertIncident(newIncident({ dedupeKey: 'hdr:msg-42' }))),
-      );
+      const inputs = Array.from({ length: 20 }, () => newIncident({ dedupeKey: 'hdr:msg-42' }));
+      const results = await Promise.all(inputs.map((input) => store.insertIncident(input)));
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.equal(new Set(results.map((r) => r.incident.id)).size, 1);
+      const winner = inputs.find((input) => input.id === results[0]!.incident.id)!;
+      assertStoredAs(await store.getIncident(winner.id), winner);
+      assert.equal((await store.listIncidents({ limit: 50 })).items.length, 1);
     });
 
     it('records a pending triage request with the incident when a playbook is given', async () => {
       const store = await open();
-      const result = await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage' }));
+      const input = newIncident({ triagePlaybook: 'phishing_triage' });
+      const result = await store.insertIncident(input);
       assert.equal(result.incident.triage.state, 'pending');
-      assert.equal(result.incident.triage.playbook, 'phishing_triage');
-      assert.equal((await store.getIncident(result.incident.id))?.triage.state, 'pending');
+      assertStoredAs(await store.getIncident(input.id), input);
     });
 
     it('lists newest first with filters and keyset pagination', async () => {
       const store = await open();
-      for (let i = 0; i < 7; i++) {
-        await store.insertIncident(
-          newIncident({
-            receivedAt: `2026-05-01T10:00:0${i}.000Z`,
-            severity: i % 2 ? 'low' : 'critical',
-            source: i < 5 ? 'edr' : 'siem',
-          }),
-        );
-      }
+      const inputs = Array.from({ length: 7 }, (_, i) =>
+        newIncident({
+          receivedAt: `2026-05-01T10:00:0${i}.000Z`,
+          severity: i % 2 ? 'low' : 'critical',
+          source: i < 5 ? 'edr' : 'siem',
+          title: `alert ${i}`,
+        }));
+      for (const input of inputs) await store.insertIncident(input);
       const first = await store.listIncidents({ limit: 3 });
       assert.equal(first.items.length, 3);
       assert.equal(first.items[0]?.receivedAt, '2026-05-01T10:00:06.000Z');
@@ -137,23 +174,29 @@ export function storeContract(name: string, factory: StoreFactory): void {
         seen.push(...page.items);
         next = page.next;
       }
-      assert.equal(seen.length, 7);
-      assert.equal(new Set(seen.map((i) => i.id)).size, 7);
+      assert.deepEqual(seen.map((i) => i.id), [...inputs].reverse().map((input) => input.id), 'every incident once, newest first');
+      for (const item of seen) {
+        const input = inputs.find((candidate) => candidate.id === item.id)!;
+        for (const key of ['source', 'severity', 'title', 'receivedAt', 'format', 'eventType', 'externalId'] as const) assert.deepEqual(item[key], input[key], key);
+      }
       const critical = await store.listIncidents({ limit: 50, severity: 'critical', source: 'edr' });
       assert.deepEqual(critical.items.map((i) => i.receivedAt), ['2026-05-01T10:00:04.000Z', '2026-05-01T10:00:02.000Z', '2026-05-01T10:00:00.000Z']);
       const window = await store.listIncidents({ limit: 50, since: '2026-05-01T10:00:02.000Z', until: '2026-05-01T10:00:04.000Z' });
-      assert.equal(window.items.length, 2);
+      // since inclusive, until exclusive.
+      assert.deepEqual(window.items.map((i) => i.id), [inputs[3]!.id, inputs[2]!.id]);
     });
 
     if (factory.reopen) {
       const reopen = factory.reopen;
       it('keeps incidents and continues numbering after a restart', async () => {
         const store = await open();
-        const first = await store.insertIncident(newIncident());
+        const input = newIncident();
+        const first = await store.insertIncident(input);
         await store.close();
         const again = await reopen(store);
         opened.push(again);
-        assert.deepEqual(await again.getIncident(first.incident.id), first.incident);
+        assertStoredAs(await again.getIncident(input.id), input);
+        assert.equal((await again.getIncident(input.id))?.number, first.incident.number);
         const second = await again.insertIncident(newIncident());
         assert.equal(second.incident.number, 'INC-2026-0002');
       });

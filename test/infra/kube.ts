@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDir, ensureBinaries, progress, type GoBinary } from './build.js';
 import { adminUser, generateKubePki, type KubePki } from './pki.js';
-import { freePort, startDetached, stopServer, waitForServer, type ServerProcess } from './process.js';
+import { freePort, retryOnce, startDetached, stopServer, waitForServer, type ServerProcess } from './process.js';
 import type { Started } from './state.js';
 import { versions } from './versions.js';
 
@@ -32,8 +32,15 @@ export async function kubeAssets(): Promise<string> {
   return folder;
 }
 
-/** etcd, then kube-apiserver on it, both on free loopback ports, in the order and with the flags envtest uses. */
-export async function startKube(assets: string): Promise<Started> {
+/**
+ * etcd, then kube-apiserver on it, both on free loopback ports, in the order and with the flags
+ * envtest uses; a failed start is retried once on fresh ports and folders.
+ */
+export function startKube(assets: string): Promise<Started> {
+  return retryOnce('kube-apiserver and etcd', () => startKubeOnce(assets));
+}
+
+async function startKubeOnce(assets: string): Promise<Started> {
   const workDir = mkdtempSync(join(tmpdir(), 'tw-kube-'));
   const servers: ServerProcess[] = [];
   try {

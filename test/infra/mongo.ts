@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { cachedBinary, progress } from './build.js';
-import { freePort, startDetached, stopServer, waitForServer, type ServerProcess } from './process.js';
+import { freePort, retryOnce, startDetached, stopServer, waitForServer, type ServerProcess } from './process.js';
 import type { Started } from './state.js';
 import { versions } from './versions.js';
 
@@ -26,8 +26,12 @@ export function ferretdbBinary(): Promise<string> {
   });
 }
 
-/** FerretDB in a fresh temp folder on a free loopback port, for `up mongo`. */
-export async function startFerretdb(binary: string): Promise<Started> {
+/** FerretDB in a fresh temp folder on a free loopback port, for `up mongo`; a failed start is retried once. */
+export function startFerretdb(binary: string): Promise<Started> {
+  return retryOnce('ferretdb', () => startFerretdbOnce(binary));
+}
+
+async function startFerretdbOnce(binary: string): Promise<Started> {
   const workDir = mkdtempSync(join(tmpdir(), 'tw-mongo-'));
   const started = Date.now();
   try {

@@ -24,6 +24,9 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** How servers started by this process ended (by PID), so a failed start can say it. */
+const exits = new Map<number, string>();
+
 /**
  * Starts a server in its own process group with output to a log file, not tied to this process:
  * `npm run infra -- up` exits while the servers keep running.
@@ -33,11 +36,35 @@ export function startDetached(name: string, binary: string, args: readonly strin
   try {
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
     if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    const pid = child.pid;
+    child.once('exit', (code, signal) => exits.set(pid, signal ? `killed by ${signal}` : `exit code ${code}`));
     child.unref();
-    return { name, pid: child.pid, binary, logFile };
+    return { name, pid, binary, logFile };
   } finally {
     closeSync(log);
   }
+}
+
+/**
+ * Runs `attempt` and, if it fails, once more (with fresh ports, since each attempt picks its own):
+ * a port taken between freePort() and the server's bind, or a server dying on a loaded machine,
+ * should not fail a whole test run. Both failures are reported if the second attempt fails too.
+ */
+export async function retryOnce<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (first) {
+    process.stderr.write(`infra: ${what} failed to start, retrying once on fresh ports:\n${describe(first)}\n`);
+    try {
+      return await attempt();
+    } catch (second) {
+      throw new Error(`${what} failed to start twice.\nFirst attempt: ${describe(first)}\nSecond attempt: ${describe(second)}`);
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** True while the PID is alive and still runs our binary (a recycled PID is not ours to kill). */
@@ -83,16 +110,21 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
 export async function waitForServer(server: ServerProcess, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isOurs(server)) throw new Error(`${server.name} exited during start-up:\n${logTail(server.logFile)}`);
+    if (!isOurs(server)) {
+      // Give the exit event a moment to arrive (slow on a loaded machine), so the message can say how the process ended.
+      for (let waited = 0; !exits.has(server.pid) && waited < 2_000; waited += 50) await sleep(50);
+      throw new Error(`${server.name} exited during start-up (${exits.get(server.pid) ?? 'exit status unknown'}); last lines of ${server.logFile}:\n${logTail(server.logFile)}`);
+    }
     if (await ready().catch(() => false)) return;
     await sleep(250);
   }
-  throw new Error(`${server.name} was not ready after ${timeoutMs / 1000} s:\n${logTail(server.logFile)}`);
+  throw new Error(`${server.name} was not ready after ${timeoutMs / 1000} s; last lines of ${server.logFile}:\n${logTail(server.logFile)}`);
 }
 
 export function logTail(file: string, lines = 30): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const text = readFileSync(file, 'utf8').trimEnd();
+    return text === '' ? '(the log is empty)' : text.split('\n').slice(-lines).join('\n');
   } catch {
     return `(no log at ${file})`;
   }

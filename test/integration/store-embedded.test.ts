@@ -1,7 +1,7 @@
+// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { setTimeout } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
 import { newIncident, storeContract } from '../helpers/store-contract.js';
 import { pipelineContract } from '../helpers/pipeline-contract.js';
+import { waitFor } from '../helpers/wait.js';
 
 const dirs = new WeakMap<Store, string>();
 
@@ -41,10 +42,7 @@ describe('embedded store thread', () => {
   const endThread = (store: EmbeddedStore) => (store as unknown as { thread: Worker }).thread.terminate();
 
   async function untilHealthy(store: EmbeddedStore): Promise<void> {
-    for (let waited = 0; !store.healthy(); waited += 20) {
-      assert.ok(waited < 5_000, 'the store thread did not come back within 5 s');
-      await setTimeout(20);
-    }
+    await waitFor(() => store.healthy(), { timeoutMs: 10_000, intervalMs: 20, message: 'the store thread to come back' });
   }
 
   it('answers unavailable while its thread is gone and comes back with the data', async () => {

@@ -1,4 +1,5 @@
 /** The store and pipeline contracts against the real MongoDB-wire server of `npm run infra` (FerretDB). */
+// servers: mongo
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

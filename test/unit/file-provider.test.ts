@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { ConfigError } from '../../src/config/config-error.js';
 import { FileSourceProvider, type FileSourceProviderOptions } from '../../src/sources/providers/file.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ENV = { EDR_SECRET: 'edr-secret' };
 const config = (...names: string[]) => `sources:\n${names.map((name) => `  ${name}:\n    secret: "\${EDR_SECRET}"\n`).join('')}`;
@@ -38,7 +38,7 @@ function watch(options: Partial<FileSourceProviderOptions> = {}) {
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
   provider = new FileSourceProvider({ path, env: ENV, logger, debounceMs: 20, pollIntervalMs: 60_000, ...options });
-  provider.onChange((sources) => sets.push(sources.map((source) => source.name)));
+  provider.onChange((claims) => sets.push(claims.map((claim) => claim.name)));
   return { provider, sets, logs, latest: () => sets.at(-1) };
 }
 
@@ -49,11 +49,19 @@ async function replaceFile(text: string): Promise<void> {
   await rename(temporary, path);
 }
 
-async function eventually(what: string, condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await sleep(10);
+function eventually(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<true> {
+  return waitFor(() => condition() || undefined, { message: what, timeoutMs, intervalMs: 10 });
+}
+
+/**
+ * Runs `ticks` poll ticks of a provider whose setInterval is mocked (t.mock.timers), waiting for
+ * each tick's reload to finish: the reloads are chained on the provider's private `reloading`
+ * promise, read here so a test knows the ticks happened instead of sleeping and hoping.
+ */
+async function pollTicks(t: TestContext, target: FileSourceProvider, ticks: number, intervalMs: number): Promise<void> {
+  for (let i = 0; i < ticks; i++) {
+    t.mock.timers.tick(intervalMs);
+    await (target as unknown as { reloading: Promise<void> }).reloading;
   }
 }
 
@@ -67,13 +75,14 @@ describe('file provider: start-up', () => {
     assert.deepEqual(sets, [['edr', 'siem']]);
   });
 
-  it('passes the file origin and expanded secrets into each source', async () => {
+  it('claims each source undated, with the file origin and expanded secrets', async () => {
     await writeFile(path, config('edr'));
     const { provider } = watch();
-    const seen: { origin: string; secret: string }[] = [];
-    provider.onChange((sources) => seen.push(...sources.map((s) => ({ origin: s.origin, secret: s.secrets[0]!.toString() }))));
+    const seen: { origin: string; claimedAt: number | undefined; secret: string | undefined }[] = [];
+    provider.onChange((claims) =>
+      seen.push(...claims.map(({ origin, claimedAt, source }) => ({ origin, claimedAt, secret: source.ok ? source.value.secrets[0]!.toString() : undefined }))));
     await provider.start();
-    assert.deepEqual(seen, [{ origin: `file:${path}`, secret: 'edr-secret' }]);
+    assert.deepEqual(seen, [{ origin: `file:${path}`, claimedAt: undefined, secret: 'edr-secret' }]);
   });
 
   it('refuses to start on a bad file, naming the unset variable', async () => {
@@ -141,13 +150,14 @@ describe('file provider: reloads', () => {
     await eventually('the swapped set is emitted', () => latest()?.[0] === 'siem');
   });
 
-  it('keeps serving the last good set after a bad edit, logs it once, and recovers on the fix', async () => {
+  it('keeps serving the last good set after a bad edit, logs it once, and recovers on the fix', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
     await writeFile(path, config('edr'));
     const { provider, sets, logs, latest } = watch({ pollIntervalMs: 30 });
     await provider.start();
     await replaceFile(`${config('edr')}    secrte: oops\n`);
     await eventually('the rejection is logged', () => logs.some((line) => line.level === 50));
-    await sleep(150); // several poll ticks over the same bad file
+    await pollTicks(t, provider, 5, 30); // several poll ticks over the same bad file
     const rejections = logs.filter((line) => line.level === 50);
     assert.equal(rejections.length, 1);
     assert.match(rejections[0]!.problem ?? '', /sources\.edr: unknown key 'secrte'/);
@@ -175,23 +185,39 @@ describe('file provider: reloads', () => {
     await eventually('the poll loads the change', () => latest()?.[0] === 'siem');
   });
 
-  it('does not emit for events that leave the text unchanged', async () => {
+  it('does not emit for events that leave the text unchanged', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
     await writeFile(path, config('edr'));
-    const { provider, sets } = watch({ pollIntervalMs: 30 });
+    const { provider, sets, latest } = watch({ pollIntervalMs: 30 });
     await provider.start();
     await replaceFile(config('edr'));
     await writeFile(join(dir, 'unrelated.txt'), 'x');
-    await sleep(150);
+    await pollTicks(t, provider, 3, 30);
     assert.deepEqual(sets, [['edr']]);
+    // A real change afterwards is emitted, and alone: the events before it were seen and skipped.
+    await replaceFile(config('siem'));
+    await eventually('the real change is emitted', () => latest()?.[0] === 'siem');
+    assert.deepEqual(sets, [['edr'], ['siem']]);
   });
 
-  it('stops watching after stop()', async () => {
+  it('stops watching after stop()', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
     await writeFile(path, config('edr'));
     const { provider, sets } = watch({ pollIntervalMs: 30 });
     await provider.start();
     await provider.stop();
-    await replaceFile(config('siem'));
-    await sleep(150);
-    assert.deepEqual(sets, [['edr']]);
+    // A second provider, still watching, shows when the first would have seen the change.
+    const witness = new FileSourceProvider({ path, env: ENV, logger: pino({ level: 'silent' }), debounceMs: 20, pollIntervalMs: 30 });
+    const witnessed: string[][] = [];
+    witness.onChange((sources) => witnessed.push(sources.map((source) => source.name)));
+    await witness.start();
+    try {
+      await replaceFile(config('siem'));
+      await pollTicks(t, provider, 3, 30);
+      await eventually('the watching provider sees the change', () => witnessed.at(-1)?.[0] === 'siem');
+      assert.deepEqual(sets, [['edr']]);
+    } finally {
+      await witness.stop();
+    }
   });
 });

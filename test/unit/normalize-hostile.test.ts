@@ -98,7 +98,7 @@ describe('hostile payloads give a safe draft or an error, never a throw', () => 
     assert.equal(result.value.eventType, 'alert type');
     assert.deepEqual(result.value.observables.hosts, ['web-01']);
     assert.deepEqual(Object.keys(result.value).sort(), [
-      'eventType', 'externalId', 'format', 'incidentType', 'observables', 'occurredAt', 'severity', 'title', 'vendorSeverity',
+      'eventType', 'externalId', 'format', 'incidentType', 'mitre', 'observables', 'occurredAt', 'severity', 'title', 'vendorSeverity',
     ]);
   });
 

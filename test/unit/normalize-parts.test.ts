@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyIncident } from '../../src/normalize/incident-type.js';
-import { extractObservables } from '../../src/normalize/observables.js';
+import { MitreCollector } from '../../src/normalize/mitre.js';
+import { ObservableCollector } from '../../src/normalize/observables.js';
 import { mapSeverity, numericScale } from '../../src/normalize/severity.js';
 import { toIsoUtc } from '../../src/normalize/time.js';
 
@@ -63,40 +64,99 @@ describe('classifyIncident', () => {
     assert.equal(classifyIncident(['Data exfiltration to USB'], 'other'), 'data_exfiltration');
     assert.equal(classifyIncident(['security_alert'], 'other'), 'other');
   });
+
+  it('lets a later, more specific candidate win over "suspicious"', () => {
+    assert.equal(classifyIncident(['Suspicious credential theft activity', 'CredentialAccess'], 'other'), 'authentication');
+    assert.equal(classifyIncident(['Suspicious PowerShell command line', 'Execution'], 'other'), 'suspicious_activity');
+    assert.equal(classifyIncident(['Suspicious activity'], 'malware'), 'suspicious_activity');
+  });
 });
 
-describe('extractObservables', () => {
-  it('takes known fields first, then hosts and users by key, hashes under hash keys, and ips, emails, urls anywhere', () => {
-    const observables = extractObservables(
-      {
-        src: '192.0.2.1',
-        dest: 'db-01',
-        user_name: 'alice',
-        aid: '4f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8',
-        file_md5: 'D41D8CD98F00B204E9800998ECF8427E',
-        message: 'login from 2001:db8::1 by <Bob@Example.COM>, see https://evil.example/x?a=1. Also mailto:c@example.org',
-        nested: [{ deeper: ['198.51.100.7', 'not-an-ip 999.1.1.1'] }],
-      },
-      { hosts: ['known-host'], users: ['known-user', 42] },
-    );
-    assert.deepEqual(observables, {
+const empty = { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [], domains: [], processes: [], files: [], md5: [], sha1: [], sha256: [] };
+
+describe('ObservableCollector', () => {
+  it('takes mapped fields first, then hosts, users, files, processes and domains by key, hashes under hash keys, and ips, emails, urls anywhere', () => {
+    const found = new ObservableCollector();
+    found.addFields({ Host: 'known-host', Who: ['known-user', 42] }, { Host: 'hosts', Who: 'users' });
+    found.walk({
+      src: '192.0.2.1',
+      dest: 'db-01',
+      user_name: 'alice',
+      aid: '4f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8',
+      file_md5: 'D41D8CD98F00B204E9800998ECF8427E',
+      file_hash: 'a'.repeat(40),
+      process_name: 'rundll32.exe',
+      file_path: '/tmp/x.sh',
+      query: 'C2.Example.NET.',
+      message: 'login from 2001:db8::1 by <Bob@Example.COM>, see https://evil.example/x?a=1. Also mailto:c@example.org',
+      nested: [{ deeper: ['198.51.100.7', 'not-an-ip 999.1.1.1'] }],
+    });
+    assert.deepEqual(found.result(), {
+      ...empty,
       hosts: ['known-host', 'db-01'],
       users: ['known-user', 'alice'],
       emails: ['bob@example.com', 'c@example.org'],
       ips: ['192.0.2.1', '2001:db8::1', '198.51.100.7'],
-      hashes: ['d41d8cd98f00b204e9800998ecf8427e'],
+      hashes: ['d41d8cd98f00b204e9800998ecf8427e', 'a'.repeat(40)],
+      md5: ['d41d8cd98f00b204e9800998ecf8427e'],
+      sha1: ['a'.repeat(40)],
       urls: ['https://evil.example/x?a=1'],
+      domains: ['c2.example.net'],
+      processes: ['rundll32.exe'],
+      files: ['/tmp/x.sh'],
     });
   });
 
-  it('drops invalid values, placeholders, duplicates and non-http urls', () => {
-    const observables = extractObservables({
+  it('drops invalid values, placeholders, duplicates, non-http urls, API links and private-use keys', () => {
+    const found = new ObservableCollector();
+    found.walk({
       host: 'bad host name',
       hostname: 'n/a',
       user: ['-', 'bob', 'bob'],
       sha256: 'zz'.repeat(32),
       text: 'javascript:alert(1) ftp://files.example/x http://',
+      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#security/alerts_v2/$entity',
+      note: 'see https://graph.microsoft.com/v1.0/$metadata#x',
+      _raw: 'src=203.0.113.9',
+      results_link: 'https://splunk.example/app/search/@go?sid=1',
+      FalconHostLink: 'https://falcon.example/x',
+      alertWebUrl: 'https://security.example/alerts/1',
+      AlertLinks: [{ AlertLinkHref: 'https://security.example/viewalerts' }],
     });
-    assert.deepEqual(observables, { hosts: [], users: ['bob'], emails: [], ips: [], hashes: [], urls: [] });
+    assert.deepEqual(found.result(), { ...empty, users: ['bob'] });
+  });
+
+  it('types a digest by the algorithm the vendor names, and refuses one whose length disagrees', () => {
+    const found = new ObservableCollector();
+    found.add('sha256', 'b'.repeat(64));
+    found.add('sha1', 'c'.repeat(64));
+    found.add('md5', '0'.repeat(32));
+    found.add('hash', 'd'.repeat(32));
+    assert.deepEqual(found.result(), { ...empty, hashes: ['b'.repeat(64), 'd'.repeat(32)], sha256: ['b'.repeat(64)], md5: ['d'.repeat(32)] });
+  });
+
+  it('joins directory and name with the directory\'s separator, once', () => {
+    const found = new ObservableCollector();
+    found.addPath('files', 'C:\\Temp', 'a.exe');
+    found.addPath('files', '/opt/bin/', 'tool');
+    found.addPath('files', 'C:\\Temp\\b.dll', 'b.dll');
+    found.addPath('processes', undefined, 'cmd.exe');
+    found.addPath('processes', null, 42);
+    assert.deepEqual(found.result(), { ...empty, files: ['C:\\Temp\\a.exe', '/opt/bin/tool', 'C:\\Temp\\b.dll'], processes: ['cmd.exe'] });
+  });
+
+  it('reads an IPv4 address with a port, as identity events send it', () => {
+    const found = new ObservableCollector();
+    found.add('ips', ['192.0.2.5:445', '2001:db8::5', '192.0.2.300:1']);
+    assert.deepEqual(found.result().ips, ['192.0.2.5', '2001:db8::5']);
+  });
+});
+
+describe('MitreCollector', () => {
+  it('keeps tactic and technique ids, maps Enterprise tactic names, and drops anything else', () => {
+    const mitre = new MitreCollector();
+    mitre.tactic(['ta0002', 'Credential Access', 'credential-access', 'CommandAndControl', 'Malware', 'TA12', 42]);
+    mitre.technique(['t1059.001', 'T1003', 'T1003', 'OS Credential Dumping', 'T1059.1', { id: 'T1000' }]);
+    assert.deepEqual(mitre.result(), { tactics: ['TA0002', 'TA0006', 'TA0011'], techniques: ['T1059.001', 'T1003'] });
   });
 });

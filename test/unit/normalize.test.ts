@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { Format, IncidentDraft, Observables } from '../../src/incidents/model.js';
+import type { Format, IncidentDraft } from '../../src/incidents/model.js';
 import { normalize } from '../../src/normalize/index.js';
 import { parsePayload } from '../../src/normalize/parse.js';
+import { dedupeKey } from '../../src/incidents/dedupe.js';
 import type { Source } from '../../src/sources/source.js';
 import { testSource } from '../helpers/source.js';
 
@@ -17,79 +18,61 @@ function normalizeFixture(name: string, source: Partial<Source> = {}): IncidentD
   return draft.value;
 }
 
-const noObservables: Observables = { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [] };
+const FIXTURES = readdirSync(new URL('../fixtures/payloads/', import.meta.url)).filter((name) => name.endsWith('.json'));
+const expected = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/payloads/expected/${name}`, import.meta.url), 'utf8')) as IncidentDraft;
 
-describe('normalizes each vendor shape', () => {
-  const cases: Array<[string, IncidentDraft]> = [
-    ['generic-spec.json', {
-      format: 'generic', eventType: 'security_alert', title: 'security_alert', severity: 'high', vendorSeverity: 'high',
-      incidentType: 'other', occurredAt: '2024-01-15T10:00:00.000Z', externalId: 'alert-123',
-      observables: { ...noObservables, emails: ['phisher@malicious.com', 'user@company.com'], ips: ['203.0.113.45'],
-        urls: ['https://malicious.example/login?session=42'] },
-    }],
-    ['defender-spec.json', {
-      format: 'defender', eventType: 'PhishingEmail', title: 'PhishingEmail: Urgent Action Required', severity: 'high',
-      vendorSeverity: 'high', incidentType: 'phishing', occurredAt: '2024-01-15T10:00:00.000Z', externalId: 'AAMkAGI2...',
-      observables: { ...noObservables, emails: ['phisher@malicious.com', 'user@company.com'] },
-    }],
-    ['crowdstrike-spec.json', {
-      format: 'crowdstrike', eventType: 'DetectionSummaryEvent', title: 'Malicious File Detected', severity: 'high',
-      vendorSeverity: '4', incidentType: 'malware', occurredAt: '2024-01-15T12:00:00.000Z', externalId: 'ldt:abc123',
-      observables: { ...noObservables, hosts: ['WORKSTATION-01'] },
-    }],
-    ['splunk-spec.json', {
-      format: 'splunk', eventType: 'alert', title: 'Failed Login Alert', severity: 'medium', vendorSeverity: null,
-      incidentType: 'authentication', occurredAt: '2024-01-15T12:00:00.000Z', externalId: null,
-      observables: { ...noObservables, hosts: ['server-01'] },
-    }],
-    ['crowdstrike-detection-summary.json', {
-      format: 'crowdstrike', eventType: 'DetectionSummaryEvent', title: 'Malicious Document', severity: 'critical',
-      vendorSeverity: 'Critical', incidentType: 'malware', occurredAt: '2024-01-15T12:00:00.123Z',
-      externalId: 'ldt:4f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8:38655257584',
-      // The all-zero SHA1 is Falcon's filler, the sensor id is not a hash, the console link is no IOC.
-      observables: { ...noObservables, hosts: ['FINANCE-WS-042'], users: ['CORP\\jdoe'], ips: ['10.20.30.42'],
-        hashes: ['8f14e45fceea167a5a36dedd4bea2543b5c6f1f2a3b4c5d6e7f8091a2b3c4d5e', '0cc175b9c0f1b6a831c399e269772661'] },
-    }],
-    ['crowdstrike-epp-detection-summary.json', {
-      format: 'crowdstrike', eventType: 'EppDetectionSummaryEvent', title: 'CredentialDumping', severity: 'high',
-      vendorSeverity: 'High', incidentType: 'authentication', occurredAt: '2024-05-31T16:08:37.000Z',
-      externalId: '2b5f8a1c9d3e4f60a7b8c9d0e1f2a3b4:ind:4f2c1d0e9b8a47c6a5d4e3f2a1b0c9d8:8590000001-10304-27123',
-      observables: { ...noObservables, hosts: ['srv-db-07'], users: ['svc_backup'], ips: ['10.1.4.7'],
-        hashes: ['05732e84de58a3cc142535431b3aa04efbe034cc96e837f93c360a6387d8faad', '4f6f2a1e7b9cb3d3d94a4e4c6a1c5b6d'] },
-    }],
-    ['splunk-alert-action.json', {
-      format: 'splunk', eventType: 'alert', title: 'Failed Login Alert', severity: 'medium', vendorSeverity: null,
-      incidentType: 'authentication', occurredAt: '2024-01-15T11:59:00.000Z',
-      externalId: 'scheduler__admin__search__RMD5d3b1f2c4e6a8b0c2_at_1705320000_1234',
-      observables: { ...noObservables, hosts: ['server-01'], users: ['jdoe'], ips: ['10.0.0.5'] },
-    }],
-    ['graph-alert-v2.json', {
-      format: 'defender', eventType: 'alert', title: 'Email messages containing malicious URL removed after delivery',
-      severity: 'high', vendorSeverity: 'high', incidentType: 'phishing', occurredAt: '2024-01-15T09:58:40.886Z',
-      externalId: 'fa8f1f3cc0a3c5a5e1c2f5e6a7b8c9d0e1f2a3b4c5_-1234567890',
-      observables: {
-        hosts: ['laptop-jdoe.company.com'],
-        users: ['jane.doe', 'jane.doe@company.com'],
-        emails: ['user@company.com', 'phisher@malicious.com'],
-        ips: ['198.51.100.23', '10.10.1.25', 'fe80::1c2d:3e4f:5a6b:7c8d'],
-        hashes: ['5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8', '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'],
-        urls: ['https://login-company.example.net/verify?u=user'],
-      },
-    }],
-    ['o365-management-alert.json', {
-      format: 'defender', eventType: 'AlertTriggered', title: 'Email messages containing malicious URL removed after delivery',
-      severity: 'info', vendorSeverity: 'Informational', incidentType: 'phishing',
-      // CreationTime has no zone: the Management Activity API means UTC.
-      occurredAt: '2024-01-15T10:00:00.000Z', externalId: 'e5f0a7b2-6c1d-4e3f-9a8b-7c6d5e4f3a2b',
-      observables: { ...noObservables, users: ['jdoe@contoso.com'], emails: ['jdoe@contoso.com', 'phisher@malicious.com'],
-        ips: ['203.0.113.77'] },
-    }],
-  ];
-  for (const [name, expected] of cases) {
-    it(`${name} → ${expected.format}: ${expected.title}`, () => {
-      assert.deepEqual(normalizeFixture(name), expected);
+describe('normalizes each vendor event family to its expected incident', () => {
+  for (const name of FIXTURES) {
+    it(name, () => {
+      assert.deepEqual(normalizeFixture(name), expected(name));
     });
   }
+});
+
+describe('indicators are what the alert is about', () => {
+  const all = (draft: IncidentDraft) => Object.values(draft.observables).flat();
+
+  it('never takes the API\'s own links or private-use metadata for observables', () => {
+    for (const name of FIXTURES) {
+      for (const value of all(normalizeFixture(name))) {
+        assert.doesNotMatch(value, /\$metadata|security\.microsoft\.com|securitycenter|falcon\.crowdstrike\.com|@go\?sid=/, `${name}: ${value}`);
+      }
+    }
+  });
+
+  it('reads only documented hash algorithms from Graph fileHash, never authenticode or PE hashes', () => {
+    const legacy = normalizeFixture('graph-alert-legacy.json');
+    assert.ok(!legacy.observables.hashes.some((hash) => hash.startsWith('aaaabbbb')));
+    assert.deepEqual(legacy.observables.sha1, ['6cbce4a295c163791b60fc23d285e6d84f28ee4c']);
+  });
+
+  it('ignores evidence types that carry no indicator kind and ones it does not know', () => {
+    const v2 = all(normalizeFixture('graph-alert-v2-evidence.json'));
+    for (const value of ['Office 365', 'Mail Sync Helper', 'Domain Admins', 'vm1', '192.0.2.250', 'https://future.example/ignored',
+      'cmd.exe', 'C:\\Windows\\System32\\cmd.exe', '0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6', 'https://learn.microsoft.com/defender']) {
+      assert.ok(!v2.includes(value), value);
+    }
+  });
+
+  it('takes a Graph legacy user with a mail role as an email address too', () => {
+    const draft = normalize({
+      title: 'Phish delivered', severity: 'medium', vendorInformation: { provider: 'Office 365 Security and Compliance' },
+      userStates: [
+        { accountName: 'dana', userPrincipalName: 'Dana@corp.example.com', emailRole: 'recipient' },
+        { userPrincipalName: 'ops@corp.example.com', emailRole: 'unknown' },
+      ],
+    }, testSource({ name: 'graph' }));
+    assert.ok(draft.ok);
+    assert.equal(draft.value.format, 'defender');
+    assert.deepEqual(draft.value.observables.emails, ['dana@corp.example.com']);
+    assert.deepEqual(draft.value.observables.users, ['dana', 'Dana@corp.example.com', 'ops@corp.example.com']);
+  });
+
+  it('skips Splunk internal fields and Falcon sensor ids', () => {
+    assert.ok(!all(normalizeFixture('splunk-es-notable.json')).some((value) => value.includes('es-idx-01')));
+    const idp = all(normalizeFixture('crowdstrike-idp-detection-summary.json'));
+    assert.ok(!idp.includes('7c6b5a4938271605f4e3d2c1b0a99887'));
+  });
 });
 
 describe('a pinned format', () => {
@@ -178,5 +161,20 @@ describe("a source's severity_mapping", () => {
     assert.deepEqual(withRow({ urgency: 'critical' }), ['critical', 'critical']);
     assert.deepEqual(withRow({ severity: '5' }), ['high', '5']);
     assert.deepEqual(withRow({}), ['medium', null]);
+  });
+});
+
+describe('Splunk alerts that trigger for each result', () => {
+  const deliver = (result: Record<string, unknown>) => {
+    const rawBody = Buffer.from(JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }));
+    const draft = normalize(JSON.parse(rawBody.toString()), testSource({ name: 'siem' }));
+    assert.ok(draft.ok);
+    return dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });
+  };
+
+  it('keeps rows of one search run apart (one sid), and a resent row the same event', () => {
+    const first = deliver({ host: 'server-01', user: 'alice', EventCode: '4625' });
+    assert.notEqual(deliver({ host: 'server-02', user: 'bob', EventCode: '4625' }), first);
+    assert.equal(deliver({ host: 'server-01', user: 'alice', EventCode: '4625' }), first);
   });
 });

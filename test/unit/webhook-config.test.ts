@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { parseWebhookConfig } from '../../src/config/webhook-config.js';
+import { fileKeys } from '../../src/sources/source-spec.js';
 import type { Source } from '../../src/sources/source.js';
+import { SPEC_CASES, inFileWords } from '../helpers/source-spec-cases.js';
 
 const ORIGIN = 'file:/etc/tw/webhook_config.yaml';
 
@@ -83,7 +86,7 @@ sources:
     verification: token
     tolerance_seconds: 90
     max_body_bytes: 4096
-    rate_limit: { requests_per_second: 2.5, burst: 10 }
+    rate_limit: { requests_per_second: 3, burst: 10 }
     processing: async
     enabled: false
 `);
@@ -92,21 +95,24 @@ sources:
     assert.equal(source?.verification, 'token');
     assert.equal(source?.toleranceSeconds, 90);
     assert.equal(source?.maxBodyBytes, 4096);
-    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 2.5, burst: 10 });
+    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 3, burst: 10 });
     assert.equal(source?.processing, 'async');
     assert.equal(source?.enabled, false);
     assert.equal(source?.autoTriage, false);
   });
 
-  it('defaults the burst to the rate rounded up', () => {
-    const [source] = parse('sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 2.5 }\n');
-    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 2.5, burst: 3 });
+  it('defaults the burst to the rate', () => {
+    const [source] = parse('sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 3 }\n');
+    assert.deepEqual(source?.rateLimit, { requestsPerSecond: 3, burst: 3 });
   });
 
-  it('lower-cases severity_mapping keys and rejects a key mapped two ways', () => {
-    const [source] = parse('sources:\n  a:\n    secret: s\n    severity_mapping: { High: critical, "4": high }\n');
+  it('takes lower-case severity_mapping keys as written and rejects upper-case ones, as the CRD does', () => {
+    const [source] = parse('sources:\n  a:\n    secret: s\n    severity_mapping: { high: critical, "4": high }\n');
     assert.deepEqual(source?.severityMapping, { high: 'critical', '4': 'high' });
-    assert.match(problem('sources:\n  a:\n    secret: s\n    severity_mapping: { High: critical, high: low }\n'), /sources\.a\.severity_mapping: 'high' is mapped twice/);
+    assert.match(
+      problem('sources:\n  a:\n    secret: s\n    severity_mapping: { High: critical }\n'),
+      /sources\.a\.severity_mapping keys must be lower-case; vendor values are lower-cased before lookup/,
+    );
   });
 
   it('keeps secrets as the UTF-8 bytes of the string', () => {
@@ -146,11 +152,13 @@ describe('rejected configs', () => {
     ['an unknown format', 'sources:\n  a:\n    secret: s\n    format: xml\n', /sources\.a\.format must be one of/],
     ['an unknown severity', 'sources:\n  a:\n    secret: s\n    severity_mapping: { "5": urgent }\n', /sources\.a\.severity_mapping\.5 must be one of critical/],
     ['a non-boolean auto_triage', 'sources:\n  a:\n    secret: s\n    auto_triage: "yes"\n', /sources\.a\.auto_triage must be boolean/],
-    ['auto_triage without a playbook', 'sources:\n  a:\n    secret: s\n    auto_triage: true\n', /sources\.a: missing 'playbook'/],
+    ['auto_triage without a playbook', 'sources:\n  a:\n    secret: s\n    auto_triage: true\n', /sources\.a\.playbook is required when auto_triage is true/],
     ['a numeric secret (quote it)', 'sources:\n  a:\n    secret: 0123\n', /sources\.a\.secret must be string/],
-    ['a zero tolerance', 'sources:\n  a:\n    secret: s\n    tolerance_seconds: 0\n', /sources\.a\.tolerance_seconds must be >= 1/],
+    ['a tolerance below the bound', 'sources:\n  a:\n    secret: s\n    tolerance_seconds: 29\n', /sources\.a\.tolerance_seconds must be >= 30/],
     ['a fractional body limit', 'sources:\n  a:\n    secret: s\n    max_body_bytes: 1.5\n', /sources\.a\.max_body_bytes must be integer/],
-    ['a zero rate', 'sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 0 }\n', /requests_per_second must be > 0/],
+    ['a zero rate', 'sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 0 }\n', /sources\.a\.rate_limit\.requests_per_second must be >= 1/],
+    ['a burst below the rate', 'sources:\n  a:\n    secret: s\n    rate_limit: { requests_per_second: 5, burst: 4 }\n', /sources\.a\.rate_limit\.burst must be at least rate_limit\.requests_per_second/],
+    ['suspend, which the file words as enabled', 'sources:\n  a:\n    secret: s\n    suspend: true\n', /sources\.a: unknown key 'suspend'/],
     ['sources as a list', 'sources:\n  - a\n', /sources must be object or null/],
     ['a duplicate source', 'sources:\n  a: { secret: s }\n  a: { secret: t }\n', /Map keys must be unique at line 3/],
     ['broken YAML', 'sources:\n  a: { secret: s\n', /line \d+/],
@@ -171,6 +179,20 @@ describe('rejected configs', () => {
   it('treats a `__proto__` source name as a bad name, not a prototype', () => {
     assert.match(problem('sources:\n  __proto__: { secret: s }\n'), /source name '__proto__'/);
   });
+});
+
+describe('the bounds shared with the CRD', () => {
+  for (const { what, spec, accepted, field } of SPEC_CASES) {
+    it(`${accepted ? 'accepts' : 'rejects'} ${what}`, () => {
+      const text = stringify({ sources: { a: { secret: 's', ...inFileWords(spec) } } });
+      const result = parseWebhookConfig(text, {}, ORIGIN);
+      if (accepted) assert.ok(result.ok, result.ok ? '' : result.error);
+      else {
+        assert.ok(!result.ok, `expected ${text} to be rejected`);
+        assert.ok(result.error.includes(`sources.a.${fileKeys(field!)}`), `${result.error} does not name ${fileKeys(field!)}`);
+      }
+    });
+  }
 });
 
 describe('empty configs', () => {

@@ -18,6 +18,7 @@ export function incidentJson(incident: Incident) {
     external_id: incident.externalId,
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
+    mitre: incident.mitre,
     triage: {
       state: incident.triage.state,
       playbook: incident.triage.playbook,

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../config/config-error.js';
 import { parseWebhookConfig } from '../../config/webhook-config.js';
-import type { Source, SourceProvider } from '../source.js';
+import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../source.js';
 
 export interface FileSourceProviderOptions {
   /** The webhook_config.yaml to read. */
@@ -38,7 +38,7 @@ export class FileSourceProvider implements SourceProvider {
   readonly id = 'file';
   private readonly path: string;
   private readonly origin: string;
-  private readonly listeners: ((sources: readonly Source[]) => void)[] = [];
+  private readonly listeners: ((claims: readonly SourceClaim[]) => void)[] = [];
   private isSynced = false;
   private stopped = false;
   /** The text of the last file acted on, good or bad, so an unchanged bad file is logged once. */
@@ -54,7 +54,7 @@ export class FileSourceProvider implements SourceProvider {
     this.origin = `file:${this.path}`;
   }
 
-  onChange(listener: (sources: readonly Source[]) => void): void {
+  onChange(listener: (claims: readonly SourceClaim[]) => void): void {
     this.listeners.push(listener);
   }
 
@@ -147,7 +147,9 @@ export class FileSourceProvider implements SourceProvider {
     }
   }
 
+  /** The file has no creation time per source: its claims are undated, so they rank first. */
   private emit(sources: readonly Source[]): void {
-    for (const listener of this.listeners) listener(sources);
+    const claims = sources.map((source) => servingClaim(source));
+    for (const listener of this.listeners) listener(claims);
   }
 }

@@ -21,6 +21,8 @@ import {
   type RemoteTarget,
   type ToStoreThread,
 } from './store-protocol.js';
+import type { ApiKeyStore } from '../../apikeys/api-key.js';
+import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
 import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
 
 /**
@@ -52,6 +54,8 @@ export class EmbeddedStore implements Store {
   readonly inbox = this.remote<InboxStore>('inbox');
   readonly triage = this.remote<TriageOutboxStore>('triage');
   readonly deliveries = this.remote<DeliveryLogStore>('deliveries');
+  readonly apiKeys = this.remote<ApiKeyStore>('apiKeys');
+  readonly registeredSources = this.remote<RegisteredSourceStore>('registeredSources');
 
   private thread: Worker | undefined;
   private running = false;

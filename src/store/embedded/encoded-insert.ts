@@ -1,6 +1,6 @@
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import type { InsertResult } from '../store.js';
-import { unnumberedIncident } from '../../incidents/incident.js';
+import { currentShape, unnumberedIncident } from '../../incidents/incident.js';
 
 /*
  * An insert as it crosses to the store thread and back. Strings cross a thread at memcpy cost; an
@@ -49,7 +49,12 @@ export function prepareInsert(incident: NewIncident): PreparedInsert {
 
 export function insertResult(answer: EncodedInsertResult, unnumbered: Omit<Incident, 'number'>): InsertResult {
   if ('number' in answer) return { created: true, incident: Object.assign(unnumbered, { number: answer.number }) };
-  return { created: false, incident: JSON.parse(answer.existing) as Incident };
+  return { created: false, incident: parseIncident(answer.existing) };
+}
+
+/** A stored document → the incident in today's shape (see currentShape). */
+export function parseIncident(doc: string): Incident {
+  return currentShape(JSON.parse(doc) as Incident);
 }
 
 /** The thread's side: the document as stored, with the number it allocated as its last key. */

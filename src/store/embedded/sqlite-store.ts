@@ -6,12 +6,13 @@ import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.j
 import { encodeCursor } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery } from '../store.js';
 import { SCHEMA } from './schema.js';
-import { numberedDocument, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
+import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
 import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
+import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 
 /**
  * SQLite in WAL mode with synchronous=FULL, so a commit is on disk before it returns. Inserts
@@ -27,6 +28,8 @@ export class SqliteStore implements ThreadHostedStore {
   private readonly commit = new GroupCommit(() => this.db);
   readonly inbox = new EmbeddedInbox(() => this.requireDb(), this.commit);
   readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
+  readonly apiKeys = new EmbeddedApiKeys(() => this.requireDb());
+  readonly registeredSources = new EmbeddedRegisteredSources(() => this.requireDb());
   readonly deliveries = new EmbeddedDeliveryLog(() => {
     if (!this.deliveryDb) throw new StoreUnavailableError('embedded store is not open');
     return this.deliveryDb;
@@ -37,7 +40,7 @@ export class SqliteStore implements ThreadHostedStore {
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     const db = openDatabase(join(this.dataDir, 'tw-webhooks.sqlite'), 'FULL');
-    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA);
+    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA);
     // The delivery log is best-effort (see DeliveryRecorder): a file of its own that commits without
     // fsync, so its rows never ride on, or slow down, the commits that acknowledge incidents.
     const deliveryDb = openDatabase(join(this.dataDir, 'deliveries.sqlite'), 'NORMAL');
@@ -66,7 +69,7 @@ export class SqliteStore implements ThreadHostedStore {
 
   async getIncident(idOrNumber: string): Promise<Incident | undefined> {
     const row = this.requireStatements().byIdOrNumber.get(idOrNumber, idOrNumber) as { doc: string } | undefined;
-    return row ? (JSON.parse(row.doc) as Incident) : undefined;
+    return row ? parseIncident(row.doc) : undefined;
   }
 
   async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
@@ -87,7 +90,7 @@ export class SqliteStore implements ThreadHostedStore {
     const rows = this.requireDb()
       .prepare(`SELECT doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
       .all(params) as { doc: string }[];
-    const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as Incident);
+    const items = rows.slice(0, query.limit).map((row) => parseIncident(row.doc));
     const last = items[items.length - 1];
     return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
   }

@@ -1,5 +1,7 @@
 import { StoreUnavailableError } from '../store.js';
 import type { DeliveryLogStore, InboxStore, IncidentStore, Store, TriageOutboxStore } from '../store.js';
+import type { ApiKeyStore } from '../../apikeys/api-key.js';
+import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*
@@ -26,6 +28,14 @@ export const REMOTE_METHODS = {
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<keyof InboxStore, true>,
   triage: { claimTriage: true, finishTriage: true, listTriage: true, countPendingTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
+  apiKeys: { insertApiKey: true, findApiKeyByHash: true, listApiKeys: true, deleteApiKey: true, touchApiKey: true } satisfies Record<keyof ApiKeyStore, true>,
+  registeredSources: {
+    insertRegisteredSource: true,
+    getRegisteredSource: true,
+    listRegisteredSources: true,
+    replaceRegisteredSource: true,
+    deleteRegisteredSource: true,
+  } satisfies Record<keyof RegisteredSourceStore, true>,
 } as const;
 
 export type RemoteTarget = keyof typeof REMOTE_METHODS;

@@ -8,7 +8,7 @@ import { isRemoteMethod, remoteError, restoreBuffers, type FromStoreThread, type
 
 const port = parentPort!;
 const store = new SqliteStore((workerData as { dataDir: string }).dataDir);
-const targets: Record<RemoteTarget, object> = { incidents: store, inbox: store.inbox, triage: store.triage, deliveries: store.deliveries };
+const targets: Record<RemoteTarget, object> = { incidents: store, inbox: store.inbox, triage: store.triage, deliveries: store.deliveries, apiKeys: store.apiKeys, registeredSources: store.registeredSources };
 
 let settled: RemoteResult[] = [];
 let replyScheduled = false;

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Incident, TriageInfo, TriageState } from '../../incidents/model.js';
 import type { Claim, TriageOutboxStore, TriageOutcome } from '../store.js';
 import { triageChanges } from '../triage-outcome.js';
+import { parseIncident } from './encoded-insert.js';
 
 /**
  * The incident row's JSON holds the triage info the API shows; this table indexes it for claiming
@@ -36,7 +37,7 @@ export class EmbeddedTriageOutbox implements TriageOutboxStore {
         )
         .get(now.toISOString()) as { doc: string } | undefined;
       if (!due) return undefined;
-      const incident = JSON.parse(due.doc) as Incident;
+      const incident = parseIncident(due.doc);
       const triage: TriageInfo = {
         ...incident.triage,
         attempts: incident.triage.attempts + 1,
@@ -67,7 +68,7 @@ export class EmbeddedTriageOutbox implements TriageOutboxStore {
          WHERE t.state = ? ORDER BY t.next_attempt_at, t.incident_id LIMIT ?`,
       )
       .all(query.state, query.limit) as { doc: string }[];
-    return rows.map((row) => JSON.parse(row.doc) as Incident);
+    return rows.map((row) => parseIncident(row.doc));
   }
 
   async countPendingTriage(): Promise<number> {

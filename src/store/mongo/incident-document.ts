@@ -1,5 +1,5 @@
-import type { Incident, Observables, TriageInfo } from '../../incidents/model.js';
-import { draftFields } from '../../incidents/incident.js';
+import type { Incident, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
+import { currentShape, draftFields } from '../../incidents/incident.js';
 
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
@@ -25,6 +25,7 @@ export interface IncidentDocument {
   occurredAt: string | null;
   externalId: string | null;
   observables: Observables;
+  mitre: MitreAttack;
   status: Incident['status'];
   triage: TriageInfo;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
@@ -46,13 +47,15 @@ export function toDocument(incident: Incident): IncidentDocument {
     dedupeKey: incident.dedupeKey,
     receivedAt: incident.receivedAt,
     observables: copyObservables(incident.observables),
+    mitre: copyMitre(incident.mitre),
     status: incident.status,
     triage: copyTriage(incident.triage),
     raw: incident.raw,
   });
 }
 
-export function fromDocument(document: IncidentDocument): Incident {
+export function fromDocument(stored: IncidentDocument): Incident {
+  const document = currentShape(stored);
   return Object.assign(draftFields(document), {
     id: document.id,
     number: document.number,
@@ -60,6 +63,7 @@ export function fromDocument(document: IncidentDocument): Incident {
     dedupeKey: document.dedupeKey,
     receivedAt: document.receivedAt,
     observables: copyObservables(document.observables),
+    mitre: copyMitre(document.mitre),
     status: document.status,
     triage: copyTriage(document.triage),
     raw: document.raw,
@@ -67,8 +71,12 @@ export function fromDocument(document: IncidentDocument): Incident {
 }
 
 function copyObservables(observables: Observables): Observables {
-  const { hosts, users, emails, ips, hashes, urls } = observables;
-  return { hosts, users, emails, ips, hashes, urls };
+  const { hosts, users, emails, ips, hashes, urls, domains, processes, files, md5, sha1, sha256 } = observables;
+  return { hosts, users, emails, ips, hashes, urls, domains, processes, files, md5, sha1, sha256 };
+}
+
+function copyMitre(mitre: MitreAttack): MitreAttack {
+  return { tactics: mitre.tactics, techniques: mitre.techniques };
 }
 
 function copyTriage(triage: TriageInfo): TriageInfo {

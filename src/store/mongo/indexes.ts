@@ -17,6 +17,8 @@ const INDEXES: Record<string, IndexDescription[]> = {
   ],
   inbox: [{ key: { status: 1, dueAt: 1 }, name: 'status_dueAt' }],
   deliveries: [{ key: { source: 1, at: -1 }, name: 'source_at' }],
+  // A presented key is found by the hash of the token.
+  api_keys: [{ key: { hash: 1 }, name: 'hash', unique: true }],
 };
 
 export async function createIndexes(db: Db, deliveryRetentionSeconds: number, logger?: Logger): Promise<void> {

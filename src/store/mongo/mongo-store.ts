@@ -13,6 +13,7 @@ import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
 import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
 import type { ClaimTicket } from './claims.js';
+import { MongoApiKeys, MongoRegisteredSources, type ApiKeyDocument, type RegisteredSourceDocument } from './operator-collections.js';
 import { NumberAllocator } from './number-allocator.js';
 
 export interface MongoStoreOptions extends MongoConnectionSettings {
@@ -42,6 +43,8 @@ export class MongoStore implements Store {
   readonly inbox: MongoInbox;
   readonly triage: MongoTriageOutbox;
   readonly deliveries: MongoDeliveryLog;
+  readonly apiKeys: MongoApiKeys;
+  readonly registeredSources: MongoRegisteredSources;
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly incidents: Collection<IncidentDocument>;
@@ -64,6 +67,8 @@ export class MongoStore implements Store {
     this.inbox = new MongoInbox(this.db.collection<InboxDocument>('inbox'), tickets, run);
     this.triage = new MongoTriageOutbox(this.incidents, tickets, run);
     this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
+    this.apiKeys = new MongoApiKeys(this.db.collection<ApiKeyDocument>('api_keys'), run);
+    this.registeredSources = new MongoRegisteredSources(this.db.collection<RegisteredSourceDocument>('registered_sources'), run);
   }
 
   /**

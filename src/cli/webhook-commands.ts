@@ -1,0 +1,254 @@
+import { readFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { FORMATS, SEVERITIES } from '../incidents/model.js';
+import { VERIFICATION_PROFILES } from '../sources/source.js';
+import { specOf } from '../config/webhook-config.js';
+import { sourceManifests } from '../sources/providers/api/manifests.js';
+import { hmacSha256Hex } from '../http/verify/sign.js';
+import type { sourceJson } from '../http/api/webhooks.js';
+import type { Command, CommandContext, OptionValues } from './command.js';
+import { CliError, EXIT, usageError } from './exit-codes.js';
+import { printDocument, printItems, type Column } from './output.js';
+
+type SourceJson = ReturnType<typeof sourceJson>;
+
+const SOURCE_COLUMNS: Column<SourceJson>[] = [
+  { header: 'SOURCE', value: (source) => source.source },
+  { header: 'ORIGIN', value: (source) => source.origin },
+  { header: 'ENABLED', value: (source) => source.enabled },
+  { header: 'VERIFICATION', value: (source) => source.verification },
+  { header: 'FORMAT', value: (source) => source.format ?? 'detect' },
+  { header: 'AUTO-TRIAGE', value: (source) => source.auto_triage },
+  { header: 'PLAYBOOK', value: (source) => source.playbook },
+  { header: 'SECRETS', value: (source) => source.active_secrets },
+];
+
+const SECRET_FLAGS = {
+  secret: { type: 'string' },
+  'secret-file': { type: 'string' },
+} as const;
+
+const SPEC_FLAGS = {
+  'auto-triage': { type: 'boolean' },
+  'no-auto-triage': { type: 'boolean' },
+  playbook: { type: 'string' },
+  format: { type: 'string' },
+  verification: { type: 'string' },
+  'severity-map': { type: 'string' },
+  'tolerance-seconds': { type: 'string' },
+  'max-body-bytes': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  burst: { type: 'string' },
+  processing: { type: 'string' },
+  disabled: { type: 'boolean' },
+  enabled: { type: 'boolean' },
+} as const;
+
+const SPEC_FLAG_HELP = [
+  '--secret S | --secret-file F | --secret -   the shared secret (- reads it from stdin)',
+  '--auto-triage [true|false]                  triage incidents of this source automatically',
+  '--playbook P                                playbook for auto-triage',
+  `--format F                                  pin the payload format (${FORMATS.join(', ')})`,
+  `--verification V                            ${VERIFICATION_PROFILES.join(', ')} (default hmac-sha256)`,
+  `--severity-map k=v,...                      vendor severity → ${SEVERITIES.join('|')}`,
+  '--tolerance-seconds N  --max-body-bytes N  --rate-limit RPS  --burst N  --processing sync|async',
+  '--disabled | --enabled                      stop or resume serving the source',
+];
+
+/** Reads the secret from --secret, --secret-file or stdin (`--secret -`), trimming one final newline. */
+async function secretFrom(ctx: CommandContext, values: OptionValues, required: boolean): Promise<string | undefined> {
+  const inline = values.secret as string | undefined;
+  const file = values['secret-file'] as string | undefined;
+  if (inline !== undefined && file !== undefined) throw usageError('give --secret or --secret-file, not both');
+  let secret: string | undefined;
+  if (file !== undefined) secret = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage)));
+  else if (inline === '-') secret = (await ctx.readStdin()).toString('utf8');
+  else secret = inline;
+  secret = secret?.replace(/\r?\n$/, '');
+  if (required && !secret) throw usageError('a secret is required: --secret S, --secret-file F or --secret - (stdin)');
+  return secret;
+}
+
+function integerFlag(values: OptionValues, name: string): number | undefined {
+  const raw = values[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (!/^[0-9]+$/.test(raw)) throw usageError(`--${name} must be a whole number`);
+  return Number(raw);
+}
+
+function oneOfFlag<T extends string>(values: OptionValues, name: string, allowed: readonly T[]): T | undefined {
+  const raw = values[name] as string | undefined;
+  if (raw === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(raw)) throw usageError(`--${name} must be one of ${allowed.join(', ')}`);
+  return raw as T;
+}
+
+/** A source's keys as the API body and webhook_config.yaml name them. */
+interface SourceFields {
+  auto_triage?: boolean;
+  playbook?: string;
+  severity_mapping?: Record<string, string>;
+  format?: string;
+  verification?: string;
+  tolerance_seconds?: number;
+  max_body_bytes?: number;
+  rate_limit?: { requests_per_second: number; burst?: number };
+  processing?: string;
+  enabled?: boolean;
+}
+
+/** The flags as the API's snake_case keys; only what was given. */
+export function specFromFlags(values: OptionValues): SourceFields {
+  const spec: SourceFields = {};
+  if (values['auto-triage'] && values['no-auto-triage']) throw usageError('--auto-triage true and false at once');
+  if (values['auto-triage']) spec.auto_triage = true;
+  if (values['no-auto-triage']) spec.auto_triage = false;
+  if (values.playbook !== undefined) spec.playbook = values.playbook as string;
+  const format = oneOfFlag(values, 'format', FORMATS);
+  if (format) spec.format = format;
+  const verification = oneOfFlag(values, 'verification', VERIFICATION_PROFILES);
+  if (verification) spec.verification = verification;
+  const processing = oneOfFlag(values, 'processing', ['sync', 'async'] as const);
+  if (processing) spec.processing = processing;
+  const severityMap = values['severity-map'] as string | undefined;
+  if (severityMap !== undefined) {
+    spec.severity_mapping = {};
+    for (const pair of severityMap.split(',').filter((item) => item.trim() !== '')) {
+      const [vendor, ours] = pair.split('=').map((part) => part.trim());
+      if (!vendor || !ours || !(SEVERITIES as readonly string[]).includes(ours)) {
+        throw usageError(`--severity-map entries are vendor=severity with severity one of ${SEVERITIES.join(', ')}; got '${pair}'`);
+      }
+      // Vendor values are matched lower-cased, so keys are written that way.
+      spec.severity_mapping[vendor.toLowerCase()] = ours;
+    }
+  }
+  const tolerance = integerFlag(values, 'tolerance-seconds');
+  if (tolerance !== undefined) spec.tolerance_seconds = tolerance;
+  const maxBody = integerFlag(values, 'max-body-bytes');
+  if (maxBody !== undefined) spec.max_body_bytes = maxBody;
+  const rate = values['rate-limit'] as string | undefined;
+  if (rate !== undefined) {
+    const requestsPerSecond = integerFlag(values, 'rate-limit')!;
+    const burst = integerFlag(values, 'burst');
+    spec.rate_limit = { requests_per_second: requestsPerSecond, ...(burst !== undefined && { burst }) };
+  } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
+  if (values.disabled && values.enabled) throw usageError('--disabled and --enabled at once');
+  if (values.disabled) spec.enabled = false;
+  if (values.enabled) spec.enabled = true;
+  return spec;
+}
+
+const sourcePath = (name: string) => `/api/webhooks/${encodeURIComponent(name)}`;
+
+export const webhookCommands: Command[] = [
+  {
+    path: ['webhook', 'add'],
+    args: ['source'],
+    summary: 'Register a webhook source (or, with --output yaml, print its WebhookSource + Secret for GitOps)',
+    flags: [...SPEC_FLAG_HELP, '--namespace NS                              namespace of the printed manifests (--output yaml)'],
+    options: { ...SECRET_FLAGS, ...SPEC_FLAGS, namespace: { type: 'string' } },
+    async run(ctx, values, [name]) {
+      const secret = (await secretFrom(ctx, values, true))!;
+      const spec = specFromFlags(values);
+      if (ctx.output === 'yaml') {
+        // GitOps: the objects to commit, not an API call.
+        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec: specOf({ ...spec, secret }) });
+        ctx.write(manifests.map((manifest) => stringify(manifest)).join('---\n'));
+        return EXIT.ok;
+      }
+      const created = await ctx.client.post<SourceJson>('/api/webhooks', { source: name, secret, ...spec });
+      if (ctx.outputGiven) printDocument(ctx.write, ctx.output, created);
+      else ctx.write(`webhook source '${created.source}' registered: POST ${created.webhook_path}\n`);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['webhook', 'update'],
+    args: ['source'],
+    summary: 'Change a source registered through the API; a new secret rotates (the old one stays valid for the grace period)',
+    flags: SPEC_FLAG_HELP,
+    options: { ...SECRET_FLAGS, ...SPEC_FLAGS },
+    async run(ctx, values, [name]) {
+      const secret = await secretFrom(ctx, values, false);
+      const change = { ...specFromFlags(values), ...(secret !== undefined && { secret }) };
+      if (Object.keys(change).length === 0) throw usageError('nothing to change: give a secret or a flag');
+      const updated = await ctx.client.patch<SourceJson>(sourcePath(name!), change);
+      if (ctx.outputGiven) printDocument(ctx.write, ctx.output, updated);
+      else ctx.write(`webhook source '${updated.source}' updated (${updated.active_secrets} active secret${updated.active_secrets === 1 ? '' : 's'})\n`);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['webhook', 'list'],
+    aliases: [['webhook', 'ls']],
+    args: [],
+    summary: 'List the webhook sources served, from every origin (file, cluster, API); secrets are never shown',
+    flags: [],
+    options: {},
+    async run(ctx) {
+      const list = await ctx.client.get<{ items: SourceJson[] }>('/api/webhooks');
+      printItems(ctx.write, ctx.output, list.items, SOURCE_COLUMNS, list);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['webhook', 'get'],
+    args: ['source'],
+    summary: 'Show one webhook source',
+    flags: [],
+    options: {},
+    async run(ctx, _values, [name]) {
+      const source = await ctx.client.get<SourceJson>(sourcePath(name!));
+      if (ctx.output === 'table') printItems(ctx.write, 'table', [source], SOURCE_COLUMNS);
+      else printDocument(ctx.write, ctx.output, source);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['webhook', 'remove'],
+    aliases: [['webhook', 'delete'], ['webhook', 'rm']],
+    args: ['source'],
+    summary: 'Remove a source registered through the API (its URL answers 404 unknown_source afterwards)',
+    flags: [],
+    options: {},
+    async run(ctx, _values, [name]) {
+      await ctx.client.delete(sourcePath(name!));
+      ctx.write(`webhook source '${name}' removed\n`);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['webhook', 'test'],
+    args: ['source'],
+    summary: `Send a signed test event through the real receiver; exit ${EXIT.ok} when accepted, ${EXIT.testRejected} when rejected`,
+    flags: [],
+    options: {},
+    async run(ctx, _values, [name]) {
+      const result = await ctx.client.post<{ accepted: boolean; status: number; response: unknown; latency_ms: number }>(`${sourcePath(name!)}/test`);
+      if (ctx.outputGiven) printDocument(ctx.write, ctx.output, result);
+      else {
+        const answer = result.response as { incident_number?: string; error?: { code: string; message: string } };
+        const detail = answer.error ? `${answer.error.code}: ${answer.error.message}` : (answer.incident_number ?? '');
+        ctx.write(`${result.accepted ? 'accepted' : 'rejected'}: HTTP ${result.status} ${detail} (${Math.round(result.latency_ms)} ms)\n`);
+      }
+      return result.accepted ? EXIT.ok : EXIT.testRejected;
+    },
+  },
+  {
+    path: ['webhook', 'sign'],
+    args: [],
+    summary: "Sign a body read from stdin and print the two headers a sender sends (the contract's hmac-sha256)",
+    flags: ['--secret S | --secret-file F   the shared secret', '--timestamp T                  unix seconds (default: now)'],
+    options: { ...SECRET_FLAGS, timestamp: { type: 'string' } },
+    async run(ctx, values) {
+      if (values.secret === '-') throw usageError('the body comes from stdin here: give the secret with --secret or --secret-file');
+      const secret = (await secretFrom(ctx, values, true))!;
+      const timestamp = integerFlag(values, 'timestamp') ?? Math.floor(Date.now() / 1000);
+      const signature = `sha256=${hmacSha256Hex(secret, timestamp, await ctx.readStdin())}`;
+      if (ctx.outputGiven && ctx.output !== 'table') {
+        printDocument(ctx.write, ctx.output, { 'X-Webhook-Timestamp': String(timestamp), 'X-Webhook-Signature': signature });
+      } else ctx.write(`X-Webhook-Timestamp: ${timestamp}\nX-Webhook-Signature: ${signature}\n`);
+      return EXIT.ok;
+    },
+  },
+];

@@ -1,0 +1,48 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { LeaseTiming } from '../controller/leader-election.js';
+import { ConfigError } from './config-error.js';
+import { envReader } from './env.js';
+
+/** Where Kubernetes mounts the pod's own namespace (the service account volume). */
+export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface KubernetesSettings {
+  /** `TW_KUBERNETES`: WebhookSource objects are a source provider and the controller runs. */
+  enabled: boolean;
+  /** `TW_NAMESPACE`: where the leader Lease lives. */
+  namespace: string;
+  /** `TW_WATCH_NAMESPACES`: WebhookSources and Secrets are read from these only; empty = cluster-wide. */
+  watchNamespaces: string[];
+  /** `TW_POD_NAME`: this replica's identity in the Lease and in Events. */
+  podName: string;
+  lease: LeaseTiming;
+}
+
+export function loadKubernetesSettings(env: NodeJS.ProcessEnv, namespaceFile = POD_NAMESPACE_FILE): KubernetesSettings {
+  const read = envReader(env);
+  const lease: LeaseTiming = {
+    durationSeconds: read.integer('TW_LEASE_DURATION_SECONDS', 15, 2, 3600),
+    renewDeadlineSeconds: read.integer('TW_LEASE_RENEW_DEADLINE_SECONDS', 10, 1, 3600),
+    retryPeriodSeconds: read.integer('TW_LEASE_RETRY_PERIOD_SECONDS', 2, 1, 3600),
+  };
+  // client-go's own checks: the leader gives up before others may take over, after several tries.
+  if (lease.durationSeconds <= lease.renewDeadlineSeconds) {
+    throw new ConfigError(`TW_LEASE_DURATION_SECONDS (${lease.durationSeconds}) must be greater than TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds})`);
+  }
+  if (lease.renewDeadlineSeconds <= 1.2 * lease.retryPeriodSeconds) {
+    throw new ConfigError(`TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds}) must be greater than 1.2 × TW_LEASE_RETRY_PERIOD_SECONDS (${lease.retryPeriodSeconds})`);
+  }
+  return {
+    enabled: read.boolean('TW_KUBERNETES', false),
+    namespace: read.string('TW_NAMESPACE') ?? podNamespace(namespaceFile) ?? 'default',
+    watchNamespaces: read.list('TW_WATCH_NAMESPACES'),
+    podName: read.string('TW_POD_NAME') ?? hostname(),
+    lease,
+  };
+}
+
+function podNamespace(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  return readFileSync(file, 'utf8').trim() || undefined;
+}

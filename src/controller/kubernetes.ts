@@ -1,0 +1,40 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubernetesSettings } from '../config/kubernetes-settings.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../sources/providers/kubernetes/informer.js';
+import { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
+import { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
+import type { SourceRegistry } from '../sources/registry.js';
+import { WebhookSourceController } from './controller.js';
+
+/**
+ * The Kubernetes side of one replica: the source provider (for the registry) and, once the
+ * registry exists, the controller. In a pod the service account is used, elsewhere KUBECONFIG.
+ */
+export function createKubernetes(settings: KubernetesSettings, metrics: Metrics, logger: Logger) {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const client = new KubeClient(kubeConfig);
+  const health: InformerHealth = {
+    synced: (resource) => metrics.informerSynced.set({ resource }, 1),
+    restarted: (resource) => metrics.informerRestarts.inc({ resource }),
+    listed: (resource) => metrics.informerLastSync.set({ resource }, Date.now() / 1000),
+  };
+  const log = logger.child({ component: 'kubernetes' });
+  const provider = new KubernetesSourceProvider({ client, namespaces: settings.watchNamespaces, timing: DEFAULT_INFORMER_TIMING, health, logger: log });
+  let controller: WebhookSourceController | undefined;
+  return {
+    provider,
+    /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
+    startController(registry: SourceRegistry): void {
+      controller = new WebhookSourceController({
+        client, provider, registry, namespace: settings.namespace, identity: settings.podName, lease: settings.lease, metrics, logger: log,
+      });
+      controller.start();
+    },
+    async stop(): Promise<void> {
+      await controller?.stop();
+    },
+  };
+}

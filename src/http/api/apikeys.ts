@@ -1,0 +1,81 @@
+import Router from '@koa/router';
+import { Ajv } from 'ajv';
+import { DomainError } from '../../core/errors.js';
+import { newApiKeyRecord, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
+import type { RequestState } from '../state.js';
+import { requireScope } from './auth.js';
+import { jsonBody, validBody } from './json-body.js';
+
+interface CreateApiKeyBody {
+  name: string;
+  scopes: Scope[];
+  /** ISO time, or `expires_in_days` relative to now. */
+  expires_at?: string;
+  expires_in_days?: number;
+}
+
+export const createApiKeySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'scopes'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 100 },
+    scopes: { type: 'array', minItems: 1, items: { enum: SCOPES } },
+    expires_at: { type: 'string', minLength: 1 },
+    expires_in_days: { type: 'integer', minimum: 1, maximum: 3650 },
+  },
+  not: { required: ['expires_at', 'expires_in_days'] },
+} as const;
+
+const validateCreate = new Ajv({ allErrors: true }).compile<CreateApiKeyBody>(createApiKeySchema);
+
+export function apiKeyJson(record: ApiKeyRecord) {
+  return {
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    created_at: record.createdAt,
+    expires_at: record.expiresAt,
+    last_used_at: record.lastUsedAt,
+  };
+}
+
+export interface ApiKeysRouterDeps {
+  store: ApiKeyStore;
+  /** Drops a revoked key from the authenticator's cache at once. */
+  forget: (id: string) => void;
+  nowMs: () => number;
+}
+
+/** `POST/GET /api/apikeys`, `DELETE /api/apikeys/:id`: admin scope only. The token is shown once, at creation. */
+export function apiKeysRouter(deps: ApiKeysRouterDeps): Router<RequestState> {
+  const router = new Router<RequestState>({ prefix: '/apikeys' });
+  router.use(requireScope('admin'));
+  router.post('/', jsonBody(), async (ctx) => {
+    const body = validBody(ctx, validateCreate);
+    const now = new Date(deps.nowMs());
+    const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
+    await deps.store.insertApiKey(record);
+    ctx.status = 201;
+    ctx.body = { ...apiKeyJson(record), token };
+  });
+  router.get('/', async (ctx) => {
+    ctx.body = { items: (await deps.store.listApiKeys()).map(apiKeyJson) };
+  });
+  router.delete('/:id', async (ctx) => {
+    const id = String(ctx.params.id);
+    if (!(await deps.store.deleteApiKey(id))) throw new DomainError('not_found', `API key '${id.slice(0, 64)}' not found`);
+    deps.forget(id);
+    ctx.status = 204;
+  });
+  return router;
+}
+
+function expiry(body: CreateApiKeyBody, now: Date): string | null {
+  if (body.expires_in_days !== undefined) return new Date(now.getTime() + body.expires_in_days * 86_400_000).toISOString();
+  if (body.expires_at === undefined) return null;
+  const at = Date.parse(body.expires_at);
+  if (Number.isNaN(at)) throw new DomainError('bad_request', 'expires_at must be an ISO-8601 time');
+  if (at <= now.getTime()) throw new DomainError('bad_request', 'expires_at must be in the future');
+  return new Date(at).toISOString();
+}

@@ -1,0 +1,214 @@
+import Router from '@koa/router';
+import { Ajv } from 'ajv';
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../core/errors.js';
+import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../config/webhook-config.js';
+import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import type { Source } from '../../sources/source.js';
+import { API_ORIGIN } from '../../sources/providers/api/api-provider.js';
+import type { RegistrationSpec } from '../../sources/providers/api/registered-source.js';
+import { notRegistered, type Registrations } from '../../sources/providers/api/store-registrations.js';
+import { signedHeaders } from '../verify/sign.js';
+import type { RequestMiddleware, RequestState } from '../state.js';
+import { requireScope } from './auth.js';
+import { jsonBody, validBody } from './json-body.js';
+
+type RegistrationBody = FileSource & { source: string };
+type ChangeBody = Record<string, unknown> & { secret?: string };
+
+// The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
+const { secret: secretSchema, previous_secret: previousSecretSchema, ...specProperties } = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
+
+/** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
+export const registrationSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'secret'],
+  properties: {
+    source: { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
+    secret: secretSchema,
+    previous_secret: previousSecretSchema,
+    ...specProperties,
+  },
+} as const;
+
+/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
+export const changeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { secret: secretSchema, ...specProperties },
+} as const;
+
+const ajv = new Ajv({ allErrors: true });
+const validateRegistration = ajv.compile<RegistrationBody>(registrationSchema);
+const validateChange = ajv.compile<ChangeBody>(changeSchema);
+
+export interface WebhooksRouterDeps {
+  /** Every source served, whichever provider declared it. */
+  sources: { get(name: string): Source | undefined; list(): readonly Source[] };
+  registrations: Registrations;
+  /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
+  registrationEnabled: boolean;
+  /** Where this process listens, for test events (they go through the real receiver). */
+  selfUrl: () => string;
+  nowMs: () => number;
+}
+
+/** A source as the API shows it: the config file's keys, never a secret (only how many are active). */
+export function sourceJson(source: Source) {
+  return {
+    source: source.name,
+    origin: source.origin,
+    webhook_path: `/api/webhooks/${source.name}`,
+    enabled: source.enabled,
+    verification: source.verification,
+    format: source.format ?? null,
+    auto_triage: source.autoTriage,
+    playbook: source.playbook ?? null,
+    severity_mapping: source.severityMapping,
+    tolerance_seconds: source.toleranceSeconds,
+    max_body_bytes: source.maxBodyBytes,
+    rate_limit: source.rateLimit ? { requests_per_second: source.rateLimit.requestsPerSecond, burst: source.rateLimit.burst } : null,
+    processing: source.processing,
+    /** 2 while a rotated-out secret is still accepted. */
+    active_secrets: source.secrets.length,
+  };
+}
+
+/**
+ * The registration API (`/api/webhooks`) and test events. Names taken by any provider (file,
+ * cluster, API) are conflicts; sources declared elsewhere are shown but changed where they live.
+ */
+export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
+  const router = new Router<RequestState>({ prefix: '/webhooks' });
+  const writable: RequestMiddleware = async (ctx, next) => {
+    if (!deps.registrationEnabled) {
+      throw new DomainError(
+        'method_not_allowed',
+        'Registration through the API is turned off (TW_REGISTRATION_API=false): declare sources in webhook_config.yaml or as WebhookSource objects',
+      );
+    }
+    await next();
+  };
+
+  router.get('/', requireScope('webhooks:read'), (ctx) => {
+    ctx.body = { items: [...deps.sources.list()].sort((a, b) => a.name.localeCompare(b.name)).map(sourceJson) };
+  });
+
+  router.get('/:source', requireScope('webhooks:read'), async (ctx) => {
+    const name = String(ctx.params.source);
+    const served = deps.sources.get(name);
+    if (served) return void (ctx.body = sourceJson(served));
+    const spec = await deps.registrations.spec(name);
+    if (!spec) throw notRegistered(name);
+    ctx.body = sourceJson(describe(name, spec, 1));
+  });
+
+  router.post('/', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
+    const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
+    const spec = checkedSpec(fields);
+    const taken = deps.sources.get(name);
+    if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
+    const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
+    await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
+    ctx.status = 201;
+    ctx.set('Location', `/api/webhooks/${name}`);
+    ctx.body = sourceJson(deps.sources.get(name) ?? described);
+  });
+
+  router.patch('/:source', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
+    const name = String(ctx.params.source);
+    const { secret, ...fields } = validBody(ctx, validateChange);
+    const change = specOf(fields as FileSource);
+    await refuseForeign(deps, name);
+    const current = await deps.registrations.spec(name);
+    if (!current) throw notRegistered(name);
+    checkRules({ ...current, ...change }); // the merged source must still hold together
+    const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
+    ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
+  });
+
+  router.delete('/:source', requireScope('webhooks:write'), writable, async (ctx) => {
+    const name = String(ctx.params.source);
+    await refuseForeign(deps, name);
+    await deps.registrations.remove(name);
+    ctx.status = 204;
+  });
+
+  router.post('/:source/test', requireScope('webhooks:write'), async (ctx) => {
+    const name = String(ctx.params.source);
+    const source = deps.sources.get(name);
+    if (!source || !source.enabled) throw notRegistered(name);
+    ctx.body = await sendTestEvent(deps, source);
+  });
+
+  return router;
+}
+
+/** Sources of the file or the cluster are changed there, not here. */
+async function refuseForeign(deps: WebhooksRouterDeps, name: string): Promise<void> {
+  const served = deps.sources.get(name);
+  if (served && served.origin !== API_ORIGIN && !(await deps.registrations.spec(name))) {
+    throw new DomainError('conflict', `Webhook source '${name}' is declared in ${served.origin}; change it there`);
+  }
+}
+
+/** The camelCase spec of validated body fields, once the rules across fields hold. */
+function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
+  const spec = specOf(fields as FileSource);
+  checkRules(spec);
+  return spec;
+}
+
+/** The rules across fields (auto-triage needs a playbook, …), in the body's key names. */
+function checkRules(spec: RegistrationSpec): void {
+  const broken = brokenRules(spec, fileKeys);
+  if (broken.length > 0) throw new DomainError('bad_request', broken.join('; '));
+}
+
+/** The source a spec describes, for answers given before (or without) the registry serving it. */
+function describe(name: string, spec: RegistrationSpec, activeSecrets: number): Source {
+  return toSource({ name, origin: API_ORIGIN, spec, secrets: Array.from({ length: activeSecrets }, () => Buffer.alloc(0)) });
+}
+
+/**
+ * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
+ * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ */
+async function sendTestEvent(deps: WebhooksRouterDeps, source: Source) {
+  const nowMs = deps.nowMs();
+  const eventId = `tw-test-${randomUUID()}`;
+  const body = Buffer.from(
+    JSON.stringify({
+      event_type: 'test',
+      timestamp: new Date(nowMs).toISOString(),
+      source: source.name,
+      data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
+    }),
+  );
+  const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
+  const started = performance.now();
+  const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
+    body,
+    signal: AbortSignal.timeout(10_000),
+  }).catch((error: unknown) => {
+    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
+  });
+  const text = await response.text();
+  let answer: unknown = text;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    // kept as text
+  }
+  return {
+    source: source.name,
+    accepted: response.status >= 200 && response.status < 300,
+    status: response.status,
+    response: answer,
+    latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+  };
+}

@@ -1,0 +1,114 @@
+import { err, ok } from '../../../core/result.js';
+import type { ClaimProblem, SourceClaim } from '../../source.js';
+import { toSource } from '../../source-spec.js';
+import {
+  DEFAULT_SECRET_KEY,
+  sourceNameOf as specSourceName,
+  webhookSourceOrigin,
+  type WebhookSourceSpec,
+  type WebhookSourceStatus,
+} from '../../webhook-source-crd.js';
+import type { CachedObject } from './informer.js';
+
+/** Only Secrets carrying this label are watched (and so may be referenced): nothing else is read. */
+export const SECRET_LABEL = 'triagewarden.io/webhook-secret';
+export const SECRET_SELECTOR = `${SECRET_LABEL}=true`;
+
+/** The cached view of a WebhookSource: what the provider and the reconciler read, nothing more. */
+export interface WebhookSourceObject extends CachedObject {
+  uid: string;
+  generation: number;
+  creationTimestamp: string;
+  spec: WebhookSourceSpec;
+  status: WebhookSourceStatus;
+}
+
+/** The cached view of a labelled Secret: its decoded keys only. */
+export interface SecretObject extends CachedObject {
+  data: ReadonlyMap<string, Buffer>;
+}
+
+interface RawMetadata {
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+}
+
+export function toWebhookSourceObject(raw: Record<string, unknown>): WebhookSourceObject {
+  const metadata = (raw.metadata ?? {}) as RawMetadata;
+  return {
+    namespace: metadata.namespace ?? '',
+    name: metadata.name ?? '',
+    uid: metadata.uid ?? '',
+    resourceVersion: metadata.resourceVersion ?? '',
+    generation: metadata.generation ?? 0,
+    creationTimestamp: metadata.creationTimestamp ?? '',
+    spec: (raw.spec ?? { secretRef: { name: '' } }) as WebhookSourceSpec,
+    status: (raw.status ?? {}) as WebhookSourceStatus,
+  };
+}
+
+export function toSecretObject(raw: Record<string, unknown>): SecretObject {
+  const metadata = (raw.metadata ?? {}) as RawMetadata;
+  const data = new Map<string, Buffer>();
+  for (const [key, value] of Object.entries((raw.data ?? {}) as Record<string, string>)) data.set(key, Buffer.from(value, 'base64'));
+  return { namespace: metadata.namespace ?? '', name: metadata.name ?? '', resourceVersion: metadata.resourceVersion ?? '', data };
+}
+
+export function sourceNameOf(object: WebhookSourceObject): string {
+  return specSourceName({ metadata: { name: object.name }, spec: object.spec });
+}
+
+export function originOf(object: { namespace: string; name: string }): string {
+  return webhookSourceOrigin(object.namespace, object.name);
+}
+
+/** What the Secret cache says about an object's secretRef. `unlabelled` is only known after a GET. */
+export type SecretView =
+  | { state: 'resolved'; secrets: readonly Buffer[]; missingPreviousKey: boolean }
+  | { state: 'not-found' }
+  | { state: 'unlabelled' }
+  | { state: 'key-missing'; key: string };
+
+/** Reads the referenced keys out of a cached Secret of the object's own namespace. */
+export function resolveSecret(object: WebhookSourceObject, secret: SecretObject | undefined): SecretView {
+  if (!secret) return { state: 'not-found' };
+  const { key = DEFAULT_SECRET_KEY, previousKey } = object.spec.secretRef;
+  const current = secret.data.get(key);
+  if (!current || current.length === 0) return { state: 'key-missing', key };
+  const previous = previousKey === undefined ? undefined : secret.data.get(previousKey);
+  return {
+    state: 'resolved',
+    secrets: previous && previous.length > 0 ? [current, previous] : [current],
+    missingPreviousKey: previousKey !== undefined && !previous?.length,
+  };
+}
+
+/** Why the secret cannot be used, worded for the SecretResolved condition. */
+export function secretProblem(object: WebhookSourceObject, secret: Exclude<SecretView, { state: 'resolved' }>): ClaimProblem {
+  const where = `Secret '${object.spec.secretRef.name}' in namespace '${object.namespace}'`;
+  switch (secret.state) {
+    case 'not-found':
+      return { reason: 'SecretNotFound', message: `${where} not found (only Secrets labelled ${SECRET_SELECTOR} are read)` };
+    case 'unlabelled':
+      return { reason: 'SecretNotLabelled', message: `${where} exists but lacks the label ${SECRET_SELECTOR}; only labelled Secrets are read` };
+    case 'key-missing':
+      return { reason: 'KeyMissing', message: `${where} has no non-empty key '${secret.key}'` };
+  }
+}
+
+/**
+ * The claim one object makes on its source name. A claim whose secret cannot be resolved still
+ * holds the name (the registry keeps it, answering unknown_source), so a passing Secret problem
+ * never hands the URL to another object; the older object keeps it by `claimedAt`.
+ */
+export function toClaim(object: WebhookSourceObject, secret: SecretView): SourceClaim {
+  const name = sourceNameOf(object);
+  const origin = originOf(object);
+  const claimedAt = Date.parse(object.creationTimestamp);
+  if (secret.state !== 'resolved') return { name, origin, claimedAt, source: err(secretProblem(object, secret)) };
+  return { name, origin, claimedAt, source: ok(toSource({ name, origin, spec: object.spec, secrets: secret.secrets })) };
+}

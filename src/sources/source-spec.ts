@@ -1,0 +1,239 @@
+import { FORMATS, SEVERITIES, type Format, type Severity } from '../incidents/model.js';
+import { VERIFICATION_PROFILES, type Source, type VerificationProfile } from './source.js';
+
+/**
+ * The one definition of what a source declares (docs/sources.md). It is written in the CRD's
+ * camelCase; webhook_config.yaml's validation (snake_case, inline secrets) and the WebhookSource
+ * CRD's `spec` schema (secretRef, CEL rules) are both derived from it, and `toSource` turns a
+ * spec from either provider into the `Source` the hot path reads, with the defaults below.
+ */
+export interface SourceSpec {
+  format?: Format;
+  verification?: VerificationProfile;
+  autoTriage?: boolean;
+  playbook?: string;
+  severityMapping?: Readonly<Record<string, Severity>>;
+  toleranceSeconds?: number;
+  maxBodyBytes?: number;
+  rateLimit?: { requestsPerSecond: number; burst?: number };
+  processing?: Source['processing'];
+  suspend?: boolean;
+}
+
+export const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
+
+/** What an unset field means. The CRD carries the same values as schema defaults. */
+export const SOURCE_DEFAULTS = {
+  verification: 'hmac-sha256',
+  autoTriage: false,
+  toleranceSeconds: 300,
+  maxBodyBytes: 1024 * 1024,
+  processing: 'sync',
+  suspend: false,
+} as const satisfies SourceSpec;
+
+/** Source names are DNS labels: they appear in URLs, metric labels and Kubernetes object names alike. */
+export const SOURCE_NAME_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const SOURCE_NAME_MAX_LENGTH = 63;
+
+/** A JSON Schema subset valid both for Ajv and for a Kubernetes structural schema. */
+export interface SpecSchema {
+  type: 'object' | 'string' | 'integer' | 'boolean';
+  description?: string;
+  enum?: readonly string[];
+  default?: string | number | boolean;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  maxProperties?: number;
+  required?: readonly string[];
+  properties?: Readonly<Record<string, SpecSchema>>;
+  additionalProperties?: SpecSchema;
+}
+
+/**
+ * Every field with its bounds, default and meaning. Bounds are chosen once here: tolerance
+ * 30 s–1 h (a shorter window rejects honest senders with skewed clocks, a longer one widens the
+ * replay window), body 1 KiB–10 MiB (alerts are small; the limit is checked before verification),
+ * integer rates 1–10,000/s with a burst of at least the rate.
+ */
+export const SOURCE_SPEC_PROPERTIES = {
+  format: {
+    type: 'string',
+    description: "The payload format; unset means detected from each payload's shape.",
+    enum: FORMATS,
+  },
+  verification: {
+    type: 'string',
+    description:
+      'How requests are authenticated: hmac-sha256 (X-Webhook-Timestamp + X-Webhook-Signature over "<timestamp>.<body>"), ' +
+      'standard-webhooks (webhook-id, webhook-timestamp, webhook-signature), hmac-body (X-Hub-Signature-256 style), ' +
+      'or token (a shared token in a header or the query, for senders that cannot sign).',
+    enum: VERIFICATION_PROFILES,
+    default: SOURCE_DEFAULTS.verification,
+  },
+  autoTriage: {
+    type: 'boolean',
+    description: "Queue every new incident from this source for the playbook runner.",
+    default: SOURCE_DEFAULTS.autoTriage,
+  },
+  playbook: {
+    type: 'string',
+    description: "The playbook the runner executes for this source's incidents; required with autoTriage.",
+    minLength: 1,
+    maxLength: 253,
+  },
+  severityMapping: {
+    type: 'object',
+    description:
+      "The vendor's severity value to an incident severity, consulted before the built-in table. " +
+      'Keys are lower-case: vendor values are lower-cased before the lookup.',
+    maxProperties: 64,
+    additionalProperties: { type: 'string', enum: SEVERITIES },
+  },
+  toleranceSeconds: {
+    type: 'integer',
+    description: "How far a request's timestamp may lie in the past or the future.",
+    minimum: 30,
+    maximum: 3600,
+    default: SOURCE_DEFAULTS.toleranceSeconds,
+  },
+  maxBodyBytes: {
+    type: 'integer',
+    description: 'Requests with a larger body are refused with 413 before they are verified.',
+    minimum: 1024,
+    maximum: 10 * 1024 * 1024,
+    default: SOURCE_DEFAULTS.maxBodyBytes,
+  },
+  rateLimit: {
+    type: 'object',
+    description: 'Authenticated requests per second for this source (a token bucket); unset means unlimited.',
+    required: ['requestsPerSecond'],
+    properties: {
+      requestsPerSecond: { type: 'integer', description: 'The sustained rate.', minimum: 1, maximum: 10_000 },
+      burst: {
+        type: 'integer',
+        description: 'Requests allowed at once; at least requestsPerSecond, which is also the default.',
+        minimum: 1,
+        maximum: 100_000,
+      },
+    },
+  },
+  processing: {
+    type: 'string',
+    description:
+      'sync answers 201 once the incident is stored; async answers 202 once the raw event is durably queued and normalizes it afterwards.',
+    enum: PROCESSING_MODES,
+    default: SOURCE_DEFAULTS.processing,
+  },
+  suspend: {
+    type: 'boolean',
+    description: 'Answer 404 unknown_source for this source without deleting it.',
+    default: SOURCE_DEFAULTS.suspend,
+  },
+} as const satisfies Record<keyof SourceSpec, SpecSchema>;
+
+/**
+ * The one mapping between the CRD's camelCase and webhook_config.yaml's snake_case keys. `suspend`
+ * is the one field the file words the other way round: the file keeps the spec's `enabled`
+ * (`enabled: false` is `suspend: true`), so there is a single way to say it in each format.
+ * Secrets are not spec fields: the file has them inline (`secret`, `previous_secret`), the CRD
+ * references them (`secretRef{name,key,previousKey}`); both end as `Source.secrets`.
+ */
+export const FILE_KEYS = {
+  format: 'format',
+  verification: 'verification',
+  autoTriage: 'auto_triage',
+  playbook: 'playbook',
+  severityMapping: 'severity_mapping',
+  toleranceSeconds: 'tolerance_seconds',
+  maxBodyBytes: 'max_body_bytes',
+  rateLimit: 'rate_limit',
+  requestsPerSecond: 'requests_per_second',
+  burst: 'burst',
+  processing: 'processing',
+  suspend: 'enabled',
+} as const;
+
+/** How a format names a field given by its camelCase path, e.g. `rateLimit.burst`. */
+export type KeyNames = (camelPath: string) => string;
+export const crdKeys: KeyNames = (path) => path;
+export const fileKeys: KeyNames = (path) =>
+  path.split('.').map((key) => (FILE_KEYS as Record<string, string>)[key] ?? key).join('.');
+
+/**
+ * A rule across fields that a schema's bounds cannot say. The CRD states it in CEL (the API server
+ * rejects a violation at apply time); the file check runs `holds` on the camelCase spec. Both give
+ * the same message in their own key names, and one table of test cases checks both.
+ */
+export interface SpecRule {
+  /** The field the CEL rule is attached to; `self` in `cel` is that field. Empty: the spec itself. */
+  at: '' | 'rateLimit' | 'severityMapping';
+  cel: string;
+  holds: (spec: SourceSpec) => boolean;
+  message: (keys: KeyNames) => string;
+}
+
+export const SPEC_RULES: readonly SpecRule[] = [
+  {
+    // Auto-triage without a playbook would silently triage nothing.
+    at: '',
+    cel: '!has(self.autoTriage) || !self.autoTriage || has(self.playbook)',
+    holds: (spec) => spec.autoTriage !== true || spec.playbook !== undefined,
+    message: (keys) => `${keys('playbook')} is required when ${keys('autoTriage')} is true`,
+  },
+  {
+    at: 'rateLimit',
+    cel: '!has(self.burst) || self.burst >= self.requestsPerSecond',
+    holds: ({ rateLimit }) => rateLimit?.burst === undefined || rateLimit.burst >= rateLimit.requestsPerSecond,
+    message: (keys) => `${keys('rateLimit.burst')} must be at least ${keys('rateLimit.requestsPerSecond')}`,
+  },
+  {
+    // Lower-case only, never folded: `High` and `high` mapped two ways would be ambiguous.
+    at: 'severityMapping',
+    cel: 'self.all(vendorValue, vendorValue == vendorValue.lowerAscii())',
+    holds: ({ severityMapping }) => Object.keys(severityMapping ?? {}).every((vendorValue) => !/[A-Z]/.test(vendorValue)),
+    message: (keys) => `${keys('severityMapping')} keys must be lower-case; vendor values are lower-cased before lookup`,
+  },
+];
+
+/** The messages of the rules `spec` breaks, in the key names of its format. */
+export function brokenRules(spec: SourceSpec, keys: KeyNames): string[] {
+  return SPEC_RULES.filter((rule) => !rule.holds(spec)).map((rule) => rule.message(keys));
+}
+
+/** A source as a provider read it, before defaults. */
+export interface SourceDeclaration {
+  /** The effective source name (the URL segment). */
+  name: string;
+  /** Where it was declared, e.g. `file:/etc/tw/webhook_config.yaml` or `kubernetes:ns/name`. */
+  origin: string;
+  /** A spec that passed the schema and `SPEC_RULES`; extra fields (sourceName, secretRef) are ignored. */
+  spec: SourceSpec;
+  /** Resolved secret values, the current one first, then the one being rotated out. */
+  secrets: readonly Buffer[];
+}
+
+/** The one mapping from a declared spec to the `Source` the hot path reads, with defaults applied. */
+export function toSource({ name, origin, spec, secrets }: SourceDeclaration): Source {
+  return {
+    name,
+    secrets,
+    verification: spec.verification ?? SOURCE_DEFAULTS.verification,
+    format: spec.format,
+    autoTriage: spec.autoTriage ?? SOURCE_DEFAULTS.autoTriage,
+    playbook: spec.playbook,
+    severityMapping: spec.severityMapping ?? {},
+    toleranceSeconds: spec.toleranceSeconds ?? SOURCE_DEFAULTS.toleranceSeconds,
+    maxBodyBytes: spec.maxBodyBytes ?? SOURCE_DEFAULTS.maxBodyBytes,
+    rateLimit: spec.rateLimit && {
+      requestsPerSecond: spec.rateLimit.requestsPerSecond,
+      burst: spec.rateLimit.burst ?? spec.rateLimit.requestsPerSecond,
+    },
+    processing: spec.processing ?? SOURCE_DEFAULTS.processing,
+    enabled: !(spec.suspend ?? SOURCE_DEFAULTS.suspend),
+    origin,
+  };
+}
