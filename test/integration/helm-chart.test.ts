@@ -20,7 +20,7 @@ import {
 const run = promisify(execFile);
 const MONITORING_API = ['--api-versions', 'monitoring.coreos.com/v1'];
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: any };
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: any; rules?: any };
 
 function parse(text: string): Manifest[] {
   return parseAllDocuments(text).map((doc) => doc.toJSON() as Manifest).filter((doc) => doc !== null);
@@ -130,13 +130,14 @@ describe('the Helm chart', () => {
       '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true',
       '--set', 'config.sources.email-gateway.secret=${EMAIL_GATEWAY_SECRET}', '--set', 'trustedProxies={10.0.0.0/8}',
       '--set', 'extraEnv[0].name=EMAIL_GATEWAY_SECRET', '--set', 'extraEnv[0].valueFrom.secretKeyRef.name=email-gateway',
-      '--set', 'extraEnv[0].valueFrom.secretKeyRef.key=secret',
+      '--set', 'extraEnv[0].valueFrom.secretKeyRef.key=secret', '--set', 'registrationApi.enabled=true',
     ];
     const rendered = await helmTemplate(helmBin(), args, 'tw-webhooks', namespace);
     const manifests = parse(rendered);
     assert.deepEqual(kinds(manifests), [
       'ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget',
-      'PrometheusRule', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor',
+      'PrometheusRule', 'Role', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount',
+      'ServiceMonitor',
     ]);
     const deployment = find(manifests, 'Deployment');
     assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
@@ -144,7 +145,13 @@ describe('the Helm chart', () => {
     const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[];
     assert.equal(env.find((e) => e.name === 'MONGODB_URI')?.valueFrom.secretKeyRef.name, 'tw-webhooks-mongodb');
     assert.equal(env.find((e) => e.name === 'TW_WATCH_NAMESPACES')?.value, watched.join(','));
-    assert.deepEqual(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.namespace).sort(), [namespace, ...watched].sort());
+    assert.equal(env.find((e) => e.name === 'TW_REGISTRATION_API')?.value, 'true');
+    assert.deepEqual(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.namespace).sort(), [namespace, namespace, ...watched].sort());
+    const registration = manifests.find((m) => m.kind === 'Role' && m.metadata.name.endsWith('-registration'));
+    assert.deepEqual(registration?.rules.map((rule: { resources: string[]; verbs: string[] }) => [rule.resources, rule.verbs]), [
+      [['webhooksources'], ['get', 'create', 'patch', 'delete']],
+      [['secrets'], ['get', 'create', 'patch', 'delete']],
+    ]);
     const dashboard = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1');
     assert.ok(dashboard, 'dashboard ConfigMap labelled for the Grafana sidecar');
 
