@@ -17,6 +17,7 @@ import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './sources/providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
+import { answerClientError } from './http/client-error.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
@@ -103,6 +104,7 @@ export async function start(options: StartOptions): Promise<Service> {
     deliveries,
     rateLimiter,
     tokenMatches: settings.apiTokens.matches,
+    trustedProxies: settings.trustedProxies,
   });
 
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
@@ -112,6 +114,7 @@ export async function start(options: StartOptions): Promise<Service> {
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   try {
     await listen(server, settings.port, settings.host);
   } catch (error) {

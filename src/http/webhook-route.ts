@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Source } from '../sources/source.js';
+import type { SourceLookup } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
 import type { Accept } from '../incidents/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -9,14 +9,9 @@ import { readRawBody } from './raw-body.js';
 import { verifyRequest } from './verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 
-/** The registry as the hot path sees it: an in-memory lookup, never I/O. */
-export interface SourceLookup {
-  get(name: string): Source | undefined;
-}
-
 export interface WebhookRouteDeps {
   sources: SourceLookup;
-  /** Stores the delivery inline or queues it (see queue/accept.ts). */
+  /** Stores the delivery inline or queues it (see incidents/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
   metrics: Metrics;
@@ -26,7 +21,7 @@ export interface WebhookRouteDeps {
 
 const MAX_NAME_IN_MESSAGE = 253;
 
-/** `POST /api/webhooks/:source`: the checks of DESIGN §2 in the contract's order. */
+/** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
 export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   return async (ctx) => {
     const name = String(ctx.params.source);

@@ -1,7 +1,7 @@
 import type { Severity } from '../incidents/model.js';
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { err, ok } from '../core/result.js';
-import { at, firstText, isObject, scalarText, text } from './fields.js';
+import { at, firstId, firstText, isObject, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { extractObservables } from './observables.js';
 import { mapSeverity, numericScale } from './severity.js';
@@ -46,7 +46,7 @@ export const crowdstrike: FormatModule = {
         'malware',
       ),
       occurredAt: toIsoUtc(at(payload, 'metadata', 'eventCreationTime')),
-      externalId: firstText([event.DetectId, event.CompositeId]) ?? null,
+      externalId: firstId([event.DetectId, event.CompositeId]) ?? null,
       observables: extractObservables(event, {
         hosts: [event.ComputerName, event.Hostname, event.HostnameField],
         users: [event.UserName],

@@ -1,5 +1,5 @@
 import { err, ok } from '../core/result.js';
-import { at, isObject, scalarText, text } from './fields.js';
+import { at, firstId, isObject, scalarText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { extractObservables } from './observables.js';
 import { mapSeverity, numericScale } from './severity.js';
@@ -43,7 +43,7 @@ export const splunk: FormatModule = {
           ? 'authentication'
           : classifyIncident([title, text(result.signature)], 'other'),
       occurredAt: toIsoUtc(at(payload, 'trigger_time') ?? result._time),
-      externalId: text(at(payload, 'sid')) ?? null,
+      externalId: firstId([at(payload, 'sid')]) ?? null,
       observables: extractObservables(result),
     });
   },

@@ -52,3 +52,8 @@ export interface SourceProvider {
   /** Called with the provider's complete current set after every change. */
   onChange(listener: (sources: readonly Source[]) => void): void;
 }
+
+/** The registry as the hot path sees it: an in-memory lookup, never I/O. */
+export interface SourceLookup {
+  get(name: string): Source | undefined;
+}

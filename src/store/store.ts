@@ -1,6 +1,6 @@
 import { DomainError } from '../core/errors.js';
 import type { CursorPosition } from './cursor.js';
-import type { Incident, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
+import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
 export type InsertResult = { created: true; incident: Incident } | { created: false; incident: Incident };
@@ -18,7 +18,8 @@ export interface IncidentQuery {
 }
 
 export interface IncidentPage {
-  items: Incident[];
+  /** Summaries: a list never carries raw bodies (they can be megabytes each). */
+  items: IncidentSummary[];
   next: string | null;
 }
 
@@ -123,7 +124,7 @@ export interface DeliveryRecord {
   remoteAddress: string | null;
 }
 
-/** Best-effort request log with bounded retention (see src/deliveries). */
+/** Best-effort request log with bounded retention (see src/workers/delivery-recorder.ts). */
 export interface DeliveryLogStore {
   appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
   /** Newest first. */

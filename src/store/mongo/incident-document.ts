@@ -1,4 +1,4 @@
-import type { Incident, Observables, TriageInfo } from '../../incidents/model.js';
+import type { Incident, IncidentSummary, Observables, TriageInfo } from '../../incidents/model.js';
 import { draftFields } from '../../incidents/incident.js';
 
 /**
@@ -53,6 +53,10 @@ export function toDocument(incident: Incident): IncidentDocument {
 }
 
 export function fromDocument(document: IncidentDocument): Incident {
+  return Object.assign(summaryFromDocument(document), { raw: document.raw });
+}
+
+export function summaryFromDocument(document: Omit<IncidentDocument, 'raw'>): IncidentSummary {
   return Object.assign(draftFields(document), {
     id: document.id,
     number: document.number,
@@ -62,7 +66,6 @@ export function fromDocument(document: IncidentDocument): Incident {
     observables: copyObservables(document.observables),
     status: document.status,
     triage: copyTriage(document.triage),
-    raw: document.raw,
   });
 }
 

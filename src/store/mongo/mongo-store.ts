@@ -7,7 +7,7 @@ import { encodeCursor } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
-import { eventKey, fromDocument, toDocument, type IncidentDocument } from './incident-document.js';
+import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
 import { createIndexes } from './indexes.js';
 import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
@@ -137,10 +137,11 @@ export class MongoStore implements Store {
       }
       const documents = await this.incidents
         .find(conditions.length > 1 ? { $and: conditions } : filter)
+        .project<Omit<IncidentDocument, 'raw'>>({ raw: 0 })
         .sort({ receivedAt: -1, id: -1 })
         .limit(query.limit + 1)
         .toArray();
-      const items = documents.slice(0, query.limit).map(fromDocument);
+      const items = documents.slice(0, query.limit).map(summaryFromDocument);
       const last = items[items.length - 1];
       return { items, next: documents.length > query.limit && last ? encodeCursor(last) : null };
     });
