@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
+import { startupWarnings } from './config/startup-warnings.js';
 import { createLogger } from './log/logger.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
@@ -126,8 +127,11 @@ export async function start(options: StartOptions): Promise<Service> {
   deliveries.start();
 
   const port = (server.address() as AddressInfo).port;
-  const sourceNames = registry.list().map((source) => source.name);
-  logger.info({ port, host: settings.host, store: store.kind, sources: sourceNames }, 'listening');
+  const sources = registry.list();
+  logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
+  for (const warning of startupWarnings({ apiKeys: settings.apiTokens.size, sources, triageRunnerConfigured: triageDispatcher !== undefined })) {
+    logger.warn(warning.fields, warning.message);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -74,9 +74,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       ctx.status = 200;
       ctx.body = { ...accepted, duplicate: true };
     }
-    // debug, not info: the delivery log already records every request, and a line per alert costs
-    // the hot path a synchronous write.
-    deps.logger.debug({ source: name, incident: incident.number, duplicate: !created }, created ? 'incident created' : 'duplicate delivery');
+    deps.logger.info({ source: name, incident: incident.number }, created ? 'incident created' : 'duplicate delivery');
   };
 }
 

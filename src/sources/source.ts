@@ -1,6 +1,6 @@
 import type { Format, Severity } from '../incidents/model.js';
 
-/** How a source proves a request came from it (DESIGN §2). Unsigned is never an option. */
+/** How a source proves a request came from it (docs/api.md, verification profiles). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;
 export type VerificationProfile = (typeof VERIFICATION_PROFILES)[number];
 
