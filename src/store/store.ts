@@ -13,6 +13,11 @@ export interface IncidentQuery {
   since?: string;
   until?: string;
   limit: number;
+  /**
+   * Stop adding items once their JSON reaches this many bytes (the first item always comes), so a
+   * page of large incidents is bounded in memory as well as in count; `next` continues after it.
+   */
+  maxBytes?: number;
   /** Continue after this position (decoded from the previous page's `next`). */
   after?: CursorPosition;
 }

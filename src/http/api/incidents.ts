@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
-import { SEVERITIES, type IncidentStatus, type IncidentSummary, type Severity } from '../../incidents/model.js';
+import { SEVERITIES, type IncidentStatus, type Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
-import { decodeCursor, encodeCursor } from '../../store/cursor.js';
+import { decodeCursor } from '../../store/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentJson, incidentSummaryJson } from '../../incidents/incident-json.js';
 import { limitParameter, queryParser } from './query.js';
 
 const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
-export const PAGE_BYTE_BUDGET = 1024 * 1024;
+const PAGE_BYTE_BUDGET = 1024 * 1024;
 
 interface ListQuery {
   limit: number;
@@ -37,7 +37,7 @@ export function incidentsRouter(store: IncidentStore): Router {
   router.get('/', async (ctx) => {
     const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
     ctx.type = 'application/json';
-    ctx.body = Readable.from(pageJson(page, PAGE_BYTE_BUDGET));
+    ctx.body = Readable.from(pageJson(page));
   });
   router.get('/:id', async (ctx) => {
     const incident = await store.getIncident(String(ctx.params.id));
@@ -49,7 +49,7 @@ export function incidentsRouter(store: IncidentStore): Router {
 
 function storeQuery(query: ListQuery): IncidentQuery {
   const { cursor, since, until, ...filters } = query;
-  const result: IncidentQuery = { ...filters };
+  const result: IncidentQuery = { ...filters, maxBytes: PAGE_BYTE_BUDGET };
   if (since) result.since = new Date(since).toISOString();
   if (until) result.until = new Date(until).toISOString();
   if (cursor) {
@@ -60,24 +60,13 @@ function storeQuery(query: ListQuery): IncidentQuery {
   return result;
 }
 
-/**
- * `{"items":[…],"next":…}` written item by item, so a page is never one big string. Items stop
- * once the budget is spent (the first always goes, so paging moves on); `next` then continues
- * after the last item written.
- */
-export function* pageJson(page: IncidentPage, budgetBytes: number): Generator<string> {
+/** `{"items":[…],"next":…}` written item by item, so a page is never one big string. */
+function* pageJson(page: IncidentPage): Generator<string> {
   yield '{"items":[';
-  let spent = 0;
-  let last: IncidentSummary | undefined;
+  let separator = '';
   for (const item of page.items) {
-    const json = JSON.stringify(incidentSummaryJson(item));
-    spent += Buffer.byteLength(json);
-    if (last !== undefined && spent > budgetBytes) {
-      yield `],"next":${JSON.stringify(encodeCursor(last))}}`;
-      return;
-    }
-    yield last === undefined ? json : `,${json}`;
-    last = item;
+    yield separator + JSON.stringify(incidentSummaryJson(item));
+    separator = ',';
   }
   yield `],"next":${JSON.stringify(page.next)}}`;
 }

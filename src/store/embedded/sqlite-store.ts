@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Incident, IncidentSummary } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { encodeCursor } from '../cursor.js';
+import { takePage } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery } from '../store.js';
 import { SCHEMA } from './schema.js';
 import { numberedDocument, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
@@ -86,10 +86,8 @@ export class SqliteStore implements ThreadHostedStore {
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.requireDb()
       .prepare(`SELECT json_remove(doc, '$.raw') AS doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
-      .all(params) as { doc: string }[];
-    const items = rows.slice(0, query.limit).map((row) => JSON.parse(row.doc) as IncidentSummary);
-    const last = items[items.length - 1];
-    return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
+      .iterate(params) as IterableIterator<{ doc: string }>;
+    return takePage(rows, query, (row) => row.doc.length, (row) => JSON.parse(row.doc) as IncidentSummary);
   }
 
   private requireDb(): Database.Database {
