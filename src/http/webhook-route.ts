@@ -8,6 +8,7 @@ import { DomainError } from '../core/errors.js';
 import { readRawBody } from './raw-body.js';
 import { verifyRequest } from './verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
+import { LineBudget } from '../log/line-budget.js';
 
 export interface WebhookRouteDeps {
   sources: SourceLookup;
@@ -20,12 +21,20 @@ export interface WebhookRouteDeps {
 }
 
 const MAX_NAME_IN_MESSAGE = 253;
+/** Accepted events logged per second and process; the delivery log and the metrics count every one. */
+const ACCEPTED_LINES_PER_SECOND = 20;
 
 /** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
 export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.
   const eventLog = deps.logger.child({}, { redact: [] });
+  const eventLines = new LineBudget(ACCEPTED_LINES_PER_SECOND);
+  /** One short info line per accepted event, up to the budget; `unlogged` counts the ones skipped before it. */
+  const logAccepted = (fields: Record<string, unknown>, message: string) => {
+    const skipped = eventLines.take(deps.nowMs());
+    if (skipped !== undefined) eventLog.info(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
+  };
   return async (ctx) => {
     const name = String(ctx.params.source);
     const source = deps.sources.get(name);
@@ -62,7 +71,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       deps.metrics.queued.inc({ source: name, reason });
       ctx.status = 202;
       ctx.body = { status: 'queued', queue_id: queueId, message: 'Event queued for processing' };
-      eventLog.info({ source: name, queueId, reason }, 'delivery queued');
+      logAccepted({ source: name, queueId, reason }, 'delivery queued');
       return;
     }
     const { created, incident } = result.value;
@@ -77,7 +86,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       ctx.status = 200;
       ctx.body = { ...accepted, duplicate: true };
     }
-    eventLog.info({ source: name, incident: incident.number }, created ? 'incident created' : 'duplicate delivery');
+    logAccepted({ source: name, incident: incident.number }, created ? 'incident created' : 'duplicate delivery');
   };
 }
 
