@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
+import { startupWarnings } from './config/startup-warnings.js';
 import { createLogger } from './log/logger.js';
 import { createMetrics, forgetRemovedSources, type Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
@@ -17,6 +18,7 @@ import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './sources/providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
+import { answerClientError } from './http/client-error.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
@@ -138,6 +140,7 @@ export async function start(options: StartOptions): Promise<Service> {
       follow: (follower) => deliveries.follow(follower),
       nowMs: Date.now,
     },
+    trustedProxies: settings.trustedProxies,
   });
 
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
@@ -147,6 +150,7 @@ export async function start(options: StartOptions): Promise<Service> {
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   try {
     await listen(server, settings.port, settings.host);
   } catch (error) {
@@ -162,8 +166,11 @@ export async function start(options: StartOptions): Promise<Service> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
   selfUrl = url;
-  const sourceNames = registry.list().map((source) => source.name);
-  logger.info({ port, host: settings.host, store: store.kind, sources: sourceNames }, 'listening');
+  const sources = registry.list();
+  logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
+  for (const warning of startupWarnings({ apiKeys: settings.apiTokens.size, sources, triageRunnerConfigured: triageDispatcher !== undefined })) {
+    logger.warn(warning.fields, warning.message);
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -1,7 +1,9 @@
+import type { BlockList } from 'node:net';
 import type { LevelWithSilent } from 'pino';
 import { ApiTokens } from './api-tokens.js';
 import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 
 export interface Settings {
   port: number;
@@ -19,6 +21,8 @@ export interface Settings {
   requestTimeoutMs: number;
   /** Deadline for the request headers (node's `server.headersTimeout`), ≤ requestTimeoutMs. */
   headersTimeoutMs: number;
+  /** `TW_TRUSTED_PROXIES`: peers whose X-Forwarded-For names the client; empty trusts none. */
+  trustedProxies: BlockList;
 }
 
 export const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
@@ -40,6 +44,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     mongodbUri: read.string('MONGODB_URI'),
     requestTimeoutMs: read.integer('TW_REQUEST_TIMEOUT_MS', 10_000, 1, 3_600_000),
     headersTimeoutMs: read.integer('TW_HEADERS_TIMEOUT_MS', 5_000, 1, 3_600_000),
+    trustedProxies: parseTrustedProxies(read.list('TW_TRUSTED_PROXIES')),
   };
   // node refuses a headers timeout longer than the request timeout; say so in our words.
   if (settings.headersTimeoutMs > settings.requestTimeoutMs) {

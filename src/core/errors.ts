@@ -1,6 +1,6 @@
 /**
  * The contract's error codes (docs/api.md). The domain speaks in codes only; the HTTP layer owns
- * the one table from code to status (src/http/error-status.ts).
+ * the one table from code to status (see docs/api.md, error codes).
  */
 export type ErrorCode =
   | 'unknown_source'

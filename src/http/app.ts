@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
@@ -11,7 +12,8 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type EventRecorder, type SourceLookup } from './webhook-route.js';
+import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
+import type { SourceLookup } from '../sources/source.js';
 
 export interface AppDeps {
   logger: Logger;
@@ -24,13 +26,14 @@ export interface AppDeps {
   rateLimiter: RateLimiter;
   /** The `/api` routers' own dependencies (keys, registration, log feed). */
   api: Omit<ApiRouterDeps, 'store'>;
+  /** Peers whose X-Forwarded-For names the client (the delivery log's remote address). */
+  trustedProxies: BlockList;
   nowMs?: () => number;
 }
 
 /** The HTTP surface: webhook receiver, read API, probes and metrics, composed like Koa's own examples. */
 export function createApp(deps: AppDeps): Koa<RequestState> {
   const app = new Koa<RequestState>();
-  app.proxy = true;
   // Errors are rendered and logged by errorMiddleware; Koa's default handler would log them twice.
   app.silent = true;
 
@@ -68,7 +71,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
 
 
   const { deliveries } = deps;
-  app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs)))));
+  app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))));
   app.use(errorMiddleware(deps.logger, deps.metrics));
   for (const router of [probes, webhooks, apiRouter({ ...deps.api, store: deps.store })]) {
     app.use(router.routes());

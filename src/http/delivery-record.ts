@@ -1,8 +1,10 @@
+import type { BlockList } from 'node:net';
 import type { DeliveryRecord } from '../store/store.js';
+import { clientAddress } from './client-address.js';
 import type { RequestContext } from './state.js';
 
 /** The delivery log's record of a settled webhook request, from its status and what the route and error middleware left in state. */
-export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: number): DeliveryRecord {
+export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: number, trustedProxies: BlockList): DeliveryRecord {
   const { state } = ctx;
   return {
     at: new Date().toISOString(),
@@ -12,6 +14,6 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     latencyMs: Math.round(latencyMs * 1000) / 1000,
     incidentId: state.incidentId ?? null,
     queueId: state.queueId ?? null,
-    remoteAddress: ctx.ip || null,
+    remoteAddress: clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Incident } from './model.js';
 import type { Ingest, WebhookEvent } from './ingest.js';
-import { IDEMPOTENCY_HEADERS } from './dedupe.js';
+import { IDEMPOTENCY_HEADERS, idempotencyKey } from './dedupe.js';
 import type { Source } from '../sources/source.js';
 import type { InboxStore, NewQueueEntry } from '../store/store.js';
 import { ok, type Result } from '../core/result.js';
@@ -40,6 +40,9 @@ export function createAccept(deps: AcceptDeps): Accept {
   };
 
   return async (source, event) => {
+    // A key the use-case would refuse is refused now, not after the delivery was queued.
+    const key = idempotencyKey(event.headers);
+    if (!key.ok) return key;
     if (source.processing === 'async') return enqueue(source, event, 'async');
     const inline = deps.ingest(source, event).then((result): Result<Accepted> => (result.ok ? ok({ queued: false, created: result.value.created, incident: result.value.incident }) : result));
     if (deps.inlineBudgetMs === 0) return inline;

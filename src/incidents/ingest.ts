@@ -34,17 +34,14 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     if (!parsed.ok) return err(domainError('invalid_payload', parsed.error));
     const draft = normalize(parsed.value.payload, source);
     if (!draft.ok) return err(domainError('invalid_payload', draft.error));
+    const key = dedupeKey({ headers: event.headers, externalId: draft.value.externalId, format: draft.value.format, rawBody: event.rawBody });
+    if (!key.ok) return key;
     const result = await store.insertIncident(
       newIncident(draft.value, {
         id: newId(),
         source: source.name,
         receivedAt: event.receivedAt.toISOString(),
-        dedupeKey: dedupeKey({
-          headers: event.headers,
-          externalId: draft.value.externalId,
-          format: draft.value.format,
-          rawBody: event.rawBody,
-        }),
+        dedupeKey: key.value,
         raw: parsed.value.text,
         triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
       }),

@@ -95,6 +95,9 @@ export interface Incident extends IncidentDraft {
   raw: string;
 }
 
+/** An incident as lists carry it: everything but the raw body, which only the single read returns. */
+export type IncidentSummary = Omit<Incident, 'raw'>;
+
 /** Everything the store needs to create an incident; the store assigns the number atomically. */
 export interface NewIncident extends IncidentDraft {
   id: string;

@@ -9,6 +9,8 @@ export const MAX_VENDOR_SEVERITY_LENGTH = 128;
 export const MAX_OBSERVABLES_PER_KIND = 100;
 export const MAX_OBSERVABLE_LENGTH = 2048;
 export const MAX_MITRE_IDS = 32;
+/** Vendor alert ids are never cut (a cut id would merge distinct events): a longer one is an invalid payload. */
+export const MAX_EXTERNAL_ID_LENGTH = 1024;
 
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 const nullableText = (maxLength: number) => ({ ...text(maxLength), nullable: true }) as const;
@@ -29,7 +31,7 @@ export const incidentDraftSchema = {
     incidentType: { type: 'string', enum: INCIDENT_TYPES },
     // UTC with Z only: the store and the API compare these as text.
     occurredAt: { type: 'string', nullable: true, format: 'date-time', pattern: 'Z$' },
-    externalId: nullableText(512),
+    externalId: nullableText(MAX_EXTERNAL_ID_LENGTH),
     observables: {
       type: 'object',
       additionalProperties: false,

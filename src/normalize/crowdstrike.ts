@@ -1,7 +1,7 @@
 import type { IncidentType } from '../incidents/model.js';
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { err, ok } from '../core/result.js';
-import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
+import { at, firstId, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { MitreCollector } from './mitre.js';
 import { ObservableCollector, type FieldKind, type FieldMap } from './observables.js';
@@ -77,7 +77,7 @@ export const crowdstrike: FormatModule = {
         family.fallback,
       ),
       occurredAt: toIsoUtc(at(payload, 'metadata', 'eventCreationTime')),
-      externalId: firstText([event.DetectId, event.CompositeId, event.MobileDetectionId]) ?? null,
+      externalId: firstId([event.DetectId, event.CompositeId, event.MobileDetectionId]) ?? null,
       observables: falconObservables(event),
       mitre: falconMitre(event),
     });

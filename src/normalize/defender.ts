@@ -2,7 +2,7 @@ import type { IncidentDraft } from '../incidents/model.js';
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
-import { at, firstText, isObject, text, type JsonObject } from './fields.js';
+import { at, firstId, isObject, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { MitreCollector, noMitre } from './mitre.js';
 import { ObservableCollector, walkObservables, type FieldMap, type HashAlgorithm } from './observables.js';
@@ -61,7 +61,7 @@ const graphAlert: Shape = (p, source) => {
     vendorSeverity,
     incidentType: classifyIncident([title, text(p.category)], 'other'),
     occurredAt: toIsoUtc(p.firstActivityDateTime) ?? toIsoUtc(p.eventDateTime) ?? toIsoUtc(p.createdDateTime),
-    externalId: firstText([p.id, p.providerAlertId]) ?? null,
+    externalId: firstId([p.id, p.providerAlertId]) ?? null,
     observables: graphObservables(p),
     mitre: graphMitre(p),
   });
@@ -198,8 +198,8 @@ function officeObservables(details: JsonObject, record: JsonObject) {
 
 /** Office 365 alert records carry their details as a JSON string in `Data`; `f3u` is the user. */
 const officeAlert: Shape = (p, source) => {
-  const alertId = firstText([p.AlertId, p.Id]);
-  const title = text(p.Name) ?? `Office 365 alert ${alertId ?? ''}`.trim();
+  const alertId = firstId([p.AlertId, p.Id]);
+  const title = text(p.Name) ?? text(`Office 365 alert ${alertId ?? ''}`) ?? 'Office 365 alert';
   const data = typeof p.Data === 'string' ? parseJsonObject(p.Data) : undefined;
   const details = data?.ok ? data.value : {};
   const { severity, vendorSeverity } = mapSeverity(p.Severity, source.severityMapping);
@@ -230,7 +230,7 @@ const defenderEvent: Shape = (p, source) => {
     vendorSeverity,
     incidentType: classifyIncident([text(p.category), eventType, text(p.entityType)], 'other'),
     occurredAt: toIsoUtc(p.creationTime),
-    externalId: firstText([p.id]) ?? null,
+    externalId: firstId([p.id]) ?? null,
     observables: walkObservables(p),
     mitre: noMitre(),
   });

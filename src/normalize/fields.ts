@@ -37,6 +37,18 @@ export function scalarText(value: unknown, max = MAX_TITLE_LENGTH): string | und
   return text(value, max);
 }
 
+/**
+ * The first candidate that is usable as an id: text or a number, never cut (a cut id would merge
+ * distinct events; the draft schema rejects an overlong one).
+ */
+export function firstId(candidates: readonly unknown[]): string | undefined {
+  for (const candidate of candidates) {
+    const found = scalarText(candidate, Infinity);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
 /** The first candidate that is usable text. */
 export function firstText(candidates: readonly unknown[], max = MAX_TITLE_LENGTH): string | undefined {
   for (const candidate of candidates) {

@@ -1,6 +1,6 @@
 import { MAX_EVENT_TYPE_LENGTH } from '../incidents/schema.js';
 import { ok } from '../core/result.js';
-import { at, firstText, scalarText, text } from './fields.js';
+import { at, firstId, firstText, text } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { noMitre } from './mitre.js';
 import { walkObservables } from './observables.js';
@@ -34,7 +34,7 @@ export const generic: FormatModule = {
       vendorSeverity,
       incidentType: classifyIncident([text(at(data, 'category')), text(at(payload, 'category')), title], 'other'),
       occurredAt: toIsoUtc(at(payload, 'timestamp') ?? at(data, 'timestamp')),
-      externalId: scalarText(at(data, 'alert_id')) ?? scalarText(at(payload, 'alert_id')) ?? scalarText(at(payload, 'id')) ?? null,
+      externalId: firstId([at(data, 'alert_id'), at(payload, 'alert_id'), at(payload, 'id')]) ?? null,
       observables: walkObservables(payload),
       mitre: noMitre(),
     });

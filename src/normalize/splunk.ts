@@ -1,6 +1,6 @@
 import type { IncidentType } from '../incidents/model.js';
 import { err, ok } from '../core/result.js';
-import { at, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
+import { at, firstId, firstText, isObject, scalarText, text, type JsonObject } from './fields.js';
 import { classifyIncident } from './incident-type.js';
 import { MitreCollector } from './mitre.js';
 import { ObservableCollector } from './observables.js';
@@ -76,7 +76,7 @@ export const splunk: FormatModule = {
           ? 'authentication'
           : classifyIncident([title, text(single(result.signature))], domainType),
       occurredAt: toIsoUtc(at(payload, 'trigger_time') ?? single(result._time)),
-      externalId: externalId(single(result.event_id), sid, row),
+      externalId: externalId(single(result.event_id), at(payload, 'sid'), row),
       observables: rowObservables(result),
       mitre: rowMitre(result),
     });
@@ -89,8 +89,8 @@ export const splunk: FormatModule = {
  * So a plain alert with a row has no external id, and its dedupe key is the body's hash: distinct
  * rows stay distinct events, a resent row stays one.
  */
-function externalId(eventId: unknown, sid: string | undefined, row: unknown): string | null {
-  return text(eventId) ?? (row === undefined ? (sid ?? null) : null);
+function externalId(eventId: unknown, sid: unknown, row: unknown): string | null {
+  return firstId([eventId]) ?? (row === undefined ? (firstId([sid]) ?? null) : null);
 }
 
 /** The row's fields by CIM name (src, dest, user, file_hash, url, …); its free text for ips, emails, urls. */

@@ -1,7 +1,7 @@
 import type { Format, Severity } from '../incidents/model.js';
 import { ok, type Result } from '../core/result.js';
 
-/** How a source proves a request came from it (DESIGN §2). Unsigned is never an option. */
+/** How a source proves a request came from it (docs/api.md, verification profiles). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;
 export type VerificationProfile = (typeof VERIFICATION_PROFILES)[number];
 
@@ -73,4 +73,9 @@ export interface SourceProvider {
   synced(): boolean;
   /** Called with the provider's complete current set of claims after every change. */
   onChange(listener: (claims: readonly SourceClaim[]) => void): void;
+}
+
+/** The registry as the hot path sees it: an in-memory lookup, never I/O. */
+export interface SourceLookup {
+  get(name: string): Source | undefined;
 }

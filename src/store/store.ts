@@ -1,6 +1,6 @@
 import { DomainError } from '../core/errors.js';
 import type { CursorPosition } from './cursor.js';
-import type { Incident, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
+import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from '../incidents/model.js';
 import type { ApiKeyStore } from '../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../sources/providers/api/registered-source.js';
 
@@ -15,12 +15,18 @@ export interface IncidentQuery {
   since?: string;
   until?: string;
   limit: number;
+  /**
+   * Stop adding items once their JSON reaches this many bytes (the first item always comes), so a
+   * page of large incidents is bounded in memory as well as in count; `next` continues after it.
+   */
+  maxBytes?: number;
   /** Continue after this position (decoded from the previous page's `next`). */
   after?: CursorPosition;
 }
 
 export interface IncidentPage {
-  items: Incident[];
+  /** Summaries: a list never carries raw bodies (they can be megabytes each). */
+  items: IncidentSummary[];
   next: string | null;
 }
 
@@ -127,7 +133,7 @@ export interface DeliveryRecord {
   remoteAddress: string | null;
 }
 
-/** Best-effort request log with bounded retention (see src/deliveries). */
+/** Best-effort request log with bounded retention (see src/workers/delivery-recorder.ts). */
 export interface DeliveryLogStore {
   appendDeliveries(records: readonly DeliveryRecord[]): Promise<void>;
   /** Newest first. */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Ingest } from '../incidents/ingest.js';
-import type { SourceLookup } from '../http/webhook-route.js';
+import type { SourceLookup } from '../sources/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InboxStore, QueueEntry, QueueOutcome } from '../store/store.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';

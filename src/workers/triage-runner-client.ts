@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Incident } from '../incidents/model.js';
-import { incidentJson } from '../http/api/incident-json.js';
+import { incidentJson } from '../incidents/incident-json.js';
 
 export type DeliveryResult = { ok: true } | { ok: false; retryable: boolean; error: string };
 

@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { signedHeaders } from '../helpers/sign.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
@@ -66,8 +67,32 @@ async function startTarget(target: Target): Promise<{ child: ChildProcess; port:
       }
     });
     child.once('exit', (code) => fail(new Error(`${target.name} exited with ${code}`)));
+    // A target logging below info never says `listening`: it was given a port, wait until it answers.
+    const fixedPort = Number(target.env.PORT ?? 0);
+    if (fixedPort > 0) void waitUntilListening(fixedPort).then(() => done(fixedPort), fail);
   });
   return { child, port };
+}
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+async function waitUntilListening(port: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const answered = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      () => true,
+      () => false,
+    );
+    if (answered) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`nothing listens on ${port} after 60 s`);
 }
 
 /** Peak resident set size of a process so far (VmHWM), in MB. */
@@ -161,7 +186,15 @@ const service = await measure({
   path: '/api/webhooks/edr',
 });
 
-const measurements = [ceiling, minimalKoa, service];
+// The same service with accepted events not logged (LOG_LEVEL=warn): what the info line per event costs.
+const serviceQuiet = await measure({
+  name: 'tw-webhooks (embedded, LOG_LEVEL=warn)',
+  command: [resolve(import.meta.dirname, '../../dist/main.js')],
+  env: { ...serviceEnv, LOG_LEVEL: 'warn', PORT: String(await freePort()), TW_DATA_DIR: join(workDir, 'data-quiet') },
+  path: '/api/webhooks/edr',
+});
+
+const measurements = [ceiling, minimalKoa, service, serviceQuiet];
 if (process.env.MONGODB_URI || process.argv.includes('--mongo')) {
   measurements.push(
     await measure({

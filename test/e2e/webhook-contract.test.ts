@@ -1,5 +1,5 @@
 /**
- * The webhook contract of DESIGN §2, driven over real HTTP against the real service process
+ * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
 // servers: none

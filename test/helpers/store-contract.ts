@@ -6,7 +6,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/store/store.js';
+import type { IncidentPage, Store } from '../../src/store/store.js';
 import type { Incident, NewIncident } from '../../src/incidents/model.js';
 import { decodeCursor } from '../../src/store/cursor.js';
 
@@ -184,6 +184,27 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const window = await store.listIncidents({ limit: 50, since: '2026-05-01T10:00:02.000Z', until: '2026-05-01T10:00:04.000Z' });
       // since inclusive, until exclusive.
       assert.deepEqual(window.items.map((i) => i.id), [inputs[3]!.id, inputs[2]!.id]);
+    });
+
+    it('lists summaries without raw bodies, in pages bounded by bytes', async () => {
+      const store = await open();
+      const raw = JSON.stringify({ blob: 'r'.repeat(100_000) });
+      for (let i = 0; i < 5; i++) {
+        await store.insertIncident(newIncident({ receivedAt: `2026-05-02T10:00:0${i}.000Z`, title: `t${i}`.repeat(100), raw }));
+      }
+      const ids: string[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const page: IncidentPage = await store.listIncidents({ limit: 50, maxBytes: 1000, ...(next ? { after: decodeCursor(next) } : {}) });
+        for (const item of page.items) assert.equal('raw' in item, false);
+        assert.ok(page.items.length >= 1 && page.items.length <= 3, `page of ${page.items.length}`);
+        ids.push(...page.items.map((item) => item.id));
+        next = page.next;
+        pages++;
+      } while (next);
+      assert.equal(new Set(ids).size, 5, 'every incident exactly once across the pages');
+      assert.ok(pages >= 2, `${pages} pages`);
     });
 
     if (factory.reopen) {

@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { BlockList, type AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -49,6 +49,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
     store,
     accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
     rateLimiter: new RateLimiter(),
+    trustedProxies: new BlockList(),
     // The /api routes are not what this test is about: no key is valid and registration is off.
     api: {
       authenticate: async () => undefined,

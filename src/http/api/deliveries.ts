@@ -1,9 +1,11 @@
 import Router from '@koa/router';
 import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
-import { boundedLimit } from './triage.js';
+import { limitParameter, queryParser } from './query.js';
 
-const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
+const parseQuery = queryParser<{ source?: string; limit: number }>({
+  source: { type: 'string', maxLength: 253 },
+  limit: limitParameter(100, 1000),
+});
 
 export function deliveryJson(record: DeliveryRecord) {
   return {
@@ -22,9 +24,7 @@ export function deliveryJson(record: DeliveryRecord) {
 export function deliveriesRouter(log: DeliveryLogStore): Router {
   const router = new Router({ prefix: '/deliveries' });
   router.get('/', async (ctx) => {
-    const params = new URLSearchParams(ctx.querystring);
-    const source = params.get('source') ?? undefined;
-    const records = await log.listDeliveries({ source, limit: boundedLimit(params.get('limit'), DEFAULT_LIMIT, MAX_LIMIT) });
+    const records = await log.listDeliveries(parseQuery(ctx.querystring));
     ctx.body = { items: records.map(deliveryJson) };
   });
   return router;

@@ -1,20 +1,43 @@
+import { Readable } from 'node:stream';
 import Router from '@koa/router';
 import { SEVERITIES, type IncidentStatus, type Severity } from '../../incidents/model.js';
-import type { IncidentQuery, IncidentStore } from '../../store/store.js';
+import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
 import { decodeCursor } from '../../store/cursor.js';
 import { DomainError } from '../../core/errors.js';
-import { incidentJson } from './incident-json.js';
+import { incidentJson, incidentSummaryJson } from '../../incidents/incident-json.js';
+import { limitParameter, queryParser } from './query.js';
 
 const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
-const DEFAULT_PAGE = 50;
-const MAX_PAGE = 500;
+/** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
+const PAGE_BYTE_BUDGET = 1024 * 1024;
 
-/** `GET /api/incidents` (filters, keyset pagination) and `GET /api/incidents/:id` (id or number). */
+interface ListQuery {
+  limit: number;
+  source?: string;
+  severity?: Severity;
+  status?: IncidentStatus;
+  since?: string;
+  until?: string;
+  cursor?: string;
+}
+
+const parseListQuery = queryParser<ListQuery>({
+  limit: limitParameter(50, 500),
+  source: { type: 'string', maxLength: 253 },
+  severity: { type: 'string', enum: SEVERITIES },
+  status: { type: 'string', enum: STATUSES },
+  since: { type: 'string', format: 'date-time' },
+  until: { type: 'string', format: 'date-time' },
+  cursor: { type: 'string', maxLength: 1024 },
+});
+
+/** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
 export function incidentsRouter(store: IncidentStore): Router {
   const router = new Router({ prefix: '/incidents' });
   router.get('/', async (ctx) => {
-    const page = await store.listIncidents(parseQuery(new URLSearchParams(ctx.querystring)));
-    ctx.body = { items: page.items.map(incidentJson), next: page.next };
+    const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
+    ctx.type = 'application/json';
+    ctx.body = Readable.from(pageJson(page));
   });
   router.get('/:id', async (ctx) => {
     const incident = await store.getIncident(String(ctx.params.id));
@@ -24,43 +47,26 @@ export function incidentsRouter(store: IncidentStore): Router {
   return router;
 }
 
-function parseQuery(params: URLSearchParams): IncidentQuery {
-  const query: IncidentQuery = { limit: parseLimit(params.get('limit')) };
-  const source = params.get('source');
-  if (source) query.source = source;
-  const severity = params.get('severity');
-  if (severity) query.severity = oneOf(severity, SEVERITIES, 'severity') as Severity;
-  const status = params.get('status');
-  if (status) query.status = oneOf(status, STATUSES, 'status') as IncidentStatus;
-  const since = params.get('since');
-  if (since) query.since = isoTime(since, 'since');
-  const until = params.get('until');
-  if (until) query.until = isoTime(until, 'until');
-  const cursor = params.get('cursor');
+function storeQuery(query: ListQuery): IncidentQuery {
+  const { cursor, since, until, ...filters } = query;
+  const result: IncidentQuery = { ...filters, maxBytes: PAGE_BYTE_BUDGET };
+  if (since) result.since = new Date(since).toISOString();
+  if (until) result.until = new Date(until).toISOString();
   if (cursor) {
     const after = decodeCursor(cursor);
     if (!after) throw new DomainError('bad_request', 'Invalid pagination cursor');
-    query.after = after;
+    result.after = after;
   }
-  return query;
+  return result;
 }
 
-function parseLimit(value: string | null): number {
-  if (value === null) return DEFAULT_PAGE;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-    throw new DomainError('bad_request', `limit must be an integer from 1 to ${MAX_PAGE}`);
+/** `{"items":[…],"next":…}` written item by item, so a page is never one big string. */
+function* pageJson(page: IncidentPage): Generator<string> {
+  yield '{"items":[';
+  let separator = '';
+  for (const item of page.items) {
+    yield separator + JSON.stringify(incidentSummaryJson(item));
+    separator = ',';
   }
-  return limit;
-}
-
-function oneOf(value: string, allowed: readonly string[], name: string): string {
-  if (!allowed.includes(value)) throw new DomainError('bad_request', `${name} must be one of ${allowed.join(', ')}`);
-  return value;
-}
-
-function isoTime(value: string, name: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new DomainError('bad_request', `${name} must be an ISO-8601 time`);
-  return new Date(time).toISOString();
+  yield `],"next":${JSON.stringify(page.next)}}`;
 }

@@ -1,11 +1,10 @@
 import Router from '@koa/router';
 import { PassThrough } from 'node:stream';
-import { DomainError } from '../../core/errors.js';
 import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
 import type { RequestState } from '../state.js';
 import type { DeliveryFollower } from '../../workers/delivery-recorder.js';
 import { deliveryJson } from './deliveries.js';
-import { boundedLimit } from './triage.js';
+import { limitParameter, queryParser } from './query.js';
 
 const DEFAULT_TAIL = 100;
 const MAX_TAIL = 1000;
@@ -28,15 +27,18 @@ export interface LogsRouterDeps {
  * record as this replica settles it (an in-process feed, no store polling per record) and, every
  * few seconds, what other replicas wrote to the store.
  */
+// `webhook` is the only log kept: the filter is there so scripts written against it keep working.
+const parseQuery = queryParser<{ filter: 'webhook'; source?: string; tail: number; follow: boolean }>({
+  filter: { enum: ['webhook'], default: 'webhook' },
+  source: { type: 'string', maxLength: 253 },
+  tail: limitParameter(DEFAULT_TAIL, MAX_TAIL),
+  follow: { type: 'boolean', default: false },
+});
+
 export function logsRouter(deps: LogsRouterDeps): Router<RequestState> {
   const router = new Router<RequestState>({ prefix: '/logs' });
   router.get('/', async (ctx) => {
-    const params = new URLSearchParams(ctx.querystring);
-    const filter = params.get('filter') ?? 'webhook';
-    if (filter !== 'webhook') throw new DomainError('bad_request', "filter must be 'webhook' (the only log kept)");
-    const source = params.get('source') ?? undefined;
-    const tail = boundedLimit(params.get('tail'), DEFAULT_TAIL, MAX_TAIL);
-    const follow = params.get('follow') === 'true' || params.get('follow') === '1';
+    const { source, tail, follow } = parseQuery(ctx.querystring);
     const records = (await deps.store.listDeliveries({ source, limit: tail })).reverse();
     if (!follow) return void (ctx.body = { items: records.map(deliveryJson) });
 

@@ -4,7 +4,7 @@ import type { Verdict } from './verdict.js';
 const UNIX_SECONDS = /^[0-9]{1,15}$/;
 
 /**
- * The timestamp checks of DESIGN §2, in the table's order. Boundaries: a timestamp exactly
+ * The timestamp checks of docs/api.md (the webhook route), in the table's order. Boundaries: a timestamp exactly
  * `toleranceSeconds` old (or ahead) is accepted; one second more is rejected.
  * Returns undefined when the timestamp is acceptable.
  */

@@ -14,7 +14,7 @@ export interface FileSourceProviderOptions {
   logger: Logger;
   /**
    * Start with no sources (and a warning) when the file does not exist, instead of failing.
-   * main.ts sets it only for the default path, so `npm start` works anywhere while a TW_CONFIG
+   * start() sets it only for the default path, so `npm start` works anywhere while a TW_CONFIG
    * that points nowhere is a start-up error.
    */
   allowMissing?: boolean;

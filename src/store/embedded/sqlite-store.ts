@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Incident } from '../../incidents/model.js';
+import type { Incident, IncidentSummary } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { encodeCursor } from '../cursor.js';
+import { currentShape } from '../../incidents/incident.js';
+import { takePage } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery } from '../store.js';
 import { SCHEMA } from './schema.js';
 import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
@@ -88,11 +89,9 @@ export class SqliteStore implements ThreadHostedStore {
     }
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows = this.requireDb()
-      .prepare(`SELECT doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
-      .all(params) as { doc: string }[];
-    const items = rows.slice(0, query.limit).map((row) => parseIncident(row.doc));
-    const last = items[items.length - 1];
-    return { items, next: rows.length > query.limit && last ? encodeCursor(last) : null };
+      .prepare(`SELECT json_remove(doc, '$.raw') AS doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
+      .iterate(params) as IterableIterator<{ doc: string }>;
+    return takePage(rows, query, (row) => row.doc.length, (row) => currentShape(JSON.parse(row.doc) as IncidentSummary));
   }
 
   private requireDb(): Database.Database {

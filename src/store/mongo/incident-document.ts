@@ -1,4 +1,4 @@
-import type { Incident, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
+import type { Incident, IncidentSummary, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
 import { currentShape, draftFields } from '../../incidents/incident.js';
 
 /**
@@ -54,7 +54,11 @@ export function toDocument(incident: Incident): IncidentDocument {
   });
 }
 
-export function fromDocument(stored: IncidentDocument): Incident {
+export function fromDocument(document: IncidentDocument): Incident {
+  return Object.assign(summaryFromDocument(document), { raw: document.raw });
+}
+
+export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): IncidentSummary {
   const document = currentShape(stored);
   return Object.assign(draftFields(document), {
     id: document.id,
@@ -66,7 +70,6 @@ export function fromDocument(stored: IncidentDocument): Incident {
     mitre: copyMitre(document.mitre),
     status: document.status,
     triage: copyTriage(document.triage),
-    raw: document.raw,
   });
 }
 

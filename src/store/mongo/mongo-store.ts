@@ -3,11 +3,11 @@ import type { Logger } from 'pino';
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { encodeCursor } from '../cursor.js';
+import { takePage } from '../cursor.js';
 import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
-import { eventKey, fromDocument, toDocument, type IncidentDocument } from './incident-document.js';
+import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
 import { createIndexes } from './indexes.js';
 import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
@@ -140,14 +140,25 @@ export class MongoStore implements Store {
         const { receivedAt, id } = query.after;
         conditions.push({ $or: [{ receivedAt: { $lt: receivedAt } }, { receivedAt, id: { $lt: id } }] });
       }
-      const documents = await this.incidents
+      const cursor = this.incidents
         .find(conditions.length > 1 ? { $and: conditions } : filter)
+        .project<Omit<IncidentDocument, 'raw'>>({ raw: 0 })
         .sort({ receivedAt: -1, id: -1 })
-        .limit(query.limit + 1)
-        .toArray();
-      const items = documents.slice(0, query.limit).map(fromDocument);
-      const last = items[items.length - 1];
-      return { items, next: documents.length > query.limit && last ? encodeCursor(last) : null };
+        .limit(query.limit + 1);
+      // Read only what the page can take (one row past it tells whether there is a next page).
+      const rows: { document: Omit<IncidentDocument, 'raw'>; bytes: number }[] = [];
+      try {
+        let bytes = 0;
+        for await (const document of cursor) {
+          const size = JSON.stringify(document).length;
+          rows.push({ document, bytes: size });
+          if (rows.length > query.limit || (query.maxBytes !== undefined && bytes >= query.maxBytes)) break;
+          bytes += size;
+        }
+      } finally {
+        await cursor.close();
+      }
+      return takePage(rows, query, (row) => row.bytes, (row) => summaryFromDocument(row.document));
     });
   }
 

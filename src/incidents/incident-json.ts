@@ -1,7 +1,12 @@
-import type { Incident } from '../../incidents/model.js';
+import type { Incident, IncidentSummary } from './model.js';
 
-/** The public snake_case shape of an incident (read API, CLI). */
+/** The public snake_case shape of an incident (read API, CLI, triage runner): the summary and the raw body. */
 export function incidentJson(incident: Incident) {
+  return Object.assign(incidentSummaryJson(incident), { raw: incident.raw });
+}
+
+/** An incident as lists show it: no raw body. */
+export function incidentSummaryJson(incident: IncidentSummary) {
   return {
     incident_id: incident.id,
     incident_number: incident.number,
@@ -27,6 +32,5 @@ export function incidentJson(incident: Incident) {
       next_attempt_at: incident.triage.nextAttemptAt,
       dispatched_at: incident.triage.dispatchedAt,
     },
-    raw: incident.raw,
   };
 }
