@@ -67,9 +67,6 @@ export async function start(options: StartOptions): Promise<Service> {
   // here because the API's sources live in it).
   const store = await createStore(settings, pipeline, logger);
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
-  if (!operator.encryptionKey && operator.registrationApi) {
-    logger.warn({ devMode: operator.devMode, store: store.kind }, 'TW_ENCRYPTION_KEY is not set: registering sources through the API stores secrets only in development mode with the embedded store');
-  }
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
   const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSettings, metrics, logger) : undefined;
@@ -168,7 +165,13 @@ export async function start(options: StartOptions): Promise<Service> {
   selfUrl = url;
   const sources = registry.list();
   logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
-  for (const warning of startupWarnings({ apiKeys: settings.apiTokens.size, sources, triageRunnerConfigured: triageDispatcher !== undefined })) {
+  const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;
+  for (const warning of startupWarnings({
+    apiKeys: settings.apiTokens.size,
+    sources,
+    triageRunnerConfigured: triageDispatcher !== undefined,
+    registrationWithoutEncryptionKey: registrationStoresSecrets && operator.encryptionKey === undefined,
+  })) {
     logger.warn(warning.fields, warning.message);
   }
 

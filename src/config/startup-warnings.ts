@@ -9,6 +9,8 @@ export interface StartupFacts {
   apiKeys: number;
   sources: readonly Pick<Source, 'name' | 'autoTriage'>[];
   triageRunnerConfigured: boolean;
+  /** The registration API keeps secrets in the store, and TW_ENCRYPTION_KEY is not set. */
+  registrationWithoutEncryptionKey: boolean;
 }
 
 /** What a user most likely did not mean, said once at start-up (the service runs anyway). */
@@ -25,6 +27,12 @@ export function startupWarnings(facts: StartupFacts): StartupWarning[] {
     warnings.push({
       message: 'auto_triage sources but no triage runner configured (TW_TRIAGE_URL, TW_TRIAGE_SECRET): triage requests stay pending',
       fields: { sources: autoTriage },
+    });
+  }
+  if (facts.registrationWithoutEncryptionKey) {
+    warnings.push({
+      message: 'TW_ENCRYPTION_KEY is not set: the registration API stores secrets only with the embedded store in development mode (TW_DEV_MODE=true)',
+      fields: {},
     });
   }
   return warnings;

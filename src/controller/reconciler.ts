@@ -72,7 +72,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<void
 
 async function secretView(object: WebhookSourceObject, deps: ReconcilerDeps): Promise<SecretView> {
   const cached = deps.cache.secretOf(object);
-  if (cached) return resolveSecret(object, cached);
+  if (cached) return resolveSecret(object, cached, (deps.now ?? Date.now)());
   // Not in the label-selected cache: one GET says whether it is missing or merely unlabelled.
   try {
     const secret = await deps.client.request<{ metadata?: { labels?: Record<string, string> } }>(

@@ -20,6 +20,13 @@ export const WEBHOOK_SOURCE_API = {
 } as const;
 
 /** The data key of the current secret when `secretRef.key` is unset. */
+/**
+ * On a WebhookSource: when the secret under `secretRef.previousKey` stops being accepted (RFC 3339).
+ * The registration API sets it on rotation; a GitOps user may set it too. Without it the previous
+ * key is accepted until it is removed from the spec.
+ */
+export const PREVIOUS_KEY_EXPIRES_ANNOTATION = 'triagewarden.io/previous-secret-expires-at';
+
 export const DEFAULT_SECRET_KEY = 'secret';
 
 export interface SecretRef {

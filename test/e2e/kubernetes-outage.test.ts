@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * The API server goes away mid-watch and comes back. This test runs its own kube-apiserver and
  * etcd (test/infra/kube.ts) so stopping them disturbs no other test.

@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * The RBAC kept in config/rbac/ is enough: the service runs as a ServiceAccount bound to exactly
  * those rules (the namespaced variant), and serves, writes status, records Events and leads.

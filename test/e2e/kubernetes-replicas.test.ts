@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * Two replicas against one cluster: both serve every source, one leader writes status, and the
  * Lease hands leadership over when the leader dies (kill -9) or stops (released at once).

@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * 1,000 WebhookSources with their Secrets: all Ready and all routes live, how fast, at what
  * memory, and whether a lookup costs the same with 1 source as with 1,000.

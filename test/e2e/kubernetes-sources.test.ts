@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * WebhookSource objects and their Secrets drive the live registry: the real service in Kubernetes
  * mode against the real kube-apiserver, driven with kubectl as a platform team would.

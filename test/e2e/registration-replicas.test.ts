@@ -1,3 +1,4 @@
+// servers: mongo
 /**
  * Sources registered through the API on MongoDB: two replicas share the database, a registration
  * on one is served by the other within seconds, and the collection holds no plain-text secret.

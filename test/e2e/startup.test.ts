@@ -1,3 +1,4 @@
+// servers: none
 /**
  * Start-up as a user meets it, against the real `dist/main.js`: every failure is one JSON log line
  * at fatal level and exit code 1 (no stack trace, nothing on stderr); what is probably a mistake
@@ -153,7 +154,8 @@ describe('start-up warnings and the accepted-event line', () => {
     services.push(empty);
     await startupLogged(empty);
     assert.deepEqual(warnings(empty).filter((msg) => /no webhook source is registered/.test(msg)).length, 1);
-    const complete = await startService({ config: GOOD_CONFIG });
+    assert.deepEqual(warnings(empty).filter((msg) => /TW_ENCRYPTION_KEY is not set/.test(msg)).length, 1);
+    const complete = await startService({ config: GOOD_CONFIG, env: { TW_ENCRYPTION_KEY: 'ab'.repeat(32) } });
     services.push(complete);
     await startupLogged(complete);
     assert.deepEqual(warnings(complete).filter((msg) => !/not registered/.test(msg)), []);

@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * GitOps and Kubernetes mode against the real kube-apiserver of `npm test`: what
  * `tw-cli webhook add --output yaml` prints is accepted by the API server as is, and in Kubernetes
@@ -6,8 +7,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -55,7 +54,8 @@ describe('tw-cli and the Kubernetes API server', () => {
     before(async () => {
       service = await startService({
         config: 'sources: {}\n',
-        env: { TW_KUBERNETES: 'true', TW_NAMESPACE: namespace, KUBECONFIG: process.env.KUBECONFIG ?? '' },
+        // A short grace period so the rotation test sees the previous key expire.
+        env: { TW_KUBERNETES: 'true', TW_NAMESPACE: namespace, KUBECONFIG: process.env.KUBECONFIG ?? '', TW_ROTATION_GRACE_SECONDS: '8' },
       });
       env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
     });
@@ -85,17 +85,28 @@ describe('tw-cli and the Kubernetes API server', () => {
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already registered .*\(conflict\)/);
 
-      // The source goes live once the kubernetes provider serves WebhookSources; a build without it
-      // cannot serve cluster-declared sources at all, which the diagnostic says.
-      if (existsSync(resolve(import.meta.dirname, '../../dist/sources/providers/kubernetes'))) {
-        await waitFor('the source to go live', async () => {
-          const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-live'));
-          return reply.status === 201 ? reply : undefined;
-        });
-      } else {
-        t.diagnostic('this build has no kubernetes source provider: the objects are asserted, not the source going live');
-        assert.equal((await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-live'))).status, 404);
-      }
+      // Every replica's kubernetes provider serves the object the API wrote.
+      await waitFor('the source to go live', async () => {
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-live'));
+        return reply.status === 201 ? reply : undefined;
+      });
+    });
+
+    it('webhook add --output yaml, applied for real, becomes Ready and its source goes live', async () => {
+      const printed = await twCli(
+        ['webhook', 'add', 'gitops-siem', '--secret', '-', '--namespace', namespace, '--output', 'yaml'],
+        { TW_API_URL: 'http://127.0.0.1:9' }, // never called: --output yaml prints instead
+        'gitops-siem-secret\n',
+      );
+      assert.equal(printed.code, 0, printed.stderr);
+      const applied = await kubectl(['apply', '-f', '-'], printed.stdout);
+      assert.equal(applied.code, 0, applied.stderr);
+      const ready = await kubectl(['-n', namespace, 'wait', '--for=condition=Ready', 'webhooksource/gitops-siem', '--timeout=60s'], '');
+      assert.equal(ready.code, 0, ready.stderr);
+      await waitFor('the GitOps-declared source to go live', async () => {
+        const reply = await deliver(service.url, 'gitops-siem', 'gitops-siem-secret', genericAlert('gitops-live'));
+        return reply.status === 201 ? reply : undefined;
+      });
     });
 
     it('rotates through PATCH (previous key kept) and removes both objects', async () => {
@@ -107,6 +118,19 @@ describe('tw-cli and the Kubernetes API server', () => {
       assert.equal(Buffer.from(secret.data!.previous!, 'base64').toString('utf8'), 'k8s-edr-secret');
       const source = (await kube.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...webhookSources, namespace, name: 'k8s-edr' })) as { spec: { secretRef: unknown } };
       assert.deepEqual(source.spec.secretRef, { name: 'k8s-edr-webhook-secret', key: 'secret', previousKey: 'previous' });
+
+      // Both secrets verify during the grace period (the URL stays), then only the new one.
+      await waitFor('the rotated secret to verify', async () => {
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated', genericAlert('k8s-rotated'));
+        return reply.status === 201 ? reply : undefined;
+      });
+      const during = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-old-in-grace'));
+      assert.equal(during.status, 201, 'the previous secret still verifies within the grace period');
+      await waitFor('the previous secret to expire', async () => {
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert(`k8s-old-${Date.now()}`));
+        return reply.status === 401 ? reply : undefined;
+      });
+      assert.equal((await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated', genericAlert('k8s-after-grace'))).status, 201);
 
       const removed = await twCli(['webhook', 'remove', 'k8s-edr'], env);
       assert.equal(removed.code, 0, removed.stderr);

@@ -1,3 +1,4 @@
+// servers: kube, helm, monitoring-crds
 /**
  * The chart as a platform team installs it: lint-clean, every rendering (defaults and every feature
  * on) accepted by the real kube-apiserver (`kubectl apply --dry-run=server`, with prometheus-operator's

@@ -1,3 +1,4 @@
+// servers: helm, monitoring-crds
 /**
  * The chart's monitoring against a real Prometheus (Debian's `prometheus`, started here): it scrapes
  * the running service with the ServiceMonitor's path, interval and timeout, the spec's

@@ -1,3 +1,4 @@
+// servers: none
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

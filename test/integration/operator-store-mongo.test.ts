@@ -1,3 +1,4 @@
+// servers: mongo
 /** The operator store contract against the real MongoDB-wire server of `npm run infra` (FerretDB). */
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import { operatorStoreContract } from '../helpers/operator-store-contract.js';

@@ -1,3 +1,4 @@
+// servers: kube
 /**
  * The generated WebhookSource CRD on the real kube-apiserver: it installs, the smallest object
  * works, the API server enforces the same bounds as webhook_config.yaml (one table of cases) and

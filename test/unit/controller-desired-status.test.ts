@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredStatus, sameStatus, transition, type DesiredStatusInput } from '../../src/controller/desired-status.js';
-import type { WebhookSourceObject } from '../../src/sources/providers/kubernetes/webhook-source.js';
+import { resolveSecret, toWebhookSourceObject, type SecretObject, type WebhookSourceObject } from '../../src/sources/providers/kubernetes/webhook-source.js';
 import type { WebhookSourceStatus } from '../../src/sources/webhook-source-crd.js';
 
 function object(overrides: Partial<WebhookSourceObject> = {}): WebhookSourceObject {
@@ -14,6 +14,7 @@ function object(overrides: Partial<WebhookSourceObject> = {}): WebhookSourceObje
     creationTimestamp: '2026-12-01T00:00:00Z',
     spec: { secretRef: { name: 'edr-secret' } },
     status: {},
+    previousKeyExpiresAt: undefined,
     ...overrides,
   };
 }
@@ -98,5 +99,33 @@ describe('desiredStatus', () => {
   it('compares statuses regardless of key order', () => {
     assert.ok(sameStatus({ a: 1, b: [{ c: 2, d: 3 }] }, { b: [{ d: 3, c: 2 }], a: 1 }));
     assert.ok(!sameStatus({ a: 1 }, { a: 2 }));
+  });
+});
+
+describe('resolveSecret', () => {
+  const secret: SecretObject = {
+    namespace: 'team-a',
+    name: 'edr-secret',
+    resourceVersion: '7',
+    data: new Map([['secret', Buffer.from('new')], ['previous', Buffer.from('old')]]),
+  };
+  const rotating = (annotations?: Record<string, string>) =>
+    toWebhookSourceObject({
+      metadata: { namespace: 'team-a', name: 'edr', annotations },
+      spec: { secretRef: { name: 'edr-secret', key: 'secret', previousKey: 'previous' } },
+    });
+  const secretsOf = (view: ReturnType<typeof resolveSecret>) => (view.state === 'resolved' ? view.secrets.map(String) : view.state);
+  const EXPIRY = '2026-12-02T06:00:00Z';
+
+  it('accepts the previous key until its expiry annotation, then only the current one', () => {
+    const object = rotating({ 'triagewarden.io/previous-secret-expires-at': EXPIRY });
+    assert.deepEqual(secretsOf(resolveSecret(object, secret, Date.parse(EXPIRY) - 1)), ['new', 'old']);
+    assert.deepEqual(secretsOf(resolveSecret(object, secret, Date.parse(EXPIRY))), ['new']);
+  });
+
+  it('keeps the previous key without an annotation, or with one it cannot read', () => {
+    for (const object of [rotating(), rotating({ 'triagewarden.io/previous-secret-expires-at': 'next tuesday' })]) {
+      assert.deepEqual(secretsOf(resolveSecret(object, secret, Date.parse(EXPIRY) + 86_400_000)), ['new', 'old']);
+    }
   });
 });

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { serversOf } from '../infra/declared-servers.js';
+import { components } from '../infra/state.js';
 
 describe('the servers a test file declares', () => {
   it('reads the header line, in any order, with none meaning none', () => {
@@ -10,7 +11,8 @@ describe('the servers a test file declares', () => {
   });
 
   it('gives an undeclared file all servers, except under test/unit', () => {
-    assert.deepEqual(serversOf('test/e2e/new.test.ts', 'import x;'), ['kube', 'mongo', 'helm']);
+    assert.deepEqual(serversOf('test/e2e/new.test.ts', 'import x;'), [...components]);
+    assert.ok(components.includes('kube') && components.includes('mongo') && components.includes('helm'));
     assert.deepEqual(serversOf('test/unit/new.test.ts', 'import x;'), []);
   });
 

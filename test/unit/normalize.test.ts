@@ -169,7 +169,9 @@ describe('Splunk alerts that trigger for each result', () => {
     const rawBody = Buffer.from(JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }));
     const draft = normalize(JSON.parse(rawBody.toString()), testSource({ name: 'siem' }));
     assert.ok(draft.ok);
-    return dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });
+    const key = dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });
+    assert.ok(key.ok);
+    return key.value;
   };
 
   it('keeps rows of one search run apart (one sid), and a resent row the same event', () => {

@@ -1,5 +1,6 @@
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { DomainError } from '../../../core/errors.js';
+import { PREVIOUS_KEY_EXPIRES_ANNOTATION } from '../../webhook-source-crd.js';
 import type { RegistrationSpec } from './registered-source.js';
 import { PREVIOUS_SECRET_KEY, SECRET_KEY, secretNameOf, sourceManifests, specFromWebhookSource } from './manifests.js';
 import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from './store-registrations.js';
@@ -8,7 +9,6 @@ import { notRegistered, type NewRegistration, type RegistrationChange, type Regi
 export const FIELD_MANAGER = 'tw-webhooks';
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
 /** When a rotated-out secret stops being needed; informational until the controller prunes it. */
-const PREVIOUS_EXPIRES = 'triagewarden.io/previous-secret-expires-at';
 
 type WebhookSourceObject = KubernetesObject & { spec: Record<string, unknown> };
 type SecretObject = KubernetesObject & { data?: Record<string, string> };
@@ -44,7 +44,7 @@ export class KubernetesRegistrations implements Registrations {
     const rotating = change.secret !== undefined;
     await this.applyBoth(
       { name, secret: change.secret ?? currentSecret, previousSecret: rotating ? currentSecret : stored(PREVIOUS_SECRET_KEY), spec },
-      rotating ? new Date(this.nowMs() + this.rotationGraceSeconds * 1000).toISOString() : current.metadata?.annotations?.[PREVIOUS_EXPIRES],
+      rotating ? new Date(this.nowMs() + this.rotationGraceSeconds * 1000).toISOString() : current.metadata?.annotations?.[PREVIOUS_KEY_EXPIRES_ANNOTATION],
     );
     return spec;
   }
@@ -68,7 +68,7 @@ export class KubernetesRegistrations implements Registrations {
   private async applyBoth(input: { name: string; secret: string; previousSecret: string | undefined; spec: RegistrationSpec }, previousExpiresAt?: string): Promise<void> {
     const [webhookSource, secret] = sourceManifests({ ...input, namespace: this.namespace });
     if (previousExpiresAt !== undefined && input.previousSecret !== undefined) {
-      (webhookSource.metadata as { annotations?: Record<string, string> }).annotations = { [PREVIOUS_EXPIRES]: previousExpiresAt };
+      (webhookSource.metadata as { annotations?: Record<string, string> }).annotations = { [PREVIOUS_KEY_EXPIRES_ANNOTATION]: previousExpiresAt };
     }
     for (const object of [secret, webhookSource]) {
       await this.call(() => this.objects.patch(object as KubernetesObject, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply));

@@ -5,6 +5,7 @@ import type { KubeClient } from './kube-client.js';
 import { WEBHOOK_SOURCE_API } from '../../webhook-source-crd.js';
 import {
   SECRET_SELECTOR,
+  previousKeyExpired,
   resolveSecret,
   toClaim,
   toSecretObject,
@@ -39,6 +40,8 @@ export class KubernetesSourceProvider implements SourceProvider {
   private readonly eventHandlers: ((event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void)[] = [];
   private emitted = false;
   private rebuildTimer: NodeJS.Timeout | undefined;
+  /** Rebuilds when the next previous key expires, so it stops verifying on time. */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private firstPendingAt: number | undefined;
   /** Per object key, the claim built for its current version and its Secret's: unchanged objects are not rebuilt. */
   private claims = new Map<string, { versions: string; claim: SourceClaim }>();
@@ -93,6 +96,7 @@ export class KubernetesSourceProvider implements SourceProvider {
 
   async stop(): Promise<void> {
     clearTimeout(this.rebuildTimer);
+    clearTimeout(this.expiryTimer);
     await Promise.all(this.informers().map((informer) => informer.stop()));
   }
 
@@ -147,16 +151,23 @@ export class KubernetesSourceProvider implements SourceProvider {
   private rebuild(): void {
     if (!this.informers().every((informer) => informer.synced())) return;
     const built = new Map<string, { versions: string; claim: SourceClaim }>();
+    const nowMs = Date.now();
+    let nextExpiry = Infinity;
     const claims = this.objects().map((object) => {
       const key = keyOf(object);
       const secret = this.secretOf(object);
-      const versions = `${object.resourceVersion}/${secret?.resourceVersion ?? ''}`;
+      const expired = previousKeyExpired(object, nowMs);
+      if (!expired && object.previousKeyExpiresAt !== undefined) nextExpiry = Math.min(nextExpiry, object.previousKeyExpiresAt);
+      const versions = `${object.resourceVersion}/${secret?.resourceVersion ?? ''}/${expired}`;
       const previous = this.claims.get(key);
-      const entry = previous?.versions === versions ? previous : { versions, claim: toClaim(object, resolveSecret(object, secret)) };
+      const entry = previous?.versions === versions ? previous : { versions, claim: toClaim(object, resolveSecret(object, secret, nowMs)) };
       built.set(key, entry);
       return entry.claim;
     });
     this.claims = built;
+    clearTimeout(this.expiryTimer);
+    // setTimeout holds at most ~24.8 days; a later expiry is re-armed by the rebuild this one makes.
+    if (nextExpiry !== Infinity) this.expiryTimer = setTimeout(() => this.rebuild(), Math.min(nextExpiry - nowMs + 1, 2 ** 31 - 1)).unref();
     for (const listener of this.listeners) listener(claims);
     if (!this.emitted) this.options.logger.info({ sources: claims.length }, 'kubernetes sources synced');
     this.emitted = true;

@@ -3,6 +3,7 @@ import type { ClaimProblem, SourceClaim } from '../../source.js';
 import { toSource } from '../../source-spec.js';
 import {
   DEFAULT_SECRET_KEY,
+  PREVIOUS_KEY_EXPIRES_ANNOTATION,
   sourceNameOf as specSourceName,
   webhookSourceOrigin,
   type WebhookSourceSpec,
@@ -21,6 +22,8 @@ export interface WebhookSourceObject extends CachedObject {
   creationTimestamp: string;
   spec: WebhookSourceSpec;
   status: WebhookSourceStatus;
+  /** From the expiry annotation, in ms; undefined: the previous key has no end of its own. */
+  previousKeyExpiresAt: number | undefined;
 }
 
 /** The cached view of a labelled Secret: its decoded keys only. */
@@ -35,6 +38,7 @@ interface RawMetadata {
   resourceVersion?: string;
   generation?: number;
   creationTimestamp?: string;
+  annotations?: Record<string, string>;
 }
 
 export function toWebhookSourceObject(raw: Record<string, unknown>): WebhookSourceObject {
@@ -48,6 +52,7 @@ export function toWebhookSourceObject(raw: Record<string, unknown>): WebhookSour
     creationTimestamp: metadata.creationTimestamp ?? '',
     spec: (raw.spec ?? { secretRef: { name: '' } }) as WebhookSourceSpec,
     status: (raw.status ?? {}) as WebhookSourceStatus,
+    previousKeyExpiresAt: expiryOf(metadata.annotations?.[PREVIOUS_KEY_EXPIRES_ANNOTATION]),
   };
 }
 
@@ -73,12 +78,24 @@ export type SecretView =
   | { state: 'unlabelled' }
   | { state: 'key-missing'; key: string };
 
+/** An unreadable expiry keeps the previous key: refusing a sender over a typo would lose events. */
+function expiryOf(annotation: string | undefined): number | undefined {
+  const at = annotation === undefined ? NaN : Date.parse(annotation);
+  return Number.isNaN(at) ? undefined : at;
+}
+
+/** Whether the previous key has passed its expiry annotation at `nowMs`. */
+export function previousKeyExpired(object: WebhookSourceObject, nowMs: number): boolean {
+  return object.previousKeyExpiresAt !== undefined && object.previousKeyExpiresAt <= nowMs;
+}
+
 /** Reads the referenced keys out of a cached Secret of the object's own namespace. */
-export function resolveSecret(object: WebhookSourceObject, secret: SecretObject | undefined): SecretView {
+export function resolveSecret(object: WebhookSourceObject, secret: SecretObject | undefined, nowMs: number): SecretView {
   if (!secret) return { state: 'not-found' };
-  const { key = DEFAULT_SECRET_KEY, previousKey } = object.spec.secretRef;
+  const { key = DEFAULT_SECRET_KEY } = object.spec.secretRef;
   const current = secret.data.get(key);
   if (!current || current.length === 0) return { state: 'key-missing', key };
+  const previousKey = previousKeyExpired(object, nowMs) ? undefined : object.spec.secretRef.previousKey;
   const previous = previousKey === undefined ? undefined : secret.data.get(previousKey);
   return {
     state: 'resolved',
