@@ -25,7 +25,6 @@ import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
-import { createKubernetes } from './controller/kubernetes.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './sources/providers/api/api-provider.js';
@@ -69,7 +68,10 @@ export async function start(options: StartOptions): Promise<Service> {
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
-  const kubernetes = kubernetesSettings.enabled ? createKubernetes(kubernetesSettings, metrics, logger) : undefined;
+  // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
+  const kubernetes = kubernetesSettings.enabled
+    ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
+    : undefined;
   const apiProvider = new ApiSourceProvider({ store: store.registeredSources, box: secretBox, logger });
   const registry = new SourceRegistry([fileProvider, ...(kubernetes ? [kubernetes.provider] : []), apiProvider], {
     onConflict: (conflict) => {
