@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import Router from '@koa/router';
-import { SEVERITIES, type IncidentStatus, type Severity } from '../../incidents/model.js';
+import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
 import { decodeCursor } from '../../store/cursor.js';
 import { DomainError } from '../../core/errors.js';
-import { incidentJson, incidentSummaryJson } from '../../incidents/incident-json.js';
+import { incidentSummaryJson } from '../../incidents/incident-json.js';
 import { limitParameter, queryParser } from './query.js';
 
 const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
@@ -42,7 +42,8 @@ export function incidentsRouter(store: IncidentStore): Router {
   router.get('/:id', async (ctx) => {
     const incident = await store.getIncident(String(ctx.params.id));
     if (!incident) throw new DomainError('not_found', `Incident '${String(ctx.params.id).slice(0, 64)}' not found`);
-    ctx.body = incidentJson(incident);
+    ctx.type = 'application/json';
+    ctx.body = Readable.from(incidentWithRawJson(incident));
   });
   return router;
 }
@@ -58,6 +59,21 @@ function storeQuery(query: ListQuery): IncidentQuery {
     result.after = after;
   }
   return result;
+}
+
+/** Code units of the raw body escaped and written at a time. */
+const RAW_CHUNK = 64 * 1024;
+
+/**
+ * The incident with its raw body (up to the source's body limit), the body escaped and written a
+ * chunk at a time, so the answer is never a second whole copy. A chunk boundary may split a
+ * surrogate pair: each half is written as its `\uXXXX` escape, which JSON readers join again.
+ */
+function* incidentWithRawJson(incident: Incident): Generator<string> {
+  const summary = JSON.stringify(incidentSummaryJson(incident));
+  yield `${summary.slice(0, -1)},"raw":"`;
+  for (let at = 0; at < incident.raw.length; at += RAW_CHUNK) yield JSON.stringify(incident.raw.slice(at, at + RAW_CHUNK)).slice(1, -1);
+  yield '"}';
 }
 
 /** `{"items":[…],"next":…}` written item by item, so a page is never one big string. */
