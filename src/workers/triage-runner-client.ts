@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { hmacSha256Hex } from '../http/verify/sign.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentJson } from '../incidents/incident-json.js';
 
@@ -36,7 +36,7 @@ export class TriageRunnerClient {
       incident: incidentJson(incident),
     });
     const timestamp = String(this.nowSeconds());
-    const signature = createHmac('sha256', this.options.secret).update(`${timestamp}.`).update(body).digest('hex');
+    const signature = hmacSha256Hex(this.options.secret, timestamp, body);
     let response: Response;
     try {
       response = await fetch(this.options.url, {

@@ -3,7 +3,7 @@ import type { VerificationProfile } from '../../sources/source.js';
 import { signingKey } from './standard-webhooks.js';
 
 /** The contract's signature: hex HMAC-SHA256 of `<timestamp>.<raw body>`. */
-export function hmacSha256Hex(secret: Buffer | string, timestamp: number, body: Buffer): string {
+export function hmacSha256Hex(secret: Buffer | string, timestamp: number | string, body: Buffer | string): string {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
 }
 
