@@ -1,13 +1,14 @@
 import type { BlockList } from 'node:net';
 import Koa from 'koa';
-import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Accept } from '../incidents/accept.js';
 import { deliveryRecord } from './delivery-record.js';
 import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
-import { apiRouter, type ApiRouterDeps } from './api/api-router.js';
+import { apiHandlers, type ApiDeps } from './api/api-handlers.js';
+import { authorizeWith } from './api/auth.js';
+import { tableRouter } from './routes.js';
 import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
@@ -25,7 +26,7 @@ export interface AppDeps {
   deliveries?: DeliveryRecorder;
   rateLimiter: RateLimiter;
   /** The `/api` routers' own dependencies (keys, registration, log feed). */
-  api: Omit<ApiRouterDeps, 'store'>;
+  api: Omit<ApiDeps, 'store'>;
   /** Peers whose X-Forwarded-For names the client (the delivery log's remote address). */
   trustedProxies: BlockList;
   nowMs?: () => number;
@@ -37,45 +38,42 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
   // Errors are rendered and logged by errorMiddleware; Koa's default handler would log them twice.
   app.silent = true;
 
-  const probes = new Router<RequestState>();
-  probes.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  probes.get('/readyz', (ctx) => {
-    const checks = { sources: deps.sources.ready(), store: deps.store.healthy() };
-    const ready = checks.sources && checks.store;
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
-  });
-  // The API's description, public like the docs it mirrors.
-  probes.get('/openapi.json', (ctx) => {
-    ctx.body = OPENAPI_DOCUMENT;
-  });
-  probes.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
-
-  const webhooks = new Router<RequestState>();
-  webhooks.post(
-    '/api/webhooks/:source',
-    webhookRoute({
-      sources: deps.sources,
-      accept: deps.accept,
-      rateLimiter: deps.rateLimiter,
-      metrics: deps.metrics,
-      logger: deps.logger,
-      nowMs: deps.nowMs ?? Date.now,
-    }),
+  const { deliveries } = deps;
+  const router = tableRouter(
+    {
+      healthz: (ctx) => {
+        ctx.body = { status: 'ok' };
+      },
+      readyz: (ctx) => {
+        const checks = { sources: deps.sources.ready(), store: deps.store.healthy() };
+        const ready = checks.sources && checks.store;
+        ctx.status = ready ? 200 : 503;
+        ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+      },
+      // The API's description, public like the docs it mirrors.
+      openapi: (ctx) => {
+        ctx.body = OPENAPI_DOCUMENT;
+      },
+      metrics: async (ctx) => {
+        ctx.type = deps.metrics.registry.contentType;
+        ctx.body = await deps.metrics.registry.metrics();
+      },
+      'webhooks.receive': webhookRoute({
+        sources: deps.sources,
+        accept: deps.accept,
+        rateLimiter: deps.rateLimiter,
+        metrics: deps.metrics,
+        logger: deps.logger,
+        nowMs: deps.nowMs ?? Date.now,
+      }),
+      ...apiHandlers({ ...deps.api, store: deps.store }),
+    },
+    authorizeWith(deps.api.authenticate),
   );
 
-
-  const { deliveries } = deps;
   app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))));
   app.use(errorMiddleware(deps.logger, deps.metrics));
-  for (const router of [probes, webhooks, apiRouter({ ...deps.api, store: deps.store })]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods());
-  }
+  app.use(router.routes());
+  app.use(router.allowedMethods());
   return app;
 }

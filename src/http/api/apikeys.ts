@@ -1,9 +1,7 @@
-import Router from '@koa/router';
 import { Ajv } from 'ajv';
 import { DomainError } from '../../core/errors.js';
 import { newApiKeyRecord, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
-import type { RequestState } from '../state.js';
-import { requireScope } from './auth.js';
+import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
 
 interface CreateApiKeyBody {
@@ -40,35 +38,37 @@ export function apiKeyJson(record: ApiKeyRecord) {
   };
 }
 
-export interface ApiKeysRouterDeps {
+export interface ApiKeysDeps {
   store: ApiKeyStore;
   /** Drops a revoked key from the authenticator's cache at once. */
   forget: (id: string) => void;
   nowMs: () => number;
 }
 
-/** `POST/GET /api/apikeys`, `DELETE /api/apikeys/:id`: admin scope only. The token is shown once, at creation. */
-export function apiKeysRouter(deps: ApiKeysRouterDeps): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/apikeys' });
-  router.use(requireScope('admin'));
-  router.post('/', jsonBody(), async (ctx) => {
-    const body = validBody(ctx, validateCreate);
-    const now = new Date(deps.nowMs());
-    const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
-    await deps.store.insertApiKey(record);
-    ctx.status = 201;
-    ctx.body = { ...apiKeyJson(record), token };
-  });
-  router.get('/', async (ctx) => {
-    ctx.body = { items: (await deps.store.listApiKeys()).map(apiKeyJson) };
-  });
-  router.delete('/:id', async (ctx) => {
-    const id = String(ctx.params.id);
-    if (!(await deps.store.deleteApiKey(id))) throw new DomainError('not_found', `API key '${id.slice(0, 64)}' not found`);
-    deps.forget(id);
-    ctx.status = 204;
-  });
-  return router;
+/** `POST/GET /api/apikeys`, `DELETE /api/apikeys/:id` (admin scope, see routes.ts). The token is shown once, at creation. */
+export function apiKeysHandlers(deps: ApiKeysDeps): Pick<RouteHandlers, 'apikeys.create' | 'apikeys.list' | 'apikeys.revoke'> {
+  return {
+    'apikeys.create': [
+      jsonBody(),
+      async (ctx) => {
+        const body = validBody(ctx, validateCreate);
+        const now = new Date(deps.nowMs());
+        const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
+        await deps.store.insertApiKey(record);
+        ctx.status = 201;
+        ctx.body = { ...apiKeyJson(record), token };
+      },
+    ],
+    'apikeys.list': async (ctx) => {
+      ctx.body = { items: (await deps.store.listApiKeys()).map(apiKeyJson) };
+    },
+    'apikeys.revoke': async (ctx) => {
+      const id = String(ctx.params.id);
+      if (!(await deps.store.deleteApiKey(id))) throw new DomainError('not_found', `API key '${id.slice(0, 64)}' not found`);
+      deps.forget(id);
+      ctx.status = 204;
+    },
+  };
 }
 
 function expiry(body: CreateApiKeyBody, now: Date): string | null {

@@ -1,6 +1,6 @@
-import Router from '@koa/router';
 import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
 import { limitParameter, queryParser } from './query.js';
+import type { RouteHandlers } from '../routes.js';
 
 const parseQuery = queryParser<{ source?: string; limit: number }>({
   source: { type: 'string', maxLength: 253 },
@@ -21,11 +21,11 @@ export function deliveryJson(record: DeliveryRecord) {
 }
 
 /** `GET /api/deliveries?source=&limit=`: the newest webhook requests first (for `tw-cli logs`). */
-export function deliveriesRouter(log: DeliveryLogStore): Router {
-  const router = new Router({ prefix: '/deliveries' });
-  router.get('/', async (ctx) => {
-    const records = await log.listDeliveries(parseQuery(ctx.querystring));
-    ctx.body = { items: records.map(deliveryJson) };
-  });
-  return router;
+export function deliveriesHandlers(log: DeliveryLogStore): Pick<RouteHandlers, 'deliveries.list'> {
+  return {
+    'deliveries.list': async (ctx) => {
+      const records = await log.listDeliveries(parseQuery(ctx.querystring));
+      ctx.body = { items: records.map(deliveryJson) };
+    },
+  };
 }

@@ -1,11 +1,11 @@
 import { Readable } from 'node:stream';
-import Router from '@koa/router';
 import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
 import { decodeCursor } from '../../store/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../incidents/incident-json.js';
 import { limitParameter, queryParser } from './query.js';
+import type { RouteHandlers } from '../routes.js';
 
 const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
@@ -32,20 +32,20 @@ const parseListQuery = queryParser<ListQuery>({
 });
 
 /** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
-export function incidentsRouter(store: IncidentStore): Router {
-  const router = new Router({ prefix: '/incidents' });
-  router.get('/', async (ctx) => {
-    const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
-    ctx.type = 'application/json';
-    ctx.body = Readable.from(pageJson(page));
-  });
-  router.get('/:id', async (ctx) => {
-    const incident = await store.getIncident(String(ctx.params.id));
-    if (!incident) throw new DomainError('not_found', `Incident '${String(ctx.params.id).slice(0, 64)}' not found`);
-    ctx.type = 'application/json';
-    ctx.body = Readable.from(incidentWithRawJson(incident));
-  });
-  return router;
+export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {
+  return {
+    'incidents.list': async (ctx) => {
+      const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
+      ctx.type = 'application/json';
+      ctx.body = Readable.from(pageJson(page));
+    },
+    'incidents.get': async (ctx) => {
+      const incident = await store.getIncident(String(ctx.params.id));
+      if (!incident) throw new DomainError('not_found', `Incident '${String(ctx.params.id).slice(0, 64)}' not found`);
+      ctx.type = 'application/json';
+      ctx.body = Readable.from(incidentWithRawJson(incident));
+    },
+  };
 }
 
 function storeQuery(query: ListQuery): IncidentQuery {

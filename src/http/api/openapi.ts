@@ -3,6 +3,7 @@ import { SCOPES } from '../../apikeys/api-key.js';
 import { VERIFICATION_PROFILES } from '../../sources/source.js';
 import { createApiKeySchema } from './apikeys.js';
 import { changeSchema, registrationSchema } from './webhooks.js';
+import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
 
 /*
  * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Request bodies are the very
@@ -13,15 +14,185 @@ import { changeSchema, registrationSchema } from './webhooks.js';
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const errorResponse = (description: string) => ({ description, ...json(ref('Error')) });
+/** What every keyed route may answer before its handler runs. */
 const AUTH_ERRORS = {
-  '401': errorResponse('No or wrong API key (`unauthorized`)'),
+  '401': errorResponse('No valid API key: none, unknown, revoked or expired (`unauthorized`)'),
   '403': errorResponse('The key lacks the scope (`forbidden`)'),
 };
-const scoped = (scope: (typeof SCOPES)[number]) => ({ security: [{ apiKey: [scope] }] });
+
+interface Operation {
+  summary: string;
+  description?: string;
+  parameters?: readonly unknown[];
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+}
+
+/** OpenAPI's `{name}` for the router's `:name`. */
+export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
+
+/** `paths` from the route table: every row's operation, its security and the answers of its check. */
+function pathsFromRoutes(): Record<string, Record<string, unknown>> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const row of ROUTES as readonly RouteRow[]) {
+    const operation = OPERATIONS[row.id as RouteId];
+    const keyed = typeof row.access !== 'string';
+    (paths[openApiPath(row.path)] ??= {})[row.method.toLowerCase()] = {
+      operationId: row.id,
+      ...operation,
+      security: typeof row.access === 'string' ? [] : [{ apiKey: [row.access.scope] }],
+      responses: keyed ? { ...operation.responses, ...AUTH_ERRORS } : operation.responses,
+    };
+  }
+  return paths;
+}
 const sourcePath = { name: 'source', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } };
 const limit = (max: number, fallback: number) => ({ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: max, default: fallback } });
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
+
+/** Each route's operation; its path, method and security come from its row in routes.ts. */
+const OPERATIONS: Record<RouteId, Operation> = {
+  'webhooks.receive': {
+    summary: 'Receive a signed webhook',
+    description: 'Headers `X-Webhook-Timestamp` and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (default profile).',
+    parameters: [sourcePath],
+    requestBody: { required: true, content: { 'application/json': { schema: {} } } },
+    responses: {
+      '201': { description: 'Incident created', ...json(ref('Accepted')) },
+      '200': { description: 'Duplicate of a stored event', ...json(ref('Accepted')) },
+      '202': { description: 'Queued for processing', ...json(ref('Queued')) },
+      '400': errorResponse('`invalid_payload`'),
+      '401': errorResponse('`invalid_timestamp`, `timestamp_expired`, `invalid_signature`'),
+      '404': errorResponse('`unknown_source`'),
+      '413': errorResponse('`payload_too_large`'),
+      '429': errorResponse('`rate_limited` (with Retry-After)'),
+      '503': errorResponse('`unavailable` (with Retry-After)'),
+    },
+  },
+  'webhooks.get': {
+    summary: 'Show one source (any origin)',
+    parameters: [sourcePath],
+    responses: { '200': { description: 'The source', ...json(ref('Source')) }, '404': errorResponse('`unknown_source`') },
+  },
+  'webhooks.update': {
+    summary: 'Change a source registered through the API; a new secret rotates',
+    parameters: [sourcePath],
+    requestBody: { required: true, ...json(ref('RegistrationChange')) },
+    responses: {
+      '200': { description: 'The changed source', ...json(ref('Source')) },
+      '400': errorResponse('`bad_request`'),
+      '404': errorResponse('`unknown_source`'),
+      '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
+      '409': errorResponse('`conflict`: declared in the file or the cluster'),
+    },
+  },
+  'webhooks.remove': {
+    summary: 'Remove a source registered through the API',
+    parameters: [sourcePath],
+    responses: {
+      '204': { description: 'Removed' },
+      '404': errorResponse('`unknown_source`'),
+      '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
+      '409': errorResponse('`conflict`: declared in the file or the cluster'),
+    },
+  },
+  'webhooks.list': {
+    summary: 'List the sources served, from every origin',
+    responses: { '200': { description: 'Sources', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Source') } } }) } },
+  },
+  'webhooks.register': {
+    summary: 'Register a source',
+    description: 'Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit\'s `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).',
+    requestBody: { required: true, ...json(ref('Registration')) },
+    responses: {
+      '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
+      '400': errorResponse('`bad_request`'),
+      '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
+      '409': errorResponse('`conflict`: the name is taken (file, cluster or API)'),
+      '503': errorResponse('`unavailable`: no TW_ENCRYPTION_KEY (outside development mode), or the store/cluster is down'),
+    },
+  },
+  'webhooks.test': {
+    summary: 'Send a signed test event through the real receiver and report the outcome',
+    parameters: [sourcePath],
+    responses: { '200': { description: 'The test ran; `accepted` says how it went', ...json(ref('TestResult')) }, '404': errorResponse('`unknown_source`') },
+  },
+  'apikeys.list': {
+    summary: 'List API keys (never their tokens)',
+    responses: { '200': { description: 'Keys', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('ApiKey') } } }) } },
+  },
+  'apikeys.create': {
+    summary: 'Create an API key; the token is in this answer only',
+    requestBody: { required: true, ...json(ref('CreateApiKey')) },
+    responses: {
+      '201': { description: 'Created', ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }) },
+      '400': errorResponse('`bad_request`'),
+    },
+  },
+  'apikeys.revoke': {
+    summary: 'Revoke an API key',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { '204': { description: 'Revoked' }, '404': errorResponse('`not_found`') },
+  },
+  'logs.list': {
+    summary: 'The delivery log: every webhook request, accepted or rejected, oldest of the tail first',
+    parameters: [
+      { name: 'filter', in: 'query', schema: { const: 'webhook' } },
+      { name: 'tail', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+      { name: 'source', in: 'query', schema: { type: 'string' } },
+      { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
+    ],
+    responses: {
+      '200': {
+        description: 'Records, or an event stream with follow=true',
+        content: {
+          'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } } },
+          'text/event-stream': { schema: { type: 'string' } },
+        },
+      },
+    },
+  },
+  'deliveries.list': {
+    summary: 'The delivery log, newest first',
+    parameters: [{ name: 'source', in: 'query', schema: { type: 'string' } }, limit(1000, 100)],
+    responses: { '200': { description: 'Records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } }) } },
+  },
+  'incidents.list': {
+    summary: 'Incidents, newest first, keyset-paginated',
+    parameters: [
+      { name: 'source', in: 'query', schema: { type: 'string' } },
+      { name: 'severity', in: 'query', schema: { enum: SEVERITIES } },
+      { name: 'status', in: 'query', schema: { enum: ['new', 'triaging', 'triaged', 'closed'] } },
+      { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
+      { name: 'cursor', in: 'query', schema: { type: 'string' } },
+      limit(500, 50),
+    ],
+    responses: {
+      '200': { description: 'A page', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Incident') }, next: nullable('string') } }) },
+    },
+  },
+  'incidents.get': {
+    summary: 'One incident by id or number',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`') },
+  },
+  'queue.get': {
+    summary: 'A queued delivery',
+    parameters: [{ name: 'queueId', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`') },
+  },
+  'triage.list': {
+    summary: 'The auto-triage outbox',
+    parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
+    responses: { '200': { description: 'Triage requests' } },
+  },
+  'openapi': { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+  'healthz': { summary: 'Liveness', responses: { '200': { description: 'ok' } } },
+  'readyz': { summary: 'Readiness: sources synced and store healthy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
+  'metrics': { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } },
+};
 
 export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
@@ -114,188 +285,5 @@ export const OPENAPI_DOCUMENT = {
       Incident: { type: 'object', description: 'See docs/api.md for the fields', properties: { incident_id: { type: 'string' }, incident_number: { type: 'string' } } },
     },
   },
-  paths: {
-    '/api/webhooks/{source}': {
-      post: {
-        summary: 'Receive a signed webhook',
-        description: 'Headers `X-Webhook-Timestamp` and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (default profile).',
-        parameters: [sourcePath],
-        requestBody: { required: true, content: { 'application/json': { schema: {} } } },
-        responses: {
-          '201': { description: 'Incident created', ...json(ref('Accepted')) },
-          '200': { description: 'Duplicate of a stored event', ...json(ref('Accepted')) },
-          '202': { description: 'Queued for processing', ...json(ref('Queued')) },
-          '400': errorResponse('`invalid_payload`'),
-          '401': errorResponse('`invalid_timestamp`, `timestamp_expired`, `invalid_signature`'),
-          '404': errorResponse('`unknown_source`'),
-          '413': errorResponse('`payload_too_large`'),
-          '429': errorResponse('`rate_limited` (with Retry-After)'),
-          '503': errorResponse('`unavailable` (with Retry-After)'),
-        },
-      },
-      get: {
-        summary: 'Show one source (any origin)',
-        ...scoped('webhooks:read'),
-        parameters: [sourcePath],
-        responses: { '200': { description: 'The source', ...json(ref('Source')) }, '404': errorResponse('`unknown_source`'), ...AUTH_ERRORS },
-      },
-      patch: {
-        summary: 'Change a source registered through the API; a new secret rotates',
-        ...scoped('webhooks:write'),
-        parameters: [sourcePath],
-        requestBody: { required: true, ...json(ref('RegistrationChange')) },
-        responses: {
-          '200': { description: 'The changed source', ...json(ref('Source')) },
-          '400': errorResponse('`bad_request`'),
-          '404': errorResponse('`unknown_source`'),
-          '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
-          '409': errorResponse('`conflict`: declared in the file or the cluster'),
-          ...AUTH_ERRORS,
-        },
-      },
-      delete: {
-        summary: 'Remove a source registered through the API',
-        ...scoped('webhooks:write'),
-        parameters: [sourcePath],
-        responses: {
-          '204': { description: 'Removed' },
-          '404': errorResponse('`unknown_source`'),
-          '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
-          '409': errorResponse('`conflict`: declared in the file or the cluster'),
-          ...AUTH_ERRORS,
-        },
-      },
-    },
-    '/api/webhooks': {
-      get: {
-        summary: 'List the sources served, from every origin',
-        ...scoped('webhooks:read'),
-        responses: { '200': { description: 'Sources', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Source') } } }) }, ...AUTH_ERRORS },
-      },
-      post: {
-        summary: 'Register a source',
-        description: 'Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit\'s `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).',
-        ...scoped('webhooks:write'),
-        requestBody: { required: true, ...json(ref('Registration')) },
-        responses: {
-          '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
-          '400': errorResponse('`bad_request`'),
-          '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
-          '409': errorResponse('`conflict`: the name is taken (file, cluster or API)'),
-          '503': errorResponse('`unavailable`: no TW_ENCRYPTION_KEY (outside development mode), or the store/cluster is down'),
-          ...AUTH_ERRORS,
-        },
-      },
-    },
-    '/api/webhooks/{source}/test': {
-      post: {
-        summary: 'Send a signed test event through the real receiver and report the outcome',
-        ...scoped('webhooks:write'),
-        parameters: [sourcePath],
-        responses: { '200': { description: 'The test ran; `accepted` says how it went', ...json(ref('TestResult')) }, '404': errorResponse('`unknown_source`'), ...AUTH_ERRORS },
-      },
-    },
-    '/api/apikeys': {
-      get: {
-        summary: 'List API keys (never their tokens)',
-        ...scoped('admin'),
-        responses: { '200': { description: 'Keys', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('ApiKey') } } }) }, ...AUTH_ERRORS },
-      },
-      post: {
-        summary: 'Create an API key; the token is in this answer only',
-        ...scoped('admin'),
-        requestBody: { required: true, ...json(ref('CreateApiKey')) },
-        responses: {
-          '201': { description: 'Created', ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }) },
-          '400': errorResponse('`bad_request`'),
-          ...AUTH_ERRORS,
-        },
-      },
-    },
-    '/api/apikeys/{id}': {
-      delete: {
-        summary: 'Revoke an API key',
-        ...scoped('admin'),
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '204': { description: 'Revoked' }, '404': errorResponse('`not_found`'), ...AUTH_ERRORS },
-      },
-    },
-    '/api/logs': {
-      get: {
-        summary: 'The delivery log: every webhook request, accepted or rejected, oldest of the tail first',
-        ...scoped('logs:read'),
-        parameters: [
-          { name: 'filter', in: 'query', schema: { const: 'webhook' } },
-          { name: 'tail', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          { name: 'source', in: 'query', schema: { type: 'string' } },
-          { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
-        ],
-        responses: {
-          '200': {
-            description: 'Records, or an event stream with follow=true',
-            content: {
-              'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } } },
-              'text/event-stream': { schema: { type: 'string' } },
-            },
-          },
-          ...AUTH_ERRORS,
-        },
-      },
-    },
-    '/api/deliveries': {
-      get: {
-        summary: 'The delivery log, newest first',
-        ...scoped('logs:read'),
-        parameters: [{ name: 'source', in: 'query', schema: { type: 'string' } }, limit(1000, 100)],
-        responses: { '200': { description: 'Records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } }) }, ...AUTH_ERRORS },
-      },
-    },
-    '/api/incidents': {
-      get: {
-        summary: 'Incidents, newest first, keyset-paginated',
-        ...scoped('incidents:read'),
-        parameters: [
-          { name: 'source', in: 'query', schema: { type: 'string' } },
-          { name: 'severity', in: 'query', schema: { enum: SEVERITIES } },
-          { name: 'status', in: 'query', schema: { enum: ['new', 'triaging', 'triaged', 'closed'] } },
-          { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
-          { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
-          { name: 'cursor', in: 'query', schema: { type: 'string' } },
-          limit(500, 50),
-        ],
-        responses: {
-          '200': { description: 'A page', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Incident') }, next: nullable('string') } }) },
-          ...AUTH_ERRORS,
-        },
-      },
-    },
-    '/api/incidents/{id}': {
-      get: {
-        summary: 'One incident by id or number',
-        ...scoped('incidents:read'),
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`'), ...AUTH_ERRORS },
-      },
-    },
-    '/api/queue/{queueId}': {
-      get: {
-        summary: 'A queued delivery',
-        ...scoped('incidents:read'),
-        parameters: [{ name: 'queueId', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`'), ...AUTH_ERRORS },
-      },
-    },
-    '/api/triage/requests': {
-      get: {
-        summary: 'The auto-triage outbox',
-        ...scoped('incidents:read'),
-        parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
-        responses: { '200': { description: 'Triage requests' }, ...AUTH_ERRORS },
-      },
-    },
-    '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
-    '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },
-    '/readyz': { get: { summary: 'Readiness: sources synced and store healthy', security: [], responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } } },
-    '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text exposition' } } } },
-  },
+  paths: pathsFromRoutes(),
 } as const;

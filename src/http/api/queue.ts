@@ -1,6 +1,6 @@
-import Router from '@koa/router';
 import type { InboxStore, QueueEntry } from '../../store/store.js';
 import { DomainError } from '../../core/errors.js';
+import type { RouteHandlers } from '../routes.js';
 
 /** The public shape of a queue entry (no body, no headers). */
 export function queueEntryJson(entry: QueueEntry) {
@@ -21,13 +21,13 @@ export function queueEntryJson(entry: QueueEntry) {
 }
 
 /** `GET /api/queue/:queue_id`: where a `202 queued` delivery is (queued, processing, done, dead). */
-export function queueRouter(inbox: InboxStore): Router {
-  const router = new Router({ prefix: '/queue' });
-  router.get('/:queueId', async (ctx) => {
-    const id = String(ctx.params.queueId);
-    const entry = await inbox.getEntry(id);
-    if (!entry) throw new DomainError('not_found', `Queue entry '${id.slice(0, 64)}' not found`);
-    ctx.body = queueEntryJson(entry);
-  });
-  return router;
+export function queueHandlers(inbox: InboxStore): Pick<RouteHandlers, 'queue.get'> {
+  return {
+    'queue.get': async (ctx) => {
+      const id = String(ctx.params.queueId);
+      const entry = await inbox.getEntry(id);
+      if (!entry) throw new DomainError('not_found', `Queue entry '${id.slice(0, 64)}' not found`);
+      ctx.body = queueEntryJson(entry);
+    },
+  };
 }

@@ -1,6 +1,6 @@
-import Router from '@koa/router';
 import type { TriageOutboxStore } from '../../store/store.js';
 import { limitParameter, queryParser } from './query.js';
+import type { RouteHandlers } from '../routes.js';
 
 const STATES = ['pending', 'dispatched', 'failed'] as const;
 
@@ -10,24 +10,24 @@ const parseQuery = queryParser<{ state: (typeof STATES)[number]; limit: number }
 });
 
 /** `GET /api/triage/requests?state=pending|dispatched|failed&limit=`: the auto-triage outbox. */
-export function triageRouter(outbox: TriageOutboxStore): Router {
-  const router = new Router({ prefix: '/triage' });
-  router.get('/requests', async (ctx) => {
-    const incidents = await outbox.listTriage(parseQuery(ctx.querystring));
-    ctx.body = {
-      items: incidents.map((incident) => ({
-        request_id: incident.id,
-        incident_id: incident.id,
-        incident_number: incident.number,
-        source: incident.source,
-        playbook: incident.triage.playbook,
-        state: incident.triage.state,
-        attempts: incident.triage.attempts,
-        last_error: incident.triage.lastError,
-        next_attempt_at: incident.triage.nextAttemptAt,
-        dispatched_at: incident.triage.dispatchedAt,
-      })),
-    };
-  });
-  return router;
+export function triageHandlers(outbox: TriageOutboxStore): Pick<RouteHandlers, 'triage.list'> {
+  return {
+    'triage.list': async (ctx) => {
+      const incidents = await outbox.listTriage(parseQuery(ctx.querystring));
+      ctx.body = {
+        items: incidents.map((incident) => ({
+          request_id: incident.id,
+          incident_id: incident.id,
+          incident_number: incident.number,
+          source: incident.source,
+          playbook: incident.triage.playbook,
+          state: incident.triage.state,
+          attempts: incident.triage.attempts,
+          last_error: incident.triage.lastError,
+          next_attempt_at: incident.triage.nextAttemptAt,
+          dispatched_at: incident.triage.dispatchedAt,
+        })),
+      };
+    },
+  };
 }

@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
@@ -9,8 +8,8 @@ import { API_ORIGIN } from '../../sources/providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/providers/api/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/providers/api/store-registrations.js';
 import { signedHeaders } from '../verify/sign.js';
-import type { RequestMiddleware, RequestState } from '../state.js';
-import { requireScope } from './auth.js';
+import type { RequestMiddleware } from '../state.js';
+import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
 
 type RegistrationBody = FileSource & { source: string };
@@ -44,7 +43,7 @@ const ajv = new Ajv({ allErrors: true });
 const validateRegistration = ajv.compile<RegistrationBody>(registrationSchema);
 const validateChange = ajv.compile<ChangeBody>(changeSchema);
 
-export interface WebhooksRouterDeps {
+export interface WebhooksDeps {
   /** Every source served, whichever provider declared it. */
   sources: { get(name: string): Source | undefined; list(): readonly Source[] };
   registrations: Registrations;
@@ -80,8 +79,9 @@ export function sourceJson(source: Source) {
  * The registration API (`/api/webhooks`) and test events. Names taken by any provider (file,
  * cluster, API) are conflicts; sources declared elsewhere are shown but changed where they live.
  */
-export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
-  const router = new Router<RequestState>({ prefix: '/webhooks' });
+export function webhooksHandlers(
+  deps: WebhooksDeps,
+): Pick<RouteHandlers, 'webhooks.list' | 'webhooks.get' | 'webhooks.register' | 'webhooks.update' | 'webhooks.remove' | 'webhooks.test'> {
   const writable: RequestMiddleware = async (ctx, next) => {
     if (!deps.registrationEnabled) {
       throw new DomainError(
@@ -92,62 +92,73 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router<RequestState> {
     await next();
   };
 
-  router.get('/', requireScope('webhooks:read'), (ctx) => {
-    ctx.body = { items: [...deps.sources.list()].sort((a, b) => a.name.localeCompare(b.name)).map(sourceJson) };
-  });
+  return {
+    'webhooks.list': (ctx) => {
+      ctx.body = { items: [...deps.sources.list()].sort((a, b) => a.name.localeCompare(b.name)).map(sourceJson) };
+    },
 
-  router.get('/:source', requireScope('webhooks:read'), async (ctx) => {
-    const name = String(ctx.params.source);
-    const served = deps.sources.get(name);
-    if (served) return void (ctx.body = sourceJson(served));
-    const spec = await deps.registrations.spec(name);
-    if (!spec) throw notRegistered(name);
-    ctx.body = sourceJson(describe(name, spec, 1));
-  });
+    'webhooks.get': async (ctx) => {
+      const name = String(ctx.params.source);
+      const served = deps.sources.get(name);
+      if (served) return void (ctx.body = sourceJson(served));
+      const spec = await deps.registrations.spec(name);
+      if (!spec) throw notRegistered(name);
+      ctx.body = sourceJson(describe(name, spec, 1));
+    },
 
-  router.post('/', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
-    const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
-    const spec = checkedSpec(fields);
-    const taken = deps.sources.get(name);
-    if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
-    const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
-    await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
-    ctx.status = 201;
-    ctx.set('Location', `/api/webhooks/${name}`);
-    ctx.body = sourceJson(deps.sources.get(name) ?? described);
-  });
+    'webhooks.register': [
+      writable,
+      jsonBody(),
+      async (ctx) => {
+        const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
+        const spec = checkedSpec(fields);
+        const taken = deps.sources.get(name);
+        if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
+        const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
+        await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
+        ctx.status = 201;
+        ctx.set('Location', `/api/webhooks/${name}`);
+        ctx.body = sourceJson(deps.sources.get(name) ?? described);
+      },
+    ],
 
-  router.patch('/:source', requireScope('webhooks:write'), writable, jsonBody(), async (ctx) => {
-    const name = String(ctx.params.source);
-    const { secret, ...fields } = validBody(ctx, validateChange);
-    const change = specOf(fields as FileSource);
-    await refuseForeign(deps, name);
-    const current = await deps.registrations.spec(name);
-    if (!current) throw notRegistered(name);
-    checkRules({ ...current, ...change }); // the merged source must still hold together
-    const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
-    ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
-  });
+    'webhooks.update': [
+      writable,
+      jsonBody(),
+      async (ctx) => {
+        const name = String(ctx.params.source);
+        const { secret, ...fields } = validBody(ctx, validateChange);
+        const change = specOf(fields as FileSource);
+        await refuseForeign(deps, name);
+        const current = await deps.registrations.spec(name);
+        if (!current) throw notRegistered(name);
+        checkRules({ ...current, ...change }); // the merged source must still hold together
+        const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
+        ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
+      },
+    ],
 
-  router.delete('/:source', requireScope('webhooks:write'), writable, async (ctx) => {
-    const name = String(ctx.params.source);
-    await refuseForeign(deps, name);
-    await deps.registrations.remove(name);
-    ctx.status = 204;
-  });
+    'webhooks.remove': [
+      writable,
+      async (ctx) => {
+        const name = String(ctx.params.source);
+        await refuseForeign(deps, name);
+        await deps.registrations.remove(name);
+        ctx.status = 204;
+      },
+    ],
 
-  router.post('/:source/test', requireScope('webhooks:write'), async (ctx) => {
-    const name = String(ctx.params.source);
-    const source = deps.sources.get(name);
-    if (!source || !source.enabled) throw notRegistered(name);
-    ctx.body = await sendTestEvent(deps, source);
-  });
-
-  return router;
+    'webhooks.test': async (ctx) => {
+      const name = String(ctx.params.source);
+      const source = deps.sources.get(name);
+      if (!source || !source.enabled) throw notRegistered(name);
+      ctx.body = await sendTestEvent(deps, source);
+    },
+  };
 }
 
 /** Sources of the file or the cluster are changed there, not here. */
-async function refuseForeign(deps: WebhooksRouterDeps, name: string): Promise<void> {
+async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
   if (served && served.origin !== API_ORIGIN && !(await deps.registrations.spec(name))) {
     throw new DomainError('conflict', `Webhook source '${name}' is declared in ${served.origin}; change it there`);
@@ -176,7 +187,7 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
  * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
  * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
  */
-async function sendTestEvent(deps: WebhooksRouterDeps, source: Source) {
+async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
   const eventId = `tw-test-${randomUUID()}`;
   const body = Buffer.from(
