@@ -12,7 +12,7 @@ import { down, up } from './infra/infra.js';
 import { serversOf } from './infra/declared-servers.js';
 import { components, type Component } from './infra/state.js';
 
-const suites = ['test/unit', 'test/integration', 'test/e2e'];
+const suites = ['test/static', 'test/unit', 'test/integration', 'test/e2e'];
 /**
  * So a hang fails instead of stalling CI. Node applies `--test-timeout` to each test and also to
  * each file's run as a whole, hence a budget for the longest file on a slow 2-core machine
@@ -25,7 +25,8 @@ function allTestFiles(): string[] {
     readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.test.ts'))
       .map((file) => join(dir, file))
-      .sort());
+      .sort(),
+  );
 }
 
 function serversFor(files: readonly string[]): Component[] {
@@ -71,9 +72,11 @@ async function main(): Promise<number> {
 }
 
 main().then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
-    process.stderr.write(`test/run: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`test/run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

@@ -48,7 +48,10 @@ export class ApiClient {
       return await fetch(url, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach the tw-webhooks API at ${this.options.baseUrl} (${cause?.code ?? cause?.message ?? String(error)}); set TW_API_URL`, EXIT.unreachable);
+      throw new CliError(
+        `cannot reach the tw-webhooks API at ${this.options.baseUrl} (${cause?.code ?? cause?.message ?? String(error)}); set TW_API_URL`,
+        EXIT.unreachable,
+      );
     }
   }
 

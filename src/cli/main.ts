@@ -135,7 +135,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, wr
   const output = (values.output as string | undefined) ?? 'table';
   if (!(OUTPUT_FORMATS as readonly string[]).includes(output)) throw usageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}`);
   const context: CommandContext = {
-    client: new ApiClient({ baseUrl: (values['api-url'] as string | undefined) ?? env.TW_API_URL ?? 'http://localhost:8080', token: env.TW_API_TOKEN?.trim() || undefined }),
+    client: new ApiClient({
+      baseUrl: (values['api-url'] as string | undefined) ?? env.TW_API_URL ?? 'http://localhost:8080',
+      token: env.TW_API_TOKEN?.trim() || undefined,
+    }),
     output: output as OutputFormat,
     outputGiven: values.output !== undefined,
     write,

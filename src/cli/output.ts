@@ -9,7 +9,13 @@ export interface Column<T> {
 }
 
 /** Writes items as a kubectl-style table (no borders, columns padded) or as JSON/YAML documents. */
-export function printItems<T>(write: (text: string) => void, format: OutputFormat, items: readonly T[], columns: readonly Column<T>[], raw: unknown = { items }): void {
+export function printItems<T>(
+  write: (text: string) => void,
+  format: OutputFormat,
+  items: readonly T[],
+  columns: readonly Column<T>[],
+  raw: unknown = { items },
+): void {
   if (format !== 'table') return printDocument(write, format, raw);
   const rows = [columns.map((column) => column.header), ...items.map((item) => columns.map((column) => cell(column.value(item))))];
   const widths = columns.map((_, index) => Math.max(...rows.map((row) => row[index]!.length)));

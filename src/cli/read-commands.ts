@@ -83,7 +83,12 @@ export const readCommands: Command[] = [
     path: ['logs'],
     args: [],
     summary: 'Show webhook deliveries (accepted and rejected, with their codes and latency), oldest first',
-    flags: ['--filter webhook   the log to show (webhook deliveries, the only one kept)', '--tail N           the last N records (default 100, at most 1000)', '--source S         only this source', '--follow, -f       keep printing new records as they arrive'],
+    flags: [
+      '--filter webhook   the log to show (webhook deliveries, the only one kept)',
+      '--tail N           the last N records (default 100, at most 1000)',
+      '--source S         only this source',
+      '--follow, -f       keep printing new records as they arrive',
+    ],
     options: { filter: { type: 'string' }, tail: { type: 'string' }, source: { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
     async run(ctx, values) {
       const filter = (values.filter as string | undefined) ?? 'webhook';
@@ -131,11 +136,17 @@ export const readCommands: Command[] = [
     flags: [`--scope S (repeatable) or --scopes a,b   ${SCOPES.join(', ')}`, '--expires-in-days N                      no expiry when absent'],
     options: { scope: { type: 'string', multiple: true }, scopes: { type: 'string' }, 'expires-in-days': { type: 'string' } },
     async run(ctx, values, [name]) {
-      const scopes = [...((values.scope as string[] | undefined) ?? []), ...((values.scopes as string | undefined)?.split(',') ?? [])].map((scope) => scope.trim()).filter(Boolean);
+      const scopes = [...((values.scope as string[] | undefined) ?? []), ...((values.scopes as string | undefined)?.split(',') ?? [])]
+        .map((scope) => scope.trim())
+        .filter(Boolean);
       if (scopes.length === 0) throw usageError(`at least one --scope (${SCOPES.join(', ')})`);
       const days = values['expires-in-days'] as string | undefined;
       if (days !== undefined && !/^[0-9]+$/.test(days)) throw usageError('--expires-in-days must be a whole number');
-      const created = await ctx.client.post<ApiKeyJson & { token: string }>('/api/apikeys', { name, scopes, ...(days !== undefined && { expires_in_days: Number(days) }) });
+      const created = await ctx.client.post<ApiKeyJson & { token: string }>('/api/apikeys', {
+        name,
+        scopes,
+        ...(days !== undefined && { expires_in_days: Number(days) }),
+      });
       if (ctx.outputGiven && ctx.output !== 'table') printDocument(ctx.write, ctx.output, created);
       else ctx.write(`${created.token}\n`);
       return EXIT.ok;

@@ -61,7 +61,8 @@ async function secretFrom(ctx: CommandContext, values: OptionValues, required: b
   const file = values['secret-file'] as string | undefined;
   if (inline !== undefined && file !== undefined) throw usageError('give --secret or --secret-file, not both');
   let secret: string | undefined;
-  if (file !== undefined) secret = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage)));
+  if (file !== undefined)
+    secret = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage)));
   else if (inline === '-') secret = (await ctx.readStdin()).toString('utf8');
   else secret = inline;
   secret = secret?.replace(/\r?\n$/, '');
@@ -206,7 +207,10 @@ export const webhookCommands: Command[] = [
   },
   {
     path: ['webhook', 'remove'],
-    aliases: [['webhook', 'delete'], ['webhook', 'rm']],
+    aliases: [
+      ['webhook', 'delete'],
+      ['webhook', 'rm'],
+    ],
     args: ['source'],
     summary: 'Remove a source registered through the API (its URL answers 404 unknown_source afterwards)',
     flags: [],

@@ -41,7 +41,10 @@ export function envReader(env: NodeJS.ProcessEnv): EnvReader {
       throw new ConfigError(`${name} must be true or false, got '${raw}'`);
     },
     list(name) {
-      return (string(name) ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return (string(name) ?? '')
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
     },
   };
 }

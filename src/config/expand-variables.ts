@@ -20,9 +20,7 @@ function expandValue(value: unknown, path: string, env: NodeJS.ProcessEnv, probl
   if (Array.isArray(value)) return value.map((item, index) => expandValue(item, `${path}[${index}]`, env, problems));
   if (value !== null && typeof value === 'object') {
     // fromEntries defines own properties, so a `__proto__` key stays a key and never a prototype.
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, expandValue(item, path ? `${path}.${key}` : key, env, problems)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, expandValue(item, path ? `${path}.${key}` : key, env, problems)]));
   }
   return value;
 }

@@ -28,10 +28,14 @@ export function loadKubernetesSettings(env: NodeJS.ProcessEnv, namespaceFile = P
   };
   // client-go's own checks: the leader gives up before others may take over, after several tries.
   if (lease.durationSeconds <= lease.renewDeadlineSeconds) {
-    throw new ConfigError(`TW_LEASE_DURATION_SECONDS (${lease.durationSeconds}) must be greater than TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds})`);
+    throw new ConfigError(
+      `TW_LEASE_DURATION_SECONDS (${lease.durationSeconds}) must be greater than TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds})`,
+    );
   }
   if (lease.renewDeadlineSeconds <= 1.2 * lease.retryPeriodSeconds) {
-    throw new ConfigError(`TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds}) must be greater than 1.2 × TW_LEASE_RETRY_PERIOD_SECONDS (${lease.retryPeriodSeconds})`);
+    throw new ConfigError(
+      `TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds}) must be greater than 1.2 × TW_LEASE_RETRY_PERIOD_SECONDS (${lease.retryPeriodSeconds})`,
+    );
   }
   return {
     enabled: read.boolean('TW_KUBERNETES', false),

@@ -48,9 +48,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
   };
   // node refuses a headers timeout longer than the request timeout; say so in our words.
   if (settings.headersTimeoutMs > settings.requestTimeoutMs) {
-    throw new ConfigError(
-      `TW_HEADERS_TIMEOUT_MS (${settings.headersTimeoutMs}) must not exceed TW_REQUEST_TIMEOUT_MS (${settings.requestTimeoutMs})`,
-    );
+    throw new ConfigError(`TW_HEADERS_TIMEOUT_MS (${settings.headersTimeoutMs}) must not exceed TW_REQUEST_TIMEOUT_MS (${settings.requestTimeoutMs})`);
   }
   return settings;
 }

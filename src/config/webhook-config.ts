@@ -124,9 +124,7 @@ function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {
         problems.add(`${where}: unknown key '${String(error.params.additionalProperty)}'`);
         break;
       case 'propertyNames':
-        problems.add(
-          `${where}: source name '${String(error.params.propertyName)}' must be a DNS label (a-z, 0-9 and '-', at most 63 characters)`,
-        );
+        problems.add(`${where}: source name '${String(error.params.propertyName)}' must be a DNS label (a-z, 0-9 and '-', at most 63 characters)`);
         break;
       case 'required':
         problems.add(`${where}: missing '${String(error.params.missingProperty)}'`);

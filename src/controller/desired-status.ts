@@ -59,9 +59,15 @@ function secretResolved(object: WebhookSourceObject, secret: SecretView): Draft 
 
 function readyCondition(object: WebhookSourceObject, name: string, path: string, secret: Draft, claim: ClaimView): Draft {
   const type = 'Ready';
-  if (object.spec.suspend === true) return { type, status: 'False', reason: STATUS_REASONS.suspended, message: `suspended: ${path} answers 404 unknown_source` };
+  if (object.spec.suspend === true)
+    return { type, status: 'False', reason: STATUS_REASONS.suspended, message: `suspended: ${path} answers 404 unknown_source` };
   if (claim.holder === 'other') {
-    return { type, status: 'False', reason: STATUS_REASONS.conflict, message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration` };
+    return {
+      type,
+      status: 'False',
+      reason: STATUS_REASONS.conflict,
+      message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration`,
+    };
   }
   if (secret.status !== 'True') return { type, status: 'False', reason: secret.reason, message: secret.message };
   return { type, status: 'True', reason: REASONS.serving, message: `serving ${path}` };
@@ -91,7 +97,9 @@ export function sameStatus(a: unknown, b: unknown): boolean {
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(',')}}`;
   }
   return JSON.stringify(value);

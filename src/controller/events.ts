@@ -27,7 +27,13 @@ export class EventRecorder {
       type,
       reason,
       note: note.slice(0, 1024),
-      regarding: { apiVersion: `${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}`, kind: WEBHOOK_SOURCE_API.kind, namespace: object.namespace, name: object.name, uid: object.uid },
+      regarding: {
+        apiVersion: `${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}`,
+        kind: WEBHOOK_SOURCE_API.kind,
+        namespace: object.namespace,
+        name: object.name,
+        uid: object.uid,
+      },
     };
     try {
       await this.client.request('POST', `/apis/events.k8s.io/v1/namespaces/${object.namespace}/events`, event);

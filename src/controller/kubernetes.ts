@@ -29,7 +29,14 @@ export function createKubernetes(settings: KubernetesSettings, metrics: Metrics,
     /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
     startController(registry: SourceRegistry): void {
       controller = new WebhookSourceController({
-        client, provider, registry, namespace: settings.namespace, identity: settings.podName, lease: settings.lease, metrics, logger: log,
+        client,
+        provider,
+        registry,
+        namespace: settings.namespace,
+        identity: settings.podName,
+        lease: settings.lease,
+        metrics,
+        logger: log,
       });
       controller.start();
     },

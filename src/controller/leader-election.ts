@@ -87,7 +87,9 @@ export class LeaderElection {
         logger.warn({ lease: this.options.name }, 'could not renew the leader lease within the renew deadline: stepping down');
         this.setLeading(false);
       }
-      await sleep(timing.retryPeriodSeconds * 1000 * (this.leading ? 1 : 1 + Math.random() * (JITTER - 1)), undefined, { signal: this.stopSignal.signal }).catch(() => undefined);
+      await sleep(timing.retryPeriodSeconds * 1000 * (this.leading ? 1 : 1 + Math.random() * (JITTER - 1)), undefined, {
+        signal: this.stopSignal.signal,
+      }).catch(() => undefined);
     }
   }
 
@@ -110,7 +112,10 @@ export class LeaderElection {
       });
       if (!current) {
         const spec = newLease(identity, timing.durationSeconds, now);
-        await this.withDeadline(client.request('POST', this.path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec }), deadline);
+        await this.withDeadline(
+          client.request('POST', this.path, { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec }),
+          deadline,
+        );
         this.observed = { text: JSON.stringify(spec), at: now };
         return 'ours';
       }

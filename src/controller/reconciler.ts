@@ -79,7 +79,8 @@ async function secretView(object: WebhookSourceObject, deps: ReconcilerDeps): Pr
       'GET',
       `/api/v1/namespaces/${object.namespace}/secrets/${object.spec.secretRef.name}`,
     );
-    if (secret.metadata?.labels?.[SECRET_LABEL] === 'true') throw new CacheBehind(`labelled Secret ${object.namespace}/${object.spec.secretRef.name} not in the cache yet`);
+    if (secret.metadata?.labels?.[SECRET_LABEL] === 'true')
+      throw new CacheBehind(`labelled Secret ${object.namespace}/${object.spec.secretRef.name} not in the cache yet`);
     return { state: 'unlabelled' };
   } catch (error) {
     if (isNotFound(error)) return { state: 'not-found' };

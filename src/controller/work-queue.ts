@@ -52,10 +52,13 @@ export class WorkQueue {
     if (this.shuttingDown) return;
     if (delayMs <= 0) return this.add(key);
     if (this.delayed.has(key)) return;
-    this.delayed.set(key, setTimeout(() => {
-      this.delayed.delete(key);
-      this.add(key);
-    }, delayMs));
+    this.delayed.set(
+      key,
+      setTimeout(() => {
+        this.delayed.delete(key);
+        this.add(key);
+      }, delayMs),
+    );
   }
 
   /** Retry later: the per-key backoff or the overall bucket, whichever waits longer. */

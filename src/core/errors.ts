@@ -38,5 +38,4 @@ export class DomainError extends Error {
   }
 }
 
-export const domainError = (code: ErrorCode, message: string, details?: ErrorDetails): DomainError =>
-  new DomainError(code, message, details);
+export const domainError = (code: ErrorCode, message: string, details?: ErrorDetails): DomainError => new DomainError(code, message, details);

@@ -71,7 +71,9 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     authorizeWith(deps.api.authenticate),
   );
 
-  app.use(webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))));
+  app.use(
+    webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))),
+  );
   app.use(errorMiddleware(deps.logger, deps.metrics));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -52,11 +52,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
 
     const rawBody = await readRawBody(ctx.req, source.maxBodyBytes);
     const receivedAtMs = deps.nowMs();
-    const verdict = verifyRequest(
-      source,
-      { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody },
-      Math.floor(receivedAtMs / 1000),
-    );
+    const verdict = verifyRequest(source, { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody }, Math.floor(receivedAtMs / 1000));
     if (!verdict.ok) throw new DomainError(verdict.code, verdict.message);
 
     if (source.rateLimit) {

@@ -8,9 +8,7 @@ import { ok, type Result } from '../core/result.js';
 
 export type QueueReason = 'async' | 'budget';
 
-export type Accepted =
-  | { queued: false; created: boolean; incident: Incident }
-  | { queued: true; queueId: string; reason: QueueReason };
+export type Accepted = { queued: false; created: boolean; incident: Incident } | { queued: true; queueId: string; reason: QueueReason };
 
 /** What the webhook route does with a verified delivery: store it now, or queue it durably. */
 export type Accept = (source: Source, event: WebhookEvent) => Promise<Result<Accepted>>;
@@ -44,7 +42,9 @@ export function createAccept(deps: AcceptDeps): Accept {
     const key = idempotencyKey(event.headers);
     if (!key.ok) return key;
     if (source.processing === 'async') return enqueue(source, event, 'async');
-    const inline = deps.ingest(source, event).then((result): Result<Accepted> => (result.ok ? ok({ queued: false, created: result.value.created, incident: result.value.incident }) : result));
+    const inline = deps
+      .ingest(source, event)
+      .then((result): Result<Accepted> => (result.ok ? ok({ queued: false, created: result.value.created, incident: result.value.incident }) : result));
     if (deps.inlineBudgetMs === 0) return inline;
     let timer: NodeJS.Timeout | undefined;
     const overBudget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.inlineBudgetMs)));

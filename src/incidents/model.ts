@@ -42,7 +42,18 @@ export interface Observables {
 }
 
 export const OBSERVABLE_KINDS = [
-  'hosts', 'users', 'emails', 'ips', 'hashes', 'urls', 'domains', 'processes', 'files', 'md5', 'sha1', 'sha256',
+  'hosts',
+  'users',
+  'emails',
+  'ips',
+  'hashes',
+  'urls',
+  'domains',
+  'processes',
+  'files',
+  'md5',
+  'sha1',
+  'sha256',
 ] as const satisfies readonly (keyof Observables)[];
 
 /** MITRE ATT&CK ids the vendor attributes the alert to, e.g. `TA0002` and `T1059.001`. */

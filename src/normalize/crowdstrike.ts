@@ -17,8 +17,28 @@ import type { FormatModule } from './types.js';
  * (HostnameField). `SeverityName`, when sent, is the vendor value we map.
  */
 
-const FIVE_POINT = numericScale([[5, 'critical'], [4, 'high'], [3, 'medium'], [2, 'low'], [1, 'info']], 1, 5);
-const HUNDRED_POINT = numericScale([[90, 'critical'], [70, 'high'], [40, 'medium'], [20, 'low'], [0, 'info']], 0, 100);
+const FIVE_POINT = numericScale(
+  [
+    [5, 'critical'],
+    [4, 'high'],
+    [3, 'medium'],
+    [2, 'low'],
+    [1, 'info'],
+  ],
+  1,
+  5,
+);
+const HUNDRED_POINT = numericScale(
+  [
+    [90, 'critical'],
+    [70, 'high'],
+    [40, 'medium'],
+    [20, 'low'],
+    [0, 'info'],
+  ],
+  0,
+  100,
+);
 
 /** Without an event type to tell the scales apart, values above 5 can only be the 0–100 one. */
 const anyScale: SeverityTable = (key) => FIVE_POINT(key) ?? HUNDRED_POINT(key);
@@ -34,11 +54,24 @@ const OTHER_EVENT_TYPE = { scale: anyScale, fallback: 'malware' } as const;
 
 /** `event` fields that carry indicators, in every detection summary that has them. */
 const EVENT_FIELDS: FieldMap = {
-  ComputerName: 'hosts', Hostname: 'hosts', HostnameField: 'hosts',
-  SourceEndpointHostName: 'hosts', TargetEndpointHostName: 'hosts',
-  UserName: 'users', SourceAccountName: 'users', SourceAccountUpn: 'users', TargetAccountName: 'users', TargetAccountUpn: 'users',
-  LocalIP: 'ips', LocalIPv6: 'ips', ExternalIP: 'ips', SourceEndpointIpAddress: 'ips', TargetEndpointIpAddress: 'ips',
-  SHA256String: 'sha256', SHA1String: 'sha1', MD5String: 'md5',
+  ComputerName: 'hosts',
+  Hostname: 'hosts',
+  HostnameField: 'hosts',
+  SourceEndpointHostName: 'hosts',
+  TargetEndpointHostName: 'hosts',
+  UserName: 'users',
+  SourceAccountName: 'users',
+  SourceAccountUpn: 'users',
+  TargetAccountName: 'users',
+  TargetAccountUpn: 'users',
+  LocalIP: 'ips',
+  LocalIPv6: 'ips',
+  ExternalIP: 'ips',
+  SourceEndpointIpAddress: 'ips',
+  TargetEndpointIpAddress: 'ips',
+  SHA256String: 'sha256',
+  SHA1String: 'sha1',
+  MD5String: 'md5',
 };
 const NETWORK_FIELDS: FieldMap = { LocalAddress: 'ips', RemoteAddress: 'ips', Url: 'urls' };
 const DNS_FIELDS: FieldMap = { DomainName: 'domains' };
@@ -46,7 +79,14 @@ const MOBILE_APP_FIELDS: FieldMap = { ImageFileName: 'files', SHA256HashData: 's
 
 /** `IOCType` → what its `IOCValue` is; other types (e.g. `command_line`) are no observable kind. */
 const IOC_TYPES: Readonly<Record<string, FieldKind>> = {
-  hash_sha256: 'sha256', hash_sha1: 'sha1', hash_md5: 'md5', domain: 'domains', ipv4: 'ips', ipv6: 'ips', url: 'urls', filename: 'files',
+  hash_sha256: 'sha256',
+  hash_sha1: 'sha1',
+  hash_md5: 'md5',
+  domain: 'domains',
+  ipv4: 'ips',
+  ipv6: 'ips',
+  url: 'urls',
+  filename: 'files',
 };
 
 const detectionName = (event: unknown) => firstText([at(event, 'DetectName'), at(event, 'Name')]);
@@ -55,8 +95,7 @@ export const crowdstrike: FormatModule = {
   format: 'crowdstrike',
 
   // Other Falcon stream events (audit, incident summaries) carry no detection: they go generic.
-  detect: (payload) =>
-    typeof at(payload, 'metadata', 'eventType') === 'string' && isObject(payload.event) && detectionName(payload.event) !== undefined,
+  detect: (payload) => typeof at(payload, 'metadata', 'eventType') === 'string' && isObject(payload.event) && detectionName(payload.event) !== undefined,
 
   normalize(payload, source) {
     const event = at(payload, 'event');
@@ -72,10 +111,7 @@ export const crowdstrike: FormatModule = {
       title,
       severity,
       vendorSeverity,
-      incidentType: classifyIncident(
-        [text(event.Tactic), text(event.Technique), title, text(event.DetectDescription ?? event.Description)],
-        family.fallback,
-      ),
+      incidentType: classifyIncident([text(event.Tactic), text(event.Technique), title, text(event.DetectDescription ?? event.Description)], family.fallback),
       occurredAt: toIsoUtc(at(payload, 'metadata', 'eventCreationTime')),
       externalId: firstId([event.DetectId, event.CompositeId, event.MobileDetectionId]) ?? null,
       observables: falconObservables(event),

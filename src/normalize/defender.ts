@@ -40,10 +40,13 @@ export const defender: FormatModule = {
   normalize(payload, source) {
     if (!isObject(payload)) return err('defender payload is not a JSON object');
     const shape: Shape | undefined =
-      typeof payload.title === 'string' ? graphAlert
-      : typeof payload.Name === 'string' || typeof payload.AlertId === 'string' ? officeAlert
-      : typeof payload.eventType === 'string' ? defenderEvent
-      : undefined;
+      typeof payload.title === 'string'
+        ? graphAlert
+        : typeof payload.Name === 'string' || typeof payload.AlertId === 'string'
+          ? officeAlert
+          : typeof payload.eventType === 'string'
+            ? defenderEvent
+            : undefined;
     if (shape === undefined) return err('defender payload lacks title (Graph alert), Name (Office 365 alert) or eventType (Defender event)');
     return shape(payload, source);
   },
@@ -74,8 +77,12 @@ const HOST_STATE: FieldMap = { fqdn: 'hosts', netBiosName: 'hosts', privateIpAdd
 const USER_STATE: FieldMap = { accountName: 'users', userPrincipalName: 'users', logonIp: 'ips' };
 const MAIL_ROLES: ReadonlySet<unknown> = new Set(['sender', 'recipient']);
 const NETWORK_CONNECTION: FieldMap = {
-  destinationAddress: 'ips', sourceAddress: 'ips', natDestinationAddress: 'ips', natSourceAddress: 'ips',
-  destinationDomain: 'domains', destinationUrl: 'urls',
+  destinationAddress: 'ips',
+  sourceAddress: 'ips',
+  natDestinationAddress: 'ips',
+  natSourceAddress: 'ips',
+  destinationDomain: 'domains',
+  destinationUrl: 'urls',
 };
 const CLOUD_APP_STATE: FieldMap = { destinationServiceIp: 'ips' };
 const URI_CLICK_STATE: FieldMap = { uriDomain: 'domains' };
@@ -83,7 +90,11 @@ const URI_CLICK_STATE: FieldMap = { uriDomain: 'domains' };
 /** `alerts_v2` evidence, by the last segment of `@odata.type`. */
 const ACCOUNT: FieldMap = { accountName: 'users', userPrincipalName: 'users' };
 const DEVICE: FieldMap = {
-  deviceDnsName: 'hosts', hostName: 'hosts', ipInterfaces: 'ips', lastIpAddress: 'ips', lastExternalIpAddress: 'ips',
+  deviceDnsName: 'hosts',
+  hostName: 'hosts',
+  ipInterfaces: 'ips',
+  lastIpAddress: 'ips',
+  lastExternalIpAddress: 'ips',
 };
 const FILE_HASHES: FieldMap = { sha1: 'sha1', sha256: 'sha256', md5: 'md5' };
 const MAILBOX: FieldMap = { primaryAddress: 'emails', upn: 'users' };

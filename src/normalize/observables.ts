@@ -32,16 +32,45 @@ const PLACEHOLDERS = new Set(['-', 'n/a', 'na', 'null', 'none', 'unknown', '(non
  * Keys of the heuristic walk, squashed to lower-case letters and digits. Hosts and users only by
  * name (a bare word is no indicator), CIM's and the vendors' usual spellings.
  */
-const WALK_KEYS: ReadonlyMap<string, FieldKind> = new Map(Object.entries({
-  host: 'hosts', hostname: 'hosts', hostnamefield: 'hosts', computername: 'hosts', devicename: 'hosts', devicednsname: 'hosts',
-  machinename: 'hosts', src: 'hosts', dest: 'hosts', srchost: 'hosts', desthost: 'hosts', dvc: 'hosts', srcnthost: 'hosts',
-  destnthost: 'hosts', orighost: 'hosts',
-  user: 'users', username: 'users', accountname: 'users', userprincipalname: 'users', samaccountname: 'users', srcuser: 'users',
-  destuser: 'users', upn: 'users',
-  file: 'files', filename: 'files', filepath: 'files',
-  process: 'processes', processname: 'processes', processpath: 'processes', image: 'processes',
-  domain: 'domains', destdomain: 'domains', srcdomain: 'domains', urldomain: 'domains', query: 'domains',
-} satisfies Record<string, FieldKind>));
+const WALK_KEYS: ReadonlyMap<string, FieldKind> = new Map(
+  Object.entries({
+    host: 'hosts',
+    hostname: 'hosts',
+    hostnamefield: 'hosts',
+    computername: 'hosts',
+    devicename: 'hosts',
+    devicednsname: 'hosts',
+    machinename: 'hosts',
+    src: 'hosts',
+    dest: 'hosts',
+    srchost: 'hosts',
+    desthost: 'hosts',
+    dvc: 'hosts',
+    srcnthost: 'hosts',
+    destnthost: 'hosts',
+    orighost: 'hosts',
+    user: 'users',
+    username: 'users',
+    accountname: 'users',
+    userprincipalname: 'users',
+    samaccountname: 'users',
+    srcuser: 'users',
+    destuser: 'users',
+    upn: 'users',
+    file: 'files',
+    filename: 'files',
+    filepath: 'files',
+    process: 'processes',
+    processname: 'processes',
+    processpath: 'processes',
+    image: 'processes',
+    domain: 'domains',
+    destdomain: 'domains',
+    srcdomain: 'domains',
+    urldomain: 'domains',
+    query: 'domains',
+  } satisfies Record<string, FieldKind>),
+);
 
 /** Message ids look like emails; source materials are links to the vendor's own console. */
 const SKIPPED_KEYS = new Set(['internetmessageid', 'networkmessageid', 'sourcematerials']);
@@ -76,8 +105,18 @@ function walkHint(key: string): FieldKind | 'skip' | undefined {
  */
 export class ObservableCollector {
   private readonly sets: Record<keyof Observables, Set<string>> = {
-    hosts: new Set(), users: new Set(), emails: new Set(), ips: new Set(), hashes: new Set(), urls: new Set(),
-    domains: new Set(), processes: new Set(), files: new Set(), md5: new Set(), sha1: new Set(), sha256: new Set(),
+    hosts: new Set(),
+    users: new Set(),
+    emails: new Set(),
+    ips: new Set(),
+    hashes: new Set(),
+    urls: new Set(),
+    domains: new Set(),
+    processes: new Set(),
+    files: new Set(),
+    md5: new Set(),
+    sha1: new Set(),
+    sha256: new Set(),
   };
   private budget = VALUE_BUDGET;
   private textBudget = TEXT_BUDGET;
@@ -152,8 +191,18 @@ export class ObservableCollector {
   result(): Observables {
     const { hosts, users, emails, ips, hashes, urls, domains, processes, files, md5, sha1, sha256 } = this.sets;
     return {
-      hosts: [...hosts], users: [...users], emails: [...emails], ips: [...ips], hashes: [...hashes], urls: [...urls],
-      domains: [...domains], processes: [...processes], files: [...files], md5: [...md5], sha1: [...sha1], sha256: [...sha256],
+      hosts: [...hosts],
+      users: [...users],
+      emails: [...emails],
+      ips: [...ips],
+      hashes: [...hashes],
+      urls: [...urls],
+      domains: [...domains],
+      processes: [...processes],
+      files: [...files],
+      md5: [...md5],
+      sha1: [...sha1],
+      sha256: [...sha256],
     };
   }
 

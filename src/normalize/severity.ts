@@ -31,11 +31,7 @@ export interface MappedSeverity {
 }
 
 /** The source's mapping first (lower-cased vendor value), then the vendor's table, then the words. */
-export function mapSeverity(
-  vendorValue: unknown,
-  sourceMapping: Readonly<Record<string, Severity>>,
-  vendorTable?: SeverityTable,
-): MappedSeverity {
+export function mapSeverity(vendorValue: unknown, sourceMapping: Readonly<Record<string, Severity>>, vendorTable?: SeverityTable): MappedSeverity {
   const vendorSeverity = scalarText(vendorValue, MAX_VENDOR_SEVERITY_LENGTH) ?? null;
   if (vendorSeverity === null) return { severity: UNKNOWN_SEVERITY, vendorSeverity };
   const key = vendorSeverity.toLowerCase();

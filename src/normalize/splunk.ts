@@ -17,7 +17,17 @@ import type { FormatModule } from './types.js';
  */
 
 /** savedsearches.conf `alert.severity`: 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal. */
-const ALERT_SEVERITY = numericScale([[6, 'critical'], [5, 'high'], [4, 'medium'], [3, 'low'], [1, 'info']], 1, 6);
+const ALERT_SEVERITY = numericScale(
+  [
+    [6, 'critical'],
+    [5, 'high'],
+    [4, 'medium'],
+    [3, 'low'],
+    [1, 'info'],
+  ],
+  1,
+  6,
+);
 
 /** Windows logon failure, logon, Kerberos pre-auth failure, NTLM validation, lockout. */
 const AUTHENTICATION_EVENT_CODES = new Set(['4624', '4625', '4740', '4771', '4776']);
@@ -45,8 +55,7 @@ export const splunk: FormatModule = {
   // `search_name` may be null (Splunk's documented example), so the envelope's other keys decide.
   detect: (payload) =>
     (typeof payload.sid === 'string' && (isObject(payload.result) || typeof payload.results_link === 'string')) ||
-    (typeof payload.search_name === 'string' &&
-      (isObject(payload.result) || payload.sid !== undefined || payload.results_link !== undefined)),
+    (typeof payload.search_name === 'string' && (isObject(payload.result) || payload.sid !== undefined || payload.results_link !== undefined)),
 
   normalize(payload, source) {
     const row = at(payload, 'result');
@@ -58,11 +67,7 @@ export const splunk: FormatModule = {
     if (title === undefined) return err('splunk payload lacks search_name');
     const eventCode = scalarText(single(result.EventCode), 16);
     // ES urgency is severity weighed by the asset's priority: what Incident Review sorts by.
-    const { severity, vendorSeverity } = mapSeverity(
-      single(result.urgency) ?? single(result.severity),
-      source.severityMapping,
-      ALERT_SEVERITY,
-    );
+    const { severity, vendorSeverity } = mapSeverity(single(result.urgency) ?? single(result.severity), source.severityMapping, ALERT_SEVERITY);
     const domain = text(single(result.security_domain), 32)?.toLowerCase();
     const domainType = domain !== undefined && Object.hasOwn(SECURITY_DOMAINS, domain) ? SECURITY_DOMAINS[domain]! : 'other';
     return ok({

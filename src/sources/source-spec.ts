@@ -76,7 +76,7 @@ export const SOURCE_SPEC_PROPERTIES = {
   },
   autoTriage: {
     type: 'boolean',
-    description: "Queue every new incident from this source for the playbook runner.",
+    description: 'Queue every new incident from this source for the playbook runner.',
     default: SOURCE_DEFAULTS.autoTriage,
   },
   playbook: {
@@ -123,8 +123,7 @@ export const SOURCE_SPEC_PROPERTIES = {
   },
   processing: {
     type: 'string',
-    description:
-      'sync answers 201 once the incident is stored; async answers 202 once the raw event is durably queued and normalizes it afterwards.',
+    description: 'sync answers 201 once the incident is stored; async answers 202 once the raw event is durably queued and normalizes it afterwards.',
     enum: PROCESSING_MODES,
     default: SOURCE_DEFAULTS.processing,
   },
@@ -161,7 +160,10 @@ export const FILE_KEYS = {
 export type KeyNames = (camelPath: string) => string;
 export const crdKeys: KeyNames = (path) => path;
 export const fileKeys: KeyNames = (path) =>
-  path.split('.').map((key) => (FILE_KEYS as Record<string, string>)[key] ?? key).join('.');
+  path
+    .split('.')
+    .map((key) => (FILE_KEYS as Record<string, string>)[key] ?? key)
+    .join('.');
 
 /**
  * A rule across fields that a schema's bounds cannot say. The CRD states it in CEL (the API server

@@ -144,19 +144,17 @@ const specSchema: CrdSchema = {
     },
     secretRef: {
       type: 'object',
-      description:
-        "A Secret in this object's namespace, labelled triagewarden.io/webhook-secret: \"true\", holding the shared secret.",
+      description: 'A Secret in this object\'s namespace, labelled triagewarden.io/webhook-secret: "true", holding the shared secret.',
       required: ['name'],
       'x-kubernetes-validations': [
         { rule: '!has(self.previousKey) || self.previousKey != self.key', message: 'previousKey must name a different key than key' },
       ],
       properties: {
-        name: { type: 'string', description: 'The Secret\'s name.', minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
+        name: { type: 'string', description: "The Secret's name.", minLength: 1, maxLength: 253, pattern: DNS_SUBDOMAIN },
         key: { type: 'string', description: 'The data key of the current secret.', ...SECRET_DATA_KEY_BOUNDS, default: DEFAULT_SECRET_KEY },
         previousKey: {
           type: 'string',
-          description:
-            'The data key of the secret being rotated out; requests signed with either are accepted until it is removed. The URL never changes.',
+          description: 'The data key of the secret being rotated out; requests signed with either are accepted until it is removed. The URL never changes.',
           ...SECRET_DATA_KEY_BOUNDS,
         },
       },

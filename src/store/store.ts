@@ -75,9 +75,7 @@ export interface QueueEntry extends NewQueueEntry {
 }
 
 export type QueueOutcome =
-  | { status: 'done'; incidentId: string; incidentNumber: string }
-  | { status: 'queued'; error: string; dueAt: string }
-  | { status: 'dead'; error: string };
+  { status: 'done'; incidentId: string; incidentNumber: string } | { status: 'queued'; error: string; dueAt: string } | { status: 'dead'; error: string };
 
 /** The inbox of queued deliveries, claimed with leases by the workers of every replica. */
 export interface InboxStore {
@@ -101,9 +99,7 @@ export interface InboxStore {
 }
 
 export type TriageOutcome =
-  | { state: 'dispatched'; at: string }
-  | { state: 'pending'; error: string; nextAttemptAt: string }
-  | { state: 'failed'; error: string };
+  { state: 'dispatched'; at: string } | { state: 'pending'; error: string; nextAttemptAt: string } | { state: 'failed'; error: string };
 
 /**
  * The auto-triage outbox: the incident's own `triage` (written with it) is the entry. A claim moves

@@ -86,7 +86,8 @@ export class InboxWorker {
   private async outcomeOf(entry: QueueEntry): Promise<QueueOutcome> {
     const { maxAttempts } = this.deps.settings;
     // More claims than attempts allowed: earlier holders died or timed out on it, stop here.
-    if (entry.attempts > maxAttempts) return { status: 'dead', error: `gave up after ${maxAttempts} attempts; last error: ${entry.lastError ?? 'lease expired'}` };
+    if (entry.attempts > maxAttempts)
+      return { status: 'dead', error: `gave up after ${maxAttempts} attempts; last error: ${entry.lastError ?? 'lease expired'}` };
     const source = this.deps.sources.get(entry.source);
     let failure: string;
     if (!source?.enabled) {

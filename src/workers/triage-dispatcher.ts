@@ -77,7 +77,8 @@ export class TriageDispatcher {
   private async outcomeOf(incident: Incident): Promise<TriageOutcome> {
     const { attempts } = incident.triage;
     const { maxAttempts } = this.deps.settings;
-    if (attempts > maxAttempts) return { state: 'failed', error: `gave up after ${maxAttempts} attempts; last error: ${incident.triage.lastError ?? 'lease expired'}` };
+    if (attempts > maxAttempts)
+      return { state: 'failed', error: `gave up after ${maxAttempts} attempts; last error: ${incident.triage.lastError ?? 'lease expired'}` };
     const result = await this.deps.runner.send(incident, attempts);
     if (result.ok) return { state: 'dispatched', at: this.now().toISOString() };
     if (!result.retryable || attempts >= maxAttempts) return { state: 'failed', error: result.error };

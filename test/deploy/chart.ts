@@ -24,7 +24,12 @@ const MANIFESTS_RELEASE = 'tw-webhooks';
 
 /** The CRD files of the one source (crds/), by name. */
 export function crdSources(): Map<string, string> {
-  return new Map(readdirSync(crdSourceDir).filter((file) => file.endsWith('.yaml')).sort().map((file) => [file, readFileSync(join(crdSourceDir, file), 'utf8')]));
+  return new Map(
+    readdirSync(crdSourceDir)
+      .filter((file) => file.endsWith('.yaml'))
+      .sort()
+      .map((file) => [file, readFileSync(join(crdSourceDir, file), 'utf8')]),
+  );
 }
 
 /** `helm template` of the chart; extra args are values flags and the like. */

@@ -37,23 +37,20 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 /** One request with the path exactly as given. */
 function send(base: URL, method: string, path: string, authorization: string | undefined): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: base.hostname, port: base.port, method, path, agent, headers: authorization ? { authorization } : {} },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          let body: { error?: { code?: string; message?: string } } = {};
-          try {
-            body = JSON.parse(text) as typeof body;
-          } catch {
-            // probes and metrics answer other types
-          }
-          resolve({ status: res.statusCode ?? 0, code: body.error?.code, message: body.error?.message ?? '' });
-        });
-      },
-    );
+    const req = request({ host: base.hostname, port: base.port, method, path, agent, headers: authorization ? { authorization } : {} }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        let body: { error?: { code?: string; message?: string } } = {};
+        try {
+          body = JSON.parse(text) as typeof body;
+        } catch {
+          // probes and metrics answer other types
+        }
+        resolve({ status: res.statusCode ?? 0, code: body.error?.code, message: body.error?.message ?? '' });
+      });
+    });
     req.on('error', reject);
     req.end();
   });
@@ -83,7 +80,7 @@ function spellings(path: string): Record<string, string> {
     'percent-encoded upper-case letter': at(0, (segment) => `%${segment.charCodeAt(0).toString(16).toUpperCase()}${segment.slice(1)}`),
     ';params on the first segment': at(0, (segment) => `${segment};x=1`),
     ';params at the end': `${path};x=1`,
-    'backslash': path.replace(/\/([^/]*)$/, '\\$1'),
+    backslash: path.replace(/\/([^/]*)$/, '\\$1'),
   };
   if (segments.length > 1) {
     variants['// inside'] = `/${segments[0]}//${segments.slice(1).join('/')}`;
@@ -138,7 +135,10 @@ describe('authorization: every route of the table, each method, credential and p
       { name: 'the bootstrap key', authorization: admin, scopes: ['admin'] },
     );
     for (const scope of SCOPES) credentials.push({ name: `a ${scope} key`, authorization: `Bearer ${(await create(scope, [scope])).token}`, scopes: [scope] });
-    await waitFor(async () => (await send(base, 'GET', '/api/apikeys', `Bearer ${expiring.token}`)).status === 401, { message: 'the expiring key to expire', timeoutMs: 10_000 });
+    await waitFor(async () => (await send(base, 'GET', '/api/apikeys', `Bearer ${expiring.token}`)).status === 401, {
+      message: 'the expiring key to expire',
+      timeoutMs: 10_000,
+    });
   });
 
   after(async () => {
@@ -148,7 +148,11 @@ describe('authorization: every route of the table, each method, credential and p
 
   it('refuses the case-changed admin bypass: POST /API/apikeys and GET /API/APIKEYS without a key', async () => {
     const before = (await (await fetch(`${service.url}/api/apikeys`, { headers: { authorization: `Bearer ${BOOTSTRAP}` } })).json()) as { items: unknown[] };
-    const minted = await fetch(`${service.url}/API/apikeys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'intruder', scopes: ['admin'] }) });
+    const minted = await fetch(`${service.url}/API/apikeys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'intruder', scopes: ['admin'] }),
+    });
     assert.equal(minted.status, 404);
     assert.equal(((await minted.json()) as { error: { code: string } }).error.code, 'not_found');
     const listed = await fetch(`${service.url}/API/APIKEYS`);

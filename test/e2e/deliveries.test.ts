@@ -29,7 +29,11 @@ for (const [kind, env] of storeEnvs('tw_deliveries')) {
       });
       assert.deepEqual(
         records.map((r: any) => [r.source, r.status, r.code]),
-        [['_unknown', 404, 'unknown_source'], ['edr', 401, 'invalid_signature'], ['edr', 201, null]],
+        [
+          ['_unknown', 404, 'unknown_source'],
+          ['edr', 401, 'invalid_signature'],
+          ['edr', 201, null],
+        ],
       );
       const created = records[2];
       assert.equal(created.incident_id, accepted.body.incident_id);
@@ -38,7 +42,10 @@ for (const [kind, env] of storeEnvs('tw_deliveries')) {
       assert.ok(Date.parse(created.at) <= Date.now());
 
       const edrOnly = (await getJson(service.url, '/api/deliveries?source=edr&limit=1')).body.items;
-      assert.deepEqual(edrOnly.map((r: any) => r.status), [401]);
+      assert.deepEqual(
+        edrOnly.map((r: any) => r.status),
+        [401],
+      );
       assert.equal((await getAnonymous(service.url, '/api/deliveries')).status, 401);
       assert.equal((await getJson(service.url, '/api/deliveries?limit=0')).status, 400);
     });

@@ -134,7 +134,10 @@ describe('dedupe keys are compared whole', () => {
   });
 
   it('an idempotency key over 1024 characters is a 400, not a silent merge', async () => {
-    for (const source of [['edr', 'edr-secret'], ['async-edr', 'async-secret']] as const) {
+    for (const source of [
+      ['edr', 'edr-secret'],
+      ['async-edr', 'async-secret'],
+    ] as const) {
       const reply = await deliver(service.url, source[0], source[1], genericAlert('too-long-key'), { 'x-webhook-id': 'x'.repeat(1025) });
       assertEnvelope(reply, 400, 'bad_request');
       assert.match(reply.body.error.message, /x-webhook-id header is longer than 1024/);
@@ -162,7 +165,12 @@ describe('the client address', () => {
 
 describe('answers outside the router use the envelope', () => {
   const cases: [string, string, number, string][] = [
-    ['Content-Length and Transfer-Encoding together', 'POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad_request'],
+    [
+      'Content-Length and Transfer-Encoding together',
+      'POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'bad_request',
+    ],
     ['two different Content-Lengths', 'POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello', 400, 'bad_request'],
     ['a malformed Content-Length', 'POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n\r\nhello', 400, 'bad_request'],
     ['a bad chunk size', 'POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n', 400, 'bad_request'],

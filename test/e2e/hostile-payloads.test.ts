@@ -24,7 +24,10 @@ const HOSTILE: Record<string, string | Buffer> = {
   'UTF-8 BOM': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"event_type":"x"}')]),
   'lone surrogate escapes': '{"event_type":"\\ud800","data":{"alert_id":"\\udfff"}}',
   'strings where objects are expected': '{"event_type":"security_alert","data":"not an object","metadata":"x","event":[1,2]}',
-  'long strings': JSON.stringify({ event_type: 'x'.repeat(100_000), data: { alert_id: 'y'.repeat(100_000), details: { url: `http://${'a'.repeat(70_000)}.com` } } }),
+  'long strings': JSON.stringify({
+    event_type: 'x'.repeat(100_000),
+    data: { alert_id: 'y'.repeat(100_000), details: { url: `http://${'a'.repeat(70_000)}.com` } },
+  }),
 };
 
 /** What normalization made of a payload, as the read API shows it. */
@@ -72,7 +75,15 @@ for (const [kind, env] of storeEnvs('tw_hostile')) {
       // service gained `title`, `severity`, `alert_id`, … the read of these fields would find them.
       const probe = () => JSON.stringify({ data: { note: randomUUID() } });
       const before = normalized(await stored(probe()));
-      const poison = { title: 'POLLUTED', severity: 'critical', alert_id: 'polluted-id', event_type: 'polluted', category: 'phishing', timestamp: '2020-01-01T00:00:00Z', id: 'polluted-id' };
+      const poison = {
+        title: 'POLLUTED',
+        severity: 'critical',
+        alert_id: 'polluted-id',
+        event_type: 'polluted',
+        category: 'phishing',
+        timestamp: '2020-01-01T00:00:00Z',
+        id: 'polluted-id',
+      };
       const hostileBody = `{"__proto__":${JSON.stringify(poison)},"constructor":{"prototype":${JSON.stringify(poison)}},"data":{"__proto__":${JSON.stringify(poison)},"note":"${randomUUID()}"}}`;
       const hostile = await stored(hostileBody);
       assert.equal(hostile.raw, hostileBody, 'stored byte-exact');

@@ -10,7 +10,18 @@ import { kubeAssets, startKube } from '../infra/kube.js';
 import { startDetached, stopServer, type ServerProcess } from '../infra/process.js';
 import type { Started } from '../infra/state.js';
 import { waitFor } from '../helpers/api-client.js';
-import { NO_FILE_SOURCES, apply, condition, getWebhookSource, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
+import {
+  NO_FILE_SOURCES,
+  apply,
+  condition,
+  getWebhookSource,
+  installCrd,
+  kubectl,
+  kubernetesEnv,
+  secret,
+  sendSigned,
+  webhookSource,
+} from '../helpers/kube-sources.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
 let kube: Started;
@@ -43,7 +54,9 @@ describe('an API-server outage', () => {
     service = await startService({ config: NO_FILE_SOURCES, env: kubernetesEnv(namespace, { KUBECONFIG: kubeconfig }) });
     const running = service;
     await waitFor('steady served', async () => ((await sendSigned(running.url, 'steady', 'steady-key')).status === 201 ? true : undefined), 30_000);
-    await waitFor('steady Ready', async () => (condition(await getWebhookSource(namespace, 'steady', kubeconfig), 'Ready')?.status === 'True' ? true : undefined));
+    await waitFor('steady Ready', async () =>
+      condition(await getWebhookSource(namespace, 'steady', kubeconfig), 'Ready')?.status === 'True' ? true : undefined,
+    );
 
     const apiserver = kube.servers.find((server) => server.name === 'kube-apiserver')!;
     const argv = readFileSync(`/proc/${apiserver.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
@@ -63,13 +76,26 @@ describe('an API-server outage', () => {
     assert.ok(logs.length > 0, 'the informers noticed the outage');
 
     restartApiserver(apiserver, argv);
-    await waitFor('the API server back', async () => ((await kubectl(['get', '--raw', '/readyz'], { kubeconfig })).trim() === 'ok' ? true : undefined), 120_000, 500);
+    await waitFor(
+      'the API server back',
+      async () => ((await kubectl(['get', '--raw', '/readyz'], { kubeconfig })).trim() === 'ok' ? true : undefined),
+      120_000,
+      500,
+    );
     const back = Date.now();
     await apply([secret(namespace, 'after', { secret: 'after-key' }), webhookSource(namespace, 'after', { secretRef: { name: 'after' } })], kubeconfig);
     await kubectl(['patch', 'whs', 'steady', '-n', namespace, '--type=merge', '-p', '{"spec":{"suspend":true}}'], { kubeconfig });
     await waitFor('the new source served', async () => ((await sendSigned(running.url, 'after', 'after-key')).status === 201 ? true : undefined), 30_000);
-    await waitFor('the suspend applied', async () => ((await sendSigned(running.url, 'steady', 'steady-key')).code === 'unknown_source' ? true : undefined), 30_000);
-    await waitFor('status written again', async () => (condition(await getWebhookSource(namespace, 'after', kubeconfig), 'Ready')?.status === 'True' ? true : undefined), 30_000);
+    await waitFor(
+      'the suspend applied',
+      async () => ((await sendSigned(running.url, 'steady', 'steady-key')).code === 'unknown_source' ? true : undefined),
+      30_000,
+    );
+    await waitFor(
+      'status written again',
+      async () => (condition(await getWebhookSource(namespace, 'after', kubeconfig), 'Ready')?.status === 'True' ? true : undefined),
+      30_000,
+    );
     console.log(`outage: ${accepted} webhooks accepted while the API server was down; changes after it live in ${Date.now() - back} ms`);
   });
 });

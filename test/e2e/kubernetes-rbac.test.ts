@@ -10,7 +10,18 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { waitFor } from '../helpers/api-client.js';
-import { NO_FILE_SOURCES, apply, condition, getWebhookSource, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
+import {
+  NO_FILE_SOURCES,
+  apply,
+  condition,
+  getWebhookSource,
+  installCrd,
+  kubectl,
+  kubernetesEnv,
+  secret,
+  sendSigned,
+  webhookSource,
+} from '../helpers/kube-sources.js';
 import { createTestNamespace } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
@@ -35,14 +46,18 @@ async function serviceAccountKubeconfig(namespace: string): Promise<string> {
   const admin = JSON.parse(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { clusters: { name: string; cluster: object }[] };
   const token = (await kubectl(['create', 'token', 'tw-webhooks', '-n', namespace, '--duration=1h'])).trim();
   const file = join(mkdtempSync(join(tmpdir(), 'tw-sa-')), 'kubeconfig');
-  writeFileSync(file, JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: admin.clusters,
-    users: [{ name: 'tw-webhooks', user: { token } }],
-    contexts: [{ name: 'sa', context: { cluster: admin.clusters[0]!.name, user: 'tw-webhooks', namespace } }],
-    'current-context': 'sa',
-  }), { mode: 0o600 });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: admin.clusters,
+      users: [{ name: 'tw-webhooks', user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: admin.clusters[0]!.name, user: 'tw-webhooks', namespace } }],
+      'current-context': 'sa',
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -65,7 +80,9 @@ describe('the minimum RBAC of config/rbac', () => {
     assert.equal(lease.spec.holderIdentity, 'rbac-pod');
     // An unlabelled Secret is told apart with the one GET the rules allow.
     await apply([secret(namespace, 'plain', { secret: 'p' }, false), webhookSource(namespace, 'plain', { secretRef: { name: 'plain' } })]);
-    await waitFor('SecretNotLabelled', async () => (condition(await getWebhookSource(namespace, 'plain'), 'SecretResolved')?.reason === 'SecretNotLabelled' ? true : undefined));
+    await waitFor('SecretNotLabelled', async () =>
+      condition(await getWebhookSource(namespace, 'plain'), 'SecretResolved')?.reason === 'SecretNotLabelled' ? true : undefined,
+    );
     const events = JSON.parse(await kubectl(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])) as { items: { reason: string }[] };
     assert.ok(events.items.some((event) => event.reason === 'Serving'));
     const forbidden = running.logs.filter((entry) => JSON.stringify(entry).includes('forbidden'));

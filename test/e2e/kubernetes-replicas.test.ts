@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { waitFor } from '../helpers/api-client.js';
-import { NO_FILE_SOURCES, apply, condition, getWebhookSource, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
+import {
+  NO_FILE_SOURCES,
+  apply,
+  condition,
+  getWebhookSource,
+  installCrd,
+  kubectl,
+  kubernetesEnv,
+  secret,
+  sendSigned,
+  webhookSource,
+} from '../helpers/kube-sources.js';
 import { createTestNamespace } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
@@ -28,7 +39,9 @@ async function leaseHolder(namespace: string): Promise<{ holder: string; transit
     const lease = JSON.parse(await kubectl(['get', 'lease', 'tw-webhooks-leader', '-n', namespace, '-o', 'json'])) as {
       spec: { holderIdentity?: string; leaseTransitions?: number; renewTime: string };
     };
-    return lease.spec.holderIdentity ? { holder: lease.spec.holderIdentity, transitions: lease.spec.leaseTransitions ?? 0, renewTime: lease.spec.renewTime } : undefined;
+    return lease.spec.holderIdentity
+      ? { holder: lease.spec.holderIdentity, transitions: lease.spec.leaseTransitions ?? 0, renewTime: lease.spec.renewTime }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -74,10 +87,15 @@ describe('two replicas', () => {
     })();
     const killed = Date.now();
     await leader.kill9();
-    const next = await waitFor('the follower to take over', async () => {
-      const holder = await leaseHolder(namespace);
-      return holder?.holder === followerName ? holder : undefined;
-    }, 20_000, 100);
+    const next = await waitFor(
+      'the follower to take over',
+      async () => {
+        const holder = await leaseHolder(namespace);
+        return holder?.holder === followerName ? holder : undefined;
+      },
+      20_000,
+      100,
+    );
     const handoverMs = Date.now() - killed;
     console.log(`leader kill -9 → new leader: ${handoverMs} ms (lease ${LEASE_SECONDS} s, retry ${RETRY_SECONDS} s)`);
     // client-go's bound: the lease runs out a duration after the last renewal the follower saw, plus one (jittered) retry.
@@ -91,7 +109,9 @@ describe('two replicas', () => {
 
     // The new leader reconciles: a change made after the handover gets its status.
     await kubectl(['patch', 'whs', 'shared', '-n', namespace, '--type=merge', '-p', '{"spec":{"suspend":true}}']);
-    await waitFor('Suspended written by the new leader', async () => (condition(await getWebhookSource(namespace, 'shared'), 'Ready')?.reason === 'Suspended' ? true : undefined));
+    await waitFor('Suspended written by the new leader', async () =>
+      condition(await getWebhookSource(namespace, 'shared'), 'Ready')?.reason === 'Suspended' ? true : undefined,
+    );
 
     // A leader that stops cleanly releases the Lease: the next one takes over without waiting it out.
     const third = await replica(namespace, 'replica-c');

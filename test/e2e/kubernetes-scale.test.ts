@@ -20,7 +20,9 @@ after(async () => {
 const name = (index: number) => `scale-${String(index).padStart(4, '0')}`;
 
 function rssMegabytes(service: RunningService): number {
-  const line = readFileSync(`/proc/${service.process.pid}/status`, 'utf8').split('\n').find((entry) => entry.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${service.process.pid}/status`, 'utf8')
+    .split('\n')
+    .find((entry) => entry.startsWith('VmRSS:'))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -28,18 +30,22 @@ function rssMegabytes(service: RunningService): number {
 async function liveRoutes(service: RunningService, names: readonly string[]): Promise<number> {
   let live = 0;
   for (let start = 0; start < names.length; start += 50) {
-    const replies = await Promise.all(names.slice(start, start + 50).map(async (source) => {
-      const response = await fetch(`${service.url}/api/webhooks/${source}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
-      await response.arrayBuffer();
-      return response.status;
-    }));
+    const replies = await Promise.all(
+      names.slice(start, start + 50).map(async (source) => {
+        const response = await fetch(`${service.url}/api/webhooks/${source}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+        await response.arrayBuffer();
+        return response.status;
+      }),
+    );
     live += replies.filter((status) => status !== 404).length;
   }
   return live;
 }
 
 async function readyCount(namespace: string): Promise<number> {
-  const list = JSON.parse(await kubectl(['get', 'whs', '-n', namespace, '-o', 'json'])) as { items: { status?: { conditions?: { type: string; status: string }[] } }[] };
+  const list = JSON.parse(await kubectl(['get', 'whs', '-n', namespace, '-o', 'json'])) as {
+    items: { status?: { conditions?: { type: string; status: string }[] } }[];
+  };
   return list.items.filter((item) => item.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
 }
 
@@ -69,11 +75,19 @@ describe('1,000 WebhookSources', () => {
     const names = Array.from({ length: COUNT }, (_, index) => name(index));
     const first = await startService({ config: NO_FILE_SOURCES, env: kubernetesEnv(namespace) });
     services.push(first);
-    await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [secret(namespace, name(0), { secret: 'k0' }), webhookSource(namespace, name(0), { secretRef: { name: name(0) } })] }) });
+    await kubectl(['create', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [secret(namespace, name(0), { secret: 'k0' }), webhookSource(namespace, name(0), { secretRef: { name: name(0) } })],
+      }),
+    });
     await waitFor('the first source live', async () => ((await sendSigned(first.url, name(0), 'k0')).status === 201 ? true : undefined));
     const lookupWithOne = await medianLookupMs(first, name(0));
 
-    const objects = names.slice(1).flatMap((source, index) => [secret(namespace, source, { secret: `k${index + 1}` }), webhookSource(namespace, source, { secretRef: { name: source } })]);
+    const objects = names
+      .slice(1)
+      .flatMap((source, index) => [secret(namespace, source, { secret: `k${index + 1}` }), webhookSource(namespace, source, { secretRef: { name: source } })]);
     const applyStarted = Date.now();
     await kubectl(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
     const applied = Date.now();
@@ -97,13 +111,15 @@ describe('1,000 WebhookSources', () => {
     assert.equal(await liveRoutes(second, names), COUNT, 'every route answers');
     const rssSecond = rssMegabytes(second);
 
-    console.log([
-      `scale: kubectl create of ${2 * (COUNT - 1)} objects took ${applyMs} ms (kubectl's own pace: one request per object)`,
-      `after it returned: all ${COUNT} routes live in ${registeredAfterApplyMs} ms, all Ready in ${readyAfterApplyMs} ms (${applyMs + readyAfterApplyMs} ms from its start)`,
-      `a replica started against them: ready with all ${COUNT} routes live ${liveAfterStartMs} ms after its process started`,
-      `RSS: ${rssFirst.toFixed(0)} MB (leader), ${rssSecond.toFixed(0)} MB (second replica)`,
-      `median request to a source: ${lookupWithOne.toFixed(2)} ms with 1 source, ${lookupWithThousand.toFixed(2)} ms with ${COUNT}`,
-    ].join('\n'));
+    console.log(
+      [
+        `scale: kubectl create of ${2 * (COUNT - 1)} objects took ${applyMs} ms (kubectl's own pace: one request per object)`,
+        `after it returned: all ${COUNT} routes live in ${registeredAfterApplyMs} ms, all Ready in ${readyAfterApplyMs} ms (${applyMs + readyAfterApplyMs} ms from its start)`,
+        `a replica started against them: ready with all ${COUNT} routes live ${liveAfterStartMs} ms after its process started`,
+        `RSS: ${rssFirst.toFixed(0)} MB (leader), ${rssSecond.toFixed(0)} MB (second replica)`,
+        `median request to a source: ${lookupWithOne.toFixed(2)} ms with 1 source, ${lookupWithThousand.toFixed(2)} ms with ${COUNT}`,
+      ].join('\n'),
+    );
     assert.ok(readyAfterApplyMs <= 30_000, `all Ready ${readyAfterApplyMs} ms after the bulk apply returned`);
     assert.ok(liveAfterStartMs <= 30_000, `all live ${liveAfterStartMs} ms after the start`);
     assert.ok(rssFirst <= 250 && rssSecond <= 250, `RSS ${rssFirst} / ${rssSecond} MB`);

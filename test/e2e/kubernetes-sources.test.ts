@@ -6,17 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../helpers/api-client.js';
-import {
-  apply,
-  condition,
-  getWebhookSource,
-  installCrd,
-  kubectl,
-  kubernetesEnv,
-  secret,
-  sendSigned,
-  webhookSource,
-} from '../helpers/kube-sources.js';
+import { apply, condition, getWebhookSource, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
 import { createTestNamespace } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 
@@ -36,11 +26,16 @@ after(async () => {
 
 /** Polls until the object's condition satisfies `check`; returns the object. */
 function waitForCondition(name: string, type: string, check: (status: string, reason: string) => boolean, timeoutMs = 15_000) {
-  return waitFor(`${namespace}/${name} ${type}`, async () => {
-    const object = await getWebhookSource(namespace, name);
-    const found = condition(object, type);
-    return found && check(found.status, found.reason) ? object : undefined;
-  }, timeoutMs, 200);
+  return waitFor(
+    `${namespace}/${name} ${type}`,
+    async () => {
+      const object = await getWebhookSource(namespace, name);
+      const found = condition(object, type);
+      return found && check(found.status, found.reason) ? object : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
 const servedWith = (name: string, secretValue: string) =>
@@ -80,7 +75,9 @@ describe('secret rotation', () => {
     assert.equal((await sendSigned(service.url, 'rotating', 'old-key')).status, 201, 'the previous key still verifies');
 
     await apply([webhookSource(namespace, 'rotating', { secretRef: { name: 'rotating' } })]);
-    await waitFor('the old key to be refused', async () => ((await sendSigned(service.url, 'rotating', 'old-key')).code === 'invalid_signature' ? true : undefined));
+    await waitFor('the old key to be refused', async () =>
+      (await sendSigned(service.url, 'rotating', 'old-key')).code === 'invalid_signature' ? true : undefined,
+    );
     assert.equal((await sendSigned(service.url, 'rotating', 'new-key')).status, 201);
     const after = await waitForCondition('rotating', 'Ready', (status) => status === 'True');
     assert.equal(after.status?.webhookPath, before.status?.webhookPath);
@@ -119,7 +116,10 @@ describe('secret problems', () => {
       const events = JSON.parse(await kubectl(['get', 'events.events.k8s.io', '-n', namespace, '-o', 'json'])) as {
         items: { reason: string; type: string; regarding: { name: string; kind: string } }[];
       };
-      return events.items.find((event) => event.regarding.name === 'waiting' && event.regarding.kind === 'WebhookSource' && event.reason === 'SecretNotFound' && event.type === 'Warning');
+      return events.items.find(
+        (event) =>
+          event.regarding.name === 'waiting' && event.regarding.kind === 'WebhookSource' && event.reason === 'SecretNotFound' && event.type === 'Warning',
+      );
     });
     await apply([secret(namespace, 'waiting', { secret: 'w' })]);
     await servedWith('waiting', 'w');
@@ -141,7 +141,10 @@ describe('secret problems', () => {
 
 describe('two objects claiming one source name', () => {
   it('keeps the older serving and marks the younger SourceConflict, naming the older', async () => {
-    await apply([secret(namespace, 'claim', { secret: 'older-key', younger: 'younger-key' }), webhookSource(namespace, 'claim-older', { sourceName: 'claimed', secretRef: { name: 'claim' } })]);
+    await apply([
+      secret(namespace, 'claim', { secret: 'older-key', younger: 'younger-key' }),
+      webhookSource(namespace, 'claim-older', { sourceName: 'claimed', secretRef: { name: 'claim' } }),
+    ]);
     await servedWith('claimed', 'older-key');
     const older = await getWebhookSource(namespace, 'claim-older');
     // Creation times have one-second precision: the younger must be created in a later second.
@@ -159,7 +162,10 @@ describe('two objects claiming one source name', () => {
   });
 
   it('leaves a name declared in webhook_config.yaml with the file and reports the conflict', async () => {
-    await apply([secret(namespace, 'file-clash', { secret: 'cluster-secret' }), webhookSource(namespace, 'file-clash', { sourceName: 'from-file', secretRef: { name: 'file-clash' } })]);
+    await apply([
+      secret(namespace, 'file-clash', { secret: 'cluster-secret' }),
+      webhookSource(namespace, 'file-clash', { sourceName: 'from-file', secretRef: { name: 'file-clash' } }),
+    ]);
     const object = await waitForCondition('file-clash', 'Ready', (status, reason) => status === 'False' && reason === 'SourceConflict');
     assert.match(condition(object, 'Ready')!.message, /file:.*webhook_config\.yaml/);
     assert.equal((await sendSigned(service.url, 'from-file', 'file-secret')).status, 201);

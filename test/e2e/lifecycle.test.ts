@@ -31,7 +31,8 @@ async function halfSent(url: string, alertId: string): Promise<{ finish(): Promi
   const { port } = new URL(url);
   const body = genericAlert(alertId);
   const headers = Object.entries({ ...signedHeaders('edr-secret', body), 'content-length': String(Buffer.byteLength(body)), connection: 'close', host: 'x' })
-    .map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   const socket: Socket = await new Promise((connected, fail) => {
     const s = connect(Number(port), '127.0.0.1', () => connected(s));
     s.once('error', fail);
@@ -105,7 +106,10 @@ describe('database down at start-up (MongoDB store)', () => {
     assert.ok(Number(early.headers.get('retry-after')) > 0);
 
     await db.restart();
-    await waitFor(async () => (await getAnonymous(service.url, '/readyz')).status === 200, { timeoutMs: 60_000, message: '/readyz after the database came up' });
+    await waitFor(async () => (await getAnonymous(service.url, '/readyz')).status === 200, {
+      timeoutMs: 60_000,
+      message: '/readyz after the database came up',
+    });
     const stored = await deliver(service.url, 'edr', 'edr-secret', genericAlert('late-1'));
     assert.equal(stored.status, 201, JSON.stringify(stored.body));
     assert.equal((await getJson(service.url, `/api/incidents/${stored.body.incident_id}`)).status, 200);

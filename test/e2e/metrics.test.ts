@@ -56,12 +56,19 @@ describe('GET /metrics after traffic', () => {
     const triaged = await deliver(service.url, 'mail', 'mail-secret', genericAlert(randomUUID(), 'low'));
     assert.equal(triaged.status, 201);
     // The background parts have done their share once the queue entry is done and the triage request dispatched.
-    await waitFor(async () => (await getJson(service.url, `/api/queue/${queued.body.queue_id}`)).body.status === 'done', { message: 'the queued delivery to be processed' });
-    await waitFor(async () => (await getJson(service.url, `/api/incidents/${triaged.body.incident_id}`)).body.triage.state === 'dispatched', { message: 'the triage request to be dispatched' });
-    const text = await waitFor(async () => {
-      const current = await metricsText(service.url);
-      return sample(current, 'webhook_queue_depth') === 0 ? current : undefined;
-    }, { message: 'the queue depth gauge to drop to 0' });
+    await waitFor(async () => (await getJson(service.url, `/api/queue/${queued.body.queue_id}`)).body.status === 'done', {
+      message: 'the queued delivery to be processed',
+    });
+    await waitFor(async () => (await getJson(service.url, `/api/incidents/${triaged.body.incident_id}`)).body.triage.state === 'dispatched', {
+      message: 'the triage request to be dispatched',
+    });
+    const text = await waitFor(
+      async () => {
+        const current = await metricsText(service.url);
+        return sample(current, 'webhook_queue_depth') === 0 ? current : undefined;
+      },
+      { message: 'the queue depth gauge to drop to 0' },
+    );
 
     assert.equal(sample(text, 'webhook_received_total', { source: 'edr' }), 3);
     assert.equal(sample(text, 'webhook_received_total', { source: '_unknown' }), 1);

@@ -49,7 +49,10 @@ describe('database outage (MongoDB store)', () => {
     const killedAt = replies.length;
     await waitFor('/readyz to report the outage', async () => ((await readyStatus()) === 503 ? true : undefined), 10_000);
     // The outage lasts until several senders have each been turned away, not for a fixed time.
-    await waitFor(() => replies.slice(killedAt).filter(({ reply }) => reply.status === 503).length >= 2 * SENDERS, { timeoutMs: 30_000, message: 'every sender to meet the outage' });
+    await waitFor(() => replies.slice(killedAt).filter(({ reply }) => reply.status === 503).length >= 2 * SENDERS, {
+      timeoutMs: 30_000,
+      message: 'every sender to meet the outage',
+    });
 
     await db.restart();
     const restartedAt = replies.length;
@@ -60,7 +63,10 @@ describe('database outage (MongoDB store)', () => {
 
     for (const { reply } of replies) {
       // 202: a slow moment around the restart exceeded the inline budget; the inbox holds it.
-      assert.ok([201, 202, 503].includes(reply.status), `unexpected ${reply.status}: ${JSON.stringify(reply.body)}; service errors: ${JSON.stringify(service.logs.filter((entry) => entry.level === 50))}`);
+      assert.ok(
+        [201, 202, 503].includes(reply.status),
+        `unexpected ${reply.status}: ${JSON.stringify(reply.body)}; service errors: ${JSON.stringify(service.logs.filter((entry) => entry.level === 50))}`,
+      );
       if (reply.status === 503) {
         assert.equal(reply.body.error.code, 'unavailable');
         assert.ok(Number(reply.headers.get('retry-after')) > 0);

@@ -57,7 +57,8 @@ describe('config reload', () => {
     let stop = false;
     const statuses: number[] = [];
     const traffic = (async () => {
-      for (let i = 0; !stop; i++) statuses.push(await post(service.url, 'edr', 'edr-secret', JSON.stringify({ event_type: 'x', data: { alert_id: `r-${i}` } })));
+      for (let i = 0; !stop; i++)
+        statuses.push(await post(service.url, 'edr', 'edr-secret', JSON.stringify({ event_type: 'x', data: { alert_id: `r-${i}` } })));
     })();
     assert.equal(await post(service.url, 'siem', 'siem-secret', '{"event_type":"x"}'), 404);
     await waitFor(() => statuses.length >= 3, { message: 'traffic to flow before the edit' });
@@ -65,10 +66,13 @@ describe('config reload', () => {
     const next = join(dirname(service.configPath), 'next.yaml');
     writeFileSync(next, 'sources:\n  edr:\n    secret: "edr-secret"\n  siem:\n    secret: "siem-secret"\n');
     renameSync(next, service.configPath);
-    const siem = await waitFor(async () => {
-      const status = await post(service.url, 'siem', 'siem-secret', JSON.stringify({ event_type: 'x', data: { alert_id: randomUUID() } }));
-      return status === 404 ? undefined : status;
-    }, { timeoutMs: 20_000, message: 'the new source to be served' });
+    const siem = await waitFor(
+      async () => {
+        const status = await post(service.url, 'siem', 'siem-secret', JSON.stringify({ event_type: 'x', data: { alert_id: randomUUID() } }));
+        return status === 404 ? undefined : status;
+      },
+      { timeoutMs: 20_000, message: 'the new source to be served' },
+    );
     const atReload = statuses.length;
     await waitFor(() => statuses.length >= atReload + 3, { message: 'traffic to go on after the reload' });
     stop = true;
@@ -112,9 +116,6 @@ describe('slow senders', () => {
   });
 
   it('fail start-up when the config names an unset variable', async () => {
-    await assert.rejects(
-      startService({ config: 'sources:\n  edr:\n    secret: "${EDR_SECRET_NOT_SET}"\n' }),
-      /EDR_SECRET_NOT_SET/,
-    );
+    await assert.rejects(startService({ config: 'sources:\n  edr:\n    secret: "${EDR_SECRET_NOT_SET}"\n' }), /EDR_SECRET_NOT_SET/);
   });
 });

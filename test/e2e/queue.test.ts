@@ -45,10 +45,13 @@ function assertQueued(reply: Reply): string {
 async function settled(url: string, queueId: string): Promise<any> {
   let entry: any;
   // Generous: on a loaded 2-core machine FerretDB works through dozens of entries slowly.
-  return waitFor(async () => {
-    entry = (await getJson(url, `/api/queue/${queueId}`)).body;
-    return entry.status === 'done' || entry.status === 'dead' ? entry : undefined;
-  }, { timeoutMs: 60_000, intervalMs: 200, message: `queue entry ${queueId} to settle` }).catch((error: Error) => {
+  return waitFor(
+    async () => {
+      entry = (await getJson(url, `/api/queue/${queueId}`)).body;
+      return entry.status === 'done' || entry.status === 'dead' ? entry : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, message: `queue entry ${queueId} to settle` },
+  ).catch((error: Error) => {
     throw new Error(`${error.message}; last seen: ${JSON.stringify(entry)}`);
   });
 }
@@ -91,8 +94,13 @@ for (const [kind, env] of storeEnvs('tw_queue')) {
   });
 }
 
-const newEntry = (source: string): NewQueueEntry =>
-  ({ id: `queue-${randomUUID()}`, source, body: Buffer.from(genericAlert(randomUUID())), headers: [], receivedAt: new Date().toISOString() });
+const newEntry = (source: string): NewQueueEntry => ({
+  id: `queue-${randomUUID()}`,
+  source,
+  body: Buffer.from(genericAlert(randomUUID())),
+  headers: [],
+  receivedAt: new Date().toISOString(),
+});
 
 /**
  * Puts entries into a store before the service starts, as an earlier replica would have left
@@ -173,7 +181,10 @@ describe('inline budget (MongoDB store)', () => {
     services.push(service);
     const alerts = Array.from({ length: 20 }, () => randomUUID());
     const replies = await Promise.all(alerts.flatMap((alertId) => [alertId, alertId].map((id) => deliver(service.url, 'edr', 'edr-secret', genericAlert(id)))));
-    assert.ok(replies.some((reply) => reply.status === 202), 'a 1 ms budget queues some deliveries');
+    assert.ok(
+      replies.some((reply) => reply.status === 202),
+      'a 1 ms budget queues some deliveries',
+    );
     for (const [index, alertId] of alerts.entries()) {
       const ids = new Set<string>();
       for (const reply of replies.slice(index * 2, index * 2 + 2)) {

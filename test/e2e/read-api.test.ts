@@ -21,7 +21,15 @@ for (const [kind, env] of storeEnvs('tw_read')) {
 
     before(async () => {
       service = await startService({ config: CONFIG, env: env() });
-      const plan = [['edr', 'high'], ['siem', 'low'], ['edr', 'critical'], ['edr', 'low'], ['siem', 'critical'], ['edr', 'high'], ['siem', 'medium']] as const;
+      const plan = [
+        ['edr', 'high'],
+        ['siem', 'low'],
+        ['edr', 'critical'],
+        ['edr', 'low'],
+        ['siem', 'critical'],
+        ['edr', 'high'],
+        ['siem', 'medium'],
+      ] as const;
       // One after another, so received times are ordered as sent.
       for (const [source, severity] of plan) {
         const reply = await deliver(service.url, source, `${source}-secret`, genericAlert(randomUUID(), severity));
@@ -40,7 +48,10 @@ for (const [kind, env] of storeEnvs('tw_read')) {
     it('lists everything newest first', async () => {
       const page = await getJson(service.url, '/api/incidents');
       assert.equal(page.status, 200);
-      assert.deepEqual(page.body.items.map((item: any) => item.incident_id), newestFirst(sent));
+      assert.deepEqual(
+        page.body.items.map((item: any) => item.incident_id),
+        newestFirst(sent),
+      );
       assert.equal(page.body.next ?? null, null);
     });
 
@@ -79,7 +90,10 @@ for (const [kind, env] of storeEnvs('tw_read')) {
 
       const first = await getJson(service.url, '/api/incidents?limit=1&source=edr');
       const second = await getJson(service.url, `/api/incidents?limit=1&source=edr&cursor=${encodeURIComponent(first.body.next)}`);
-      assert.deepEqual([...first.body.items, ...second.body.items].map((item: any) => item.incident_id), newestFirst(sent.filter((item) => item.source === 'edr')).slice(0, 2));
+      assert.deepEqual(
+        [...first.body.items, ...second.body.items].map((item: any) => item.incident_id),
+        newestFirst(sent.filter((item) => item.source === 'edr')).slice(0, 2),
+      );
     });
 
     it('answers 400 in the envelope for bad parameters, 401 without or with a wrong token', async () => {

@@ -33,10 +33,15 @@ describe('registration across replicas (MongoDB)', () => {
     assert.equal((await deliver(first.url, 'siem', SECRET, genericAlert('on-first'))).status, 201, 'the writing replica serves it at once');
 
     const started = Date.now();
-    await waitFor('the other replica to serve the source', async () => {
-      const reply = await deliver(second.url, 'siem', SECRET, genericAlert(`on-second-${Date.now()}`));
-      return reply.status === 201 ? reply : undefined;
-    }, 10_000, 100);
+    await waitFor(
+      'the other replica to serve the source',
+      async () => {
+        const reply = await deliver(second.url, 'siem', SECRET, genericAlert(`on-second-${Date.now()}`));
+        return reply.status === 201 ? reply : undefined;
+      },
+      10_000,
+      100,
+    );
     assert.ok(Date.now() - started < 5_000, `served by the second replica after ${Date.now() - started} ms`);
 
     const keys = await twCli(['apikey', 'create', 'replicated', '--scope', 'logs:read'], { TW_API_URL: first.url, TW_API_TOKEN: TEST_TOKEN });
@@ -44,17 +49,24 @@ describe('registration across replicas (MongoDB)', () => {
     assert.equal(logs.code, 0, 'a key created on one replica works on the other');
 
     assert.equal((await twCli(['webhook', 'remove', 'siem'], { TW_API_URL: second.url, TW_API_TOKEN: TEST_TOKEN })).code, 0);
-    await waitFor('the first replica to drop the source', async () => {
-      const reply = await deliver(first.url, 'siem', SECRET, genericAlert(`after-${Date.now()}`));
-      return reply.status === 404 && reply.body.error.code === 'unknown_source' ? reply : undefined;
-    }, 10_000, 100);
+    await waitFor(
+      'the first replica to drop the source',
+      async () => {
+        const reply = await deliver(first.url, 'siem', SECRET, genericAlert(`after-${Date.now()}`));
+        return reply.status === 404 && reply.body.error.code === 'unknown_source' ? reply : undefined;
+      },
+      10_000,
+      100,
+    );
   });
 
   it("logs --follow on one replica shows another replica's deliveries (through the store, within seconds)", async () => {
     const [first, second] = replicas as [RunningService, RunningService];
     const env = { TW_API_URL: second.url, TW_API_TOKEN: TEST_TOKEN };
     assert.equal((await twCli(['webhook', 'add', 'follow-src', '--secret', SECRET], env)).code, 0);
-    const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--source', 'follow-src', '-o', 'json'], { env: { PATH: process.env.PATH ?? '', ...env } });
+    const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--source', 'follow-src', '-o', 'json'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
     let streamed = '';
     follower.stdout.on('data', (chunk) => (streamed += String(chunk)));
     try {
@@ -62,7 +74,7 @@ describe('registration across replicas (MongoDB)', () => {
         const reply = await deliver(first.url, 'follow-src', SECRET, genericAlert(`followed-${Date.now()}`));
         return reply.status === 201 ? reply : undefined;
       });
-      await waitFor('the other replica\'s delivery in the stream', async () => (streamed.includes(accepted.body.incident_id) ? true : undefined), 15_000);
+      await waitFor("the other replica's delivery in the stream", async () => (streamed.includes(accepted.body.incident_id) ? true : undefined), 15_000);
     } finally {
       follower.kill();
     }

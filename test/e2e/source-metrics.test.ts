@@ -27,7 +27,10 @@ describe('webhook_last_received_timestamp_seconds', () => {
     services.push(service);
     const metrics = async () => lastReceived(await (await fetch(`${service.url}/metrics`)).text());
     const before = Date.now() / 1000;
-    for (const [source, secret] of [['edr', 'edr-secret'], ['siem', 'siem-secret']] as const) {
+    for (const [source, secret] of [
+      ['edr', 'edr-secret'],
+      ['siem', 'siem-secret'],
+    ] as const) {
       const body = JSON.stringify({ event_type: 'x', data: { alert_id: `${source}-1` } });
       assert.equal((await fetch(`${service.url}/api/webhooks/${source}`, { method: 'POST', body, headers: signedHeaders(secret, body) })).status, 201);
     }

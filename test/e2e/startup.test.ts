@@ -30,7 +30,15 @@ function runUntilExit(env: Record<string, string>, config = GOOD_CONFIG): Promis
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, config);
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', TW_CONFIG: configPath, TW_DATA_DIR: join(dir, 'data'), TW_API_TOKEN: TEST_TOKEN, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TW_CONFIG: configPath,
+      TW_DATA_DIR: join(dir, 'data'),
+      TW_API_TOKEN: TEST_TOKEN,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -60,7 +68,11 @@ function runUntilExit(env: Record<string, string>, config = GOOD_CONFIG): Promis
 function assertOneFailureLine(exit: Exit, message: RegExp): void {
   assert.equal(exit.code, 1, `exit code; stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`);
   assert.equal(exit.stderr, '', 'nothing on stderr');
-  assert.deepEqual(exit.lines.filter((line) => 'notJson' in line), [], 'every stdout line is JSON');
+  assert.deepEqual(
+    exit.lines.filter((line) => 'notJson' in line),
+    [],
+    'every stdout line is JSON',
+  );
   const failures = exit.lines.filter((line) => line.level >= 50);
   assert.equal(failures.length, 1, `exactly one error line:\n${exit.stdout}`);
   const [failure] = failures;
@@ -135,7 +147,10 @@ describe('start-up warnings and the accepted-event line', () => {
     services.push(service);
     await startupLogged(service);
     const said = warnings(service).filter((msg) => !/not registered/.test(msg));
-    assert.ok(said.some((msg) => /no API key configured \(TW_API_TOKEN\)/.test(msg)), said.join('\n'));
+    assert.ok(
+      said.some((msg) => /no API key configured \(TW_API_TOKEN\)/.test(msg)),
+      said.join('\n'),
+    );
     const triage = service.logs.find((line) => /auto_triage sources but no triage runner/.test(String(line.msg)));
     assert.deepEqual(triage?.sources, ['mail']);
     assert.ok(!said.some((msg) => /no webhook source/.test(msg)));
@@ -158,6 +173,9 @@ describe('start-up warnings and the accepted-event line', () => {
     const complete = await startService({ config: GOOD_CONFIG, env: { TW_ENCRYPTION_KEY: 'ab'.repeat(32) } });
     services.push(complete);
     await startupLogged(complete);
-    assert.deepEqual(warnings(complete).filter((msg) => !/not registered/.test(msg)), []);
+    assert.deepEqual(
+      warnings(complete).filter((msg) => !/not registered/.test(msg)),
+      [],
+    );
   });
 });

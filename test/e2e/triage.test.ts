@@ -34,7 +34,10 @@ interface RunnerCall {
 
 /** How the runner answers the n-th call for one request: a status, or 'hang' (never answers). */
 type Answer = (call: number) => number | 'hang';
-const failFirst = (failures: number): Answer => (call) => (call <= failures ? 503 : 200);
+const failFirst =
+  (failures: number): Answer =>
+  (call) =>
+    call <= failures ? 503 : 200;
 
 /** A playbook runner that answers each request's calls as `answer` says. */
 async function startRunner(answer: Answer, port = 0): Promise<{ server: Server; url: string; calls: RunnerCall[] }> {
@@ -102,7 +105,14 @@ describe('auto-triage outbox (MongoDB store)', () => {
     });
     for (const id of ids) {
       const calls = runner.calls.filter((call) => call.idempotencyKey === id);
-      assert.deepEqual(calls.map((call) => [call.attempt, call.answered]), [[1, 503], [2, 503], [3, 200]]);
+      assert.deepEqual(
+        calls.map((call) => [call.attempt, call.answered]),
+        [
+          [1, 503],
+          [2, 503],
+          [3, 200],
+        ],
+      );
       for (const call of calls) {
         assert.ok(call.signatureValid, 'signed with TW_TRIAGE_SECRET over <ts>.<body>');
         assert.equal(call.webhookId, id);
@@ -128,7 +138,11 @@ describe('auto-triage outbox (MongoDB store)', () => {
       return pending.length === 5 && pending.every((item: any) => item.attempts >= 1 && /unreachable/.test(item.last_error)) ? true : undefined;
     });
     const runner = await startRunner(failFirst(0), port);
-    await waitFor('delivery after the runner came back', async () => (new Set(runner.calls.map((call) => call.idempotencyKey)).size === 5 ? true : undefined), 30_000);
+    await waitFor(
+      'delivery after the runner came back',
+      async () => (new Set(runner.calls.map((call) => call.idempotencyKey)).size === 5 ? true : undefined),
+      30_000,
+    );
     assert.deepEqual(new Set(runner.calls.map((call) => call.idempotencyKey)), new Set(ids));
   });
 
@@ -144,10 +158,13 @@ describe('auto-triage outbox (MongoDB store)', () => {
 
   /** Waits until every incident's request has ended `failed`, and returns them by incident id. */
   async function failedRequests(service: RunningService, ids: string[]): Promise<Map<string, any>> {
-    const failed = await waitFor(async () => {
-      const items = (await getJson(service.url, '/api/triage/requests?state=failed&limit=100')).body.items as any[];
-      return items.length === ids.length ? items : undefined;
-    }, { timeoutMs: 30_000, message: `${ids.length} failed triage requests` });
+    const failed = await waitFor(
+      async () => {
+        const items = (await getJson(service.url, '/api/triage/requests?state=failed&limit=100')).body.items as any[];
+        return items.length === ids.length ? items : undefined;
+      },
+      { timeoutMs: 30_000, message: `${ids.length} failed triage requests` },
+    );
     assert.deepEqual(new Set(failed.map((item) => item.incident_id)), new Set(ids));
     return new Map(failed.map((item) => [item.incident_id as string, item]));
   }
@@ -175,7 +192,10 @@ describe('auto-triage outbox (MongoDB store)', () => {
     for (const id of ids) {
       assert.equal(failed.get(id).attempts, 3);
       assert.equal(failed.get(id).last_error, 'runner answered 503');
-      assert.deepEqual(runner.calls.filter((call) => call.idempotencyKey === id).map((call) => call.attempt), [1, 2, 3]);
+      assert.deepEqual(
+        runner.calls.filter((call) => call.idempotencyKey === id).map((call) => call.attempt),
+        [1, 2, 3],
+      );
     }
     assert.equal((await getJson(service.url, '/api/triage/requests?state=pending')).body.items.length, 0);
   });

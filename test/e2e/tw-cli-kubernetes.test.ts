@@ -31,13 +31,38 @@ describe('tw-cli and the Kubernetes API server', () => {
 
   it('webhook add --output yaml prints a WebhookSource + Secret that kubectl apply --dry-run=server accepts', async () => {
     const printed = await twCli(
-      ['webhook', 'add', 'email-gateway', '--secret', '-', '--auto-triage', 'true', '--playbook', 'phishing_triage', '--severity-map', 'P1=critical,p2=high', '--rate-limit', '10', '--burst', '20', '--namespace', namespace, '--output', 'yaml'],
+      [
+        'webhook',
+        'add',
+        'email-gateway',
+        '--secret',
+        '-',
+        '--auto-triage',
+        'true',
+        '--playbook',
+        'phishing_triage',
+        '--severity-map',
+        'P1=critical,p2=high',
+        '--rate-limit',
+        '10',
+        '--burst',
+        '20',
+        '--namespace',
+        namespace,
+        '--output',
+        'yaml',
+      ],
       { TW_API_URL: 'http://127.0.0.1:9' }, // never called: --output yaml prints instead
       'gitops-secret\n',
     );
     assert.equal(printed.code, 0, printed.stderr);
-    const documents = parseAllDocuments(printed.stdout).map((document) => document.toJS() as { kind: string; spec?: Record<string, unknown>; metadata: { labels: Record<string, string> } });
-    assert.deepEqual(documents.map((document) => document.kind), ['WebhookSource', 'Secret']);
+    const documents = parseAllDocuments(printed.stdout).map(
+      (document) => document.toJS() as { kind: string; spec?: Record<string, unknown>; metadata: { labels: Record<string, string> } },
+    );
+    assert.deepEqual(
+      documents.map((document) => document.kind),
+      ['WebhookSource', 'Secret'],
+    );
     assert.equal(documents[1]!.metadata.labels['triagewarden.io/webhook-secret'], 'true');
     assert.deepEqual(documents[0]!.spec!.severityMapping, { p1: 'critical', p2: 'high' });
 
@@ -74,7 +99,10 @@ describe('tw-cli and the Kubernetes API server', () => {
       assert.equal(source.spec.autoTriage, true);
       assert.equal(source.spec.playbook, 'malware_triage');
       assert.deepEqual(source.spec.secretRef, { name: 'k8s-edr-webhook-secret', key: 'secret' });
-      assert.ok(source.metadata.managedFields.some((field) => field.manager === 'tw-webhooks' && field.operation === 'Apply'), JSON.stringify(source.metadata.managedFields));
+      assert.ok(
+        source.metadata.managedFields.some((field) => field.manager === 'tw-webhooks' && field.operation === 'Apply'),
+        JSON.stringify(source.metadata.managedFields),
+      );
 
       const secret = await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: 'k8s-edr-webhook-secret' });
       assert.equal(secret.metadata?.labels?.['triagewarden.io/webhook-secret'], 'true');
@@ -116,7 +144,9 @@ describe('tw-cli and the Kubernetes API server', () => {
       const secret = await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: 'k8s-edr-webhook-secret' });
       assert.equal(Buffer.from(secret.data!.secret!, 'base64').toString('utf8'), 'k8s-edr-rotated');
       assert.equal(Buffer.from(secret.data!.previous!, 'base64').toString('utf8'), 'k8s-edr-secret');
-      const source = (await kube.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...webhookSources, namespace, name: 'k8s-edr' })) as { spec: { secretRef: unknown } };
+      const source = (await kube.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...webhookSources, namespace, name: 'k8s-edr' })) as {
+        spec: { secretRef: unknown };
+      };
       assert.deepEqual(source.spec.secretRef, { name: 'k8s-edr-webhook-secret', key: 'secret', previousKey: 'previous' });
 
       // Both secrets verify during the grace period (the URL stays), then only the new one.

@@ -42,7 +42,10 @@ describe('tw-cli against the real service', () => {
     const listed = await cli(['apikey', 'list', '-o', 'json']);
     assert.equal(listed.code, 0, listed.stderr);
     assert.ok(!listed.stdout.includes(readerToken), 'the token is never listed');
-    assert.deepEqual(JSON.parse(listed.stdout).items.map((key: { name: string; scopes: string[] }) => [key.name, key.scopes]), [['reader', ['webhooks:read']]]);
+    assert.deepEqual(
+      JSON.parse(listed.stdout).items.map((key: { name: string; scopes: string[] }) => [key.name, key.scopes]),
+      [['reader', ['webhooks:read']]],
+    );
 
     const refused = await cli(['webhook', 'add', 'email-gateway', '--secret', SECRET], undefined, readerToken);
     assert.equal(refused.code, 4);
@@ -61,7 +64,10 @@ describe('tw-cli against the real service', () => {
   });
 
   it('adds a source with the secret from stdin (spec flags) and lists it without the secret', async () => {
-    const added = await cli(['webhook', 'add', 'email-gateway', '--secret', '-', '--auto-triage', 'true', '--playbook', 'phishing_triage', '--severity-map', 'P1=critical'], `${SECRET}\n`);
+    const added = await cli(
+      ['webhook', 'add', 'email-gateway', '--secret', '-', '--auto-triage', 'true', '--playbook', 'phishing_triage', '--severity-map', 'P1=critical'],
+      `${SECRET}\n`,
+    );
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /email-gateway' registered: POST \/api\/webhooks\/email-gateway/);
 
@@ -96,12 +102,21 @@ describe('tw-cli against the real service', () => {
     });
     const lines = table.trim().split('\n');
     assert.match(lines[0]!, /^TIME\s+SOURCE\s+STATUS\s+CODE\s+LATENCY\s+INCIDENT/);
-    assert.ok(lines.some((line) => /email-gateway\s+201\s+ok\s+[0-9.]+ms\s+/.test(line) && line.includes(accepted.body.incident_id)), table);
-    assert.ok(lines.some((line) => /email-gateway\s+401\s+invalid_signature\s+[0-9.]+ms/.test(line)), table);
+    assert.ok(
+      lines.some((line) => /email-gateway\s+201\s+ok\s+[0-9.]+ms\s+/.test(line) && line.includes(accepted.body.incident_id)),
+      table,
+    );
+    assert.ok(
+      lines.some((line) => /email-gateway\s+401\s+invalid_signature\s+[0-9.]+ms/.test(line)),
+      table,
+    );
 
     const json = await cli(['logs', '--filter', 'webhook', '--tail', '100', '--source', 'email-gateway', '-o', 'json']);
     const codes = JSON.parse(json.stdout).items.map((record: { status: number; code: string | null }) => [record.status, record.code]);
-    assert.deepEqual(codes.slice(-2), [[201, null], [401, 'invalid_signature']]);
+    assert.deepEqual(codes.slice(-2), [
+      [201, null],
+      [401, 'invalid_signature'],
+    ]);
   });
 
   it('logs --follow streams new deliveries as they happen', async () => {
@@ -129,10 +144,19 @@ describe('tw-cli against the real service', () => {
     const body = genericAlert('cli-signed');
     const signed = await cli(['webhook', 'sign', '--secret', SECRET], body);
     assert.equal(signed.code, 0, signed.stderr);
-    const headers = Object.fromEntries(signed.stdout.trim().split('\n').map((line) => line.split(': ') as [string, string]));
+    const headers = Object.fromEntries(
+      signed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
     assert.deepEqual(Object.keys(headers), ['X-Webhook-Timestamp', 'X-Webhook-Signature']);
     assert.match(headers['X-Webhook-Signature']!, /^sha256=[0-9a-f]{64}$/);
-    const response = await fetch(`${service.url}/api/webhooks/email-gateway`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+    const response = await fetch(`${service.url}/api/webhooks/email-gateway`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body,
+    });
     assert.equal(response.status, 201);
 
     const fixed = await cli(['webhook', 'sign', '--secret', 'your-secret', '--timestamp', '1705320000'], '{"event_type":"test","data":{}}');
@@ -189,7 +213,10 @@ describe('tw-cli against the real service', () => {
   it('keeps no secret in plain text in the store files or the logs', async () => {
     assert.equal((await cli(['webhook', 'add', 'siem', '--secret', SECRET])).code, 0);
     const files = readdirSync(service.dataDir).map((file) => join(service.dataDir, file));
-    assert.ok(files.some((file) => file.endsWith('tw-webhooks.sqlite')), `store files: ${files.join(', ')}`);
+    assert.ok(
+      files.some((file) => file.endsWith('tw-webhooks.sqlite')),
+      `store files: ${files.join(', ')}`,
+    );
     for (const file of files) {
       const bytes = readFileSync(file);
       for (const secret of [SECRET, ROTATED, 'edr-secret']) {
@@ -236,7 +263,10 @@ describe('registration refusals', () => {
       const response = await fetch(`${service.url}/api/webhooks/siem`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
       assert.equal(response.status, 405);
       const listed = JSON.parse((await twCli(['webhook', 'list', '-o', 'json'], env)).stdout);
-      assert.deepEqual(listed.items.map((source: { source: string; origin: string }) => source.source), ['siem']);
+      assert.deepEqual(
+        listed.items.map((source: { source: string; origin: string }) => source.source),
+        ['siem'],
+      );
       assert.equal((await twCli(['webhook', 'test', 'siem'], env)).code, 0);
     } finally {
       await service.stop();

@@ -81,7 +81,13 @@ after(async () => {
 
 const post = (path: string, body: string | Buffer, headers: Record<string, string>) => postTo(service.url, path, body, headers);
 
-const alert = (id: string) => JSON.stringify({ event_type: 'security_alert', timestamp: '2024-01-15T10:00:00Z', source: 'edr', data: { alert_id: id, severity: 'high', details: { host: 'ws-1' } } });
+const alert = (id: string) =>
+  JSON.stringify({
+    event_type: 'security_alert',
+    timestamp: '2024-01-15T10:00:00Z',
+    source: 'edr',
+    data: { alert_id: id, severity: 'high', details: { host: 'ws-1' } },
+  });
 
 describe('the spec recipe', () => {
   it('accepts the "Send Test Event" script verbatim under bash, then answers its repeat as a duplicate', () => {
@@ -217,10 +223,13 @@ describe('checks in the contract order', () => {
     assertError(limited, 429, 'rate_limited');
     assert.equal(limited.headers.get('retry-after'), '1');
     // Polling with rejected requests is fine: a 429 takes no token.
-    const accepted = await waitFor(async () => {
-      const reply = await send('refill-2');
-      return reply.status === 201 ? Date.now() : undefined;
-    }, { timeoutMs: 10_000, intervalMs: 50, message: 'the bucket to refill' });
+    const accepted = await waitFor(
+      async () => {
+        const reply = await send('refill-2');
+        return reply.status === 201 ? Date.now() : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50, message: 'the bucket to refill' },
+    );
     // One token at one per second: not before (about) a second after the first request.
     assert.ok(accepted - firstAt >= 800, `refilled after ${accepted - firstAt} ms`);
   });
@@ -253,8 +262,14 @@ describe('event identity', () => {
 
   it('webhook-id beats X-Webhook-Id, Idempotency-Key, the vendor id and the body', async () => {
     const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` });
-    assert.equal(await incidentOf(false, generic(`v2-${run}`, 'b'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x2-${run}`, 'idempotency-key': `k2-${run}` }), first);
-    assert.notEqual(await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w2-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` }), first);
+    assert.equal(
+      await incidentOf(false, generic(`v2-${run}`, 'b'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x2-${run}`, 'idempotency-key': `k2-${run}` }),
+      first,
+    );
+    assert.notEqual(
+      await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w2-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` }),
+      first,
+    );
   });
 
   it('X-Webhook-Id beats Idempotency-Key, the vendor id and the body', async () => {
@@ -313,7 +328,14 @@ describe('verification profiles', () => {
   });
 
   it('token: Splunk cannot set headers, so the token may come in the query', async () => {
-    const body = JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_1', search_name: 'Failed Login Alert', app: 'search', owner: 'admin', results_link: 'http://splunk.example:8000/app/search/@go?sid=x', result: { host: 'server-01', EventCode: '4625' } });
+    const body = JSON.stringify({
+      sid: 'scheduler__admin__search__RMD5_at_1705320000_1',
+      search_name: 'Failed Login Alert',
+      app: 'search',
+      owner: 'admin',
+      results_link: 'http://splunk.example:8000/app/search/@go?sid=x',
+      result: { host: 'server-01', EventCode: '4625' },
+    });
     assert.equal((await post('/api/webhooks/splunk?token=splunk-token-value', body, {})).status, 201);
     assertError(await post('/api/webhooks/splunk?token=wrong', body, {}), 401, 'invalid_signature');
   });

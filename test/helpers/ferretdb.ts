@@ -54,4 +54,3 @@ export class DedicatedFerretdb {
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }
-

@@ -73,7 +73,8 @@ export function condition(object: WebhookSourceJson, type: string): Condition | 
 /** The env that runs the service in Kubernetes mode against one namespace, with short lease timings. */
 export function kubernetesEnv(namespace: string, extra: Record<string, string> = {}): Record<string, string> {
   const kubeconfig = process.env.KUBECONFIG;
-  if (!kubeconfig) throw new Error('KUBECONFIG is not set. Run the tests with `npm test` (it starts kube-apiserver), or: eval "$(npm run -s infra -- up kube)"');
+  if (!kubeconfig)
+    throw new Error('KUBECONFIG is not set. Run the tests with `npm test` (it starts kube-apiserver), or: eval "$(npm run -s infra -- up kube)"');
   return {
     TW_KUBERNETES: 'true',
     KUBECONFIG: kubeconfig,
@@ -89,7 +90,12 @@ export function kubernetesEnv(namespace: string, extra: Record<string, string> =
 export const NO_FILE_SOURCES = 'sources: {}\n';
 
 /** The status a signed generic event gets at /api/webhooks/<source>, and the error code if any. */
-export async function sendSigned(baseUrl: string, source: string, secretValue: string, body = JSON.stringify({ event_type: 'test', data: { n: Math.random() } })): Promise<{ status: number; code: string | undefined }> {
+export async function sendSigned(
+  baseUrl: string,
+  source: string,
+  secretValue: string,
+  body = JSON.stringify({ event_type: 'test', data: { n: Math.random() } }),
+): Promise<{ status: number; code: string | undefined }> {
   const response = await fetch(`${baseUrl}/api/webhooks/${source}`, { method: 'POST', body, headers: signedHeaders(secretValue, body) });
   const text = await response.text();
   const parsed = text ? (JSON.parse(text) as { error?: { code?: string } }) : {};

@@ -34,7 +34,10 @@ export function operatorStoreContract(name: string, factory: Pick<StoreFactory, 
 
       assert.deepEqual(await store.apiKeys.findApiKeyByHash(hashApiKeyToken(first.token)), first.record);
       assert.equal(await store.apiKeys.findApiKeyByHash(hashApiKeyToken('tw_wrong')), undefined);
-      assert.deepEqual((await store.apiKeys.listApiKeys()).map((key) => key.name), ['ci', 'ops']);
+      assert.deepEqual(
+        (await store.apiKeys.listApiKeys()).map((key) => key.name),
+        ['ci', 'ops'],
+      );
 
       await store.apiKeys.touchApiKey(first.record.id, '2026-03-01T11:00:00.000Z');
       assert.equal((await store.apiKeys.findApiKeyByHash(first.record.hash))?.lastUsedAt, '2026-03-01T11:00:00.000Z');
@@ -42,7 +45,10 @@ export function operatorStoreContract(name: string, factory: Pick<StoreFactory, 
       assert.equal(await store.apiKeys.deleteApiKey(first.record.id), true);
       assert.equal(await store.apiKeys.deleteApiKey(first.record.id), false);
       assert.equal(await store.apiKeys.findApiKeyByHash(first.record.hash), undefined);
-      assert.deepEqual((await store.apiKeys.listApiKeys()).map((key) => key.id), [second.record.id]);
+      assert.deepEqual(
+        (await store.apiKeys.listApiKeys()).map((key) => key.id),
+        [second.record.id],
+      );
     });
 
     it('keeps one registered source per name; replaces, lists by name and deletes', async () => {
@@ -53,12 +59,19 @@ export function operatorStoreContract(name: string, factory: Pick<StoreFactory, 
       assert.equal(await sources.insertRegisteredSource(registered('siem', { spec: {} })), false, 'a taken name is refused, not overwritten');
       assert.deepEqual((await sources.getRegisteredSource('siem'))?.spec, registered('siem').spec);
 
-      const rotated = registered('siem', { secret: 'aes256gcm:v1:bmV3', previousSecret: 'aes256gcm:v1:c2VhbGVk', previousSecretExpiresAt: '2026-03-02T10:00:00.000Z' });
+      const rotated = registered('siem', {
+        secret: 'aes256gcm:v1:bmV3',
+        previousSecret: 'aes256gcm:v1:c2VhbGVk',
+        previousSecretExpiresAt: '2026-03-02T10:00:00.000Z',
+      });
       assert.equal(await sources.replaceRegisteredSource(rotated), true);
       assert.deepEqual(await sources.getRegisteredSource('siem'), rotated);
       assert.equal(await sources.replaceRegisteredSource(registered('absent')), false);
 
-      assert.deepEqual((await sources.listRegisteredSources()).map((source) => source.name), ['email-gateway', 'siem']);
+      assert.deepEqual(
+        (await sources.listRegisteredSources()).map((source) => source.name),
+        ['email-gateway', 'siem'],
+      );
       assert.equal(await sources.deleteRegisteredSource('siem'), true);
       assert.equal(await sources.deleteRegisteredSource('siem'), false);
       assert.equal(await sources.getRegisteredSource('siem'), undefined);

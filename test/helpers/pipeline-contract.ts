@@ -158,14 +158,27 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         const store = await open();
         const first = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage' }))).incident;
         const second = (await store.insertIncident(newIncident({ triagePlaybook: 'phishing_triage', receivedAt: at(1).toISOString() }))).incident;
-        assert.deepEqual((await store.triage.listTriage({ state: 'pending', limit: 10 })).map((i) => i.id), [first.id, second.id]);
+        assert.deepEqual(
+          (await store.triage.listTriage({ state: 'pending', limit: 10 })).map((i) => i.id),
+          [first.id, second.id],
+        );
         assert.equal(await store.triage.countPendingTriage(), 2);
 
         await store.triage.claimTriage('d', T0, LEASE_MS);
         const retryAt = at(2000).toISOString();
-        assert.equal(await store.triage.finishTriage({ id: first.id, attempts: 1 }, { state: 'pending', error: 'runner answered 503', nextAttemptAt: retryAt }), true);
+        assert.equal(
+          await store.triage.finishTriage({ id: first.id, attempts: 1 }, { state: 'pending', error: 'runner answered 503', nextAttemptAt: retryAt }),
+          true,
+        );
         let stored = await store.getIncident(first.id);
-        assert.deepEqual(stored?.triage, { state: 'pending', playbook: 'phishing_triage', attempts: 1, lastError: 'runner answered 503', nextAttemptAt: retryAt, dispatchedAt: null });
+        assert.deepEqual(stored?.triage, {
+          state: 'pending',
+          playbook: 'phishing_triage',
+          attempts: 1,
+          lastError: 'runner answered 503',
+          nextAttemptAt: retryAt,
+          dispatchedAt: null,
+        });
 
         const retried = await store.triage.claimTriage('d', at(2000), LEASE_MS);
         assert.equal(retried?.id, second.id);
@@ -178,7 +191,10 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         assert.equal(stored.triage.dispatchedAt, at(2100).toISOString());
         assert.equal(stored.triage.lastError, null);
         assert.equal((await store.getIncident(second.id))?.triage.state, 'failed');
-        assert.deepEqual((await store.triage.listTriage({ state: 'failed', limit: 10 })).map((i) => i.triage.lastError), ['runner answered 400']);
+        assert.deepEqual(
+          (await store.triage.listTriage({ state: 'failed', limit: 10 })).map((i) => i.triage.lastError),
+          ['runner answered 400'],
+        );
         assert.equal((await store.triage.listTriage({ state: 'pending', limit: 10 })).length, 0);
         assert.equal(await store.triage.countPendingTriage(), 0);
         assert.equal(await store.triage.claimTriage('d', at(10 * LEASE_MS), LEASE_MS), undefined);
@@ -190,7 +206,15 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         const store = await open();
         const records = [
           delivery({ at: at(0).toISOString() }),
-          delivery({ at: at(1000).toISOString(), source: '_unknown', status: 404, code: 'unknown_source', incidentId: null, remoteAddress: '::1', latencyMs: 0.25 }),
+          delivery({
+            at: at(1000).toISOString(),
+            source: '_unknown',
+            status: 404,
+            code: 'unknown_source',
+            incidentId: null,
+            remoteAddress: '::1',
+            latencyMs: 0.25,
+          }),
           delivery({ at: at(2000).toISOString(), status: 202, incidentId: null, queueId: 'queue-1' }),
         ];
         await store.deliveries.appendDeliveries(records);
@@ -200,7 +224,10 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         for (const [index, input] of [...records].reverse().entries()) {
           for (const [key, value] of Object.entries(input)) assert.deepEqual(all[index]?.[key as keyof DeliveryRecord], value, `record ${index}: ${key}`);
         }
-        assert.deepEqual((await store.deliveries.listDeliveries({ source: 'edr', limit: 1 })).map((d) => d.status), [202]);
+        assert.deepEqual(
+          (await store.deliveries.listDeliveries({ source: 'edr', limit: 1 })).map((d) => d.status),
+          [202],
+        );
         assert.equal(await store.deliveries.pruneDeliveries(at(1500).toISOString()), 2);
         assert.equal((await store.deliveries.listDeliveries({ limit: 10 })).length, 1);
       });

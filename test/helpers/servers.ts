@@ -17,8 +17,10 @@ const howToGet: Record<string, string> = {
 function requireEnv(name: keyof typeof howToGet): string {
   const value = process.env[name];
   if (value) return value;
-  throw new Error(`${name} is not set. Run the tests with \`npm test\` (it starts the servers), or start them yourself: ` +
-    `eval "$(npm run -s infra -- up ${howToGet[name]})"`);
+  throw new Error(
+    `${name} is not set. Run the tests with \`npm test\` (it starts the servers), or start them yourself: ` +
+      `eval "$(npm run -s infra -- up ${howToGet[name]})"`,
+  );
 }
 
 /** A client config for the API server `npm test` started, authenticated as a cluster admin. */

@@ -33,9 +33,18 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     occurredAt: '2026-03-01T09:59:00.000Z',
     externalId: null,
     observables: {
-      hosts: ['ws-1'], users: ['alice'], emails: [], ips: ['192.0.2.1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: [],
-      domains: ['c2.example.net'], processes: ['C:\\Windows\\System32\\rundll32.exe'], files: [], md5: ['d41d8cd98f00b204e9800998ecf8427e'],
-      sha1: [], sha256: [],
+      hosts: ['ws-1'],
+      users: ['alice'],
+      emails: [],
+      ips: ['192.0.2.1'],
+      hashes: ['d41d8cd98f00b204e9800998ecf8427e'],
+      urls: [],
+      domains: ['c2.example.net'],
+      processes: ['C:\\Windows\\System32\\rundll32.exe'],
+      files: [],
+      md5: ['d41d8cd98f00b204e9800998ecf8427e'],
+      sha1: [],
+      sha256: [],
     },
     mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
@@ -83,8 +92,18 @@ export function storeContract(name: string, factory: StoreFactory): void {
         externalId: 'vendor-42',
         occurredAt: '2026-03-01T09:58:59.123Z',
         observables: {
-          hosts: ['ws-1', 'ws-2'], users: ['alice'], emails: ['a@example.com'], ips: ['10.0.0.1', '::1'], hashes: ['d41d8cd98f00b204e9800998ecf8427e'], urls: ['https://example.com/x?y=1'],
-          domains: ['example.com'], processes: ['powershell.exe'], files: ['C:\\Temp\\x.ps1'], md5: ['d41d8cd98f00b204e9800998ecf8427e'], sha1: [], sha256: [],
+          hosts: ['ws-1', 'ws-2'],
+          users: ['alice'],
+          emails: ['a@example.com'],
+          ips: ['10.0.0.1', '::1'],
+          hashes: ['d41d8cd98f00b204e9800998ecf8427e'],
+          urls: ['https://example.com/x?y=1'],
+          domains: ['example.com'],
+          processes: ['powershell.exe'],
+          files: ['C:\\Temp\\x.ps1'],
+          md5: ['d41d8cd98f00b204e9800998ecf8427e'],
+          sha1: [],
+          sha256: [],
         },
       });
       const result = await store.insertIncident(input);
@@ -102,7 +121,13 @@ export function storeContract(name: string, factory: StoreFactory): void {
 
     it('keeps absent optional fields absent', async () => {
       const store = await open();
-      const input = newIncident({ vendorSeverity: null, occurredAt: null, externalId: null, observables: { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [], domains: [], processes: [], files: [], md5: [], sha1: [], sha256: [] }, mitre: { tactics: [], techniques: [] } });
+      const input = newIncident({
+        vendorSeverity: null,
+        occurredAt: null,
+        externalId: null,
+        observables: { hosts: [], users: [], emails: [], ips: [], hashes: [], urls: [], domains: [], processes: [], files: [], md5: [], sha1: [], sha256: [] },
+        mitre: { tactics: [], techniques: [] },
+      });
       await store.insertIncident(input);
       assertStoredAs(await store.getIncident(input.id), input);
     });
@@ -161,7 +186,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
           severity: i % 2 ? 'low' : 'critical',
           source: i < 5 ? 'edr' : 'siem',
           title: `alert ${i}`,
-        }));
+        }),
+      );
       for (const input of inputs) await store.insertIncident(input);
       const first = await store.listIncidents({ limit: 3 });
       assert.equal(first.items.length, 3);
@@ -174,16 +200,27 @@ export function storeContract(name: string, factory: StoreFactory): void {
         seen.push(...page.items);
         next = page.next;
       }
-      assert.deepEqual(seen.map((i) => i.id), [...inputs].reverse().map((input) => input.id), 'every incident once, newest first');
+      assert.deepEqual(
+        seen.map((i) => i.id),
+        [...inputs].reverse().map((input) => input.id),
+        'every incident once, newest first',
+      );
       for (const item of seen) {
         const input = inputs.find((candidate) => candidate.id === item.id)!;
-        for (const key of ['source', 'severity', 'title', 'receivedAt', 'format', 'eventType', 'externalId'] as const) assert.deepEqual(item[key], input[key], key);
+        for (const key of ['source', 'severity', 'title', 'receivedAt', 'format', 'eventType', 'externalId'] as const)
+          assert.deepEqual(item[key], input[key], key);
       }
       const critical = await store.listIncidents({ limit: 50, severity: 'critical', source: 'edr' });
-      assert.deepEqual(critical.items.map((i) => i.receivedAt), ['2026-05-01T10:00:04.000Z', '2026-05-01T10:00:02.000Z', '2026-05-01T10:00:00.000Z']);
+      assert.deepEqual(
+        critical.items.map((i) => i.receivedAt),
+        ['2026-05-01T10:00:04.000Z', '2026-05-01T10:00:02.000Z', '2026-05-01T10:00:00.000Z'],
+      );
       const window = await store.listIncidents({ limit: 50, since: '2026-05-01T10:00:02.000Z', until: '2026-05-01T10:00:04.000Z' });
       // since inclusive, until exclusive.
-      assert.deepEqual(window.items.map((i) => i.id), [inputs[3]!.id, inputs[2]!.id]);
+      assert.deepEqual(
+        window.items.map((i) => i.id),
+        [inputs[3]!.id, inputs[2]!.id],
+      );
     });
 
     it('lists summaries without raw bodies, in pages bounded by bytes', async () => {

@@ -35,14 +35,36 @@ interface Container {
 async function startContainer(configDir: string, dataDir: string): Promise<Container> {
   const name = `tw-image-test-${randomBytes(4).toString('hex')}`;
   const port = await freePort();
-  const child: ChildProcess = spawn('podman', [
-    ...PODMAN, 'run', '--rm', '--name', name, '--network', 'host', ...LIMITS,
-    '--read-only', '--tmpfs', '/tmp',
-    '-v', `${configDir}:/etc/tw-webhooks:ro`, '-v', `${dataDir}:/var/lib/tw-webhooks`,
-    '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'TW_CONFIG=/etc/tw-webhooks/webhook_config.yaml',
-    '-e', `TW_API_TOKEN=${API_TOKEN}`,
-    IMAGE!,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'podman',
+    [
+      ...PODMAN,
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      'host',
+      ...LIMITS,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '-v',
+      `${configDir}:/etc/tw-webhooks:ro`,
+      '-v',
+      `${dataDir}:/var/lib/tw-webhooks`,
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'HOST=127.0.0.1',
+      '-e',
+      'TW_CONFIG=/etc/tw-webhooks/webhook_config.yaml',
+      '-e',
+      `TW_API_TOKEN=${API_TOKEN}`,
+      IMAGE!,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
   child.stderr!.on('data', (chunk) => (output += String(chunk)));
@@ -54,34 +76,47 @@ async function startContainer(configDir: string, dataDir: string): Promise<Conta
   for (;;) {
     if (!running) throw new Error(`container exited before it was ready:\n${output}`);
     if (Date.now() > deadline) throw new Error(`container not ready within 60 s:\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { name, url, exited, output: () => output };
 }
 
-type Outcome = { kind: 'stored'; alertId: string; incidentId: string } | { kind: 'refused' | 'reset'; alertId: string; error: string } | { kind: 'answered'; alertId: string; status: number; body: string };
+type Outcome =
+  | { kind: 'stored'; alertId: string; incidentId: string }
+  | { kind: 'refused' | 'reset'; alertId: string; error: string }
+  | { kind: 'answered'; alertId: string; status: number; body: string };
 
 /** One delivery on its own connection, classified by what the client saw. */
 function deliver(url: string, alertId: string): Promise<Outcome> {
   const body = JSON.stringify({ event_type: 'security_alert', source: 'email-gateway', data: { alert_id: alertId, severity: 'high' } });
   return new Promise((resolve) => {
-    const req = request(`${url}/api/webhooks/email-gateway`, {
-      method: 'POST', agent: false, headers: { ...signedHeaders('your-secret', body), connection: 'close', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('error', (error) => resolve({ kind: 'reset', alertId, error: `response cut off: ${error.message}` }));
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        if (status === 201) resolve({ kind: 'stored', alertId, incidentId: (JSON.parse(text) as { incident_id: string }).incident_id });
-        else resolve({ kind: 'answered', alertId, status, body: text });
-      });
-    });
+    const req = request(
+      `${url}/api/webhooks/email-gateway`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { ...signedHeaders('your-secret', body), connection: 'close', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('error', (error) => resolve({ kind: 'reset', alertId, error: `response cut off: ${error.message}` }));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status === 201) resolve({ kind: 'stored', alertId, incidentId: (JSON.parse(text) as { incident_id: string }).incident_id });
+          else resolve({ kind: 'answered', alertId, status, body: text });
+        });
+      },
+    );
     req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ kind: error.code === 'ECONNREFUSED' ? 'refused' : 'reset', alertId, error: `${error.code ?? ''} ${error.message}` }));
+      resolve({ kind: error.code === 'ECONNREFUSED' ? 'refused' : 'reset', alertId, error: `${error.code ?? ''} ${error.message}` }),
+    );
     req.end(body);
   });
 }
@@ -113,7 +148,10 @@ describe('the container image', () => {
     mkdirSync(configDir);
     mkdirSync(dataDir);
     // The spec's source and its "Send Test Event" secret.
-    writeFileSync(join(configDir, 'webhook_config.yaml'), 'sources:\n  email-gateway:\n    secret: "your-secret"\n    auto_triage: true\n    playbook: phishing_triage\n');
+    writeFileSync(
+      join(configDir, 'webhook_config.yaml'),
+      'sources:\n  email-gateway:\n    secret: "your-secret"\n    auto_triage: true\n    playbook: phishing_triage\n',
+    );
     chownSync(dataDir, IMAGE_UID, IMAGE_UID);
   });
 

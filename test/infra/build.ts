@@ -91,15 +91,19 @@ function assertPinned(moduleDir: string, { pinned, replacedWith }: GoBinary): vo
   const required = new RegExp(`^\\s*(require\\s+)?${pinned.module.replaceAll('.', '\\.')} ${pinned.version}(\\s*//.*)?$`, 'm');
   const staleReplacements = [...goMod.matchAll(/=> (\S+) (v\S+)/g)].filter(([, , version]) => replacedWith && version !== replacedWith);
   if (!required.test(goMod) || staleReplacements.length > 0) {
-    throw new Error(`${moduleDir}/go.mod does not match test/infra/versions.ts (${pinned.module} ${pinned.version}` +
-      `${replacedWith ? `, replacements at ${replacedWith}` : ''}): update it, then run \`go mod tidy\` there`);
+    throw new Error(
+      `${moduleDir}/go.mod does not match test/infra/versions.ts (${pinned.module} ${pinned.version}` +
+        `${replacedWith ? `, replacements at ${replacedWith}` : ''}): update it, then run \`go mod tidy\` there`,
+    );
   }
 }
 
 function requireGo(): void {
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.status !== 0) {
-    throw new Error('Go (≥ 1.26) is needed to build the test servers from Go modules. Install it, or point ' +
-      'KUBEBUILDER_ASSETS, MONGODB_URI and HELM_BIN at binaries/servers you already have.');
+    throw new Error(
+      'Go (≥ 1.26) is needed to build the test servers from Go modules. Install it, or point ' +
+        'KUBEBUILDER_ASSETS, MONGODB_URI and HELM_BIN at binaries/servers you already have.',
+    );
   }
 }

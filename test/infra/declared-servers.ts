@@ -8,7 +8,10 @@ import { components, type Component } from './state.js';
 export function serversOf(file: string, text: string): Component[] {
   const declared = /^\/\/ servers: *(.*)$/m.exec(text.split('\n').slice(0, 30).join('\n'));
   if (!declared) return file.includes('test/unit/') ? [] : [...components];
-  const names = declared[1]!.split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'none');
+  const names = declared[1]!
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '' && name !== 'none');
   for (const name of names) {
     if (!(components as readonly string[]).includes(name)) {
       throw new Error(`${file}: unknown server '${name}' in its servers line (known: ${components.join(', ')}, none)`);

@@ -52,8 +52,7 @@ async function startFerretdbOnce(binary: string): Promise<Started> {
 export async function runFerretdb(binary: string, port: number, workDir: string): Promise<ServerProcess> {
   const dataDir = join(workDir, 'data');
   mkdirSync(dataDir, { recursive: true });
-  const server = startDetached('ferretdb', binary, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dataDir}/`],
-    join(workDir, 'ferretdb.log'));
+  const server = startDetached('ferretdb', binary, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dataDir}/`], join(workDir, 'ferretdb.log'));
   try {
     await waitForServer(server, () => pingMongo(`mongodb://127.0.0.1:${port}/`), 30_000);
     return server;

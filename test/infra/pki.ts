@@ -39,10 +39,36 @@ export function generateKubePki(dir: string): KubePki {
   const caKey = file('ca.key');
   openssl(['req', '-x509', ...ecKey, '-keyout', caKey, '-out', pki.caCert, '-days', '30', '-subj', '/CN=tw-webhooks-test-ca']);
   const signedByCa = ['-CA', pki.caCert, '-CAkey', caKey, '-days', '30', '-addext', 'basicConstraints=critical,CA:FALSE'];
-  openssl(['req', '-x509', ...ecKey, '-keyout', pki.servingKey, '-out', pki.servingCert, ...signedByCa,
-    '-subj', '/CN=kube-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-addext', 'extendedKeyUsage=serverAuth']);
-  openssl(['req', '-x509', ...ecKey, '-keyout', pki.adminKey, '-out', pki.adminCert, ...signedByCa,
-    '-subj', `/O=${adminUser.group}/CN=${adminUser.name}`, '-addext', 'extendedKeyUsage=clientAuth']);
+  openssl([
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    pki.servingKey,
+    '-out',
+    pki.servingCert,
+    ...signedByCa,
+    '-subj',
+    '/CN=kube-apiserver',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-addext',
+    'extendedKeyUsage=serverAuth',
+  ]);
+  openssl([
+    'req',
+    '-x509',
+    ...ecKey,
+    '-keyout',
+    pki.adminKey,
+    '-out',
+    pki.adminCert,
+    ...signedByCa,
+    '-subj',
+    `/O=${adminUser.group}/CN=${adminUser.name}`,
+    '-addext',
+    'extendedKeyUsage=clientAuth',
+  ]);
   const serviceAccount = generateKeyPairSync('rsa', { modulusLength: 2048 });
   writeFileSync(pki.serviceAccountKey, serviceAccount.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(pki.serviceAccountPublicKey, serviceAccount.publicKey.export({ type: 'spki', format: 'pem' }));

@@ -113,7 +113,9 @@ export async function waitForServer(server: ServerProcess, ready: () => Promise<
     if (!isOurs(server)) {
       // Give the exit event a moment to arrive (slow on a loaded machine), so the message can say how the process ended.
       for (let waited = 0; !exits.has(server.pid) && waited < 2_000; waited += 50) await sleep(50);
-      throw new Error(`${server.name} exited during start-up (${exits.get(server.pid) ?? 'exit status unknown'}); last lines of ${server.logFile}:\n${logTail(server.logFile)}`);
+      throw new Error(
+        `${server.name} exited during start-up (${exits.get(server.pid) ?? 'exit status unknown'}); last lines of ${server.logFile}:\n${logTail(server.logFile)}`,
+      );
     }
     if (await ready().catch(() => false)) return;
     await sleep(250);

@@ -55,7 +55,11 @@ describe('accepting a verified delivery', () => {
 
   it('queues an async source without processing it', async () => {
     let called = false;
-    const accept = createAccept({ ingest: async () => ((called = true), slowIngest(0)(testSource({ name: 'edr' }), event)), inbox: store.inbox, inlineBudgetMs: 0 });
+    const accept = createAccept({
+      ingest: async () => ((called = true), slowIngest(0)(testSource({ name: 'edr' }), event)),
+      inbox: store.inbox,
+      inlineBudgetMs: 0,
+    });
     const result = await accept(testSource({ name: 'edr', processing: 'async' }), event);
     assert.ok(result.ok && result.value.queued && result.value.reason === 'async');
     assert.equal(called, false);
@@ -64,8 +68,17 @@ describe('accepting a verified delivery', () => {
 
 describe('retry backoff', () => {
   it('doubles per attempt from the base, with 50–100 % jitter, up to the cap', () => {
-    assert.deepEqual([1, 2, 3, 4].map((attempt) => backoffMs(attempt, 100, 10_000, () => 1)), [100, 200, 400, 800]);
-    assert.equal(backoffMs(3, 100, 10_000, () => 0), 200);
-    assert.equal(backoffMs(30, 100, 10_000, () => 1), 10_000);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((attempt) => backoffMs(attempt, 100, 10_000, () => 1)),
+      [100, 200, 400, 800],
+    );
+    assert.equal(
+      backoffMs(3, 100, 10_000, () => 0),
+      200,
+    );
+    assert.equal(
+      backoffMs(30, 100, 10_000, () => 1),
+      10_000,
+    );
   });
 });

@@ -15,16 +15,33 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { createTestNamespace, helmBin, kubectlBin, prometheusOperatorCrdsDir } from '../helpers/servers.js';
 import {
-  chartCrdDir, chartDir, chartReadme, crdSources, helmTemplate, installManifest, readmeWithValuesTable, renderInstallManifest, repoRoot,
+  chartCrdDir,
+  chartDir,
+  chartReadme,
+  crdSources,
+  helmTemplate,
+  installManifest,
+  readmeWithValuesTable,
+  renderInstallManifest,
+  repoRoot,
 } from '../deploy/chart.js';
 
 const run = promisify(execFile);
 const MONITORING_API = ['--api-versions', 'monitoring.coreos.com/v1'];
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; spec?: any; data?: any; rules?: any };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: any;
+  rules?: any;
+};
 
 function parse(text: string): Manifest[] {
-  return parseAllDocuments(text).map((doc) => doc.toJSON() as Manifest).filter((doc) => doc !== null);
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJSON() as Manifest)
+    .filter((doc) => doc !== null);
 }
 
 function kinds(manifests: Manifest[]): string[] {
@@ -65,7 +82,13 @@ describe('the Helm chart', () => {
   before(async () => {
     // The ServiceMonitor and PrometheusRule kinds, from prometheus-operator's own CRD files.
     await run(kubectlBin(), ['apply', '--server-side', '-f', prometheusOperatorCrdsDir()], { maxBuffer: 16 << 20 });
-    await run(kubectlBin(), ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=60s']);
+    await run(kubectlBin(), [
+      'wait',
+      '--for=condition=Established',
+      'crd/servicemonitors.monitoring.coreos.com',
+      'crd/prometheusrules.monitoring.coreos.com',
+      '--timeout=60s',
+    ]);
   });
 
   it('passes `helm lint --strict` with its defaults and with values-production.yaml', async () => {
@@ -78,7 +101,15 @@ describe('the Helm chart', () => {
     const rendered = await helmTemplate(helmBin(), ['--include-crds'], 'tw-webhooks', namespace);
     const manifests = parse(rendered);
     assert.deepEqual(kinds(manifests), [
-      'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'Deployment', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'Deployment',
+      'PersistentVolumeClaim',
+      'Role',
+      'RoleBinding',
+      'Service',
+      'ServiceAccount',
     ]);
     const deployment = find(manifests, 'Deployment');
     assert.equal(deployment.spec.replicas, 1);
@@ -100,7 +131,10 @@ describe('the Helm chart', () => {
     assert.deepEqual(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), ['/tmp', '/var/lib/tw-webhooks']);
     assert.ok(pod.affinity.podAntiAffinity, 'pod anti-affinity');
     assert.equal(pod.topologySpreadConstraints.length, 2);
-    assert.deepEqual(find(manifests, 'Service').spec.ports.map((p: { name: string }) => p.name), ['http', 'metrics']);
+    assert.deepEqual(
+      find(manifests, 'Service').spec.ports.map((p: { name: string }) => p.name),
+      ['http', 'metrics'],
+    );
 
     const warnings = await dryRunOnServer(rendered);
     assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
@@ -115,7 +149,10 @@ describe('the Helm chart', () => {
     assert.match(stdout, /kubectl get webhooksources -A/);
     const { stdout: deployed } = await run(kubectlBin(), ['get', 'deployment,pvc,service,serviceaccount', '-n', namespace, '-o', 'name']);
     assert.deepEqual(deployed.trim().split('\n').sort(), [
-      'deployment.apps/tw-notes-tw-webhooks', 'persistentvolumeclaim/tw-notes-tw-webhooks-data', 'service/tw-notes-tw-webhooks', 'serviceaccount/tw-notes-tw-webhooks',
+      'deployment.apps/tw-notes-tw-webhooks',
+      'persistentvolumeclaim/tw-notes-tw-webhooks-data',
+      'service/tw-notes-tw-webhooks',
+      'serviceaccount/tw-notes-tw-webhooks',
     ]);
   });
 
@@ -124,20 +161,65 @@ describe('the Helm chart', () => {
     const watched = [await createTestNamespace(), await createTestNamespace()];
     const args = [
       ...MONITORING_API,
-      '--set', 'replicaCount=3', '--set', 'mongodb.uri=mongodb://mongo-0.mongo:27017/tw?replicaSet=rs0',
-      '--set', `watchNamespaces={${watched.join(',')}}`, '--set', 'apiKey.existingSecret.name=tw-api-key',
-      '--set', 'ingress.enabled=true', '--set', 'ingress.className=nginx', '--set', 'networkPolicy.enabled=true',
-      '--set', 'podDisruptionBudget.enabled=true', '--set', 'autoscaling.enabled=true',
-      '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true',
-      '--set', 'config.sources.email-gateway.secret=${EMAIL_GATEWAY_SECRET}', '--set', 'trustedProxies={10.0.0.0/8}',
-      '--set', 'extraEnv[0].name=EMAIL_GATEWAY_SECRET', '--set', 'extraEnv[0].valueFrom.secretKeyRef.name=email-gateway',
-      '--set', 'extraEnv[0].valueFrom.secretKeyRef.key=secret', '--set', 'registrationApi.enabled=true',
+      '--set',
+      'replicaCount=3',
+      '--set',
+      'mongodb.uri=mongodb://mongo-0.mongo:27017/tw?replicaSet=rs0',
+      '--set',
+      `watchNamespaces={${watched.join(',')}}`,
+      '--set',
+      'apiKey.existingSecret.name=tw-api-key',
+      '--set',
+      'ingress.enabled=true',
+      '--set',
+      'ingress.className=nginx',
+      '--set',
+      'networkPolicy.enabled=true',
+      '--set',
+      'podDisruptionBudget.enabled=true',
+      '--set',
+      'autoscaling.enabled=true',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '--set',
+      'metrics.prometheusRule.enabled=true',
+      '--set',
+      'metrics.grafanaDashboard.enabled=true',
+      '--set',
+      'config.sources.email-gateway.secret=${EMAIL_GATEWAY_SECRET}',
+      '--set',
+      'trustedProxies={10.0.0.0/8}',
+      '--set',
+      'extraEnv[0].name=EMAIL_GATEWAY_SECRET',
+      '--set',
+      'extraEnv[0].valueFrom.secretKeyRef.name=email-gateway',
+      '--set',
+      'extraEnv[0].valueFrom.secretKeyRef.key=secret',
+      '--set',
+      'registrationApi.enabled=true',
     ];
     const rendered = await helmTemplate(helmBin(), args, 'tw-webhooks', namespace);
     const manifests = parse(rendered);
     assert.deepEqual(kinds(manifests), [
-      'ConfigMap', 'ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget',
-      'PrometheusRule', 'Role', 'Role', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount',
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'HorizontalPodAutoscaler',
+      'Ingress',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Role',
+      'Role',
+      'Role',
+      'Role',
+      'RoleBinding',
+      'RoleBinding',
+      'RoleBinding',
+      'RoleBinding',
+      'Secret',
+      'Service',
+      'ServiceAccount',
       'ServiceMonitor',
     ]);
     const deployment = find(manifests, 'Deployment');
@@ -147,12 +229,21 @@ describe('the Helm chart', () => {
     assert.equal(env.find((e) => e.name === 'MONGODB_URI')?.valueFrom.secretKeyRef.name, 'tw-webhooks-mongodb');
     assert.equal(env.find((e) => e.name === 'TW_WATCH_NAMESPACES')?.value, watched.join(','));
     assert.equal(env.find((e) => e.name === 'TW_REGISTRATION_API')?.value, 'true');
-    assert.deepEqual(manifests.filter((m) => m.kind === 'Role').map((m) => m.metadata.namespace).sort(), [namespace, namespace, ...watched].sort());
+    assert.deepEqual(
+      manifests
+        .filter((m) => m.kind === 'Role')
+        .map((m) => m.metadata.namespace)
+        .sort(),
+      [namespace, namespace, ...watched].sort(),
+    );
     const registration = manifests.find((m) => m.kind === 'Role' && m.metadata.name.endsWith('-registration'));
-    assert.deepEqual(registration?.rules.map((rule: { resources: string[]; verbs: string[] }) => [rule.resources, rule.verbs]), [
-      [['webhooksources'], ['get', 'create', 'patch', 'delete']],
-      [['secrets'], ['get', 'create', 'patch', 'delete']],
-    ]);
+    assert.deepEqual(
+      registration?.rules.map((rule: { resources: string[]; verbs: string[] }) => [rule.resources, rule.verbs]),
+      [
+        [['webhooksources'], ['get', 'create', 'patch', 'delete']],
+        [['secrets'], ['get', 'create', 'patch', 'delete']],
+      ],
+    );
     const dashboard = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1');
     assert.ok(dashboard, 'dashboard ConfigMap labelled for the Grafana sidecar');
 
@@ -168,8 +259,14 @@ describe('the Helm chart', () => {
   });
 
   it('refuses more than one replica, or autoscaling, without MongoDB, saying why', async () => {
-    for (const args of [['--set', 'replicaCount=2'], ['--set', 'autoscaling.enabled=true']]) {
-      assert.match(await helmFails(args), /needs MongoDB: set mongodb\.uri or mongodb\.existingSecret\.name\. On the embedded store each pod would keep its own data/);
+    for (const args of [
+      ['--set', 'replicaCount=2'],
+      ['--set', 'autoscaling.enabled=true'],
+    ]) {
+      assert.match(
+        await helmFails(args),
+        /needs MongoDB: set mongodb\.uri or mongodb\.existingSecret\.name\. On the embedded store each pod would keep its own data/,
+      );
     }
   });
 
@@ -206,10 +303,14 @@ describe('the Helm chart', () => {
   it('has example WebhookSources and labelled Secrets for email-gateway, edr and siem that the API server accepts', async () => {
     const namespace = await createTestNamespace();
     const dir = join(repoRoot, 'manifests/examples');
-    const examples = readdirSync(dir).filter((file) => file.endsWith('.yaml')).flatMap((file) => parse(readFileSync(join(dir, file), 'utf8')));
+    const examples = readdirSync(dir)
+      .filter((file) => file.endsWith('.yaml'))
+      .flatMap((file) => parse(readFileSync(join(dir, file), 'utf8')));
     const sources = examples.filter((m) => m.kind === 'WebhookSource');
     assert.deepEqual(sources.map((s) => [s.spec.sourceName, s.spec.playbook ?? null]).sort(), [
-      ['edr', 'malware_triage'], ['email-gateway', 'phishing_triage'], ['siem', null],
+      ['edr', 'malware_triage'],
+      ['email-gateway', 'phishing_triage'],
+      ['siem', null],
     ]);
     for (const source of sources) {
       const secret = examples.find((m) => m.kind === 'Secret' && m.metadata.name === source.spec.secretRef.name);

@@ -59,36 +59,65 @@ describe('monitoring with a real Prometheus', () => {
       });
     }
     workDir = mkdtempSync(join(tmpdir(), 'tw-prometheus-'));
-    rendered = (await helmTemplate(helmBin(), [
-      '--api-versions', 'monitoring.coreos.com/v1',
-      '--set', 'metrics.serviceMonitor.enabled=true', '--set', `metrics.serviceMonitor.interval=${SCRAPE_INTERVAL}`,
-      '--set', 'metrics.serviceMonitor.scrapeTimeout=1s',
-      '--set', 'metrics.prometheusRule.enabled=true', '--set', 'metrics.grafanaDashboard.enabled=true',
-    ], 'tw-webhooks', NAMESPACE).then((text) => parseAllDocuments(text).map((doc) => doc.toJSON() as Manifest)));
+    rendered = await helmTemplate(
+      helmBin(),
+      [
+        '--api-versions',
+        'monitoring.coreos.com/v1',
+        '--set',
+        'metrics.serviceMonitor.enabled=true',
+        '--set',
+        `metrics.serviceMonitor.interval=${SCRAPE_INTERVAL}`,
+        '--set',
+        'metrics.serviceMonitor.scrapeTimeout=1s',
+        '--set',
+        'metrics.prometheusRule.enabled=true',
+        '--set',
+        'metrics.grafanaDashboard.enabled=true',
+      ],
+      'tw-webhooks',
+      NAMESPACE,
+    ).then((text) => parseAllDocuments(text).map((doc) => doc.toJSON() as Manifest));
     writeFileSync(join(workDir, 'rules.yaml'), stringify({ groups: rendered.find((m) => m.kind === 'PrometheusRule')!.spec.groups }));
 
     service = await startService({ config: 'sources:\n  email-gateway:\n    secret: "your-secret"\n  edr:\n    secret: "edr-secret"\n' });
-    const endpoint = rendered.find((m) => m.kind === 'ServiceMonitor')!.spec.endpoints[0] as { path: string; interval: string; scrapeTimeout: string; scheme: string };
+    const endpoint = rendered.find((m) => m.kind === 'ServiceMonitor')!.spec.endpoints[0] as {
+      path: string;
+      interval: string;
+      scrapeTimeout: string;
+      scheme: string;
+    };
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
     // What the operator generates from the ServiceMonitor, reduced to one static target: the
     // job is the Service name and the namespace label the release namespace.
-    writeFileSync(join(workDir, 'prometheus.yml'), stringify({
-      global: { evaluation_interval: '5s' },
-      rule_files: [join(workDir, 'rules.yaml')],
-      scrape_configs: [{
-        job_name: JOB,
-        metrics_path: endpoint.path,
-        scheme: endpoint.scheme,
-        scrape_interval: endpoint.interval,
-        scrape_timeout: endpoint.scrapeTimeout,
-        static_configs: [{ targets: [new URL(service.url).host], labels: { namespace: NAMESPACE } }],
-      }],
-    }));
-    prometheus = spawn('prometheus', [
-      `--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(
+      join(workDir, 'prometheus.yml'),
+      stringify({
+        global: { evaluation_interval: '5s' },
+        rule_files: [join(workDir, 'rules.yaml')],
+        scrape_configs: [
+          {
+            job_name: JOB,
+            metrics_path: endpoint.path,
+            scheme: endpoint.scheme,
+            scrape_interval: endpoint.interval,
+            scrape_timeout: endpoint.scrapeTimeout,
+            static_configs: [{ targets: [new URL(service.url).host], labels: { namespace: NAMESPACE } }],
+          },
+        ],
+      }),
+    );
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(workDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(workDir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
     prometheus.stderr!.on('data', (chunk) => (stderr += String(chunk)));
     await until(`Prometheus ready (${stderr})`, async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
@@ -111,7 +140,10 @@ describe('monitoring with a real Prometheus', () => {
     // Traffic keeps flowing until two scrapes have seen it (rate needs two samples).
     for (let round = 0; Date.now() < deadline; round++) {
       const body = JSON.stringify({ event_type: 'security_alert', data: { alert_id: `a-${round}`, severity: 'high' } });
-      assert.equal((await fetch(`${service.url}/api/webhooks/email-gateway`, { method: 'POST', body, headers: signedHeaders('your-secret', body) })).status, 201);
+      assert.equal(
+        (await fetch(`${service.url}/api/webhooks/email-gateway`, { method: 'POST', body, headers: signedHeaders('your-secret', body) })).status,
+        201,
+      );
       assert.equal((await fetch(`${service.url}/api/webhooks/edr`, { method: 'POST', body, headers: signedHeaders('wrong-secret', body) })).status, 401);
       received = await query('rate(webhook_received_total[5m])');
       errors = await query('rate(webhook_errors_total[5m])');
@@ -160,9 +192,15 @@ describe('monitoring with a real Prometheus', () => {
       throw new Error(`promtool test rules failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
     });
     assert.match(stdout, /SUCCESS/);
-    const alertNames = rendered.find((m) => m.kind === 'PrometheusRule')!.spec.groups.flatMap((group: { rules: { alert: string }[] }) => group.rules.map((rule) => rule.alert));
+    const alertNames = rendered
+      .find((m) => m.kind === 'PrometheusRule')!
+      .spec.groups.flatMap((group: { rules: { alert: string }[] }) => group.rules.map((rule) => rule.alert));
     const tested = new Set([...readFileSync(ALERT_TESTS, 'utf8').matchAll(/alertname: (\w+)/g)].map((match) => match[1]));
-    assert.deepEqual(alertNames.filter((name: string) => !tested.has(name)), [], 'every alert has a unit test');
+    assert.deepEqual(
+      alertNames.filter((name: string) => !tested.has(name)),
+      [],
+      'every alert has a unit test',
+    );
   });
 
   it('ships a Grafana dashboard that loads and whose every PromQL expression parses in Prometheus', async () => {
@@ -187,9 +225,21 @@ describe('monitoring with a real Prometheus', () => {
       const result = await query(asPromql(expr));
       assert.equal(result.status, 'success', `${expr}: ${result.error}`);
     }
-    for (const needed of ['webhook_received_total', 'webhook_errors_total', 'webhook_request_duration_seconds_bucket', 'webhook_duplicates_total',
-      'webhook_queue_depth', 'triage_outbox_pending', 'tw_controller_leader', 'tw_informer_synced', 'tw_controller_reconcile_errors_total']) {
-      assert.ok(expressions.some((expr) => expr.includes(needed)), `the dashboard shows ${needed}`);
+    for (const needed of [
+      'webhook_received_total',
+      'webhook_errors_total',
+      'webhook_request_duration_seconds_bucket',
+      'webhook_duplicates_total',
+      'webhook_queue_depth',
+      'triage_outbox_pending',
+      'tw_controller_leader',
+      'tw_informer_synced',
+      'tw_controller_reconcile_errors_total',
+    ]) {
+      assert.ok(
+        expressions.some((expr) => expr.includes(needed)),
+        `the dashboard shows ${needed}`,
+      );
     }
   });
 });
@@ -204,18 +254,22 @@ const DASHBOARD_SCHEMA = {
     schemaVersion: { type: 'integer', minimum: 30 },
     time: { type: 'object', required: ['from', 'to'] },
     templating: {
-      type: 'object', required: ['list'],
+      type: 'object',
+      required: ['list'],
       properties: { list: { type: 'array', items: { type: 'object', required: ['name', 'type'] } } },
     },
     panels: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: {
-        type: 'object', required: ['id', 'type', 'title', 'gridPos'],
+        type: 'object',
+        required: ['id', 'type', 'title', 'gridPos'],
         properties: {
           id: { type: 'integer' },
           type: { enum: ['row', 'timeseries', 'stat', 'gauge', 'table', 'bargauge'] },
           gridPos: {
-            type: 'object', required: ['h', 'w', 'x', 'y'],
+            type: 'object',
+            required: ['h', 'w', 'x', 'y'],
             properties: { w: { type: 'integer', minimum: 1, maximum: 24 }, x: { type: 'integer', minimum: 0, maximum: 23 } },
           },
           targets: { type: 'array', items: { type: 'object', required: ['refId', 'expr'], properties: { expr: { type: 'string', minLength: 1 } } } },

@@ -36,7 +36,13 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
   }
   script.lists += 1;
   res.writeHead(script.listStatus, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(script.listStatus === 200 ? { items: script.items, metadata: { resourceVersion: String(100 + script.lists) } } : { kind: 'Status', code: script.listStatus, message: 'scripted failure' }));
+  res.end(
+    JSON.stringify(
+      script.listStatus === 200
+        ? { items: script.items, metadata: { resourceVersion: String(100 + script.lists) } }
+        : { kind: 'Status', code: script.listStatus, message: 'scripted failure' },
+    ),
+  );
 });
 
 before(async () => {
@@ -95,7 +101,10 @@ describe('informer supervision', () => {
       assert.equal(script.lists, 1, 'a stall re-watches, it does not relist');
       assert.deepEqual(seenVersions.slice(0, 2), ['101', '150']);
       assert.ok(restarts.length >= 1);
-      assert.deepEqual(events.slice(0, 2), [{ type: 'upsert', key: 'ns/a' }, { type: 'upsert', key: 'ns/b' }]);
+      assert.deepEqual(events.slice(0, 2), [
+        { type: 'upsert', key: 'ns/a' },
+        { type: 'upsert', key: 'ns/b' },
+      ]);
       assert.ok(subject.get('ns/b'));
     } finally {
       await subject.stop();

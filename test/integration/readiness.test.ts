@@ -56,7 +56,12 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
       forgetApiKey: () => undefined,
       webhooks: {
         sources: registry,
-        registrations: new StoreRegistrations({ store: store.registeredSources, box: new SecretBox(undefined, true), rotationGraceSeconds: 0, written: async () => undefined }),
+        registrations: new StoreRegistrations({
+          store: store.registeredSources,
+          box: new SecretBox(undefined, true),
+          rotationGraceSeconds: 0,
+          written: async () => undefined,
+        }),
         registrationEnabled: false,
         selfUrl: () => '',
         nowMs: Date.now,
@@ -67,7 +72,11 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   });
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  cleanups.push(() => new Promise((closed) => server.close(closed)), () => registry.stop(), () => store.close());
+  cleanups.push(
+    () => new Promise((closed) => server.close(closed)),
+    () => registry.stop(),
+    () => store.close(),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, registry, store };
 }
 

@@ -35,7 +35,10 @@ describe('MongoDB claims', () => {
       const id = `queue-${randomUUID()}`;
       await store.inbox.enqueue({ id, source: 'edr', body: Buffer.from('{}'), headers: [], receivedAt: '2026-03-01T10:00:00.000Z' });
       // What a claimer leaves behind when killed right after winning attempt 1.
-      await tickets.db().collection<{ _id: string; worker: string; until: Date }>('claims').insertOne({ _id: `inbox:${id}:1`, worker: 'dead', until: new Date('2026-03-01T10:00:30.000Z') });
+      await tickets
+        .db()
+        .collection<{ _id: string; worker: string; until: Date }>('claims')
+        .insertOne({ _id: `inbox:${id}:1`, worker: 'dead', until: new Date('2026-03-01T10:00:30.000Z') });
       assert.equal(await store.inbox.claimEntry('w', new Date('2026-03-01T10:00:10.000Z'), 1000), undefined);
       const claimed = await store.inbox.claimEntry('w', new Date('2026-03-01T10:00:30.000Z'), 1000);
       assert.equal(claimed?.id, id);

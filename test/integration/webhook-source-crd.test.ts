@@ -78,7 +78,10 @@ describe('the WebhookSource CRD on the API server', () => {
   });
 
   it('rejects previousKey equal to key, also when key is left to its default', async () => {
-    for (const [name, secretRef] of [['same-keys', { name: 's', key: 'k', previousKey: 'k' }], ['default-key', { name: 's', previousKey: 'secret' }]] as const) {
+    for (const [name, secretRef] of [
+      ['same-keys', { name: 's', key: 'k', previousKey: 'k' }],
+      ['default-key', { name: 's', previousKey: 'secret' }],
+    ] as const) {
       assert.match(await rejection(create(webhookSource(name, { secretRef }))), /previousKey must name a different key than key/);
     }
   });
@@ -125,7 +128,9 @@ describe('the WebhookSource CRD on the API server', () => {
     const current = await get('columns');
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     await api().replaceNamespacedCustomObjectStatus({
-      ...resource, namespace, name: 'columns',
+      ...resource,
+      namespace,
+      name: 'columns',
       body: {
         ...current,
         status: {
@@ -134,13 +139,23 @@ describe('the WebhookSource CRD on the API server', () => {
           webhookPath: '/api/webhooks/columns',
           lastEventTime: now,
           conditions: [
-            { type: 'Ready', status: 'False', observedGeneration: current.metadata.generation, lastTransitionTime: now, reason: 'SecretNotFound', message: "Secret 's' not found" },
+            {
+              type: 'Ready',
+              status: 'False',
+              observedGeneration: current.metadata.generation,
+              lastTransitionTime: now,
+              reason: 'SecretNotFound',
+              message: "Secret 's' not found",
+            },
           ],
         },
       },
     });
     const { stdout } = await run(kubectlBin(), ['get', 'whs', 'columns', '-n', namespace, '-o', 'wide']);
-    const [header, row] = stdout.trim().split('\n').map((line) => line.trim().split(/\s{2,}/));
+    const [header, row] = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s{2,}/));
     assert.deepEqual(header, ['NAME', 'SOURCE', 'READY', 'REASON', 'PATH', 'FORMAT', 'SUSPENDED', 'AGE']);
     assert.deepEqual(row?.slice(0, 7), ['columns', 'columns', 'False', 'SecretNotFound', '/api/webhooks/columns', 'crowdstrike', 'false']);
   });

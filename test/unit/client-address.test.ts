@@ -38,7 +38,10 @@ describe('parseTrustedProxies', () => {
 
   it('refuses what is not a CIDR, naming the variable', () => {
     for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::/129', '10.0.0.0/x']) {
-      assert.throws(() => parseTrustedProxies([bad]), (error: unknown) => error instanceof ConfigError && /TW_TRUSTED_PROXIES/.test(error.message));
+      assert.throws(
+        () => parseTrustedProxies([bad]),
+        (error: unknown) => error instanceof ConfigError && /TW_TRUSTED_PROXIES/.test(error.message),
+      );
     }
   });
 });

@@ -35,7 +35,13 @@ describe('desiredStatus', () => {
     assert.equal(status.sourceName, 'edr');
     assert.equal(status.webhookPath, '/api/webhooks/edr');
     assert.deepEqual(
-      status.conditions?.map(({ type, status: value, reason, observedGeneration, lastTransitionTime }) => ({ type, value, reason, observedGeneration, lastTransitionTime })),
+      status.conditions?.map(({ type, status: value, reason, observedGeneration, lastTransitionTime }) => ({
+        type,
+        value,
+        reason,
+        observedGeneration,
+        lastTransitionTime,
+      })),
       [
         { type: 'Ready', value: 'True', reason: 'Serving', observedGeneration: 3, lastTransitionTime: NOW },
         { type: 'SecretResolved', value: 'True', reason: 'SecretResolved', observedGeneration: 3, lastTransitionTime: NOW },
@@ -107,7 +113,10 @@ describe('resolveSecret', () => {
     namespace: 'team-a',
     name: 'edr-secret',
     resourceVersion: '7',
-    data: new Map([['secret', Buffer.from('new')], ['previous', Buffer.from('old')]]),
+    data: new Map([
+      ['secret', Buffer.from('new')],
+      ['previous', Buffer.from('old')],
+    ]),
   };
   const rotating = (annotations?: Record<string, string>) =>
     toWebhookSourceObject({

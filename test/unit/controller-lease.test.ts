@@ -13,7 +13,11 @@ describe('leader lease', () => {
 
   it('creates a lease held by the candidate', () => {
     assert.deepEqual(newLease('pod-a', 15, T0), {
-      holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: microTime(T0), renewTime: microTime(T0), leaseTransitions: 0,
+      holderIdentity: 'pod-a',
+      leaseDurationSeconds: 15,
+      acquireTime: microTime(T0),
+      renewTime: microTime(T0),
+      leaseTransitions: 0,
     });
   });
 

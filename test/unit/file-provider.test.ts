@@ -80,7 +80,8 @@ describe('file provider: start-up', () => {
     const { provider } = watch();
     const seen: { origin: string; claimedAt: number | undefined; secret: string | undefined }[] = [];
     provider.onChange((claims) =>
-      seen.push(...claims.map(({ origin, claimedAt, source }) => ({ origin, claimedAt, secret: source.ok ? source.value.secrets[0]!.toString() : undefined }))));
+      seen.push(...claims.map(({ origin, claimedAt, source }) => ({ origin, claimedAt, secret: source.ok ? source.value.secrets[0]!.toString() : undefined }))),
+    );
     await provider.start();
     assert.deepEqual(seen, [{ origin: `file:${path}`, claimedAt: undefined, secret: 'edr-secret' }]);
   });

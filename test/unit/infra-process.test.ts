@@ -19,7 +19,10 @@ describe('test servers that fail to start', () => {
   it('say so when the log is empty', async () => {
     const log = join(mkdtempSync(join(tmpdir(), 'tw-infra-')), 'server.log');
     const server = startDetached('silent-server', '/bin/sh', ['-c', 'kill -9 $$'], log);
-    await assert.rejects(waitForServer(server, async () => false, 10_000), /\(killed by SIGKILL\).*\n\(the log is empty\)/);
+    await assert.rejects(
+      waitForServer(server, async () => false, 10_000),
+      /\(killed by SIGKILL\).*\n\(the log is empty\)/,
+    );
   });
 
   it('are retried once, and both failures are reported when the retry fails too', async () => {
@@ -29,7 +32,8 @@ describe('test servers that fail to start', () => {
     let calls = 0;
     await assert.rejects(
       retryOnce('broken', async () => Promise.reject(new Error(`attempt ${++calls} went wrong`))),
-      (error: Error) => /broken failed to start twice/.test(error.message) && /attempt 1 went wrong/.test(error.message) && /attempt 2 went wrong/.test(error.message),
+      (error: Error) =>
+        /broken failed to start twice/.test(error.message) && /attempt 1 went wrong/.test(error.message) && /attempt 2 went wrong/.test(error.message),
     );
     assert.equal(calls, 2);
   });

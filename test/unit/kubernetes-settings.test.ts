@@ -27,10 +27,17 @@ describe('Kubernetes settings', () => {
   });
 
   it('reads every variable', () => {
-    const settings = loadKubernetesSettings({
-      TW_KUBERNETES: 'true', TW_WATCH_NAMESPACES: 'team-a, team-b,', TW_POD_NAME: 'tw-0',
-      TW_LEASE_DURATION_SECONDS: '4', TW_LEASE_RENEW_DEADLINE_SECONDS: '3', TW_LEASE_RETRY_PERIOD_SECONDS: '1',
-    }, noFile);
+    const settings = loadKubernetesSettings(
+      {
+        TW_KUBERNETES: 'true',
+        TW_WATCH_NAMESPACES: 'team-a, team-b,',
+        TW_POD_NAME: 'tw-0',
+        TW_LEASE_DURATION_SECONDS: '4',
+        TW_LEASE_RENEW_DEADLINE_SECONDS: '3',
+        TW_LEASE_RETRY_PERIOD_SECONDS: '1',
+      },
+      noFile,
+    );
     assert.equal(settings.enabled, true);
     assert.deepEqual(settings.watchNamespaces, ['team-a', 'team-b']);
     assert.equal(settings.podName, 'tw-0');

@@ -86,19 +86,30 @@ describe('hostile payloads give a safe draft or an error, never a throw', () => 
   });
 
   it('never turns $, dotted or NUL keys into anything but values it validated', () => {
-    const result = ingest(JSON.stringify({
-      $where: 'sleep(1000)',
-      'a.b': { $gt: '' },
-      'nul\u0000key': 'x\u0000y',
-      event_type: 'alert\u0000type',
-      data: { title: 'Line one\nline\u0000two', details: { '$set': { host: 'web-01' } } },
-    }));
+    const result = ingest(
+      JSON.stringify({
+        $where: 'sleep(1000)',
+        'a.b': { $gt: '' },
+        'nul\u0000key': 'x\u0000y',
+        event_type: 'alert\u0000type',
+        data: { title: 'Line one\nline\u0000two', details: { $set: { host: 'web-01' } } },
+      }),
+    );
     assert.ok(result.ok);
     assert.equal(result.value.title, 'Line one line two');
     assert.equal(result.value.eventType, 'alert type');
     assert.deepEqual(result.value.observables.hosts, ['web-01']);
     assert.deepEqual(Object.keys(result.value).sort(), [
-      'eventType', 'externalId', 'format', 'incidentType', 'mitre', 'observables', 'occurredAt', 'severity', 'title', 'vendorSeverity',
+      'eventType',
+      'externalId',
+      'format',
+      'incidentType',
+      'mitre',
+      'observables',
+      'occurredAt',
+      'severity',
+      'title',
+      'vendorSeverity',
     ]);
   });
 
@@ -118,7 +129,9 @@ describe('hostile payloads give a safe draft or an error, never a throw', () => 
 
   it('bounds titles and observables', () => {
     const ips = Array.from({ length: 500 }, (_, i) => `10.0.${Math.floor(i / 250)}.${i % 250}`);
-    const result = ingest(JSON.stringify({ event_type: 'x', data: { title: 'T'.repeat(10_000), details: { ips, url: `https://a.example/${'x'.repeat(5000)}` } } }));
+    const result = ingest(
+      JSON.stringify({ event_type: 'x', data: { title: 'T'.repeat(10_000), details: { ips, url: `https://a.example/${'x'.repeat(5000)}` } } }),
+    );
     assert.ok(result.ok);
     assert.equal(result.value.title.length, MAX_TITLE_LENGTH);
     assert.equal(result.value.observables.ips.length, MAX_OBSERVABLES_PER_KIND);
@@ -133,7 +146,9 @@ describe('hostile payloads give a safe draft or an error, never a throw', () => 
   });
 
   it('treats an unparsable Office 365 Data string as no details', () => {
-    const result = ingest(JSON.stringify({ Name: 'Alert', AlertId: 'a1', Severity: 'High', CreationTime: '2024-01-15T10:00:00', Data: '{"f3u":' + '['.repeat(1000) }));
+    const result = ingest(
+      JSON.stringify({ Name: 'Alert', AlertId: 'a1', Severity: 'High', CreationTime: '2024-01-15T10:00:00', Data: '{"f3u":' + '['.repeat(1000) }),
+    );
     assert.ok(result.ok);
     assert.equal(result.value.format, 'defender');
     assert.deepEqual(result.value.observables.users, []);

@@ -38,7 +38,11 @@ function objectsOf(root: JsonObject): Array<{ path: string; object: JsonObject }
 function assertSubset(part: IncidentDraft['observables'], whole: IncidentDraft['observables'], label: string) {
   for (const [kind, values] of Object.entries(part) as Array<[keyof typeof part, string[]]>) {
     // Without its directory a file is its bare name: less than before, not something new.
-    for (const value of values) assert.ok(whole[kind].some((known) => known.endsWith(value)), `${label}: ${kind} ${value} appeared`);
+    for (const value of values)
+      assert.ok(
+        whole[kind].some((known) => known.endsWith(value)),
+        `${label}: ${kind} ${value} appeared`,
+      );
   }
 }
 

@@ -24,15 +24,40 @@ describe('toIsoUtc', () => {
   });
 
   it('gives null for anything that is not a real time, never throwing', () => {
-    for (const value of ['2024-02-30T00:00:00Z', '2024-01-15T25:00:00Z', 'yesterday', '', 'Mon, 15 Jan 2024', 1e400, -1, NaN, 1e300,
-      '9'.repeat(400), null, undefined, {}, [], true]) {
+    for (const value of [
+      '2024-02-30T00:00:00Z',
+      '2024-01-15T25:00:00Z',
+      'yesterday',
+      '',
+      'Mon, 15 Jan 2024',
+      1e400,
+      -1,
+      NaN,
+      1e300,
+      '9'.repeat(400),
+      null,
+      undefined,
+      {},
+      [],
+      true,
+    ]) {
       assert.equal(toIsoUtc(value), null, String(value));
     }
   });
 });
 
 describe('mapSeverity', () => {
-  const fivePoint = numericScale([[5, 'critical'], [4, 'high'], [3, 'medium'], [2, 'low'], [1, 'info']], 1, 5);
+  const fivePoint = numericScale(
+    [
+      [5, 'critical'],
+      [4, 'high'],
+      [3, 'medium'],
+      [2, 'low'],
+      [1, 'info'],
+    ],
+    1,
+    5,
+  );
 
   it('uses the source mapping, then the vendor table, then the words, else medium', () => {
     assert.deepEqual(mapSeverity('High', { high: 'critical' }), { severity: 'critical', vendorSeverity: 'High' });
@@ -47,9 +72,21 @@ describe('mapSeverity', () => {
   });
 
   it('maps the Falcon 0–100 scale by thresholds', () => {
-    const hundred = numericScale([[90, 'critical'], [70, 'high'], [40, 'medium'], [20, 'low'], [0, 'info']], 0, 100);
-    assert.deepEqual([95, 70, 69, 40, 20, 19, 0].map((value) => mapSeverity(value, {}, hundred).severity),
-      ['critical', 'high', 'medium', 'medium', 'low', 'info', 'info']);
+    const hundred = numericScale(
+      [
+        [90, 'critical'],
+        [70, 'high'],
+        [40, 'medium'],
+        [20, 'low'],
+        [0, 'info'],
+      ],
+      0,
+      100,
+    );
+    assert.deepEqual(
+      [95, 70, 69, 40, 20, 19, 0].map((value) => mapSeverity(value, {}, hundred).severity),
+      ['critical', 'high', 'medium', 'medium', 'low', 'info', 'info'],
+    );
   });
 });
 
@@ -135,7 +172,7 @@ describe('ObservableCollector', () => {
     assert.deepEqual(found.result(), { ...empty, hashes: ['b'.repeat(64), 'd'.repeat(32)], sha256: ['b'.repeat(64)], md5: ['d'.repeat(32)] });
   });
 
-  it('joins directory and name with the directory\'s separator, once', () => {
+  it("joins directory and name with the directory's separator, once", () => {
     const found = new ObservableCollector();
     found.addPath('files', 'C:\\Temp', 'a.exe');
     found.addPath('files', '/opt/bin/', 'tool');

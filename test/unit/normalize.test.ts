@@ -32,7 +32,7 @@ describe('normalizes each vendor event family to its expected incident', () => {
 describe('indicators are what the alert is about', () => {
   const all = (draft: IncidentDraft) => Object.values(draft.observables).flat();
 
-  it('never takes the API\'s own links or private-use metadata for observables', () => {
+  it("never takes the API's own links or private-use metadata for observables", () => {
     for (const name of FIXTURES) {
       for (const value of all(normalizeFixture(name))) {
         assert.doesNotMatch(value, /\$metadata|security\.microsoft\.com|securitycenter|falcon\.crowdstrike\.com|@go\?sid=/, `${name}: ${value}`);
@@ -48,20 +48,35 @@ describe('indicators are what the alert is about', () => {
 
   it('ignores evidence types that carry no indicator kind and ones it does not know', () => {
     const v2 = all(normalizeFixture('graph-alert-v2-evidence.json'));
-    for (const value of ['Office 365', 'Mail Sync Helper', 'Domain Admins', 'vm1', '192.0.2.250', 'https://future.example/ignored',
-      'cmd.exe', 'C:\\Windows\\System32\\cmd.exe', '0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6', 'https://learn.microsoft.com/defender']) {
+    for (const value of [
+      'Office 365',
+      'Mail Sync Helper',
+      'Domain Admins',
+      'vm1',
+      '192.0.2.250',
+      'https://future.example/ignored',
+      'cmd.exe',
+      'C:\\Windows\\System32\\cmd.exe',
+      '0f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6',
+      'https://learn.microsoft.com/defender',
+    ]) {
       assert.ok(!v2.includes(value), value);
     }
   });
 
   it('takes a Graph legacy user with a mail role as an email address too', () => {
-    const draft = normalize({
-      title: 'Phish delivered', severity: 'medium', vendorInformation: { provider: 'Office 365 Security and Compliance' },
-      userStates: [
-        { accountName: 'dana', userPrincipalName: 'Dana@corp.example.com', emailRole: 'recipient' },
-        { userPrincipalName: 'ops@corp.example.com', emailRole: 'unknown' },
-      ],
-    }, testSource({ name: 'graph' }));
+    const draft = normalize(
+      {
+        title: 'Phish delivered',
+        severity: 'medium',
+        vendorInformation: { provider: 'Office 365 Security and Compliance' },
+        userStates: [
+          { accountName: 'dana', userPrincipalName: 'Dana@corp.example.com', emailRole: 'recipient' },
+          { userPrincipalName: 'ops@corp.example.com', emailRole: 'unknown' },
+        ],
+      },
+      testSource({ name: 'graph' }),
+    );
     assert.ok(draft.ok);
     assert.equal(draft.value.format, 'defender');
     assert.deepEqual(draft.value.observables.emails, ['dana@corp.example.com']);
@@ -166,7 +181,14 @@ describe("a source's severity_mapping", () => {
 
 describe('Splunk alerts that trigger for each result', () => {
   const deliver = (result: Record<string, unknown>) => {
-    const rawBody = Buffer.from(JSON.stringify({ sid: 'scheduler__admin__search__RMD5_at_1705320000_7', search_name: 'Failed Login Alert', results_link: 'https://splunk.example/x', result }));
+    const rawBody = Buffer.from(
+      JSON.stringify({
+        sid: 'scheduler__admin__search__RMD5_at_1705320000_7',
+        search_name: 'Failed Login Alert',
+        results_link: 'https://splunk.example/x',
+        result,
+      }),
+    );
     const draft = normalize(JSON.parse(rawBody.toString()), testSource({ name: 'siem' }));
     assert.ok(draft.ok);
     const key = dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });

@@ -19,7 +19,9 @@ function refs(value: unknown, found: string[] = []): string[] {
 describe('the OpenAPI document', () => {
   it('has one operation per row of the route table, with its method and the scope it needs, and no other', () => {
     const documented = OPENAPI_DOCUMENT.paths as Record<string, Record<string, { operationId: string; security: unknown[] }>>;
-    const operations = Object.entries(documented).flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })));
+    const operations = Object.entries(documented).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
+    );
     assert.equal(operations.length, ROUTES.length);
     for (const row of ROUTES) {
       const operation = documented[openApiPath(row.path)]?.[row.method.toLowerCase()];

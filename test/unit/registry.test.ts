@@ -60,7 +60,13 @@ describe('source registry: the index', () => {
     assert.equal(registry.get('email-gateway')?.origin, 'file:email-gateway');
     assert.equal(registry.get('edr')?.origin, 'kubernetes:edr');
     assert.equal(registry.get('nope'), undefined);
-    assert.deepEqual(registry.list().map((s) => s.name).sort(), ['edr', 'email-gateway', 'siem']);
+    assert.deepEqual(
+      registry
+        .list()
+        .map((s) => s.name)
+        .sort(),
+      ['edr', 'email-gateway', 'siem'],
+    );
   });
 
   it('replaces a provider set whole: removed sources disappear', () => {
@@ -77,7 +83,10 @@ describe('source registry: the index', () => {
     let seenDuringChange: (Source | undefined)[] = [];
     registry.onChange(() => (seenDuringChange = ['a', 'b', 'c'].map((name) => registry.get(name))));
     file.emit('c');
-    assert.deepEqual(seenDuringChange.map((s) => s?.name), [undefined, undefined, 'c']);
+    assert.deepEqual(
+      seenDuringChange.map((s) => s?.name),
+      [undefined, undefined, 'c'],
+    );
   });
 
   it('is ready only once every provider has synced', () => {
@@ -154,7 +163,10 @@ describe('source registry: who holds a name claimed twice', () => {
   it('reports a name declared twice by one provider, the first declaration serving', () => {
     const { file, registry, conflicts } = setup();
     file.emit('edr', 'edr');
-    assert.deepEqual(conflicts.map((c) => c.providers), [['file', 'file']]);
+    assert.deepEqual(
+      conflicts.map((c) => c.providers),
+      [['file', 'file']],
+    );
     assert.ok(registry.get('edr'));
   });
 });
@@ -169,44 +181,79 @@ describe('source registry: per-claim status', () => {
     );
     assert.deepEqual(registry.statusesAt('kubernetes:ns/edr'), [{ name: 'edr', origin: 'kubernetes:ns/edr', provider: 'kubernetes', state: 'serving' }]);
     assert.deepEqual(registry.statusesAt('kubernetes:ns/siem'), [
-      { name: 'siem', origin: 'kubernetes:ns/siem', provider: 'kubernetes', state: 'suspended', reason: 'Suspended', message: 'suspended: requests answer unknown_source' },
+      {
+        name: 'siem',
+        origin: 'kubernetes:ns/siem',
+        provider: 'kubernetes',
+        state: 'suspended',
+        reason: 'Suspended',
+        message: 'suspended: requests answer unknown_source',
+      },
     ]);
     assert.deepEqual(registry.statusesAt('kubernetes:ns/mail'), [
-      { name: 'mail', origin: 'kubernetes:ns/mail', provider: 'kubernetes', state: 'invalid', reason: 'SecretNotFound', message: 'SecretNotFound for kubernetes:ns/mail' },
+      {
+        name: 'mail',
+        origin: 'kubernetes:ns/mail',
+        provider: 'kubernetes',
+        state: 'invalid',
+        reason: 'SecretNotFound',
+        message: 'SecretNotFound for kubernetes:ns/mail',
+      },
     ]);
     assert.equal(registry.get('mail'), undefined, 'an invalid claim is not served');
     assert.equal(registry.get('siem')?.enabled, false, 'a suspended source stays indexed and answers unknown_source');
     assert.deepEqual(registry.statusesAt('kubernetes:ns/gone'), []);
   });
 
-  it('names the holder in the younger claim\'s conflict status, also while the holder cannot be served', () => {
+  it("names the holder in the younger claim's conflict status, also while the holder cannot be served", () => {
     const { kubernetes, registry } = setup();
     kubernetes.emitClaims(claim('edr', 'kubernetes:a/edr', 1_000, { problem: 'SecretNotFound' }), claim('edr', 'kubernetes:b/edr', 2_000));
     assert.equal(registry.get('edr'), undefined, 'the older claim keeps the name through its Secret outage');
-    assert.deepEqual(registry.statusesAt('kubernetes:b/edr'), [{
-      name: 'edr', origin: 'kubernetes:b/edr', provider: 'kubernetes', state: 'conflict', heldBy: 'kubernetes:a/edr',
-      reason: 'SourceConflict', message: "source name 'edr' is held by kubernetes:a/edr, an older claim",
-    }]);
+    assert.deepEqual(registry.statusesAt('kubernetes:b/edr'), [
+      {
+        name: 'edr',
+        origin: 'kubernetes:b/edr',
+        provider: 'kubernetes',
+        state: 'conflict',
+        heldBy: 'kubernetes:a/edr',
+        reason: 'SourceConflict',
+        message: "source name 'edr' is held by kubernetes:a/edr, an older claim",
+      },
+    ]);
   });
 
   it('lists every name of an origin that declares several (the file)', () => {
     const { file, registry } = setup();
     file.emitClaims(...['a', 'b'].map((name) => servingClaim(testSource({ name, origin: 'file:/etc/tw/webhook_config.yaml' }))));
-    assert.deepEqual(registry.statusesAt('file:/etc/tw/webhook_config.yaml').map((s) => [s.name, s.state]), [['a', 'serving'], ['b', 'serving']]);
+    assert.deepEqual(
+      registry.statusesAt('file:/etc/tw/webhook_config.yaml').map((s) => [s.name, s.state]),
+      [
+        ['a', 'serving'],
+        ['b', 'serving'],
+      ],
+    );
     assert.equal(registry.statuses().length, 2);
   });
 
   it('tells status listeners only the claims whose state changed', () => {
     const { kubernetes, statusBatches } = setup();
     kubernetes.emitClaims(claim('edr', 'kubernetes:a/edr', 1_000), claim('edr', 'kubernetes:b/edr', 2_000), claim('siem', 'kubernetes:a/siem', 1));
-    assert.deepEqual(statusBatches.at(-1)?.map((s) => [s.origin, s.state]), [
-      ['kubernetes:a/edr', 'serving'], ['kubernetes:b/edr', 'conflict'], ['kubernetes:a/siem', 'serving'],
-    ]);
+    assert.deepEqual(
+      statusBatches.at(-1)?.map((s) => [s.origin, s.state]),
+      [
+        ['kubernetes:a/edr', 'serving'],
+        ['kubernetes:b/edr', 'conflict'],
+        ['kubernetes:a/siem', 'serving'],
+      ],
+    );
     kubernetes.emitClaims(claim('edr', 'kubernetes:a/edr', 1_000), claim('edr', 'kubernetes:b/edr', 2_000), claim('siem', 'kubernetes:a/siem', 1));
     assert.equal(statusBatches.length, 1, 'an unchanged set tells nobody');
     kubernetes.emitClaims(claim('edr', 'kubernetes:b/edr', 2_000), claim('siem', 'kubernetes:a/siem', 1));
-    assert.deepEqual(statusBatches.at(-1), [{ name: 'edr', origin: 'kubernetes:b/edr', provider: 'kubernetes', state: 'serving' }],
-      'the younger claim takes the name over once the older is deleted');
+    assert.deepEqual(
+      statusBatches.at(-1),
+      [{ name: 'edr', origin: 'kubernetes:b/edr', provider: 'kubernetes', state: 'serving' }],
+      'the younger claim takes the name over once the older is deleted',
+    );
   });
 });
 

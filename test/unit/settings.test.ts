@@ -58,7 +58,10 @@ describe('settings from the environment', () => {
   ];
   for (const [env, message] of invalid) {
     it(`rejects ${JSON.stringify(env)} with a ConfigError`, () => {
-      assert.throws(() => loadSettings(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+      assert.throws(
+        () => loadSettings(env),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+      );
     });
   }
 });

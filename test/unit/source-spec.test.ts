@@ -46,7 +46,7 @@ describe('one source spec, two formats', () => {
     assert.equal(readFileSync(CRD_FILE, 'utf8'), renderWebhookSourceCrd());
   });
 
-  it('the CRD and webhook_config.yaml agree on every field\'s type, bounds, defaults and enums', () => {
+  it("the CRD and webhook_config.yaml agree on every field's type, bounds, defaults and enums", () => {
     const crdFields = checkedInSpecSchema().properties!;
     const fileFields = (FILE_SOURCE_SCHEMA as Schema).properties!;
     for (const field of Object.keys(SOURCE_SPEC_PROPERTIES)) {
@@ -64,7 +64,7 @@ describe('one source spec, two formats', () => {
     assert.deepEqual(Object.keys(crdFields).sort(), [...Object.keys(SOURCE_SPEC_PROPERTIES), 'secretRef', 'sourceName'].sort());
   });
 
-  it('the CRD\'s defaults are the ones toSource applies', () => {
+  it("the CRD's defaults are the ones toSource applies", () => {
     const crdFields = checkedInSpecSchema().properties!;
     for (const [field, value] of Object.entries(SOURCE_DEFAULTS)) assert.equal(crdFields[field]?.default, value, field);
   });
@@ -95,8 +95,16 @@ describe('toSource', () => {
     const source = toSource({
       ...declared,
       spec: {
-        format: 'splunk', verification: 'token', autoTriage: true, playbook: 'p', severityMapping: { '4': 'high' },
-        toleranceSeconds: 60, maxBodyBytes: 2048, rateLimit: { requestsPerSecond: 7 }, processing: 'async', suspend: true,
+        format: 'splunk',
+        verification: 'token',
+        autoTriage: true,
+        playbook: 'p',
+        severityMapping: { '4': 'high' },
+        toleranceSeconds: 60,
+        maxBodyBytes: 2048,
+        rateLimit: { requestsPerSecond: 7 },
+        processing: 'async',
+        suspend: true,
         // A WebhookSource spec passes as is: its Kubernetes-only fields are ignored.
         ...{ sourceName: 'other', secretRef: { name: 'x' } },
       },

@@ -10,7 +10,12 @@ interface Row {
 
 const rows = (sizes: number[]): Row[] => sizes.map((bytes, i) => ({ id: `id-${i}`, receivedAt: `2026-05-01T10:00:0${9 - i}.000Z`, bytes }));
 const page = (input: Row[], query: { limit: number; maxBytes?: number }) => {
-  const result = takePage(input, query, (row) => row.bytes, (row) => row);
+  const result = takePage(
+    input,
+    query,
+    (row) => row.bytes,
+    (row) => row,
+  );
   return { ids: result.items.map((item) => item.id), next: result.next === null ? null : decodeCursor(result.next)?.id };
 };
 
@@ -38,7 +43,12 @@ describe('takePage', () => {
         yield row;
       }
     }
-    takePage(counted(), { limit: 50, maxBytes: 1000 }, (row) => row.bytes, (row) => row);
+    takePage(
+      counted(),
+      { limit: 50, maxBytes: 1000 },
+      (row) => row.bytes,
+      (row) => row,
+    );
     assert.equal(read, 3);
   });
 });

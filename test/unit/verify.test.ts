@@ -87,7 +87,14 @@ describe('hmac-sha256: the spec profile', () => {
     const wrong = signed(NOW, 'old-sender-secret');
     const right = signed();
     const openssl = `sha256=SHA2-256(stdin)= ${hexHmac('your-secret', `${NOW}.${BODY}`)}`;
-    for (const header of [`${wrong},${right}`, `${wrong}, ${right}`, `${wrong} ${right}`, `${right}\t${wrong}`, `${wrong}, ${openssl}`, `${openssl} ${wrong}`]) {
+    for (const header of [
+      `${wrong},${right}`,
+      `${wrong}, ${right}`,
+      `${wrong} ${right}`,
+      `${right}\t${wrong}`,
+      `${wrong}, ${openssl}`,
+      `${openssl} ${wrong}`,
+    ]) {
       assert.deepEqual(verifyDefault(String(NOW), header), OK, header);
     }
   });
@@ -194,7 +201,11 @@ describe('standard-webhooks profile', () => {
   const body = '{"test": 2432232314}';
   const signature = 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=';
   const verify = (headers: Record<string, string | undefined>, secrets = [secret], now = timestamp) =>
-    verifyRequest(source('standard-webhooks', ...secrets), request({ 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature, ...headers }, body), now);
+    verifyRequest(
+      source('standard-webhooks', ...secrets),
+      request({ 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature, ...headers }, body),
+      now,
+    );
 
   it('accepts the reference test vector with a whsec_ secret', () => {
     assert.deepEqual(verify({}), OK);
@@ -269,7 +280,11 @@ describe('token profile', () => {
     try {
       assert.deepEqual(verify({ 'x-webhook-token': 'x' }), BAD_SIGNATURE);
       assert.equal(spy.mock.callCount(), 2, 'one comparison per secret');
-      for (const call of spy.mock.calls) assert.deepEqual(call.arguments.map((buffer) => buffer.byteLength), [32, 32]);
+      for (const call of spy.mock.calls)
+        assert.deepEqual(
+          call.arguments.map((buffer) => buffer.byteLength),
+          [32, 32],
+        );
     } finally {
       spy.mock.restore();
       syncBuiltinESMExports();

@@ -103,7 +103,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.register': {
     summary: 'Register a source',
-    description: 'Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit\'s `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).',
+    description:
+      "Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit's `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).",
     requestBody: { required: true, ...json(ref('Registration')) },
     responses: {
       '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
@@ -126,7 +127,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
     summary: 'Create an API key; the token is in this answer only',
     requestBody: { required: true, ...json(ref('CreateApiKey')) },
     responses: {
-      '201': { description: 'Created', ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }) },
+      '201': {
+        description: 'Created',
+        ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }),
+      },
       '400': errorResponse('`bad_request`'),
     },
   },
@@ -188,10 +192,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
     parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
     responses: { '200': { description: 'Triage requests' } },
   },
-  'openapi': { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
-  'healthz': { summary: 'Liveness', responses: { '200': { description: 'ok' } } },
-  'readyz': { summary: 'Readiness: sources synced and store healthy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
-  'metrics': { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } },
+  openapi: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+  healthz: { summary: 'Liveness', responses: { '200': { description: 'ok' } } },
+  readyz: { summary: 'Readiness: sources synced and store healthy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
+  metrics: { summary: 'Prometheus metrics', responses: { '200': { description: 'text exposition' } } },
 };
 
 export const OPENAPI_DOCUMENT = {
@@ -282,7 +286,11 @@ export const OPENAPI_DOCUMENT = {
           remote_address: nullable('string'),
         },
       },
-      Incident: { type: 'object', description: 'See docs/api.md for the fields', properties: { incident_id: { type: 'string' }, incident_number: { type: 'string' } } },
+      Incident: {
+        type: 'object',
+        description: 'See docs/api.md for the fields',
+        properties: { incident_id: { type: 'string' }, incident_number: { type: 'string' } },
+      },
     },
   },
   paths: pathsFromRoutes(),

@@ -16,7 +16,11 @@ type RegistrationBody = FileSource & { source: string };
 type ChangeBody = Record<string, unknown> & { secret?: string };
 
 // The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
-const { secret: secretSchema, previous_secret: previousSecretSchema, ...specProperties } = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
+const {
+  secret: secretSchema,
+  previous_secret: previousSecretSchema,
+  ...specProperties
+} = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
 
 /** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
 export const registrationSchema = {
@@ -113,7 +117,11 @@ export function webhooksHandlers(
         const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
         const spec = checkedSpec(fields);
         const taken = deps.sources.get(name);
-        if (taken) throw new DomainError('conflict', `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`);
+        if (taken)
+          throw new DomainError(
+            'conflict',
+            `Webhook source '${name}' is already registered (${taken.origin === API_ORIGIN ? 'through the API' : `declared in ${taken.origin}`})`,
+          );
         const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
         await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
         ctx.status = 201;

@@ -21,11 +21,7 @@ function sha256(value: Buffer | string): Buffer {
  * True when the digest of any secret (current, previous) equals any presented digest. Each HMAC is
  * computed once per secret, however many signatures the sender presented.
  */
-export function anyDigestMatches(
-  secrets: readonly Buffer[],
-  presented: readonly Buffer[],
-  digest: (secret: Buffer) => Buffer,
-): boolean {
+export function anyDigestMatches(secrets: readonly Buffer[], presented: readonly Buffer[], digest: (secret: Buffer) => Buffer): boolean {
   if (presented.length === 0) return false;
   for (const secret of secrets) {
     const expected = digest(secret);

@@ -27,12 +27,7 @@ export function parseSignatureHeader(header: string | undefined): Buffer[] {
  * Splits a header into at most MAX_SIGNATURES entries and decodes group 1 of each entry that
  * matches `entry`. Shared by every profile that accepts several signatures.
  */
-export function parseDigests(
-  header: string | undefined,
-  separators: RegExp,
-  entry: RegExp,
-  encoding: 'hex' | 'base64',
-): Buffer[] {
+export function parseDigests(header: string | undefined, separators: RegExp, entry: RegExp, encoding: 'hex' | 'base64'): Buffer[] {
   if (header === undefined) return [];
   const entries = header.trim().split(separators, MAX_SIGNATURES + 1);
   if (entries.length > MAX_SIGNATURES) return [];

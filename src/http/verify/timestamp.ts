@@ -8,12 +8,7 @@ const UNIX_SECONDS = /^[0-9]{1,15}$/;
  * `toleranceSeconds` old (or ahead) is accepted; one second more is rejected.
  * Returns undefined when the timestamp is acceptable.
  */
-export function checkTimestamp(
-  value: string | undefined,
-  headerName: string,
-  nowSeconds: number,
-  toleranceSeconds: number,
-): Verdict | undefined {
+export function checkTimestamp(value: string | undefined, headerName: string, nowSeconds: number, toleranceSeconds: number): Verdict | undefined {
   if (value === undefined || !UNIX_SECONDS.test(value)) {
     return { ok: false, code: 'invalid_timestamp', message: `${headerName} must be a Unix time in whole seconds` };
   }

@@ -25,10 +25,7 @@ const BEARER = /^Bearer\s+(\S+)$/i;
  * Management Activity API's `Webhook-AuthID`, or `?token=`, because Splunk's alert action cannot
  * set headers.
  */
-export function presentedTokens(
-  header: (name: string) => string | undefined,
-  query: URLSearchParams,
-): string[] {
+export function presentedTokens(header: (name: string) => string | undefined, query: URLSearchParams): string[] {
   const tokens: string[] = [];
   const bearer = BEARER.exec(header('authorization')?.trim() ?? '')?.[1];
   if (bearer) tokens.push(bearer);

@@ -1,7 +1,5 @@
 /** What a verification profile concludes about a request. Pure data: the route turns failures into 401s. */
-export type Verdict =
-  | { ok: true }
-  | { ok: false; code: 'invalid_signature' | 'invalid_timestamp' | 'timestamp_expired'; message: string };
+export type Verdict = { ok: true } | { ok: false; code: 'invalid_signature' | 'invalid_timestamp' | 'timestamp_expired'; message: string };
 
 export const VERIFIED: Verdict = { ok: true };
 

@@ -114,9 +114,11 @@ export class FileSourceProvider implements SourceProvider {
   }
 
   private reload(): void {
-    this.reloading = this.reloading.then(() => this.reloadNow()).catch((error: unknown) => {
-      this.options.logger.error({ origin: this.origin, err: error }, 'webhook config reload failed');
-    });
+    this.reloading = this.reloading
+      .then(() => this.reloadNow())
+      .catch((error: unknown) => {
+        this.options.logger.error({ origin: this.origin, err: error }, 'webhook config reload failed');
+      });
   }
 
   private async reloadNow(): Promise<void> {

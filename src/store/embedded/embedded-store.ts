@@ -154,7 +154,10 @@ export class EmbeddedStore implements Store {
     if (!call) return;
     this.pending.delete(id);
     if (error === undefined) call.resolve(restoreBuffers(value));
-    else call.reject(error.name === 'StoreUnavailableError' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name }));
+    else
+      call.reject(
+        error.name === 'StoreUnavailableError' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name }),
+      );
   }
 
   /** The thread is gone: fail what was in flight, and bring it back unless we are closing (or it never opened). */

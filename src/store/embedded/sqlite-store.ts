@@ -91,7 +91,12 @@ export class SqliteStore implements ThreadHostedStore {
     const rows = this.requireDb()
       .prepare(`SELECT json_remove(doc, '$.raw') AS doc FROM incidents ${where} ORDER BY received_at DESC, id DESC LIMIT @limit`)
       .iterate(params) as IterableIterator<{ doc: string }>;
-    return takePage(rows, query, (row) => row.doc.length, (row) => currentShape(JSON.parse(row.doc) as IncidentSummary));
+    return takePage(
+      rows,
+      query,
+      (row) => row.doc.length,
+      (row) => currentShape(JSON.parse(row.doc) as IncidentSummary),
+    );
   }
 
   private requireDb(): Database.Database {
@@ -117,9 +122,7 @@ function prepareStatements(db: Database.Database) {
   return {
     byDedupeKey: db.prepare('SELECT doc FROM incidents WHERE source = ? AND dedupe_key = ?'),
     byIdOrNumber: db.prepare('SELECT doc FROM incidents WHERE id = ? OR number = ?'),
-    nextNumber: db.prepare(
-      'INSERT INTO counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last',
-    ),
+    nextNumber: db.prepare('INSERT INTO counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last'),
     insert: db.prepare(
       `INSERT INTO incidents (id, number, source, dedupe_key, received_at, severity, status, doc)
        VALUES (@id, @number, @source, @dedupeKey, @receivedAt, @severity, @status, @doc)`,

@@ -25,7 +25,10 @@ export const REMOTE_METHODS = {
     Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded',
     true
   >,
-  inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<keyof InboxStore, true>,
+  inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<
+    keyof InboxStore,
+    true
+  >,
   triage: { claimTriage: true, finishTriage: true, listTriage: true, countPendingTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
   apiKeys: { insertApiKey: true, findApiKeyByHash: true, listApiKeys: true, deleteApiKey: true, touchApiKey: true } satisfies Record<keyof ApiKeyStore, true>,

@@ -4,11 +4,27 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore } from './sqlite-store.js';
-import { isRemoteMethod, remoteError, restoreBuffers, type FromStoreThread, type RemoteCall, type RemoteResult, type RemoteTarget, type ToStoreThread } from './store-protocol.js';
+import {
+  isRemoteMethod,
+  remoteError,
+  restoreBuffers,
+  type FromStoreThread,
+  type RemoteCall,
+  type RemoteResult,
+  type RemoteTarget,
+  type ToStoreThread,
+} from './store-protocol.js';
 
 const port = parentPort!;
 const store = new SqliteStore((workerData as { dataDir: string }).dataDir);
-const targets: Record<RemoteTarget, object> = { incidents: store, inbox: store.inbox, triage: store.triage, deliveries: store.deliveries, apiKeys: store.apiKeys, registeredSources: store.registeredSources };
+const targets: Record<RemoteTarget, object> = {
+  incidents: store,
+  inbox: store.inbox,
+  triage: store.triage,
+  deliveries: store.deliveries,
+  apiKeys: store.apiKeys,
+  registeredSources: store.registeredSources,
+};
 
 let settled: RemoteResult[] = [];
 let replyScheduled = false;

@@ -52,7 +52,9 @@ export class EmbeddedTriageOutbox implements TriageOutboxStore {
     const db = this.database();
     return db.transaction(() => {
       const row = db
-        .prepare(`SELECT i.doc FROM triage_outbox t JOIN incidents i ON i.id = t.incident_id WHERE t.incident_id = ? AND t.state = 'pending' AND t.attempts = ?`)
+        .prepare(
+          `SELECT i.doc FROM triage_outbox t JOIN incidents i ON i.id = t.incident_id WHERE t.incident_id = ? AND t.state = 'pending' AND t.attempts = ?`,
+        )
         .get(claim.id, claim.attempts) as { doc: string } | undefined;
       if (!row) return false;
       const { triage } = JSON.parse(row.doc) as Incident;

@@ -17,7 +17,10 @@ export class MongoDeliveryLog implements DeliveryLogStore {
   appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
     return this.run(async () => {
       // Unordered: one rejected record does not stop the rest of the batch.
-      await this.deliveries.insertMany(records.map((record) => ({ ...record, at: new Date(record.at) })), { ordered: false });
+      await this.deliveries.insertMany(
+        records.map((record) => ({ ...record, at: new Date(record.at) })),
+        { ordered: false },
+      );
     });
   }
 

@@ -158,7 +158,12 @@ export class MongoStore implements Store {
       } finally {
         await cursor.close();
       }
-      return takePage(rows, query, (row) => row.bytes, (row) => summaryFromDocument(row.document));
+      return takePage(
+        rows,
+        query,
+        (row) => row.bytes,
+        (row) => summaryFromDocument(row.document),
+      );
     });
   }
 
@@ -174,8 +179,7 @@ export class MongoStore implements Store {
    * that into a retry with a fresh number (insertIncident), never a shared number.
    */
   private async incrementCounter(year: number, by: number): Promise<number> {
-    const increment = () =>
-      this.counters.findOneAndUpdate({ _id: year }, { $inc: { last: by } }, { upsert: true, returnDocument: 'after' });
+    const increment = () => this.counters.findOneAndUpdate({ _id: year }, { $inc: { last: by } }, { upsert: true, returnDocument: 'after' });
     let counter: CounterDocument | null;
     try {
       counter = await increment();

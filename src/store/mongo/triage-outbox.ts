@@ -56,11 +56,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
 
   listTriage(query: { state: Exclude<TriageState, 'none'>; limit: number }): Promise<Incident[]> {
     return this.run(async () => {
-      const documents = await this.incidents
-        .find({ 'triage.state': query.state })
-        .sort({ 'triage.nextAttemptAt': 1, id: 1 })
-        .limit(query.limit)
-        .toArray();
+      const documents = await this.incidents.find({ 'triage.state': query.state }).sort({ 'triage.nextAttemptAt': 1, id: 1 }).limit(query.limit).toArray();
       return documents.map(fromDocument);
     });
   }

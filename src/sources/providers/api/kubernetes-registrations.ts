@@ -39,7 +39,11 @@ export class KubernetesRegistrations implements Registrations {
     const secret = await this.read<SecretObject>('v1', 'Secret', secretNameOf(name));
     const stored = (key: string) => (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key]!, 'base64').toString('utf8'));
     const currentSecret = stored(SECRET_KEY);
-    if (currentSecret === undefined) throw new DomainError('conflict', `Secret ${this.namespace}/${secretNameOf(name)} of webhook source '${name}' is missing; remove and add the source again`);
+    if (currentSecret === undefined)
+      throw new DomainError(
+        'conflict',
+        `Secret ${this.namespace}/${secretNameOf(name)} of webhook source '${name}' is missing; remove and add the source again`,
+      );
     const spec = { ...specFromWebhookSource(current.spec), ...change.spec };
     const rotating = change.secret !== undefined;
     await this.applyBoth(
@@ -65,7 +69,10 @@ export class KubernetesRegistrations implements Registrations {
   }
 
   /** The Secret first, so the WebhookSource never points at a secret that is not there yet. */
-  private async applyBoth(input: { name: string; secret: string; previousSecret: string | undefined; spec: RegistrationSpec }, previousExpiresAt?: string): Promise<void> {
+  private async applyBoth(
+    input: { name: string; secret: string; previousSecret: string | undefined; spec: RegistrationSpec },
+    previousExpiresAt?: string,
+  ): Promise<void> {
     const [webhookSource, secret] = sourceManifests({ ...input, namespace: this.namespace });
     if (previousExpiresAt !== undefined && input.previousSecret !== undefined) {
       (webhookSource.metadata as { annotations?: Record<string, string> }).annotations = { [PREVIOUS_KEY_EXPIRES_ANNOTATION]: previousExpiresAt };

@@ -183,9 +183,12 @@ export class Informer<T extends CachedObject> {
         else resolve(eventsSeen);
       };
       this.abortWatch = () => finish(null);
-      const watchdog = setInterval(() => {
-        if (Date.now() - lastActivity > timing.watchStallMs) finish(new WatchStalled(`no watch event for ${timing.watchStallMs} ms`));
-      }, Math.min(1000, timing.watchStallMs)).unref();
+      const watchdog = setInterval(
+        () => {
+          if (Date.now() - lastActivity > timing.watchStallMs) finish(new WatchStalled(`no watch event for ${timing.watchStallMs} ms`));
+        },
+        Math.min(1000, timing.watchStallMs),
+      ).unref();
       const query = {
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
@@ -193,28 +196,33 @@ export class Informer<T extends CachedObject> {
         labelSelector,
       };
       client
-        .watch(path, query, (type, raw) => {
-          if (finished) return;
-          lastActivity = Date.now();
-          eventsSeen = true;
-          if (type === 'ERROR') {
-            const status = raw as { code?: number; reason?: string; message?: string };
-            finish(new KubeApiError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch error event'));
-            return;
-          }
-          const resourceVersion = (raw.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
-          if (resourceVersion) this.resourceVersion = resourceVersion;
-          if (type === 'BOOKMARK') return;
-          const object = transform(raw);
-          const key = keyOf(object);
-          if (type === 'DELETED') {
-            this.cache.delete(key);
-            this.emit({ type: 'delete', key });
-          } else {
-            this.cache.set(key, object);
-            this.emit({ type: 'upsert', key });
-          }
-        }, finish)
+        .watch(
+          path,
+          query,
+          (type, raw) => {
+            if (finished) return;
+            lastActivity = Date.now();
+            eventsSeen = true;
+            if (type === 'ERROR') {
+              const status = raw as { code?: number; reason?: string; message?: string };
+              finish(new KubeApiError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch error event'));
+              return;
+            }
+            const resourceVersion = (raw.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+            if (resourceVersion) this.resourceVersion = resourceVersion;
+            if (type === 'BOOKMARK') return;
+            const object = transform(raw);
+            const key = keyOf(object);
+            if (type === 'DELETED') {
+              this.cache.delete(key);
+              this.emit({ type: 'delete', key });
+            } else {
+              this.cache.set(key, object);
+              this.emit({ type: 'upsert', key });
+            }
+          },
+          finish,
+        )
         .then((abort) => {
           controller = abort;
           if (finished) abort.abort();

@@ -110,7 +110,12 @@ export class KubeClient {
   }
 
   /** Starts a watch; `done` is called once, with an error or null when the server closed it. */
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: WatchEventHandler, done: (error: unknown) => void): Promise<AbortController> {
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: WatchEventHandler,
+    done: (error: unknown) => void,
+  ): Promise<AbortController> {
     return this.watcher.watch(path, query, onEvent, (error: unknown) => {
       const status = (error as { statusCode?: number } | null)?.statusCode;
       done(status ? new KubeApiError(status, 'WatchFailed', `watch ${path}: ${status}`) : error);
