@@ -2,9 +2,9 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubernetesSettings } from '../config/kubernetes-settings.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../sources/providers/kubernetes/informer.js';
-import { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
+import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../kubernetes/informer.js';
+import { KubeClient } from '../kubernetes/kube-client.js';
+import { KubernetesSourceProvider } from '../kubernetes/provider.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { WebhookSourceController } from './controller.js';
 

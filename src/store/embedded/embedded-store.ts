@@ -2,16 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Incident, NewIncident } from '../../incidents/model.js';
+import { StoreUnavailableError } from '../../core/errors.js';
 import {
-  StoreUnavailableError,
   type DeliveryLogStore,
   type IncidentPage,
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
-  type Store,
   type TriageOutboxStore,
-} from '../store.js';
+} from '../../incidents/ports.js';
+import { type Store } from '../store.js';
 import {
   REMOTE_METHODS,
   restoreBuffers,
@@ -22,7 +22,7 @@ import {
   type ToStoreThread,
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
 
 /**

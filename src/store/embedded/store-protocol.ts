@@ -1,7 +1,8 @@
-import { StoreUnavailableError } from '../store.js';
-import type { DeliveryLogStore, InboxStore, IncidentStore, Store, TriageOutboxStore } from '../store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../../incidents/ports.js';
+import type { Store } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*

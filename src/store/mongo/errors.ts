@@ -10,7 +10,7 @@ import {
   MongoTopologyClosedError,
   MongoWriteConcernError,
 } from 'mongodb';
-import { StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
 
 /**
  * Server codes that mean "not now" rather than "wrong request": no primary, shutting down, stepped

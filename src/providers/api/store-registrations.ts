@@ -1,5 +1,5 @@
-import { DomainError } from '../../../core/errors.js';
-import type { RegisteredSourceStore, RegistrationSpec } from './registered-source.js';
+import { DomainError } from '../../core/errors.js';
+import type { RegisteredSourceStore, RegistrationSpec } from '../../sources/registered-source.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface NewRegistration {

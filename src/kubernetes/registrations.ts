@@ -1,9 +1,9 @@
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { DomainError } from '../../../core/errors.js';
-import { PREVIOUS_KEY_EXPIRES_ANNOTATION } from '../../webhook-source-crd.js';
-import type { RegistrationSpec } from './registered-source.js';
+import { DomainError } from '../core/errors.js';
+import { PREVIOUS_KEY_EXPIRES_ANNOTATION } from './webhook-source-crd.js';
+import type { RegistrationSpec } from '../sources/registered-source.js';
 import { PREVIOUS_SECRET_KEY, SECRET_KEY, secretNameOf, sourceManifests, specFromWebhookSource } from './manifests.js';
-import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from './store-registrations.js';
+import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from '../providers/api/store-registrations.js';
 
 /** The field manager of every object the registration API applies. */
 export const FIELD_MANAGER = 'tw-webhooks';

@@ -1,4 +1,4 @@
-import type { SourceSpec } from '../../source-spec.js';
+import type { SourceSpec } from './source-spec.js';
 
 /** What a registration declares besides its secrets: the one source spec (camelCase, as the CRD). */
 export type RegistrationSpec = SourceSpec;
