@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from './log/logger.js';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { startupWarnings } from './config/startup-warnings.js';
@@ -29,7 +29,7 @@ import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
-import { StoreRegistrations, type Registrations } from './providers/api/store-registrations.js';
+import { StoreRegistrations } from './providers/api/store-registrations.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -116,7 +116,8 @@ export async function start(options: StartOptions): Promise<Service> {
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
   const registrations = kubernetesSettings.enabled
-    ? await kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+    ? // Kubernetes mode: registrations become objects in TW_NAMESPACE. The client loads only here.
+      (await import('./kubernetes/registrations.js')).kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,
@@ -198,17 +199,6 @@ export async function start(options: StartOptions): Promise<Service> {
     })());
 
   return { url, port, logger, metrics, registry, store, stop };
-}
-
-/** Kubernetes mode: registrations become objects in TW_NAMESPACE (default: the pod's namespace). The client loads only here. */
-async function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Promise<Registrations> {
-  const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('./kubernetes/registrations.js'),
-  ]);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(kubeConfig), namespace, rotationGraceSeconds);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { KubeClient } from '../kubernetes/kube-client.js';
 import { keyOf } from '../kubernetes/informer.js';

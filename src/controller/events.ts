@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { KubeClient } from '../kubernetes/kube-client.js';
 import type { WebhookSourceObject } from '../kubernetes/webhook-source.js';
 import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';

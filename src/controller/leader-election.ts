@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { isNotFound, type KubeClient } from '../kubernetes/kube-client.js';
 import type { LeaseTiming } from '../config/kubernetes-settings.js';
 import { decideLease, newLease, nowMicros, releasedLease, type LeaseSpec } from './lease.js';

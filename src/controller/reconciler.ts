@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { isConflict, isNotFound, type KubeClient } from '../kubernetes/kube-client.js';
 import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';
 import {

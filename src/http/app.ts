@@ -1,6 +1,6 @@
 import type { BlockList } from 'node:net';
 import Koa from 'koa';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Accept } from '../ingest/accept.js';

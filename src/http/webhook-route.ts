@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { SourceLookup } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
 import type { Accept } from '../ingest/accept.js';

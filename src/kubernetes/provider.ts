@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { SourceClaim, SourceProvider } from '../sources/source.js';
 import { Informer, keyOf, type InformerEvent, type InformerHealth, type InformerTiming } from './informer.js';
 import type { KubeClient } from './kube-client.js';

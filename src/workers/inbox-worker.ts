@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { SourceLookup } from '../sources/source.js';
 import type { Metrics } from '../metrics/metrics.js';

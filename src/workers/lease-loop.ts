@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { StoreUnavailableError } from '../core/errors.js';
 
 export interface LeaseLoopOptions<T> {

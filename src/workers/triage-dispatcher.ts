@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Incident } from '../incidents/model.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TriageOutboxStore, TriageOutcome } from '../incidents/ports.js';

@@ -6,7 +6,7 @@ import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toS
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
-import { notRegistered, type Registrations } from '../../providers/api/store-registrations.js';
+import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
 import { sourceJson } from '../../wire/source.js';
 import type { RequestMiddleware } from '../state.js';

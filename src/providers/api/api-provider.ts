@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../sources/source.js';
 import { toSource } from '../../sources/source-spec.js';
 import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';

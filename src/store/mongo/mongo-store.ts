@@ -1,5 +1,5 @@
 import type { Collection, Db, Filter, MongoClient } from 'mongodb';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
