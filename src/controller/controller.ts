@@ -1,13 +1,14 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { keyOf } from '../sources/providers/kubernetes/informer.js';
-import type { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
-import { originOf, sourceNameOf, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import type { KubeClient } from '../kubernetes/kube-client.js';
+import { keyOf } from '../kubernetes/informer.js';
+import type { KubernetesSourceProvider } from '../kubernetes/provider.js';
+import { originOf, sourceNameOf, type WebhookSourceObject } from '../kubernetes/webhook-source.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { LAST_EVENT_WRITE_INTERVAL_MS, type ClaimView } from './desired-status.js';
 import { EventRecorder } from './events.js';
-import { LeaderElection, type LeaseTiming } from './leader-election.js';
+import { LeaderElection } from './leader-election.js';
+import type { LeaseTiming } from '../config/kubernetes-settings.js';
 import { CacheBehind, reconcile } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 

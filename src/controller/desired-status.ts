@@ -1,6 +1,6 @@
-import { secretProblem, sourceNameOf, type SecretView, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import { secretProblem, sourceNameOf, type SecretView, type WebhookSourceObject } from '../kubernetes/webhook-source.js';
 import { STATUS_REASONS } from '../sources/registry.js';
-import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../sources/webhook-source-crd.js';
+import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../kubernetes/webhook-source-crd.js';
 
 /** Who serves the object's source name on this replica: the object itself, or another declaration. */
 export type ClaimView = { holder: 'self' } | { holder: 'other'; heldBy: string };

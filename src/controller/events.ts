@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import type { WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
-import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
+import type { Logger } from '../log/logger.js';
+import type { KubeClient } from '../kubernetes/kube-client.js';
+import type { WebhookSourceObject } from '../kubernetes/webhook-source.js';
+import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';
 import { microTime, nowMicros } from './lease.js';
 
 export const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';

@@ -1,10 +1,9 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { KubernetesSettings } from '../config/kubernetes-settings.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../sources/providers/kubernetes/informer.js';
-import { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
+import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../kubernetes/informer.js';
+import { KubeClient, loadKubeConfig } from '../kubernetes/kube-client.js';
+import { KubernetesSourceProvider } from '../kubernetes/provider.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { WebhookSourceController } from './controller.js';
 
@@ -13,9 +12,7 @@ import { WebhookSourceController } from './controller.js';
  * registry exists, the controller. In a pod the service account is used, elsewhere KUBECONFIG.
  */
 export function createKubernetes(settings: KubernetesSettings, metrics: Metrics, logger: Logger) {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig);
+  const client = new KubeClient(loadKubeConfig());
   const health: InformerHealth = {
     synced: (resource) => metrics.informerSynced.set({ resource }, 1),
     restarted: (resource) => metrics.informerRestarts.inc({ resource }),

@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
+import type { Logger } from '../log/logger.js';
+import { isConflict, isNotFound, type KubeClient } from '../kubernetes/kube-client.js';
+import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';
 import {
   SECRET_LABEL,
   resolveSecret,
@@ -9,7 +9,7 @@ import {
   type SecretObject,
   type SecretView,
   type WebhookSourceObject,
-} from '../sources/providers/kubernetes/webhook-source.js';
+} from '../kubernetes/webhook-source.js';
 import { desiredStatus, metaTime, sameStatus, transition, type ClaimView } from './desired-status.js';
 import type { EventRecorder } from './events.js';
 

@@ -1,9 +1,9 @@
 import type { BlockList } from 'node:net';
 import Koa from 'koa';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
-import type { Accept } from '../incidents/accept.js';
+import type { Accept } from '../ingest/accept.js';
 import { deliveryRecord } from './delivery-record.js';
 import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
 import { apiHandlers, type ApiDeps } from './api/api-handlers.js';

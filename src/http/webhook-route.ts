@@ -1,12 +1,12 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { SourceLookup } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
-import type { Accept } from '../incidents/accept.js';
+import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
 import { DomainError } from '../core/errors.js';
 import { readRawBody } from './raw-body.js';
-import { verifyRequest } from './verify/index.js';
+import { verifyRequest } from '../verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 import { LineBudget } from '../log/line-budget.js';
 

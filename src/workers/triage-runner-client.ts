@@ -1,6 +1,6 @@
-import { hmacSha256Hex } from '../http/verify/sign.js';
+import { hmacSha256Hex } from '../verify/sign.js';
 import type { Incident } from '../incidents/model.js';
-import { incidentJson } from '../incidents/incident-json.js';
+import { incidentJson } from '../wire/incident.js';
 
 export type DeliveryResult = { ok: true } | { ok: false; retryable: boolean; error: string };
 

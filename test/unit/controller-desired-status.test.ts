@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredStatus, sameStatus, transition, type DesiredStatusInput } from '../../src/controller/desired-status.js';
-import { resolveSecret, toWebhookSourceObject, type SecretObject, type WebhookSourceObject } from '../../src/sources/providers/kubernetes/webhook-source.js';
-import type { WebhookSourceStatus } from '../../src/sources/webhook-source-crd.js';
+import { resolveSecret, toWebhookSourceObject, type SecretObject, type WebhookSourceObject } from '../../src/kubernetes/webhook-source.js';
+import type { WebhookSourceStatus } from '../../src/kubernetes/webhook-source-crd.js';
 
 function object(overrides: Partial<WebhookSourceObject> = {}): WebhookSourceObject {
   return {

@@ -1,6 +1,6 @@
-import { err, ok } from '../../../core/result.js';
-import type { ClaimProblem, SourceClaim } from '../../source.js';
-import { toSource } from '../../source-spec.js';
+import { err, ok } from '../core/result.js';
+import type { ClaimProblem, SourceClaim } from '../sources/source.js';
+import { toSource } from '../sources/source-spec.js';
 import {
   DEFAULT_SECRET_KEY,
   PREVIOUS_KEY_EXPIRES_ANNOTATION,
@@ -8,7 +8,7 @@ import {
   webhookSourceOrigin,
   type WebhookSourceSpec,
   type WebhookSourceStatus,
-} from '../../webhook-source-crd.js';
+} from './webhook-source-crd.js';
 import type { CachedObject } from './informer.js';
 
 /** Only Secrets carrying this label are watched (and so may be referenced): nothing else is read. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { isGone, KubeApiError, type KubeClient } from './kube-client.js';
 
 export interface CachedObject {

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { err, ok, type Result } from '../core/result.js';
-import type { Source } from '../sources/source.js';
+import type { Source } from './source.js';
 import {
   SOURCE_NAME_MAX_LENGTH,
   SOURCE_NAME_PATTERN,
@@ -11,8 +11,8 @@ import {
   toSource,
   type SourceSpec,
   type SpecSchema,
-} from '../sources/source-spec.js';
-import { expandVariables } from './expand-variables.js';
+} from './source-spec.js';
+import { expandVariables } from '../config/expand-variables.js';
 
 /** One source of webhook_config.yaml after validation, as the user wrote it (snake_case, string secrets). */
 export type FileSource = Record<string, unknown> & { secret: string; previous_secret?: string };

@@ -1,8 +1,8 @@
-import type { Logger } from 'pino';
-import type { SourceClaim, SourceProvider } from '../../source.js';
+import type { Logger } from '../log/logger.js';
+import type { SourceClaim, SourceProvider } from '../sources/source.js';
 import { Informer, keyOf, type InformerEvent, type InformerHealth, type InformerTiming } from './informer.js';
 import type { KubeClient } from './kube-client.js';
-import { WEBHOOK_SOURCE_API } from '../../webhook-source-crd.js';
+import { WEBHOOK_SOURCE_API } from './webhook-source-crd.js';
 import {
   SECRET_SELECTOR,
   previousKeyExpired,

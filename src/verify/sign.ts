@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { VerificationProfile } from '../../sources/source.js';
+import type { VerificationProfile } from '../sources/source.js';
 import { signingKey } from './standard-webhooks.js';
 
 /** The contract's signature: hex HMAC-SHA256 of `<timestamp>.<raw body>`. */

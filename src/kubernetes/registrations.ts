@@ -1,9 +1,10 @@
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
-import { DomainError } from '../../../core/errors.js';
-import { PREVIOUS_KEY_EXPIRES_ANNOTATION } from '../../webhook-source-crd.js';
-import type { RegistrationSpec } from './registered-source.js';
+import { loadKubeConfig } from './kube-client.js';
+import { DomainError } from '../core/errors.js';
+import { PREVIOUS_KEY_EXPIRES_ANNOTATION } from './webhook-source-crd.js';
+import type { RegistrationSpec } from '../sources/registered-source.js';
 import { PREVIOUS_SECRET_KEY, SECRET_KEY, secretNameOf, sourceManifests, specFromWebhookSource } from './manifests.js';
-import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from './store-registrations.js';
+import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from '../sources/registered-source.js';
 
 /** The field manager of every object the registration API applies. */
 export const FIELD_MANAGER = 'tw-webhooks';
@@ -12,6 +13,11 @@ const MANAGED_BY = 'app.kubernetes.io/managed-by';
 
 type WebhookSourceObject = KubernetesObject & { spec: Record<string, unknown> };
 type SecretObject = KubernetesObject & { data?: Record<string, string> };
+
+/** Registrations as objects in `namespace` (default: the pod's), through the cluster's own config. */
+export function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Registrations {
+  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(loadKubeConfig()), namespace, rotationGraceSeconds);
+}
 
 /**
  * Kubernetes mode: the registration API writes a `WebhookSource` and its labelled `Secret` by

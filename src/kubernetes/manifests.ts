@@ -1,5 +1,5 @@
-import { SOURCE_SPEC_PROPERTIES } from '../../source-spec.js';
-import type { RegistrationSpec } from './registered-source.js';
+import { SOURCE_SPEC_PROPERTIES } from '../sources/source-spec.js';
+import type { RegistrationSpec } from '../sources/registered-source.js';
 
 /** The label the kubernetes provider selects Secrets by. */
 export const WEBHOOK_SECRET_LABEL = 'triagewarden.io/webhook-secret';

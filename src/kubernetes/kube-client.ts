@@ -1,6 +1,13 @@
 import { Agent, request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+
+/** In a pod the service account, elsewhere KUBECONFIG (or ~/.kube/config). */
+export function loadKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
 
 /** A Kubernetes API answer other than 2xx, with the `Status` object's reason when it sent one. */
 export class KubeApiError extends Error {

@@ -1,4 +1,4 @@
-import type { Source } from '../../sources/source.js';
+import type { Source } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
 import { verifyHmacSha256 } from './hmac-sha256.js';
 import { verifyStandardWebhooks } from './standard-webhooks.js';
