@@ -46,6 +46,8 @@ export const ROUTES = [
   { id: 'deliveries.list', method: 'GET', path: '/api/deliveries', access: key('logs:read') },
   { id: 'incidents.list', method: 'GET', path: '/api/incidents', access: key('incidents:read') },
   { id: 'incidents.get', method: 'GET', path: '/api/incidents/:id', access: key('incidents:read') },
+  { id: 'incidents.acknowledge', method: 'POST', path: '/api/incidents/:id/acknowledge', access: key('incidents:write') },
+  { id: 'incidents.resolve', method: 'POST', path: '/api/incidents/:id/resolve', access: key('incidents:write') },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read') },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read') },
 ] as const satisfies readonly RouteRow[];

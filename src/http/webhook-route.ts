@@ -79,6 +79,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     }
     const { created, incident } = result.value;
     ctx.state.incidentId = incident.id;
+    ctx.state.incidentNumber = incident.number;
     const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
     if (created) {
       deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });

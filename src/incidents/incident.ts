@@ -41,6 +41,11 @@ export function draftFields(draft: IncidentDraft): IncidentDraft {
  */
 export function currentShape<T extends IncidentDraft>(stored: T): T {
   stored.mitre ??= { tactics: [], techniques: [] };
+  // Written before status changes existed (when no status but `new` was ever set).
+  const lifecycle = stored as Partial<Pick<Incident, 'acknowledged' | 'resolved'>>;
+  lifecycle.acknowledged ??= null;
+  lifecycle.resolved ??= null;
+  (stored as Partial<Pick<Incident, 'test'>>).test ??= false;
   const observables: Partial<Observables> = stored.observables;
   if (observables.md5 === undefined) {
     const hashes = observables.hashes ?? [];
@@ -66,6 +71,9 @@ export function unnumberedIncident(incident: NewIncident): Omit<Incident, 'numbe
     dedupeKey: incident.dedupeKey,
     raw: incident.raw,
     status: 'new' as const,
+    test: incident.test,
+    acknowledged: null,
+    resolved: null,
     triage: initialTriage(incident.triagePlaybook, incident.receivedAt),
   });
 }

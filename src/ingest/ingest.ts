@@ -6,6 +6,7 @@ import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
 import { dedupeKey } from '../incidents/dedupe.js';
 import { newIncident } from '../incidents/incident.js';
+import { isTestEvent } from '../normalize/test-event.js';
 import { domainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -36,6 +37,8 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     if (!draft.ok) return err(domainError('invalid_payload', draft.error));
     const key = dedupeKey({ headers: event.headers, externalId: draft.value.externalId, format: draft.value.format, rawBody: event.rawBody });
     if (!key.ok) return key;
+    // A test event is stored like any other but never asks for triage.
+    const test = isTestEvent(parsed.value.payload);
     const result = await store.insertIncident(
       newIncident(draft.value, {
         id: newId(),
@@ -43,7 +46,8 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
         receivedAt: event.receivedAt.toISOString(),
         dedupeKey: key.value,
         raw: parsed.value.text,
-        triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
+        triagePlaybook: source.autoTriage && !test ? (source.playbook ?? null) : null,
+        test,
       }),
     );
     return ok({ created: result.created, incident: result.incident });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseSignatureHeader } from './signature-header.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { parseSignatureHeader, signatureHeaderProblem } from './signature-header.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 export interface HmacBodyInput {
   secrets: readonly Buffer[];
@@ -17,8 +17,9 @@ export interface HmacBodyInput {
  */
 export function verifyHmacBody(input: HmacBodyInput): Verdict {
   const { rawBody } = input;
-  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) =>
-    createHmac('sha256', secret).update(rawBody).digest(),
-  );
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  const digests = parseSignatureHeader(input.signatureHeader);
+  const problem = signatureHeaderProblem(input.signatureHeader, 'X-Hub-Signature-256', 'sha256=<64 hex digits>', digests);
+  if (problem) return signatureFailed(problem);
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => createHmac('sha256', secret).update(rawBody).digest());
+  return matches ? VERIFIED : noSecretMatched('X-Hub-Signature-256', 'the raw body');
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseDigests } from './signature-header.js';
+import { parseDigests, signatureHeaderProblem } from './signature-header.js';
 import { checkTimestamp } from './timestamp.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 export interface StandardWebhooksInput {
   secrets: readonly Buffer[];
@@ -31,11 +31,16 @@ export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
   const timestampProblem = checkTimestamp(input.timestamp, 'webhook-timestamp', input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
   const { id, timestamp, rawBody } = input;
-  if (!id) return SIGNATURE_FAILED;
-  const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
+  if (!id) return signatureFailed('the webhook-id header is missing (it is signed with the body)');
+  const digests = parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64');
+  const problem = signatureHeaderProblem(input.signatureHeader, 'webhook-signature', 'v1,<base64 of 32 bytes>', digests);
+  if (problem) return signatureFailed(problem.replace('needs the sha256= prefix', 'holds a hex digest; it takes'));
+  const matches = anyDigestMatches(input.secrets, digests, (secret) =>
     createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(rawBody).digest(),
   );
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  return matches
+    ? VERIFIED
+    : noSecretMatched('webhook-signature', "'<webhook-id>.<webhook-timestamp>.<raw body>' (base64; a whsec_ secret is the base64 key after the prefix)");
 }
 
 /** Decoded keys per configured secret, so the hot path does not base64-decode on every request. */

@@ -9,6 +9,7 @@ export function deliveryJson(record: DeliveryRecord) {
     code: record.code,
     latency_ms: record.latencyMs,
     incident_id: record.incidentId,
+    incident_number: record.incidentNumber,
     queue_id: record.queueId,
     remote_address: record.remoteAddress,
   };

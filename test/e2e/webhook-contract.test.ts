@@ -174,7 +174,12 @@ describe('checks in the contract order', () => {
   it('invalid_signature: wrong secret, tampered body, malformed digest', async () => {
     const body = alert('s-1');
     const wrong = signedHeaders('not-the-secret', body);
-    assertError(await post('/api/webhooks/edr', body, wrong), 401, 'invalid_signature', 'Webhook signature verification failed');
+    assertError(
+      await post('/api/webhooks/edr', body, wrong),
+      401,
+      'invalid_signature',
+      "Webhook signature verification failed: X-Webhook-Signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<X-Webhook-Timestamp>.<raw body>' with the secret)",
+    );
     const good = signedHeaders('current-secret', body);
     assertError(await post('/api/webhooks/edr', body.replace('high', 'low'), good), 401, 'invalid_signature');
     const truncated = { ...good, 'x-webhook-signature': good['x-webhook-signature']!.slice(0, -1) };

@@ -25,6 +25,7 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     dedupeKey: `sha256:${id}`,
     raw: '{"a":1}',
     triagePlaybook: null,
+    test: false,
     format: 'generic',
     eventType: 'security_alert',
     title: 'Test alert',
@@ -177,6 +178,48 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const result = await store.insertIncident(input);
       assert.equal(result.incident.triage.state, 'pending');
       assertStoredAs(await store.getIncident(input.id), input);
+    });
+
+    it('moves an incident to acknowledged and resolved only from the statuses given, durably, keeping who and when', async () => {
+      const store = await open();
+      const input = newIncident();
+      const { incident } = await store.insertIncident(input);
+      assert.equal(incident.status, 'new');
+      assert.equal(incident.acknowledged, null);
+      const ack = { at: '2026-03-01T10:05:00.000Z', by: 'alice', keyId: 'key-1', note: 'on it' };
+      const acknowledged = await store.changeIncidentStatus(incident.number, 'acknowledged', ['new'], ack);
+      assert.equal(acknowledged?.status, 'acknowledged');
+      assert.deepEqual(acknowledged?.acknowledged, ack);
+      // Asked again from `new` only: nothing changes, the incident comes back as it is.
+      const again = await store.changeIncidentStatus(incident.id, 'acknowledged', ['new'], { ...ack, by: 'bob' });
+      assert.deepEqual(again?.acknowledged, ack);
+      const resolve = { at: '2026-03-01T11:00:00.000Z', by: 'bob', keyId: 'key-2', note: null };
+      const resolved = await store.changeIncidentStatus(incident.id, 'resolved', ['new', 'acknowledged'], resolve);
+      assert.equal(resolved?.status, 'resolved');
+      const stored = await store.getIncident(incident.id);
+      assert.equal(stored?.status, 'resolved');
+      assert.deepEqual(stored?.acknowledged, ack, 'the acknowledgement is kept');
+      assert.deepEqual(stored?.resolved, resolve);
+      assert.equal(stored?.raw, input.raw);
+      assert.deepEqual(
+        (await store.listIncidents({ limit: 10, status: 'resolved' })).items.map((item) => item.id),
+        [incident.id],
+        'the status filter sees the change',
+      );
+      assert.equal(await store.changeIncidentStatus('INC-1999-0001', 'resolved', ['new'], resolve), undefined);
+    });
+
+    it("keeps a test event's incident apart: marked, never triaged, listed only when asked for", async () => {
+      const store = await open();
+      const real = newIncident();
+      const test = newIncident({ test: true });
+      await store.insertIncident(real);
+      assertStoredAs((await store.insertIncident(test)).incident, test);
+      assertStoredAs(await store.getIncident(test.id), test);
+      const ids = async (filter: { test?: boolean }) => (await store.listIncidents({ limit: 10, ...filter })).items.map((item) => item.id).sort();
+      assert.deepEqual(await ids({ test: false }), [real.id]);
+      assert.deepEqual(await ids({ test: true }), [test.id]);
+      assert.deepEqual(await ids({}), [real.id, test.id].sort());
     });
 
     it('lists newest first with filters and keyset pagination', async () => {

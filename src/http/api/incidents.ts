@@ -1,13 +1,16 @@
 import { Readable } from 'node:stream';
-import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
+import { Ajv } from 'ajv';
+import { INCIDENT_STATUSES, SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
+import { changeStatus, type StatusTarget } from '../../incidents/status.js';
+import type { RequestMiddleware } from '../state.js';
+import { jsonBody, validBody } from './json-body.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../wire/incident.js';
 import { limitParameter, queryParser } from './query.js';
 import type { RouteHandlers } from '../routes.js';
 
-const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
 const PAGE_BYTE_BUDGET = 1024 * 1024;
 
@@ -16,6 +19,7 @@ interface ListQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  test?: boolean;
   since?: string;
   until?: string;
   cursor?: string;
@@ -25,15 +29,49 @@ const parseListQuery = queryParser<ListQuery>({
   limit: limitParameter(50, 500),
   source: { type: 'string', maxLength: 253 },
   severity: { type: 'string', enum: SEVERITIES },
-  status: { type: 'string', enum: STATUSES },
+  status: { type: 'string', enum: INCIDENT_STATUSES },
+  test: { type: 'boolean' },
   since: { type: 'string', format: 'date-time' },
   until: { type: 'string', format: 'date-time' },
   cursor: { type: 'string', maxLength: 1024 },
 });
 
-/** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
-export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {
+/** `POST /api/incidents/:id/acknowledge|resolve`: an optional note for whoever reads the incident next. */
+export const statusChangeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { note: { type: 'string', maxLength: 1000 } },
+} as const;
+
+const validateStatusChange = new Ajv().compile<{ note?: string }>(statusChangeSchema);
+
+/**
+ * `GET /api/incidents` (filters, keyset pagination, summaries), `GET /api/incidents/:id` (id or
+ * number, with the raw body) and the status changes, recorded with the calling key and the time.
+ */
+export function incidentsHandlers(
+  store: IncidentStore,
+  nowMs: () => number,
+): Pick<RouteHandlers, 'incidents.list' | 'incidents.get' | 'incidents.acknowledge' | 'incidents.resolve'> {
+  const statusRoute = (to: StatusTarget): RequestMiddleware[] => [
+    jsonBody(),
+    async (ctx) => {
+      // No body (the parser makes it {}) is a change without a note.
+      const { note } = validBody(ctx, validateStatusChange);
+      const principal = ctx.state.principal!;
+      const result = await changeStatus(store, String(ctx.params.id), to, {
+        at: new Date(nowMs()).toISOString(),
+        by: principal.name,
+        keyId: principal.keyId,
+        note: note ?? null,
+      });
+      if (!result.ok) throw result.error;
+      ctx.body = incidentSummaryJson(result.value);
+    },
+  ];
   return {
+    'incidents.acknowledge': statusRoute('acknowledged'),
+    'incidents.resolve': statusRoute('resolved'),
     'incidents.list': async (ctx) => {
       const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
       ctx.type = 'application/json';

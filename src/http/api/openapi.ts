@@ -1,4 +1,5 @@
-import { FORMATS, SEVERITIES } from '../../incidents/model.js';
+import { FORMATS, INCIDENT_STATUSES, SEVERITIES } from '../../incidents/model.js';
+import { statusChangeSchema } from './incidents.js';
 import { SCOPES } from '../../apikeys/api-key.js';
 import { VERIFICATION_PROFILES } from '../../sources/source.js';
 import { createApiKeySchema } from './apikeys.js';
@@ -50,6 +51,19 @@ const sourcePath = { name: 'source', in: 'path', required: true, schema: { type:
 const limit = (max: number, fallback: number) => ({ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: max, default: fallback } });
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
+
+function statusChangeOperation(status: string): Operation {
+  return {
+    summary: `Mark an incident ${status}, recorded with the API key's name and the time`,
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    requestBody: { required: false, ...json(statusChangeSchema) },
+    responses: {
+      '200': { description: `The incident, ${status} (now or before)`, ...json(ref('Incident')) },
+      '404': errorResponse('`not_found`'),
+      '409': errorResponse('`conflict`: the incident is past that status'),
+    },
+  };
+}
 
 /** Each route's operation; its path, method and security come from its row in routes.ts. */
 const OPERATIONS: Record<RouteId, Operation> = {
@@ -167,7 +181,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
     parameters: [
       { name: 'source', in: 'query', schema: { type: 'string' } },
       { name: 'severity', in: 'query', schema: { enum: SEVERITIES } },
-      { name: 'status', in: 'query', schema: { enum: ['new', 'triaging', 'triaged', 'closed'] } },
+      { name: 'status', in: 'query', schema: { enum: INCIDENT_STATUSES } },
       { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
       { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
       { name: 'cursor', in: 'query', schema: { type: 'string' } },
@@ -182,6 +196,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
     parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`') },
   },
+  'incidents.acknowledge': statusChangeOperation('acknowledged'),
+  'incidents.resolve': statusChangeOperation('resolved'),
   'queue.get': {
     summary: 'A queued delivery',
     parameters: [{ name: 'queueId', in: 'path', required: true, schema: { type: 'string' } }],

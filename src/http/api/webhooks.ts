@@ -8,6 +8,7 @@ import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
+import { testEventPayload } from '../../normalize/test-event.js';
 import { sourceJson } from '../../wire/source.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
@@ -36,12 +37,22 @@ export const registrationSchema = {
   },
 } as const;
 
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
+const mappingSchema = specProperties.severity_mapping as { additionalProperties: object };
+
+/**
+ * `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid
+ * for the grace period). `severity_mapping` is merged into the current map, as a JSON merge patch
+ * (RFC 7396) merges objects: a key set to null is removed.
+ */
 export const changeSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
+  properties: {
+    secret: secretSchema,
+    ...specProperties,
+    severity_mapping: { ...mappingSchema, additionalProperties: { anyOf: [mappingSchema.additionalProperties, { type: 'null' }] } },
+  },
 } as const;
 
 const ajv = new Ajv({ allErrors: true });
@@ -115,11 +126,14 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange);
-        const change = specOf(fields as FileSource);
+        const { secret, severity_mapping: mappingPatch, ...fields } = validBody(ctx, validateChange);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
         if (!current) throw notRegistered(name);
+        const change = specOf({
+          ...fields,
+          ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
+        } as FileSource);
         checkRules({ ...current, ...change }); // the merged source must still hold together
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
@@ -143,6 +157,17 @@ export function webhooksHandlers(
       ctx.body = await sendTestEvent(deps, source);
     },
   };
+}
+
+/** The current map with the patch applied: null removes a key, a value sets it. */
+function mergedMapping(current: Readonly<Record<string, string>> | undefined, patch: Record<string, string | null>): Record<string, string> {
+  // A Map, so a vendor value such as `__proto__` stays a key (fromEntries defines own properties).
+  const merged = new Map(Object.entries(current ?? {}));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
 }
 
 /** Sources of the file or the cluster are changed there, not here. */
@@ -172,20 +197,15 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
- * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed test event in the source's format and verification profile, sent over HTTP to this
+ * process's own receiver, so it takes the real path (lookup, verification, normalization, storage)
+ * and lands in the delivery log like any other. It is marked as a test inside the signed body:
+ * its incident is never triaged and is left out of default listings.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
   const eventId = `tw-test-${randomUUID()}`;
-  const body = Buffer.from(
-    JSON.stringify({
-      event_type: 'test',
-      timestamp: new Date(nowMs).toISOString(),
-      source: source.name,
-      data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
-    }),
-  );
+  const body = Buffer.from(JSON.stringify(testEventPayload(source.format, source.name, eventId, new Date(nowMs))));
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
   const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {

@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
+import type { Incident, IncidentSummary, MitreAttack, Observables, StatusChange, TriageInfo } from '../../incidents/model.js';
 import { currentShape, draftFields } from '../../incidents/incident.js';
 
 /**
@@ -27,6 +27,9 @@ export interface IncidentDocument {
   observables: Observables;
   mitre: MitreAttack;
   status: Incident['status'];
+  test: boolean;
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
@@ -49,6 +52,9 @@ export function toDocument(incident: Incident): IncidentDocument {
     observables: copyObservables(incident.observables),
     mitre: copyMitre(incident.mitre),
     status: incident.status,
+    test: incident.test,
+    acknowledged: copyChange(incident.acknowledged),
+    resolved: copyChange(incident.resolved),
     triage: copyTriage(incident.triage),
     raw: incident.raw,
   });
@@ -69,8 +75,15 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     observables: copyObservables(document.observables),
     mitre: copyMitre(document.mitre),
     status: document.status,
+    test: document.test,
+    acknowledged: copyChange(document.acknowledged),
+    resolved: copyChange(document.resolved),
     triage: copyTriage(document.triage),
   });
+}
+
+function copyChange(change: StatusChange | null): StatusChange | null {
+  return change && { at: change.at, by: change.by, keyId: change.keyId, note: change.note };
 }
 
 function copyObservables(observables: Observables): Observables {
