@@ -115,9 +115,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetesSettings.enabled
-    ? // Kubernetes mode: registrations become objects in TW_NAMESPACE. The client loads only here.
-      (await import('./kubernetes/registrations.js')).kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+  const registrations = kubernetes
+    ? kubernetes.registrations(operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,
