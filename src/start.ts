@@ -1,6 +1,7 @@
 /**
  * The wiring of one tw-webhooks process: settings → sources → store → workers → HTTP server.
- * `main.ts`, the tests and the CLI call `start()`; each part is built here and passed to the next.
+ * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
+ * here and passed to the next.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

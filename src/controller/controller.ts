@@ -78,10 +78,6 @@ export class WebhookSourceController {
     await Promise.all(this.workers);
   }
 
-  isLeader(): boolean {
-    return this.election.isLeader();
-  }
-
   private lead(): void {
     this.options.metrics.leader.set(1);
     const queue = new WorkQueue();

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Label value for requests to names that are not registered: keeps label cardinality bounded. */
 export const UNKNOWN_SOURCE_LABEL = '_unknown';
 
-/** The one metrics registry of the process, created in main and passed to whoever records. */
+/** The one metrics registry of the process, created by start() and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
