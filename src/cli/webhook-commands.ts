@@ -4,7 +4,7 @@ import { FORMATS, SEVERITIES } from '../incidents/model.js';
 import { VERIFICATION_PROFILES } from '../sources/source.js';
 import { specOf } from '../sources/webhook-config.js';
 import { sourceManifests } from '../kubernetes/manifests.js';
-import { hmacSha256Hex } from '../verify/sign.js';
+import { signHmacSha256 } from '../verify/hmac-sha256.js';
 import type { sourceJson } from '../wire/source.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
@@ -248,10 +248,14 @@ export const webhookCommands: Command[] = [
       if (values.secret === '-') throw usageError('the body comes from stdin here: give the secret with --secret or --secret-file');
       const secret = (await secretFrom(ctx, values, true))!;
       const timestamp = integerFlag(values, 'timestamp') ?? Math.floor(Date.now() / 1000);
-      const signature = `sha256=${hmacSha256Hex(secret, timestamp, await ctx.readStdin())}`;
-      if (ctx.outputGiven && ctx.output !== 'table') {
-        printDocument(ctx.write, ctx.output, { 'X-Webhook-Timestamp': String(timestamp), 'X-Webhook-Signature': signature });
-      } else ctx.write(`X-Webhook-Timestamp: ${timestamp}\nX-Webhook-Signature: ${signature}\n`);
+      const headers = signHmacSha256(secret, await ctx.readStdin(), timestamp);
+      if (ctx.outputGiven && ctx.output !== 'table') printDocument(ctx.write, ctx.output, headers);
+      else
+        ctx.write(
+          Object.entries(headers)
+            .map(([name, value]) => `${name}: ${value}\n`)
+            .join(''),
+        );
       return EXIT.ok;
     },
   },
