@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { FORMATS, SEVERITIES } from '../incidents/model.js';
-import { VERIFICATION_PROFILES } from '../sources/source.js';
-import { specOf } from '../sources/webhook-config.js';
+import { SEVERITIES } from '../incidents/model.js';
+import { SOURCE_SPEC_PROPERTIES, type SourceSpec, type SpecSchema } from '../sources/source-spec.js';
+import { fileFieldsOf } from '../sources/webhook-config.js';
 import { sourceManifests } from '../kubernetes/manifests.js';
+import { VERIFICATION_PROFILES } from '../sources/source.js';
 import { signedHeaders } from '../verify/sign.js';
-import type { sourceJson } from '../wire/source.js';
-import type { Command, CommandContext, FlagSpecs, FlagValues } from './command.js';
+import type { SourceJson } from '../wire/source.js';
+import type { Command, CommandContext, FlagSpec, FlagSpecs, FlagValues } from './command.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 import { printDocument, printFields, printItems, type Column } from './output.js';
-
-type SourceJson = ReturnType<typeof sourceJson>;
 
 const SOURCE_COLUMNS: Column<SourceJson>[] = [
   { header: 'SOURCE', value: (source) => source.source },
@@ -29,21 +28,37 @@ const SECRET_FLAGS: FlagSpecs = {
   'secret-file': { type: 'string', placeholder: 'FILE', description: 'read the shared secret from FILE' },
 };
 
+/** `--tolerance-seconds` for `toleranceSeconds`. */
+const flagOf = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** The spec fields a flag sets as given, `--<kebab-case key> <value>`, checked against the field's schema. */
+const VALUE_FIELDS = (Object.entries(SOURCE_SPEC_PROPERTIES) as [keyof SourceSpec, SpecSchema][]).filter(
+  ([, schema]) => schema.type === 'string' || schema.type === 'integer',
+);
+
+const valueHint = (schema: SpecSchema) => (schema.type === 'integer' ? 'N' : 'S');
+
+/** A value flag's help: the first sentence of the field's description in the spec. */
+function valueFlag(schema: SpecSchema): FlagSpec {
+  return {
+    type: 'string',
+    placeholder: valueHint(schema),
+    description: schema.description?.split(/\.(\s|$)/, 1)[0] ?? '',
+    ...(schema.enum && { choices: schema.enum }),
+  };
+}
+
+/** Every field of the spec as a flag: the value fields derived, the fields a value flag cannot say with flags of their own. */
 const SPEC_FLAGS: FlagSpecs = {
+  ...Object.fromEntries(VALUE_FIELDS.map(([key, schema]) => [flagOf(key), valueFlag(schema)])),
   'auto-triage': { type: 'boolean', optionalValue: true, description: 'triage incidents of this source automatically (needs --playbook)' },
-  playbook: { type: 'string', placeholder: 'P', description: 'the playbook the triage runner is asked to run' },
-  format: { type: 'string', choices: FORMATS, placeholder: 'F', description: 'pin the payload format (default: detected per payload)' },
-  verification: { type: 'string', choices: VERIFICATION_PROFILES, placeholder: 'V', description: 'how senders prove themselves (default hmac-sha256)' },
   'severity-map': {
     type: 'string',
     placeholder: 'k=v,…',
     description: `vendor severity → ${SEVERITIES.join('|')}; merged into the current map (k= removes k)`,
   },
-  'tolerance-seconds': { type: 'string', placeholder: 'N', description: 'how far a signed timestamp may be from now (30–3600, default 300)' },
-  'max-body-bytes': { type: 'string', placeholder: 'N', description: 'larger bodies answer 413 (default 1048576)' },
-  'rate-limit': { type: 'string', placeholder: 'RPS', description: 'requests per second per replica (default: none)' },
-  burst: { type: 'string', placeholder: 'N', description: 'token bucket size, at least the rate (with --rate-limit)' },
-  processing: { type: 'string', choices: ['sync', 'async'], placeholder: 'P', description: 'async answers 202 queued and processes in the background' },
+  'rate-limit': { type: 'string', placeholder: 'RPS', description: 'authenticated requests per second for this source, per replica (default: none)' },
+  burst: { type: 'string', placeholder: 'N', description: 'requests at once, at least the rate (with --rate-limit)' },
   disabled: { type: 'boolean', description: 'stop serving the source (its URL answers 404 unknown_source)' },
   enabled: { type: 'boolean', description: 'serve the source again' },
 };
@@ -77,62 +92,47 @@ function oneOfFlag<T extends string>(values: FlagValues, name: string, allowed: 
   return raw as T;
 }
 
-/** A source's keys as the API body and webhook_config.yaml name them. */
-interface SourceFields {
-  auto_triage?: boolean;
-  playbook?: string;
-  severity_mapping?: Record<string, string | null>;
-  format?: string;
-  verification?: string;
-  tolerance_seconds?: number;
-  max_body_bytes?: number;
-  rate_limit?: { requests_per_second: number; burst?: number };
-  processing?: string;
-  enabled?: boolean;
-}
-
-/** The flags as the API's snake_case keys; only what was given. */
-export function specFromFlags(values: FlagValues): SourceFields {
-  const spec: SourceFields = {};
-  if (values['auto-triage'] !== undefined) spec.auto_triage = values['auto-triage'] === true;
-  if (values.playbook !== undefined) spec.playbook = values.playbook as string;
-  const format = oneOfFlag(values, 'format', FORMATS);
-  if (format) spec.format = format;
-  const verification = oneOfFlag(values, 'verification', VERIFICATION_PROFILES);
-  if (verification) spec.verification = verification;
-  const processing = oneOfFlag(values, 'processing', ['sync', 'async'] as const);
-  if (processing) spec.processing = processing;
+/** The flags as a (camelCase) spec; only what was given. A severity map may hold nulls: PATCH removes those keys. */
+export function specFromFlags(values: FlagValues): SourceSpec {
+  const spec: Record<string, unknown> = {};
+  for (const [key, schema] of VALUE_FIELDS) {
+    const flag = flagOf(key);
+    const value = schema.enum
+      ? oneOfFlag(values, flag, schema.enum)
+      : schema.type === 'integer'
+        ? integerFlag(values, flag)
+        : (values[flag] as string | undefined);
+    if (value !== undefined) spec[key] = value;
+  }
+  if (values['auto-triage'] !== undefined) spec.autoTriage = values['auto-triage'] === true;
   const severityMap = values['severity-map'] as string | undefined;
   if (severityMap !== undefined) {
-    spec.severity_mapping = {};
+    const mapping: Record<string, string> = {};
     for (const pair of severityMap.split(',').filter((item) => item.trim() !== '')) {
       const [vendor, ours] = pair.split('=').map((part) => part.trim());
       if (vendor && pair.includes('=') && ours === '') {
         // `k=` removes k from the source's map (PATCH merges maps; null deletes a key).
-        (spec.severity_mapping as Record<string, string | null>)[vendor.toLowerCase()] = null;
+        (mapping as Record<string, string | null>)[vendor.toLowerCase()] = null;
         continue;
       }
       if (!vendor || !ours || !(SEVERITIES as readonly string[]).includes(ours)) {
         throw usageError(`--severity-map entries are vendor=severity with severity one of ${SEVERITIES.join(', ')}; got '${pair}'`);
       }
       // Vendor values are matched lower-cased, so keys are written that way.
-      spec.severity_mapping[vendor.toLowerCase()] = ours;
+      mapping[vendor.toLowerCase()] = ours;
     }
+    spec.severityMapping = mapping;
   }
-  const tolerance = integerFlag(values, 'tolerance-seconds');
-  if (tolerance !== undefined) spec.tolerance_seconds = tolerance;
-  const maxBody = integerFlag(values, 'max-body-bytes');
-  if (maxBody !== undefined) spec.max_body_bytes = maxBody;
   const rate = values['rate-limit'] as string | undefined;
   if (rate !== undefined) {
     const requestsPerSecond = integerFlag(values, 'rate-limit')!;
     const burst = integerFlag(values, 'burst');
-    spec.rate_limit = { requests_per_second: requestsPerSecond, ...(burst !== undefined && { burst }) };
+    spec.rateLimit = { requestsPerSecond, ...(burst !== undefined && { burst }) };
   } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
   if (values.disabled === true && values.enabled === true) throw usageError('--disabled and --enabled at once');
-  if (values.disabled !== undefined) spec.enabled = values.disabled !== true;
-  if (values.enabled !== undefined) spec.enabled = values.enabled === true;
-  return spec;
+  if (values.disabled !== undefined) spec.suspend = values.disabled === true;
+  if (values.enabled !== undefined) spec.suspend = values.enabled !== true;
+  return spec as SourceSpec;
 }
 
 const sourcePath = (name: string) => `/api/webhooks/${encodeURIComponent(name)}`;
@@ -142,6 +142,7 @@ const headerCase = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: str
 
 /** A source as `webhook get` shows it: everything the API says about it. */
 function describeSource(source: SourceJson): [string, unknown][] {
+  const rate = source.rate_limit as { requests_per_second: number; burst?: number } | null;
   return [
     ['Source', source.source],
     ['Path', `POST ${source.webhook_path}`],
@@ -152,9 +153,9 @@ function describeSource(source: SourceJson): [string, unknown][] {
     ['Auto-triage', source.auto_triage],
     ['Playbook', source.playbook],
     ['Severity mapping', source.severity_mapping],
-    ['Tolerance', `${source.tolerance_seconds} s`],
-    ['Max body', `${source.max_body_bytes} bytes`],
-    ['Rate limit', source.rate_limit ? `${source.rate_limit.requests_per_second}/s, burst ${source.rate_limit.burst}` : 'none'],
+    ['Tolerance', source.tolerance_seconds === null ? '-' : `${source.tolerance_seconds} s`],
+    ['Max body', source.max_body_bytes === null ? '-' : `${source.max_body_bytes} bytes`],
+    ['Rate limit', rate ? `${rate.requests_per_second}/s, burst ${rate.burst ?? rate.requests_per_second}` : 'none'],
     ['Processing', source.processing],
     ['Active secrets', source.active_secrets],
   ];
@@ -185,16 +186,11 @@ export const webhookCommands: Command[] = [
       const spec = specFromFlags(values);
       if (ctx.output === 'yaml') {
         // GitOps: the objects to commit, not an API call.
-        const manifests = sourceManifests({
-          name: name!,
-          namespace: values.namespace as string | undefined,
-          secret,
-          spec: specOf({ ...spec, secret } as never),
-        });
+        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec });
         ctx.write(manifests.map((manifest) => stringify(manifest)).join('---\n'));
         return EXIT.ok;
       }
-      const created = await ctx.client.post<SourceJson>('/api/webhooks', { source: name, secret, ...spec });
+      const created = await ctx.client.post<SourceJson>('/api/webhooks', { source: name, secret, ...fileFieldsOf(spec) });
       if (ctx.outputGiven) printDocument(ctx.write, ctx.output, created);
       else ctx.write(`webhook source '${created.source}' registered: POST ${created.webhook_path}\n`);
       return EXIT.ok;
@@ -208,7 +204,7 @@ export const webhookCommands: Command[] = [
     flags: { ...SECRET_FLAGS, ...SPEC_FLAGS },
     async run(ctx, values, [name]) {
       const secret = await secretFrom(ctx, values, false);
-      const change = { ...specFromFlags(values), ...(secret !== undefined && { secret }) };
+      const change = { ...fileFieldsOf(specFromFlags(values)), ...(secret !== undefined && { secret }) };
       if (Object.keys(change).length === 0) throw usageError('nothing to change: give --secret or a flag of the source');
       const updated = await ctx.client.patch<SourceJson>(sourcePath(name!), change);
       if (ctx.outputGiven) printDocument(ctx.write, ctx.output, updated);

@@ -23,6 +23,20 @@ const V1_SIGNATURE = /^v1,([A-Za-z0-9+/]{43}=)$/;
 const ENTRY_SEPARATOR = /\s+/;
 const SECRET_PREFIX = 'whsec_';
 
+/** The signed content and its MAC: HMAC-SHA256(key, `<id>.<timestamp>.<body>`). Verifying and signing both use it. */
+function standardWebhooksMac(secret: Buffer, id: string, timestamp: number | string, body: Buffer): Buffer {
+  return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
+/** The headers of a delivery signed by this profile. */
+export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: number, id: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(nowSeconds),
+    'webhook-signature': `v1,${standardWebhooksMac(secret, id, nowSeconds, body).toString('base64')}`,
+  };
+}
+
 /**
  * Standard Webhooks (standardwebhooks.com): base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`,
  * the same timestamp tolerance as the default profile.
@@ -35,9 +49,7 @@ export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
   const digests = parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64');
   const problem = signatureHeaderProblem(input.signatureHeader, 'webhook-signature', 'v1,<base64 of 32 bytes>', digests);
   if (problem) return signatureFailed(problem.replace('needs the sha256= prefix', 'holds a hex digest; it takes'));
-  const matches = anyDigestMatches(input.secrets, digests, (secret) =>
-    createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(rawBody).digest(),
-  );
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => standardWebhooksMac(secret, id, timestamp!, rawBody));
   return matches
     ? VERIFIED
     : noSecretMatched('webhook-signature', "'<webhook-id>.<webhook-timestamp>.<raw body>' (base64; a whsec_ secret is the base64 key after the prefix)");

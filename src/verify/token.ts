@@ -19,6 +19,11 @@ export function verifyToken(input: TokenInput): Verdict {
   return signatureFailed("the token matches none of the source's secrets");
 }
 
+/** The header a sender of this profile sends (one of the places presentedTokens reads). */
+export function signToken(secret: Buffer): Record<string, string> {
+  return { 'x-webhook-token': secret.toString('utf8') };
+}
+
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
