@@ -24,7 +24,7 @@ const MAX_NAME_IN_MESSAGE = 253;
 /** Accepted events logged per second and process; the delivery log and the metrics count every one. */
 const ACCEPTED_LINES_PER_SECOND = 20;
 
-/** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
+/** `POST /api/webhooks/:source`: the checks of docs/api.md ("The webhook route") in the contract's order. */
 export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.

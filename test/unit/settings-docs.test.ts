@@ -1,7 +1,7 @@
 /**
  * Every setting the service reads is documented in docs/configuration.md, and everything that
  * page documents as a setting is read: the names are collected from the code's env readers and
- * from the page's tables, and must be the same set.
+ * from the page's tables, and must be the same set. Likewise every metric in docs/operations.md.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { loadPipelineSettings } from '../../src/config/pipeline-settings.js';
 import { loadOperatorSettings } from '../../src/config/operator-settings.js';
 import { loadKubernetesSettings } from '../../src/config/kubernetes-settings.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -51,7 +52,11 @@ describe('docs/configuration.md and the settings the code reads', () => {
     loadKubernetesSettings(recording, '/nonexistent');
     const inCode = namesInCode();
     assert.ok(read.size > 20, `the loaders read ${read.size} names`);
-    assert.deepEqual([...read].filter((name) => !inCode.has(name)), [], 'names the loaders read that the scan of the code does not find');
+    assert.deepEqual(
+      [...read].filter((name) => !inCode.has(name)),
+      [],
+      'names the loaders read that the scan of the code does not find',
+    );
   });
 
   it('documents every setting the code reads, and documents nothing it does not read', () => {
@@ -59,5 +64,22 @@ describe('docs/configuration.md and the settings the code reads', () => {
     const inDocs = namesInDocs();
     assert.deepEqual([...inCode].filter((name) => !inDocs.has(name)).sort(), [], 'read by the code, missing from docs/configuration.md');
     assert.deepEqual([...inDocs].filter((name) => !inCode.has(name)).sort(), [], 'in docs/configuration.md, never read by the code');
+  });
+});
+
+describe('docs/operations.md and the metrics the service exports', () => {
+  it("documents every metric of its own (not Node's process metrics), and no other", () => {
+    const exported = createMetrics()
+      .registry.getMetricsAsArray()
+      .map((metric) => metric.name)
+      .filter((name) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
+    const page = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+    const table = page.slice(page.indexOf('## Metrics'), page.indexOf('\n## ', page.indexOf('## Metrics') + 1));
+    const documented = new Set(
+      [...table.matchAll(/`([a-z_]+)(?:\{[^}]*\})?`/g)].map((match) => match[1]!).filter((name) => /^(webhook|triage|tw)_/.test(name)),
+    );
+    assert.deepEqual(exported.filter((name) => !documented.has(name)).sort(), [], 'exported, missing from the table');
+    const names = new Set(exported);
+    assert.deepEqual([...documented].filter((name) => !names.has(name) && !name.startsWith('process_')).sort(), [], 'in the table, not exported');
   });
 });
