@@ -9,6 +9,7 @@ import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
 import { sourceJson } from '../../wire/source.js';
+import type { Dispatch } from '../in-process.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
@@ -54,8 +55,8 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** Where this process listens, for test events (they go through the real receiver). */
-  selfUrl: () => string;
+  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  dispatch: Dispatch;
   nowMs: () => number;
 }
 
@@ -172,8 +173,8 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
- * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed generic test event handed to this process's own receiver in memory, so it takes the
+ * real path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
@@ -188,15 +189,18 @@ async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   );
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
-  const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  }).catch((error: unknown) => {
-    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
-  });
-  const text = await response.text();
+  const response = await deps
+    .dispatch({
+      method: 'POST',
+      path: `/api/webhooks/${encodeURIComponent(source.name)}`,
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
+      body,
+      timeoutMs: 10_000,
+    })
+    .catch((error: unknown) => {
+      throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
+    });
+  const text = response.body.toString('utf8');
   let answer: unknown = text;
   try {
     answer = JSON.parse(text);
