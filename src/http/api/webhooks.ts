@@ -1,8 +1,7 @@
-import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
-import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../sources/webhook-config.js';
-import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import { specOf, type FileSource } from '../../sources/webhook-config.js';
+import { brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
@@ -13,41 +12,13 @@ import type { Dispatch } from '../in-process.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
+import { routeBody } from './validation.js';
 
 type RegistrationBody = FileSource & { source: string };
 type ChangeBody = Record<string, unknown> & { secret?: string };
 
-// The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
-const {
-  secret: secretSchema,
-  previous_secret: previousSecretSchema,
-  ...specProperties
-} = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
-
-/** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
-export const registrationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['source', 'secret'],
-  properties: {
-    source: { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
-    secret: secretSchema,
-    previous_secret: previousSecretSchema,
-    ...specProperties,
-  },
-} as const;
-
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
-export const changeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
-} as const;
-
-const ajv = new Ajv({ allErrors: true });
-const validateRegistration = ajv.compile<RegistrationBody>(registrationSchema);
-const validateChange = ajv.compile<ChangeBody>(changeSchema);
+const validateRegistration = routeBody<RegistrationBody>('webhooks.register');
+const validateChange = routeBody<ChangeBody>('webhooks.update');
 
 export interface WebhooksDeps {
   /** Every source served, whichever provider declared it. */
