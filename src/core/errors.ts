@@ -57,3 +57,19 @@ export class StoreUnavailableError extends DomainError {
     this.name = 'StoreUnavailableError';
   }
 }
+
+/** The damage a database file's check found, and what to do about it (one sentence). */
+export interface FileDamage {
+  file: string;
+  /** The first lines the check reported. */
+  problems: string[];
+  recovery: string;
+}
+
+/** A database file failed its start-up check: the store does not serve from it. */
+export class StoreDamagedError extends Error {
+  constructor(readonly damage: FileDamage) {
+    super(`${damage.file} is damaged (${damage.problems.join('; ')}); ${damage.recovery}`);
+    this.name = 'StoreDamagedError';
+  }
+}
