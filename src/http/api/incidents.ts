@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import { Ajv } from 'ajv';
-import { INCIDENT_STATUSES, SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
+import type { Incident, IncidentStatus, Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
 import { changeStatus, type StatusTarget } from '../../incidents/status.js';
 import type { RequestMiddleware } from '../state.js';
@@ -8,7 +7,7 @@ import { jsonBody, validBody } from './json-body.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../wire/incident.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeBody, routeQuery } from './validation.js';
 import type { RouteHandlers } from '../routes.js';
 
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
@@ -25,25 +24,9 @@ interface ListQuery {
   cursor?: string;
 }
 
-const parseListQuery = queryParser<ListQuery>({
-  limit: limitParameter(50, 500),
-  source: { type: 'string', maxLength: 253 },
-  severity: { type: 'string', enum: SEVERITIES },
-  status: { type: 'string', enum: INCIDENT_STATUSES },
-  test: { type: 'boolean' },
-  since: { type: 'string', format: 'date-time' },
-  until: { type: 'string', format: 'date-time' },
-  cursor: { type: 'string', maxLength: 1024 },
-});
+const parseListQuery = routeQuery<ListQuery>('incidents.list');
 
-/** `POST /api/incidents/:id/acknowledge|resolve`: an optional note for whoever reads the incident next. */
-export const statusChangeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { note: { type: 'string', maxLength: 1000 } },
-} as const;
-
-const validateStatusChange = new Ajv().compile<{ note?: string }>(statusChangeSchema);
+const validateStatusChange = routeBody<{ note?: string }>('incidents.acknowledge');
 
 /**
  * `GET /api/incidents` (filters, keyset pagination, summaries), `GET /api/incidents/:id` (id or
