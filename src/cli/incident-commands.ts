@@ -81,9 +81,7 @@ export const incidentCommands: Command[] = [
         status: values.status as string,
         test: values['include-tests'] === true ? undefined : 'false',
       };
-      const page = await ctx.client.get<{ items: IncidentSummaryJson[]; next: string | null }>(
-        `/api/incidents${query({ ...filters, ...pageQuery(values, true) })}`,
-      );
+      const page = await ctx.client.get<{ items: IncidentSummaryJson[]; next: string | null }>(`/api/incidents${query({ ...filters, ...pageQuery(values) })}`);
       printItems(ctx.write, ctx.output, page.items, INCIDENT_COLUMNS, page);
       noteMore(ctx, page.next, 'tw-cli incident list');
       return EXIT.ok;

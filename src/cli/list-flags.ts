@@ -1,9 +1,12 @@
 import type { CommandContext, FlagSpecs, FlagValues } from './command.js';
 import { usageError } from './exit-codes.js';
 
-/** Paging: every list answers a page and a `next` cursor when more exist. */
+/** How many items a list shows (the lists of the newest or oldest N). */
+export const LIMIT_FLAG: FlagSpecs = { limit: { type: 'string', placeholder: 'N', description: 'at most N items' } };
+
+/** Paging, for the lists that answer a page and a `next` cursor when more exist. */
 export const PAGE_FLAGS: FlagSpecs = {
-  limit: { type: 'string', placeholder: 'N', description: 'at most N items per page' },
+  ...LIMIT_FLAG,
   cursor: { type: 'string', placeholder: 'C', description: 'continue where the previous page ended (its "next")' },
 };
 
@@ -40,11 +43,12 @@ export function query(entries: Record<string, string | undefined>): string {
 }
 
 /** The query of the paging and time flags, as the list routes name their parameters. */
-export function pageQuery(values: FlagValues, withTime: boolean): Record<string, string | undefined> {
+export function pageQuery(values: FlagValues): Record<string, string | undefined> {
   return {
     limit: wholeNumberFlag(values, 'limit'),
     cursor: values.cursor as string | undefined,
-    ...(withTime && { since: timeFlag(values, 'since'), until: timeFlag(values, 'until') }),
+    since: timeFlag(values, 'since'),
+    until: timeFlag(values, 'until'),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { deliveryJson } from '../wire/delivery.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, usageError } from './exit-codes.js';
-import { noteMore, PAGE_FLAGS, pageQuery, query, wholeNumberFlag } from './list-flags.js';
+import { LIMIT_FLAG, query, wholeNumberFlag } from './list-flags.js';
 import { cell, printDocument, printFields, printItems, type Column } from './output.js';
 
 type DeliveryJson = ReturnType<typeof deliveryJson>;
@@ -100,13 +100,12 @@ export const readCommands: Command[] = [
     aliases: ['ls'],
     args: [],
     summary: 'List webhook deliveries, newest first',
-    flags: { source: { type: 'string', placeholder: 'S', description: 'only this source' }, ...PAGE_FLAGS },
+    flags: { source: { type: 'string', placeholder: 'S', description: 'only this source' }, ...LIMIT_FLAG },
     async run(ctx, values) {
-      const page = await ctx.client.get<{ items: DeliveryJson[]; next?: string | null }>(
-        `/api/deliveries${query({ source: values.source as string | undefined, ...pageQuery(values, false) })}`,
+      const page = await ctx.client.get<{ items: DeliveryJson[] }>(
+        `/api/deliveries${query({ source: values.source as string | undefined, limit: wholeNumberFlag(values, 'limit') })}`,
       );
       printItems(ctx.write, ctx.output, page.items, DELIVERY_COLUMNS, page);
-      noteMore(ctx, page.next, 'tw-cli delivery list');
       return EXIT.ok;
     },
   },
@@ -117,14 +116,13 @@ export const readCommands: Command[] = [
     summary: 'List auto-triage requests: pending (waiting for the runner), dispatched or failed',
     flags: {
       state: { type: 'string', choices: ['pending', 'dispatched', 'failed'], placeholder: 'S', description: 'which requests (default pending)' },
-      ...PAGE_FLAGS,
+      ...LIMIT_FLAG,
     },
     async run(ctx, values) {
-      const page = await ctx.client.get<{ items: TriageRequestJson[]; next?: string | null }>(
-        `/api/triage/requests${query({ state: values.state as string | undefined, ...pageQuery(values, false) })}`,
+      const page = await ctx.client.get<{ items: TriageRequestJson[] }>(
+        `/api/triage/requests${query({ state: values.state as string | undefined, limit: wholeNumberFlag(values, 'limit') })}`,
       );
       printItems(ctx.write, ctx.output, page.items, TRIAGE_COLUMNS, page);
-      noteMore(ctx, page.next, 'tw-cli triage list');
       return EXIT.ok;
     },
   },

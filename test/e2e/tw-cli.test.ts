@@ -501,6 +501,18 @@ describe('tw-cli as kubectl and gh users expect it', () => {
     assert.deepEqual(none.items, []);
     const recent = JSON.parse((await cli(['incident', 'list', '--since', '10m', '-o', 'json'])).stdout);
     assert.ok(recent.items.length >= 3);
+
+    // The delivery log, newest first, and the triage outbox, with their incident numbers.
+    const newest = recent.items[0].incident_number as string;
+    const deliveries = await waitFor('the newest delivery in the log', async () => {
+      const listed = await cli(['delivery', 'list', '--source', 'phish', '--limit', '2']);
+      return listed.stdout.includes(newest) ? listed : undefined;
+    });
+    assert.match(deliveries.stdout, /^TIME\s+SOURCE\s+STATUS\s+OUTCOME/);
+    assert.equal(deliveries.stdout.trim().split('\n').length, 3, 'a header and two rows');
+    const pending = await cli(['triage', 'list', '--limit', '50']);
+    assert.match(pending.stdout, /^INCIDENT\s+SOURCE\s+PLAYBOOK\s+STATE/);
+    assert.match(pending.stdout, new RegExp(`${newest}\\s+phish\\s+phishing_triage\\s+pending`));
   });
 
   it('webhook get shows every setting; webhook sign signs in every profile the receiver verifies', async () => {
