@@ -17,6 +17,15 @@ import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-clien
 import { CLI, runProgram, twCli } from '../helpers/cli.js';
 
 const SECRET = 'email-gateway-secret-9f8e7d6c5b4a';
+
+/** The `Name: value` lines `tw-cli webhook sign` prints, as headers. */
+const signedHeadersOf = (stdout: string) =>
+  Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(': ') as [string, string]),
+  );
 const ROTATED = 'rotated-secret-0a1b2c3d4e5f';
 const GRACE_SECONDS = 6;
 
@@ -147,12 +156,7 @@ describe('tw-cli against the real service', () => {
     const body = genericAlert('cli-signed');
     const signed = await cli(['webhook', 'sign', '--secret', SECRET], body);
     assert.equal(signed.code, 0, signed.stderr);
-    const headers = Object.fromEntries(
-      signed.stdout
-        .trim()
-        .split('\n')
-        .map((line) => line.split(': ') as [string, string]),
-    );
+    const headers = signedHeadersOf(signed.stdout);
     assert.deepEqual(Object.keys(headers), ['X-Webhook-Timestamp', 'X-Webhook-Signature']);
     assert.match(headers['X-Webhook-Signature']!, /^sha256=[0-9a-f]{64}$/);
     const response = await fetch(`${service.url}/api/webhooks/email-gateway`, {
@@ -527,12 +531,7 @@ describe('tw-cli as kubectl and gh users expect it', () => {
       const body = genericAlert(name);
       const signed = await cli(['webhook', 'sign', '--secret', secret, '--verification', verification], {}, body);
       assert.equal(signed.code, 0, signed.stderr);
-      const headers = Object.fromEntries(
-        signed.stdout
-          .trim()
-          .split('\n')
-          .map((line) => line.split(': ') as [string, string]),
-      );
+      const headers = signedHeadersOf(signed.stdout);
       const response = await fetch(`${service.url}/api/webhooks/${name}`, {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
