@@ -1,4 +1,4 @@
-import { hmacSha256Hex } from '../verify/sign.js';
+import { signHmacSha256 } from '../verify/hmac-sha256.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentJson } from '../wire/incident.js';
 import { OCSF_MEDIA_TYPE, ocsfFinding } from '../wire/ocsf.js';
@@ -39,8 +39,6 @@ export class TriageRunnerClient {
         ? ocsfFinding(incident)
         : { request_id: incident.id, playbook: incident.triage.playbook, source: incident.source, attempt, incident: incidentJson(incident) },
     );
-    const timestamp = String(this.nowSeconds());
-    const signature = hmacSha256Hex(this.options.secret, timestamp, body);
     let response: Response;
     try {
       response = await fetch(this.options.url, {
@@ -48,8 +46,7 @@ export class TriageRunnerClient {
         body,
         headers: {
           'content-type': ocsf ? OCSF_MEDIA_TYPE : 'application/json',
-          'x-webhook-timestamp': timestamp,
-          'x-webhook-signature': `sha256=${signature}`,
+          ...signHmacSha256(this.options.secret, body, this.nowSeconds()),
           'idempotency-key': incident.id,
           'webhook-id': incident.id,
           'x-triage-attempt': String(attempt),
