@@ -1,4 +1,4 @@
-import { OBSERVABLE_KINDS, type Incident, type IncidentDraft, type NewIncident, type Observables, type TriageInfo } from './model.js';
+import { OBSERVABLE_KINDS, type Incident, type IncidentDraft, type Labels, type NewIncident, type Observables, type TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
 export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
@@ -35,12 +35,13 @@ export function draftFields(draft: IncidentDraft): IncidentDraft {
 
 /**
  * An incident as read from a store, with the fields added since it was written present, so every
- * reader sees one shape: no MITRE ids, no domains/processes/files, and the per-algorithm hash
+ * reader sees one shape: no MITRE ids, no labels, no domains/processes/files, and the per-algorithm hash
  * lists sorted out of `hashes` by length (all it held were MD5, SHA-1 and SHA-256 hex digests).
  * Mutates and returns the parsed object: it is fresh from JSON or the driver.
  */
 export function currentShape<T extends IncidentDraft>(stored: T): T {
   stored.mitre ??= { tactics: [], techniques: [] };
+  (stored as { labels?: Labels }).labels ??= {};
   const observables: Partial<Observables> = stored.observables;
   if (observables.md5 === undefined) {
     const hashes = observables.hashes ?? [];
@@ -65,6 +66,7 @@ export function unnumberedIncident(incident: NewIncident): Omit<Incident, 'numbe
     receivedAt: incident.receivedAt,
     dedupeKey: incident.dedupeKey,
     raw: incident.raw,
+    labels: incident.labels,
     status: 'new' as const,
     triage: initialTriage(incident.triagePlaybook, incident.receivedAt),
   });

@@ -24,6 +24,7 @@ export function incidentSummaryJson(incident: IncidentSummary) {
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
     mitre: incident.mitre,
+    labels: incident.labels,
     triage: {
       state: incident.triage.state,
       playbook: incident.triage.playbook,

@@ -93,6 +93,7 @@ export function ocsfFindingWithoutRaw(incident: Incident): Record<string, unknow
       log_name: incident.source,
       log_provider: 'tw-webhooks',
       logged_time: receivedMs,
+      ...(Object.keys(incident.labels).length > 0 && { tags: Object.entries(incident.labels).map(([name, value]) => ({ name, value })) }),
     },
     finding_info: {
       uid: incident.id,
