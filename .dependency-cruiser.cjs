@@ -37,7 +37,7 @@ const LIBRARIES = [
   { folders: ['http'], modules: ['koa', '@koa/router', 'koa-bodyparser', 'raw-body'], why: 'HTTP is an entry point' },
   { folders: ['log'], modules: ['pino'], why: 'log/ is the logger everywhere else imports (types included)' },
   { folders: ['metrics'], modules: ['prom-client'], why: 'one metrics registry' },
-  { folders: ['filters'], modules: ['@bufbuild/cel'], why: 'one CEL environment, whose expressions are measured against their bounds before they are planned' },
+  { folders: ['filters'], modules: ['@bufbuild/cel', '@bufbuild/re2'], why: 'one CEL environment, whose expressions are measured against their bounds before they are planned' },
 ];
 
 const libraryRules = LIBRARIES.map(({ folders, modules, why }) => ({
