@@ -1,5 +1,6 @@
 import type { Format, Incident, IncidentStatus, Observables, Severity } from '../incidents/model.js';
 import { TACTIC_NAMES } from '../normalize/mitre.js';
+import { triageJson } from './incident.js';
 
 /**
  * An incident as an OCSF Detection Finding (class 2004), the mapping table of docs/normalization.md.
@@ -114,14 +115,7 @@ export function ocsfFindingWithoutRaw(incident: Incident): Record<string, unknow
       status: incident.status,
       dedupe_key: incident.dedupeKey,
       received_at: incident.receivedAt,
-      triage: {
-        state: incident.triage.state,
-        playbook: incident.triage.playbook,
-        attempts: incident.triage.attempts,
-        last_error: incident.triage.lastError,
-        next_attempt_at: incident.triage.nextAttemptAt,
-        dispatched_at: incident.triage.dispatchedAt,
-      },
+      triage: triageJson(incident.triage),
     },
   };
 }

@@ -33,7 +33,7 @@ let service: RunningService;
 before(async () => {
   await installCrd();
   namespace = await createTestNamespace();
-  const config = stringify({ sources: { 'from-file': { secret: SECRET, filter: FILTER } } });
+  const config = stringify({ sources: { 'from-file': { secret: SECRET, filter: FILTER }, queued: { secret: SECRET, processing: 'async', filter: FILTER } } });
   service = await startService({ config, env: kubernetesEnv(namespace) });
   await waitFor('the service to be ready', async () => ((await fetch(`${service.url}/readyz`)).ok ? true : undefined), 30_000);
   const registered = await register({ source: 'from-api', secret: SECRET, filter: FILTER });
@@ -138,6 +138,25 @@ describe('the same filter from the file, the API and a WebhookSource', () => {
         source,
       );
     }
+  });
+
+  it('filters a queued delivery when it is processed: 202 to the sender, the entry done without an incident', async () => {
+    const before = sample(await metricsText(service.url), 'webhook_filtered_total', { source: 'queued' }) ?? 0;
+    const low = await deliver(service.url, 'queued', SECRET, event('queued-low', 'low'));
+    assert.equal(low.status, 202);
+    const entry = await waitFor('the entry done', async () => {
+      const reply = await getJson(service.url, `/api/queue/${low.body.queue_id}`);
+      return reply.body.status === 'done' ? reply.body : undefined;
+    });
+    assert.equal(entry.incident_id, null);
+    assert.equal(sample(await metricsText(service.url), 'webhook_filtered_total', { source: 'queued' }), before + 1);
+    const high = await deliver(service.url, 'queued', SECRET, event('queued-high', 'high', { score: 99, team: 'blue' }));
+    const stored = await waitFor('the incident', async () => {
+      const reply = await getJson(service.url, `/api/queue/${high.body.queue_id}`);
+      return reply.body.incident_id ? (await getJson(service.url, `/api/incidents/${reply.body.incident_id}`)).body : undefined;
+    });
+    assert.equal(stored.severity, 'critical');
+    assert.deepEqual(stored.labels, { team: 'blue', host: 'ws-1' });
   });
 
   it('shows the filter as declared in GET /api/webhooks/:source', async () => {

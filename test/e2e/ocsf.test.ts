@@ -41,7 +41,9 @@ before(async () => {
   });
   await new Promise<void>((resolve) => runner.listen(0, '127.0.0.1', resolve));
   service = await startService({
-    config: `sources:\n  vendor:\n    secret: "${SECRET}"\n  triaged:\n    secret: "${SECRET}"\n    auto_triage: true\n    playbook: contain_host\n`,
+    config:
+      `sources:\n  vendor:\n    secret: "${SECRET}"\n  triaged:\n    secret: "${SECRET}"\n    auto_triage: true\n    playbook: contain_host\n` +
+      `  labelled:\n    secret: "${SECRET}"\n    filter:\n      labels:\n        team: '"blue"'\n        kind: incident.incident_type\n`,
     env: {
       TW_TRIAGE_URL: `http://127.0.0.1:${(runner.address() as AddressInfo).port}/triage`,
       TW_TRIAGE_SECRET: RUNNER_SECRET,
@@ -161,6 +163,19 @@ describe('GET /api/incidents/:id with Accept: application/vnd.ocsf+json', () => 
     assert.match(wrongClass!.join('\n'), /class_uid must be 2004/);
     assert.match(misspelled!.join('\n'), /finding_info\.titel: not an attribute/);
     assert.match(badSeverity!.join('\n'), /severity_id/);
+  });
+});
+
+describe('labels a filter added', () => {
+  it("are the finding's metadata.tags, which the validator accepts", async () => {
+    const { id } = await ingest('labelled', 'crowdstrike-spec.json');
+    const finding = (await readOcsf(id)).body;
+    const incident = (await getJson(service.url, `/api/incidents/${id}`)).body;
+    assert.deepEqual(finding.metadata.tags, [
+      { name: 'team', value: 'blue' },
+      { name: 'kind', value: incident.incident_type },
+    ]);
+    assert.deepEqual(ocsfProblems([finding]), [[]]);
   });
 });
 

@@ -326,22 +326,19 @@ describe('verification profiles', () => {
   it("standard-webhooks: signed by the standardwebhooks library under the scheme's names, and by Svix's library under svix-*", async () => {
     const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
     const now = new Date();
-    const standard = alert('std-lib-1');
-    const standardSigned = {
+    /** The three headers under one spelling, the signature made by a library. */
+    const signedBy = (spelling: 'webhook' | 'svix', id: string, signature: string) => ({
       'content-type': 'application/json',
-      'webhook-id': 'msg_std_lib',
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': new StandardWebhook(secret).sign('msg_std_lib', now, standard),
-    };
+      [`${spelling}-id`]: id,
+      [`${spelling}-timestamp`]: String(Math.floor(now.getTime() / 1000)),
+      [`${spelling}-signature`]: signature,
+    });
+    const standard = alert('std-lib-1');
+    const standardSigned = signedBy('webhook', 'msg_std_lib', new StandardWebhook(secret).sign('msg_std_lib', now, standard));
     assert.equal((await post('/api/webhooks/stdhooks', standard, standardSigned)).status, 201);
 
     const svix = alert('svix-lib-1');
-    const svixSigned = {
-      'content-type': 'application/json',
-      'svix-id': 'msg_svix_lib',
-      'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'svix-signature': new SvixWebhook(secret).sign('msg_svix_lib', now, svix),
-    };
+    const svixSigned = signedBy('svix', 'msg_svix_lib', new SvixWebhook(secret).sign('msg_svix_lib', now, svix));
     new SvixWebhook(secret).verify(svix, svixSigned); // what Svix's own receivers accept
     const first = await post('/api/webhooks/stdhooks', svix, svixSigned);
     assert.equal(first.status, 201, JSON.stringify(first.body));
