@@ -179,6 +179,13 @@ describe('a bad expression, in each', () => {
     const costly = await register({ source: 'costly-api', secret: SECRET, filter: { match: QUADRATIC } });
     assert.equal(costly.status, 400);
     assert.equal(costly.body.error.message, `filter.match: ${QUADRATIC_REASON}`);
+    const estimated = await register({
+      source: 'costly-api',
+      secret: SECRET,
+      filter: { match: 'incident.observables.hosts.exists(h, h in payload.allowlist)' },
+    });
+    assert.equal(estimated.status, 400);
+    assert.equal(estimated.body.error.message, "filter.match: the expression's estimated cost is 100 steps per value of the payload, more than 64");
     assert.equal((await getJson(service.url, '/api/webhooks/bad-api')).status, 404);
   });
 
