@@ -38,8 +38,9 @@ export class ApiClient {
     return new URL(path.replace(/^\//, ''), this.base);
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  /** `accept` asks for another representation of the resource (e.g. OCSF); the answer is JSON all the same. */
+  get<T>(path: string, accept = 'application/json'): Promise<T> {
+    return this.request<T>('GET', path, undefined, accept);
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {
@@ -61,8 +62,8 @@ export class ApiClient {
     return response;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.fetch(method, path, body, 'application/json');
+  private async request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
+    const response = await this.fetch(method, path, body, accept);
     if (!response.ok) await this.fail(response, path);
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;

@@ -25,6 +25,8 @@ export type FlagValues = Record<string, string | boolean | string[] | undefined>
 export interface CommandContext {
   client: ApiClient;
   output: OutputFormat;
+  /** The media type to ask the API for: `application/json`, or one of the command's `representations`. */
+  accept: string;
   /** true when -o/--output was given (commands whose default is not a table check it). */
   outputGiven: boolean;
   /** Standard output: the result. */
@@ -47,6 +49,11 @@ export interface Command {
   /** Lines shown under the flags in --help: examples, what the output holds. */
   details?: readonly string[];
   flags: FlagSpecs;
+  /**
+   * `-o` values besides table/json/yaml this command takes, each with the media type it asks the
+   * API for; the answer is printed as JSON (e.g. `-o ocsf`).
+   */
+  representations?: Readonly<Record<string, string>>;
   /** Resolves to the exit code. */
   run(ctx: CommandContext, values: FlagValues, args: readonly string[]): Promise<number>;
 }

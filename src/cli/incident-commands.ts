@@ -1,5 +1,6 @@
 import type { incidentJson } from '../wire/incident.js';
 import { INCIDENT_STATUSES, SEVERITIES } from '../incidents/model.js';
+import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../wire/ocsf.js';
 import type { Command, CommandContext, FlagValues } from './command.js';
 import { EXIT } from './exit-codes.js';
 import { noteMore, PAGE_FLAGS, pageQuery, query, TIME_FLAGS } from './list-flags.js';
@@ -92,9 +93,11 @@ export const incidentCommands: Command[] = [
     aliases: ['describe'],
     args: ['id-or-number'],
     summary: 'Show one incident (by id or INC-yyyy-nnnn) with its raw body',
+    details: [`-o ocsf prints the incident as an OCSF ${OCSF_VERSION} Detection Finding (JSON).`],
     flags: {},
+    representations: { ocsf: OCSF_MEDIA_TYPE },
     async run(ctx, _values, [id]) {
-      const incident = await ctx.client.get<IncidentJson>(incidentPath(id!));
+      const incident = await ctx.client.get<IncidentJson>(incidentPath(id!), ctx.accept);
       if (ctx.output === 'table') printIncident(ctx, incident);
       else printDocument(ctx.write, ctx.output, incident);
       return EXIT.ok;

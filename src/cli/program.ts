@@ -76,10 +76,12 @@ function oneLine(text: string, commandName: string): string {
  * `completion bash|zsh|fish|powershell` from the same tree.
  */
 export function buildProgram(commands: readonly Command[], env: NodeJS.ProcessEnv, io: CliIo, exit: { code: number }) {
+  // -o takes the common formats and every representation some command offers (`incident get -o ocsf`).
+  const outputs = [...new Set([...OUTPUT_FORMATS, ...commands.flatMap((command) => Object.keys(command.representations ?? {}))])];
   const program = new CommanderCommand('tw-cli')
     .description('Manage tw-webhooks sources, incidents, the triage outbox, queued deliveries, the delivery log and API keys')
     .version(VERSION, '--version', 'print the version')
-    .addOption(new Option('-o, --output <format>', 'output format (default: table)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('-o, --output <format>', 'output format (default: table)').choices(outputs))
     .option('--api-url <url>', `the API (default: $TW_API_URL or ${DEFAULT_API_URL})`)
     .helpOption('-h, --help', 'help for a command')
     .addHelpCommand(false)
@@ -112,10 +114,17 @@ export function buildProgram(commands: readonly Command[], env: NodeJS.ProcessEn
         const value = flagValue(name, spec, self.getOptionValue(camel(name)));
         if (value !== undefined) values[name] = value;
       }
-      const globals = self.optsWithGlobals<{ output?: OutputFormat; apiUrl?: string }>();
+      const globals = self.optsWithGlobals<{ output?: string; apiUrl?: string }>();
+      const output = globals.output ?? 'table';
+      const representation = command.representations?.[output];
+      if (representation === undefined && !(OUTPUT_FORMATS as readonly string[]).includes(output)) {
+        const own = [...OUTPUT_FORMATS, ...Object.keys(command.representations ?? {})].join(', ');
+        throw usageError(`-o ${output} is not an output of 'tw-cli ${command.path.join(' ')}': ${own}`);
+      }
       const ctx: CommandContext = {
         client: new ApiClient({ baseUrl: globals.apiUrl ?? (env.TW_API_URL?.trim() || DEFAULT_API_URL), token: env.TW_API_TOKEN?.trim() || undefined }),
-        output: globals.output ?? 'table',
+        output: representation === undefined ? (output as OutputFormat) : 'json',
+        accept: representation ?? 'application/json',
         outputGiven: globals.output !== undefined,
         write: io.write,
         note: io.note,

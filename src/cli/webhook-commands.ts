@@ -61,6 +61,13 @@ const SPEC_FLAGS: FlagSpecs = {
   burst: { type: 'string', placeholder: 'N', description: 'requests at once, at least the rate (with --rate-limit)' },
   disabled: { type: 'boolean', description: 'stop serving the source (its URL answers 404 unknown_source)' },
   enabled: { type: 'boolean', description: 'serve the source again' },
+  'filter-match': {
+    type: 'string',
+    placeholder: 'EXPR',
+    description: 'CEL: events for which it is false are answered 200 filtered, not stored (docs/filters.md)',
+  },
+  'filter-severity': { type: 'string', placeholder: 'EXPR', description: 'CEL: the incident severity (critical|high|medium|low|info)' },
+  'filter-label': { type: 'string', multiple: true, placeholder: 'NAME=EXPR', description: 'CEL: a label to add and the expression of its value (repeatable)' },
 };
 
 /** Reads the secret from --secret, --secret-file or stdin (`--secret -`), trimming one final newline. */
@@ -129,10 +136,26 @@ export function specFromFlags(values: FlagValues): SourceSpec {
     const burst = integerFlag(values, 'burst');
     spec.rateLimit = { requestsPerSecond, ...(burst !== undefined && { burst }) };
   } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
+  const filter = filterFromFlags(values);
+  if (filter) spec.filter = filter;
   if (values.disabled === true && values.enabled === true) throw usageError('--disabled and --enabled at once');
   if (values.disabled !== undefined) spec.suspend = values.disabled === true;
   if (values.enabled !== undefined) spec.suspend = values.enabled !== true;
   return spec as SourceSpec;
+}
+
+/** `--filter-match`, `--filter-severity` and `--filter-label name=expr` as the spec's filter (docs/filters.md); the service compiles it. */
+function filterFromFlags(values: FlagValues): SourceSpec['filter'] {
+  const match = values['filter-match'] as string | undefined;
+  const severity = values['filter-severity'] as string | undefined;
+  const labels: Record<string, string> = {};
+  for (const pair of (values['filter-label'] as string[] | undefined) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw usageError(`--filter-label takes NAME=EXPRESSION; got '${pair}'`);
+    labels[pair.slice(0, at).trim()] = pair.slice(at + 1);
+  }
+  const filter = { ...(match !== undefined && { match }), ...(severity !== undefined && { severity }), ...(Object.keys(labels).length > 0 && { labels }) };
+  return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 const sourcePath = (name: string) => `/api/webhooks/${encodeURIComponent(name)}`;

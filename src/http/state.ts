@@ -12,6 +12,8 @@ export interface RequestState {
   incidentId?: string;
   incidentNumber?: string;
   queueId?: string;
+  /** The source's filter filtered the delivery out (200 `filtered`). */
+  filtered?: boolean;
   errorCode?: ErrorCode;
   /** The API key of an `/api` request, once authenticated. */
   principal?: Principal;

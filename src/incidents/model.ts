@@ -106,6 +106,9 @@ export interface StatusChange {
   note: string | null;
 }
 
+/** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
+export type Labels = Record<string, string>;
+
 /** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
 export interface Incident extends IncidentDraft {
   id: string;
@@ -120,6 +123,7 @@ export interface Incident extends IncidentDraft {
   acknowledged: StatusChange | null;
   resolved: StatusChange | null;
   triage: TriageInfo;
+  labels: Labels;
   raw: string;
 }
 
@@ -133,6 +137,7 @@ export interface DeliveryFacts {
   receivedAt: string;
   dedupeKey: string;
   raw: string;
+  labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
   /** A test event's incident (see normalize/test-event.ts). */

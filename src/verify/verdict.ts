@@ -12,6 +12,6 @@ export function signatureFailed(reason: string): Verdict {
 }
 
 /** The last check: the header is well-formed, and no secret (current or previous) made it. */
-export function noSecretMatched(header: string, signed: string): Verdict {
-  return signatureFailed(`${header} matches none of the source's secrets (it must be the HMAC-SHA256 of ${signed} with the secret)`);
+export function noSecretMatched(header: string, signed: string, note?: string): Verdict {
+  return signatureFailed(`${header} matches none of the source's secrets (it must be the HMAC-SHA256 of ${signed} with the secret${note ? `, ${note}` : ''})`);
 }

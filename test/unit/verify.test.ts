@@ -240,6 +240,33 @@ describe('standard-webhooks profile', () => {
     assertBadSignature(verify({ 'webhook-signature': undefined }));
   });
 
+  it("accepts the same delivery under Svix's names (svix-id, svix-timestamp, svix-signature)", () => {
+    const svix = { 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(svix, body), timestamp), OK);
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-id': 'msg_other' }, body), timestamp), {
+      ok: false,
+      code: 'invalid_signature',
+      message:
+        "Webhook signature verification failed: svix-signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<svix-id>.<svix-timestamp>.<raw body>' with the secret, in base64; a whsec_ secret is the base64 key after the prefix)",
+    });
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-timestamp': 'soon' }, body), timestamp), {
+      ok: false,
+      code: 'invalid_timestamp',
+      message: 'svix-timestamp must be a Unix time in whole seconds',
+    });
+  });
+
+  it('reads one spelling, never a mix: any webhook-* header means all three are read under that name', () => {
+    const mixed = { 'webhook-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(mixed, body), timestamp), {
+      ok: false,
+      code: 'invalid_timestamp',
+      message: 'the webhook-timestamp header is missing',
+    });
+    const none = verifyRequest(source('standard-webhooks', secret), request({}, body), timestamp);
+    assert.equal(none.ok === false && none.message, 'webhook-timestamp must be a Unix time in whole seconds');
+  });
+
   it('applies the timestamp checks to webhook-timestamp', () => {
     assert.deepEqual(verify({ 'webhook-timestamp': 'soon' }), {
       ok: false,
