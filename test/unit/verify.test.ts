@@ -264,7 +264,7 @@ describe('standard-webhooks profile', () => {
       message: 'the webhook-timestamp header is missing',
     });
     const none = verifyRequest(source('standard-webhooks', secret), request({}, body), timestamp);
-    assert.equal(none.ok === false && none.message, 'webhook-timestamp must be a Unix time in whole seconds');
+    assert.equal(none.ok === false && none.message, 'the webhook-timestamp header is missing');
   });
 
   it('applies the timestamp checks to webhook-timestamp', () => {
