@@ -1,16 +1,15 @@
 /**
- * What `npm test` runs: start the real servers the selected test files use, once for the whole run
- * (building what is missing), run the files with their env, and always stop what was started.
+ * What `npm test` runs: the test files, each starting the real servers it declares with
+ * `await needs(…)` through this process (test/infra/on-demand.ts), so a server starts once for the
+ * whole run, only if a selected file needs it; everything started is always stopped at the end.
  * `npm test -- <file…>` runs a subset.
- * Only the servers the selected files declare are started (see declared-servers.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { down, up } from './infra/infra.js';
-import { serversOf } from './infra/declared-servers.js';
-import { components, type Component } from './infra/state.js';
+import { ON_DEMAND_SOCKET, serveOnDemand } from './infra/on-demand.js';
 
 const suites = ['test/static', 'test/unit', 'test/integration', 'test/e2e'];
 /**
@@ -29,11 +28,6 @@ function allTestFiles(): string[] {
   );
 }
 
-function serversFor(files: readonly string[]): Component[] {
-  const wanted = new Set(files.flatMap((file) => serversOf(file, readFileSync(file, 'utf8'))));
-  return components.filter((component) => wanted.has(component));
-}
-
 let testRunner: ChildProcess | undefined;
 
 function runTests(files: readonly string[], env: Record<string, string>): Promise<number> {
@@ -49,14 +43,20 @@ function runTests(files: readonly string[], env: Record<string, string>): Promis
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);
   const files = requested.length > 0 ? requested : allTestFiles();
-  const wanted = serversFor(files);
-  if (wanted.length === 0) return runTests(files, {});
 
   // Its own state dir: a run never adopts or stops servers of `npm run infra -- up`.
   const stateDir = mkdtempSync(join(tmpdir(), 'tw-test-run-'));
+  const socket = join(stateDir, 'servers.sock');
+  const onDemand = await serveOnDemand(socket, (wanted) => up(stateDir, wanted));
   // Once only: a signal and the finally below may both ask.
   let stopping: Promise<void> | undefined;
-  const stopServers = () => (stopping ??= down(stateDir).then(() => rmSync(stateDir, { recursive: true, force: true })));
+  const stopServers = () =>
+    (stopping ??= (async () => {
+      onDemand.close();
+      onDemand.closeAllConnections();
+      await down(stateDir);
+      rmSync(stateDir, { recursive: true, force: true });
+    })());
   // The servers run detached, so an interrupted run must stop them itself.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     });
   }
   try {
-    return await runTests(files, await up(stateDir, wanted));
+    return await runTests(files, { [ON_DEMAND_SOCKET]: socket });
   } finally {
     await stopServers();
   }

@@ -2,7 +2,6 @@
  * Operating promises of the README: `npm start` works from the repo with the example config, config
  * edits are picked up without dropping requests, and slow senders are cut off.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,3 @@
-// servers: mongo
 /**
  * Sources registered through the API on MongoDB: two replicas share the database, a registration
  * on one is served by the other within seconds, and the collection holds no plain-text secret.
@@ -12,6 +11,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { CLI, twCli } from '../helpers/cli.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const SECRET = 'replicated-secret-5e6f7a8b';
 

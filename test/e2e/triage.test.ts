@@ -3,7 +3,6 @@
  * signed with our HMAC scheme and carrying the incident id as idempotency key, even when the runner
  * fails its first attempts or is down when the incident is created.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -13,6 +12,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { allIncidents, deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
 import { hmacSignature } from '../helpers/sign.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const RUNNER_SECRET = 'runner-secret';
 const CONFIG = `

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The operator surface end to end: the real `tw-cli` binary against the real service process
  * (embedded store): API keys and scopes, registration, deliveries, the delivery log, test events,

@@ -2,7 +2,6 @@
  * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,4 +1,3 @@
-// servers: helm, monitoring-crds
 /**
  * The chart's monitoring against a real Prometheus (Debian's `prometheus`, started here): it scrapes
  * the running service with the ServiceMonitor's path, interval and timeout, the spec's
@@ -15,11 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
-import { helmBin } from '../helpers/servers.js';
+import { helmBin, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
 import { freePort } from '../infra/process.js';
 import { helmTemplate, repoRoot } from '../deploy/chart.js';
+
+await needs('helm', 'monitoring-crds');
 
 const run = promisify(execFile);
 const NAMESPACE = 'tw-webhooks';

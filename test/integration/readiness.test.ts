@@ -7,7 +7,6 @@
  *   the way a crash would end it (Worker.terminate), as in store-embedded.test.ts.
  * A database down at start-up is tested against the real process in e2e/lifecycle.test.ts.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
