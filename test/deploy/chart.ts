@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { isMap, isScalar, isSeq, parseDocument, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 
 const run = promisify(execFile);
 
@@ -71,7 +71,7 @@ export function documentedValues(valuesYaml = readFileSync(join(chartDir, 'value
   const document = parseDocument(valuesYaml);
   const rows: ValueDoc[] = [];
   const walk = (map: YAMLMap, prefix: string) => {
-    (map.items as Pair[]).forEach((pair, index) => {
+    map.items.forEach((pair, index) => {
       const key = `${prefix}${String(isScalar(pair.key) ? pair.key.value : pair.key)}`;
       // The parser hangs the comment above a nested map's first key on the map itself.
       const comment = (isScalar(pair.key) ? pair.key.commentBefore : undefined) ?? (index === 0 ? map.commentBefore : undefined);

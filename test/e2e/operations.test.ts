@@ -34,7 +34,7 @@ describe('npm start', () => {
     });
     try {
       const port = await new Promise<number>((done, fail) => {
-        createInterface({ input: child.stdout! }).on('line', (line) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
           if (line.startsWith('{') && JSON.parse(line).msg === 'listening') done(JSON.parse(line).port);
         });
         child.once('exit', (code) => fail(new Error(`npm start exited with ${code}`)));

@@ -153,7 +153,7 @@ describe('monitoring with a real Prometheus', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     assert.equal(received?.status, 'success');
-    const receivedBy = new Map(received!.data!.result.map((series) => [series.metric.source, series]));
+    const receivedBy = new Map(received.data!.result.map((series) => [series.metric.source, series]));
     assert.ok(Number(receivedBy.get('email-gateway')?.value[1]) > 0, JSON.stringify(received));
     assert.equal(receivedBy.get('email-gateway')?.metric.job, JOB);
     assert.equal(receivedBy.get('email-gateway')?.metric.namespace, NAMESPACE);
@@ -168,9 +168,9 @@ describe('monitoring with a real Prometheus', () => {
     const exposition = await (await fetch(`${service.url}/metrics`)).text();
     const checked = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
-    checked.stdout!.on('data', (chunk) => (output += String(chunk)));
-    checked.stderr!.on('data', (chunk) => (output += String(chunk)));
-    checked.stdin!.end(exposition);
+    checked.stdout.on('data', (chunk) => (output += String(chunk)));
+    checked.stderr.on('data', (chunk) => (output += String(chunk)));
+    checked.stdin.end(exposition);
     const code = await new Promise((done) => checked.once('exit', done));
     assert.equal(code, 0, output);
     assert.equal(output.trim(), '', 'no lint findings');

@@ -17,7 +17,7 @@ export function jsonBody(): RequestMiddleware {
     onerror: () => {
       throw new DomainError('bad_request', 'The request body is not valid JSON');
     },
-  }) as unknown as RequestMiddleware;
+  });
 }
 
 /** The parsed body, checked against a compiled schema; every problem in one 400 bad_request. */

@@ -37,7 +37,7 @@ export class KubernetesRegistrations implements Registrations {
   async update(name: string, change: RegistrationChange): Promise<RegistrationSpec> {
     const current = await this.ours(name);
     const secret = await this.read<SecretObject>('v1', 'Secret', secretNameOf(name));
-    const stored = (key: string) => (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key]!, 'base64').toString('utf8'));
+    const stored = (key: string) => (secret?.data?.[key] === undefined ? undefined : Buffer.from(secret.data[key], 'base64').toString('utf8'));
     const currentSecret = stored(SECRET_KEY);
     if (currentSecret === undefined)
       throw new DomainError(

@@ -55,5 +55,5 @@ export function sourceManifests(input: SourceManifestInput): [Record<string, unk
 
 /** A WebhookSource's spec as a registration's: the source spec's fields, without name and secret reference. */
 export function specFromWebhookSource(spec: Record<string, unknown>): RegistrationSpec {
-  return Object.fromEntries(Object.entries(spec).filter(([key]) => Object.hasOwn(SOURCE_SPEC_PROPERTIES, key))) as RegistrationSpec;
+  return Object.fromEntries(Object.entries(spec).filter(([key]) => Object.hasOwn(SOURCE_SPEC_PROPERTIES, key)));
 }
