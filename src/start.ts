@@ -144,6 +144,7 @@ export async function start(options: StartOptions): Promise<Service> {
 
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
   // often enough that the configured deadlines are what a slow sender actually gets.
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;

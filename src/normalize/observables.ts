@@ -23,6 +23,7 @@ const EMAIL = /^[^\s@<>()[\],;:"\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?
 const HEX = /^[0-9a-f]+$/i;
 const HASH_LENGTHS: Readonly<Record<number, HashAlgorithm>> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/gi;
 const TOKEN_SEPARATORS = /[\s,;<>()[\]{}"'|=]+/;
