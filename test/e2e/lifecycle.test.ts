@@ -40,7 +40,7 @@ async function halfSent(url: string, alertId: string): Promise<{ finish(): Promi
     s.once('error', fail);
   });
   let answer = '';
-  socket.on('data', (chunk) => (answer += chunk));
+  socket.on('data', (chunk) => (answer += String(chunk)));
   const closed = new Promise<void>((done) => socket.once('close', () => done()));
   const half = Math.floor(body.length / 2);
   socket.write(`POST /api/webhooks/edr HTTP/1.1\r\n${headers}\r\n${body.slice(0, half)}`);

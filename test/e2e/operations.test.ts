@@ -105,7 +105,7 @@ describe('slow senders', () => {
         socket.write('POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":');
       });
       let text = '';
-      socket.on('data', (chunk) => (text += chunk));
+      socket.on('data', (chunk) => (text += String(chunk)));
       socket.on('close', () => done(text));
       socket.on('error', fail);
     });

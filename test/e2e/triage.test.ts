@@ -5,7 +5,7 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startService, type RunningService } from '../helpers/service.js';
@@ -45,7 +45,7 @@ const failFirst =
 async function startRunner(answer: Answer, port = 0): Promise<{ server: Server; url: string; calls: RunnerCall[] }> {
   const calls: RunnerCall[] = [];
   const seen = new Map<string, number>();
-  const server = createServer(async (request: IncomingMessage, response) => {
+  const record = async (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -63,7 +63,9 @@ async function startRunner(answer: Answer, port = 0): Promise<{ server: Server; 
       answered: answered === 'hang' ? 0 : answered,
     });
     if (answered !== 'hang') response.writeHead(answered, { 'content-type': 'application/json' }).end('{}');
-  });
+  };
+  // A request the runner cannot read (a body that is not JSON) is answered 500, so the test sees it as a failed delivery.
+  const server = createServer((request, response) => void record(request, response).catch((error: unknown) => response.writeHead(500).end(String(error))));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   runners.push(server);
   hangingRunners.push(() => server.closeAllConnections());

@@ -87,7 +87,7 @@ describe('tw-cli and the Kubernetes API server', () => {
     });
     after(() => service?.stop());
 
-    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async (t) => {
+    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async () => {
       const added = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'k8s-edr-secret', '--auto-triage', '--playbook', 'malware_triage'], env);
       assert.equal(added.code, 0, added.stderr);
 

@@ -198,7 +198,7 @@ describe('checks in the contract order', () => {
       if (reply.status === 429) limited = reply;
     }
     assert.deepEqual(statuses.slice(0, 2), [201, 201]);
-    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assert.ok(limited, `expected a 429 in ${statuses.join(', ')}`);
     assertError(limited, 429, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });

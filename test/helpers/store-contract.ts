@@ -12,7 +12,7 @@ import { decodeCursor } from '../../src/store/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
-  reopen?(store: Store): Promise<Store>;
+  reopen?: (store: Store) => Promise<Store>;
 }
 
 export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {

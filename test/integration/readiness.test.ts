@@ -69,6 +69,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
       nowMs: Date.now,
     },
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   cleanups.push(
