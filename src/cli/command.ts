@@ -2,7 +2,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { ApiClient } from './client.js';
 import type { OutputFormat } from './output.js';
 
-export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 /** What a command gets to work with; tests and main build it the same way. */

@@ -99,7 +99,7 @@ interface SourceFields {
 }
 
 /** The flags as the API's snake_case keys; only what was given. */
-export function specFromFlags(values: OptionValues): SourceFields {
+function specFromFlags(values: OptionValues): SourceFields {
   const spec: SourceFields = {};
   if (values['auto-triage'] && values['no-auto-triage']) throw usageError('--auto-triage true and false at once');
   if (values['auto-triage']) spec.auto_triage = true;

@@ -5,7 +5,7 @@ import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** Where Kubernetes mounts the pod's own namespace (the service account volume). */
-export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export interface KubernetesSettings {
   /** `TW_KUBERNETES`: WebhookSource objects are a source provider and the controller runs. */

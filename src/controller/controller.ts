@@ -11,7 +11,7 @@ import { LeaderElection, type LeaseTiming } from './leader-election.js';
 import { CacheBehind, reconcile } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 
-export const LEASE_NAME = 'tw-webhooks-leader';
+const LEASE_NAME = 'tw-webhooks-leader';
 
 export interface WebhookSourceControllerOptions {
   client: KubeClient;

@@ -5,7 +5,7 @@ import type { WebhookSourceObject } from '../sources/providers/kubernetes/webhoo
 import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
 import { microTime, nowMicros } from './lease.js';
 
-export const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
+const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
 
 /** events.k8s.io/v1 Events about WebhookSources. Best effort: a lost Event never fails a reconcile. */
 export class EventRecorder {

@@ -17,7 +17,7 @@ export interface WebhookEvent {
   receivedAt: Date;
 }
 
-export interface IngestOutcome {
+interface IngestOutcome {
   created: boolean;
   incident: Incident;
 }

@@ -20,7 +20,7 @@ export interface SourceSpec {
   suspend?: boolean;
 }
 
-export const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
+const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
 
 /** What an unset field means. The CRD carries the same values as schema defaults. */
 export const SOURCE_DEFAULTS = {
@@ -141,7 +141,7 @@ export const SOURCE_SPEC_PROPERTIES = {
  * Secrets are not spec fields: the file has them inline (`secret`, `previous_secret`), the CRD
  * references them (`secretRef{name,key,previousKey}`); both end as `Source.secrets`.
  */
-export const FILE_KEYS = {
+const FILE_KEYS = {
   format: 'format',
   verification: 'verification',
   autoTriage: 'auto_triage',

@@ -29,7 +29,7 @@ export const PREVIOUS_KEY_EXPIRES_ANNOTATION = 'triagewarden.io/previous-secret-
 
 export const DEFAULT_SECRET_KEY = 'secret';
 
-export interface SecretRef {
+interface SecretRef {
   /** A Secret in the object's own namespace. */
   name: string;
   /** The API server defaults it to DEFAULT_SECRET_KEY. */
@@ -206,7 +206,7 @@ const statusSchema: CrdSchema = {
 };
 
 /** The WebhookSource CustomResourceDefinition, derived from the one source spec. */
-export function webhookSourceCrd(): Record<string, unknown> {
+function webhookSourceCrd(): Record<string, unknown> {
   const { group, version, plural, kind } = WEBHOOK_SOURCE_API;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

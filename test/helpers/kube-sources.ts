@@ -9,8 +9,8 @@ import { kubeconfigFile, kubectlBin } from './servers.js';
 import { signedHeaders } from './sign.js';
 
 const run = promisify(execFile);
-export const CRD_FILE = resolve(import.meta.dirname, '../../crds/triagewarden.io_webhooksources.yaml');
-export const SECRET_LABEL = { 'triagewarden.io/webhook-secret': 'true' };
+const CRD_FILE = resolve(import.meta.dirname, '../../crds/triagewarden.io_webhooksources.yaml');
+const SECRET_LABEL = { 'triagewarden.io/webhook-secret': 'true' };
 
 /** kubectl with the test run's KUBECONFIG (or the one given); stdin optional. */
 export async function kubectl(args: readonly string[], options: { input?: string; kubeconfig?: string } = {}): Promise<string> {

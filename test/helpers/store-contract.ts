@@ -55,7 +55,7 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
  * Asserts that a stored incident carries every field of the input it was made from: what the store
  * reads back is compared with what was given to it, not with what it returned on insert.
  */
-export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
+function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
   assert.ok(stored, `incident ${input.id} is stored`);
   const { triagePlaybook, ...fields } = input;
   for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);

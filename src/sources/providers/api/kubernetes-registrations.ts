@@ -6,7 +6,7 @@ import { PREVIOUS_SECRET_KEY, SECRET_KEY, secretNameOf, sourceManifests, specFro
 import { notRegistered, type NewRegistration, type RegistrationChange, type Registrations } from './store-registrations.js';
 
 /** The field manager of every object the registration API applies. */
-export const FIELD_MANAGER = 'tw-webhooks';
+const FIELD_MANAGER = 'tw-webhooks';
 const MANAGED_BY = 'app.kubernetes.io/managed-by';
 /** When a rotated-out secret stops being needed; informational until the controller prunes it. */
 

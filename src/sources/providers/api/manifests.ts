@@ -2,7 +2,7 @@ import { SOURCE_SPEC_PROPERTIES } from '../../source-spec.js';
 import type { RegistrationSpec } from './registered-source.js';
 
 /** The label the kubernetes provider selects Secrets by. */
-export const WEBHOOK_SECRET_LABEL = 'triagewarden.io/webhook-secret';
+const WEBHOOK_SECRET_LABEL = 'triagewarden.io/webhook-secret';
 export const SECRET_KEY = 'secret';
 export const PREVIOUS_SECRET_KEY = 'previous';
 
