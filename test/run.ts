@@ -2,7 +2,8 @@
  * What `npm test` runs: the test files, each starting the real servers it declares with
  * `await needs(…)` through this process (test/infra/on-demand.ts), so a server starts once for the
  * whole run, only if a selected file needs it; everything started is always stopped at the end.
- * `npm test -- <file…>` runs a subset.
+ * `npm test -- <file…>` runs a subset. Every process of the run writes V8 coverage (test files, and
+ * through test/helpers/child-env.ts the services and tw-cli they start), summarized over src/ at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -40,6 +41,30 @@ function runTests(files: readonly string[], env: Record<string, string>): Promis
   return new Promise((resolve) => runner.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+/**
+ * c8's summary of the run's coverage of src/: the services run the built dist/, mapped back to
+ * src/ through its source maps, and files nothing loaded count as uncovered. No threshold yet.
+ */
+async function printCoverage(coverageDir: string): Promise<void> {
+  const c8 = join(import.meta.dirname, '../node_modules/c8/bin/c8.js');
+  const args = [
+    'report',
+    '--temp-directory',
+    coverageDir,
+    '--reporter',
+    'text-summary',
+    '--all',
+    '--src',
+    'src',
+    '--include',
+    'src/**',
+    '--include',
+    'dist/**',
+  ];
+  const report = spawn(process.execPath, [c8, ...args], { stdio: 'inherit' });
+  await new Promise((resolve) => report.once('exit', resolve));
+}
+
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);
   const files = requested.length > 0 ? requested : allTestFiles();
@@ -64,8 +89,11 @@ async function main(): Promise<number> {
       void stopServers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
+  const coverageDir = join(stateDir, 'coverage');
   try {
-    return await runTests(files, { [ON_DEMAND_SOCKET]: socket });
+    const code = await runTests(files, { [ON_DEMAND_SOCKET]: socket, NODE_V8_COVERAGE: coverageDir });
+    await printCoverage(coverageDir);
+    return code;
   } finally {
     await stopServers();
   }

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, waitFor } from '../helpers/api-client.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const services: RunningService[] = [];
@@ -27,7 +28,7 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tw-start-'));
     const child = spawn('npm', ['start', '--silent'], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', TW_DATA_DIR: dataDir },
+      env: childEnv({ HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', TW_DATA_DIR: dataDir }),
       stdio: ['ignore', 'pipe', 'inherit'],
       // Its own process group, so that stopping it also stops the node process npm starts.
       detached: true,

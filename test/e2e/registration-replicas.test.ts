@@ -12,6 +12,7 @@ import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-clien
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { CLI, twCli } from '../helpers/cli.js';
 import { needs } from '../helpers/servers.js';
+import { childEnv } from '../helpers/child-env.js';
 
 await needs('mongo');
 
@@ -67,7 +68,7 @@ describe('registration across replicas (MongoDB)', () => {
     const env = { TW_API_URL: second.url, TW_API_TOKEN: TEST_TOKEN };
     assert.equal((await twCli(['webhook', 'add', 'follow-src', '--secret', SECRET], env)).code, 0);
     const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--source', 'follow-src', '-o', 'json'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: childEnv(env),
     });
     let streamed = '';
     follower.stdout.on('data', (chunk) => (streamed += String(chunk)));

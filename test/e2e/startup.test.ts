@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
@@ -29,15 +30,14 @@ function runUntilExit(env: Record<string, string>, config = GOOD_CONFIG): Promis
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, config);
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
+    env: childEnv({
       HOST: '127.0.0.1',
       PORT: '0',
       TW_CONFIG: configPath,
       TW_DATA_DIR: join(dir, 'data'),
       TW_API_TOKEN: TEST_TOKEN,
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { CLI, twCli } from '../helpers/cli.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const SECRET = 'email-gateway-secret-9f8e7d6c5b4a';
 const ROTATED = 'rotated-secret-0a1b2c3d4e5f';
@@ -121,7 +122,7 @@ describe('tw-cli against the real service', () => {
   it('logs --follow streams new deliveries as they happen', async () => {
     const { spawn } = await import('node:child_process');
     const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--tail', '1', '--source', 'email-gateway', '-o', 'json'], {
-      env: { PATH: process.env.PATH ?? '', ...env, TW_API_TOKEN: TEST_TOKEN },
+      env: childEnv({ ...env, TW_API_TOKEN: TEST_TOKEN }),
     });
     let streamed = '';
     follower.stdout.on('data', (chunk) => (streamed += String(chunk)));

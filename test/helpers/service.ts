@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from './wait.js';
 import { TEST_TOKEN } from './api-client.js';
+import { childEnv } from './child-env.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
@@ -42,8 +43,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const configPath = join(workDir, 'webhook_config.yaml');
   writeFileSync(configPath, options.config);
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
+    env: childEnv({
       PORT: '0',
       HOST: '127.0.0.1',
       TW_CONFIG: configPath,
@@ -55,7 +55,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // The budget itself is tested where a test sets TW_INLINE_BUDGET_MS.
       TW_INLINE_BUDGET_MS: '0',
       ...options.env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
