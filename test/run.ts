@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { down, up } from './infra/infra.js';
 import { ON_DEMAND_SOCKET, serveOnDemand } from './infra/on-demand.js';
 
@@ -46,7 +47,7 @@ function runTests(files: readonly string[], env: Record<string, string>): Promis
  * src/ through its source maps, and files nothing loaded count as uncovered. No threshold yet.
  */
 async function printCoverage(coverageDir: string): Promise<void> {
-  const c8 = join(import.meta.dirname, '../node_modules/c8/bin/c8.js');
+  const c8 = fileURLToPath(import.meta.resolve('c8/bin/c8.js'));
   const args = [
     'report',
     '--temp-directory',
