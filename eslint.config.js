@@ -1,7 +1,8 @@
 // ESLint for the TypeScript in src/, test/ and scripts/, run by test/static/lint.test.ts in `npm test`
-// (`npx eslint` runs it by hand). Type-aware: one program from test/tsconfig.json, which includes all three.
+// (`npm run lint` by hand). Type-aware: one program from test/tsconfig.json, which includes all three.
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
@@ -41,5 +42,15 @@ export default defineConfig(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
-  // Regular expressions: eslint-plugin-regexp's rules go here.
+  {
+    // Every regex in src/ runs in linear time: most of them read text a sender controls
+    // (test/unit/regex-safety.test.ts shows the rules catch each shape).
+    files: ['src/**/*.ts'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
+      'regexp/no-misleading-capturing-group': 'error',
+    },
+  },
 );
