@@ -17,7 +17,7 @@ import { signedHeaders } from '../helpers/sign.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { testSource } from '../helpers/source.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createIngest } from '../../src/incidents/ingest.js';
+import { createIngest } from '../../src/ingest/ingest.js';
 
 const SECRET = 'bench-secret';
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);

@@ -6,9 +6,10 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { IncidentPage, Store } from '../../src/store/store.js';
+import type { IncidentPage } from '../../src/incidents/ports.js';
+import type { Store } from '../../src/store/store.js';
 import type { Incident, NewIncident } from '../../src/incidents/model.js';
-import { decodeCursor } from '../../src/store/cursor.js';
+import { decodeCursor } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;

@@ -19,13 +19,13 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
-import { FileSourceProvider } from '../../src/sources/providers/file.js';
+import { FileSourceProvider } from '../../src/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createIngest } from '../../src/incidents/ingest.js';
-import { createAccept } from '../../src/incidents/accept.js';
+import { createIngest } from '../../src/ingest/ingest.js';
+import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
-import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
-import { StoreRegistrations } from '../../src/sources/providers/api/store-registrations.js';
+import { SecretBox } from '../../src/providers/api/secret-box.js';
+import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];

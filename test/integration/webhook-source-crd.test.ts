@@ -9,8 +9,8 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { SOURCE_DEFAULTS } from '../../src/sources/source-spec.js';
-import { WEBHOOK_SOURCE_API, type WebhookSource, type WebhookSourceSpec } from '../../src/sources/webhook-source-crd.js';
-import { createTestNamespace, kubectlBin, kubeFromEnv, needs } from '../helpers/servers.js';
+import { WEBHOOK_SOURCE_API, type WebhookSource, type WebhookSourceSpec } from '../../src/kubernetes/webhook-source-crd.js';
+import { createTestNamespace, kubeFromEnv, kubectlBin, needs } from '../helpers/servers.js';
 import { SPEC_CASES } from '../helpers/source-spec-cases.js';
 
 await needs('kube');

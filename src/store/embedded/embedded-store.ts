@@ -2,21 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Incident, NewIncident } from '../../incidents/model.js';
+import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import {
-  StoreDamagedError,
-  StoreUnavailableError,
   type DeliveryLogStore,
   type IncidentPage,
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
-  type IntegrityReport,
-  type Store,
-  type StoreFault,
-  type StoreFaultListener,
-  type StoreHealth,
   type TriageOutboxStore,
-} from '../store.js';
+} from '../../incidents/ports.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
 import {
   REMOTE_METHODS,
   restoreBuffers,
@@ -27,7 +22,7 @@ import {
   type ToStoreThread,
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
 
 /** The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with tsx (a worker inherits its loader). */

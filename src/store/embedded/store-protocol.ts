@@ -1,7 +1,9 @@
-import { StoreDamagedError, StoreUnavailableError } from '../store.js';
-import type { DeliveryLogStore, FileDamage, InboxStore, IncidentStore, Store, StoreFault, TriageOutboxStore } from '../store.js';
+import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
+import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../../incidents/ports.js';
+import type { FileDamage } from '../../core/errors.js';
+import type { Store, StoreFault } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*

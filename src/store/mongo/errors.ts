@@ -10,7 +10,8 @@ import {
   MongoTopologyClosedError,
   MongoWriteConcernError,
 } from 'mongodb';
-import { StoreUnavailableError, type StoreFault, type StoreFaultKind } from '../store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import type { StoreFault, StoreFaultKind } from '../store.js';
 
 /**
  * Server codes that retrying will not fix, only someone acting on the deployment: the store turns

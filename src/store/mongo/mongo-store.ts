@@ -1,20 +1,12 @@
 import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { takePage } from '../cursor.js';
-import {
-  StoreUnavailableError,
-  type IncidentPage,
-  type IncidentQuery,
-  type InsertResult,
-  type IntegrityReport,
-  type Store,
-  type StoreFault,
-  type StoreFaultListener,
-  type StoreHealth,
-} from '../store.js';
+import { takePage } from '../../incidents/cursor.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import { type IncidentPage, type IncidentQuery, type InsertResult } from '../../incidents/ports.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
 import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';

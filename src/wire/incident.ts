@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary } from './model.js';
+import type { Incident, IncidentSummary } from '../incidents/model.js';
 
 /** The public snake_case shape of an incident (read API, CLI, triage runner): the summary and the raw body. */
 export function incidentJson(incident: Incident) {

@@ -1,4 +1,4 @@
-import type { Incident } from '../incidents/model.js';
+import type { Incident } from './model.js';
 
 /** Keyset pagination position: newest first by (receivedAt, id). Opaque to clients. */
 export interface CursorPosition {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Incident } from './model.js';
+import type { Incident } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
-import type { IncidentStore } from '../store/store.js';
+import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
-import { dedupeKey } from './dedupe.js';
-import { newIncident } from './incident.js';
+import { dedupeKey } from '../incidents/dedupe.js';
+import { newIncident } from '../incidents/incident.js';
 import { domainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 

@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
-import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../source.js';
-import { toSource } from '../../source-spec.js';
-import type { RegisteredSourceRecord, RegisteredSourceStore } from './registered-source.js';
+import type { Logger } from '../../log/logger.js';
+import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../sources/source.js';
+import { toSource } from '../../sources/source-spec.js';
+import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface ApiSourceProviderOptions {

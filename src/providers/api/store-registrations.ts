@@ -1,33 +1,13 @@
-import { DomainError } from '../../../core/errors.js';
-import type { RegisteredSourceStore, RegistrationSpec } from './registered-source.js';
+import { DomainError } from '../../core/errors.js';
+import {
+  notRegistered,
+  type NewRegistration,
+  type RegisteredSourceStore,
+  type RegistrationChange,
+  type Registrations,
+  type RegistrationSpec,
+} from '../../sources/registered-source.js';
 import type { SecretBox } from './secret-box.js';
-
-export interface NewRegistration {
-  name: string;
-  secret: string;
-  /** A secret the sender may still be using (e.g. when moving a source from a file to the API). */
-  previousSecret?: string;
-  spec: RegistrationSpec;
-}
-
-export interface RegistrationChange {
-  /** A new current secret; the old one keeps verifying for the rotation grace period. */
-  secret?: string;
-  /** Keys to set; the others keep their values. */
-  spec: RegistrationSpec;
-}
-
-/** Where the registration API writes: the store, or the cluster in Kubernetes mode. */
-export interface Registrations {
-  /** Throws DomainError conflict when the name is already registered here. */
-  create(registration: NewRegistration): Promise<void>;
-  /** The spec after the change; throws DomainError unknown_source when the name is not registered here. */
-  update(name: string, change: RegistrationChange): Promise<RegistrationSpec>;
-  /** Throws DomainError unknown_source when the name is not registered here. */
-  remove(name: string): Promise<void>;
-  /** The spec as stored here, or undefined. */
-  spec(name: string): Promise<RegistrationSpec | undefined>;
-}
 
 export interface StoreRegistrationsOptions {
   store: RegisteredSourceStore;
@@ -36,10 +16,6 @@ export interface StoreRegistrationsOptions {
   /** After each write: the local provider re-reads, so the answer reflects the write. */
   written: () => Promise<void>;
   nowMs?: () => number;
-}
-
-export function notRegistered(name: string): DomainError {
-  return new DomainError('unknown_source', `Webhook source '${name}' is not registered`);
 }
 
 /** Registrations in the store, secrets sealed (see SecretBox); served by ApiSourceProvider. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Incident } from './model.js';
+import type { Incident } from '../incidents/model.js';
 import type { Ingest, WebhookEvent } from './ingest.js';
-import { IDEMPOTENCY_HEADERS, idempotencyKey } from './dedupe.js';
+import { IDEMPOTENCY_HEADERS, idempotencyKey } from '../incidents/dedupe.js';
 import type { Source } from '../sources/source.js';
-import type { InboxStore, NewQueueEntry } from '../store/store.js';
+import type { InboxStore, NewQueueEntry } from '../incidents/ports.js';
 import { ok, type Result } from '../core/result.js';
 
 type QueueReason = 'async' | 'budget';

@@ -1,10 +1,10 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from 'pino';
-import { ConfigError } from '../../config/config-error.js';
-import { parseWebhookConfig } from '../../config/webhook-config.js';
-import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../source.js';
+import type { Logger } from '../log/logger.js';
+import { ConfigError } from '../config/config-error.js';
+import { parseWebhookConfig } from '../sources/webhook-config.js';
+import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../sources/source.js';
 
 export interface FileSourceProviderOptions {
   /** The webhook_config.yaml to read. */

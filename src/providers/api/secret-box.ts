@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DomainError } from '../../../core/errors.js';
+import { DomainError } from '../../core/errors.js';
 
 const SEALED = 'aes256gcm:v1:';
 /** Development mode without a key: the secret is kept readable, and marked so. */
