@@ -164,6 +164,7 @@ export async function start(options: StartOptions): Promise<Service> {
     trustedProxies: settings.trustedProxies,
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   server.on('request', app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;

@@ -30,7 +30,7 @@ export interface ApiKeyStore {
 }
 
 /** `tw_` + 43 base64url characters (256 random bits): long enough that a plain hash is safe to store. */
-export function newApiKeyToken(): string {
+function newApiKeyToken(): string {
   return `tw_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -13,7 +13,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  * path (`https://gw.example.com/tw`) is a prefix every API path goes under, as behind an ingress
  * that routes by path. Always ends in `/`, so `new URL('api/…', base)` keeps the prefix.
  */
-export function apiBaseUrl(raw: string): URL {
+function apiBaseUrl(raw: string): URL {
   const text = raw.trim();
   const withScheme = SCHEME.test(text) ? text : `http://${text}`;
   if (!URL.canParse(withScheme)) throw usageError(`the API URL '${text}' is not a URL: give host:port or http(s)://host[:port][/path]`);

@@ -9,7 +9,7 @@ import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 export const DEFAULT_API_URL = 'http://localhost:8080';
 
 /** The package's version, as `tw-cli --version` prints it. */
-export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** What the first word of a two-word command is about, for `tw-cli --help`. */
 const GROUPS: Record<string, string> = {
@@ -55,7 +55,7 @@ function flagValue(name: string, spec: FlagSpec, raw: unknown): string | boolean
   if (raw === undefined || spec.type !== 'boolean') return raw as string | string[] | undefined;
   if (raw === true || raw === 'true') return true;
   if (raw === false || raw === 'false') return false;
-  throw usageError(`--${name} takes true or false, got '${String(raw)}'`);
+  throw usageError(`--${name} takes true or false, got '${typeof raw === 'string' ? raw : JSON.stringify(raw)}'`);
 }
 
 /** `error: … ` lines of commander as one line that says where to look. */

@@ -100,7 +100,7 @@ function oneOfFlag<T extends string>(values: FlagValues, name: string, allowed: 
 }
 
 /** The flags as a (camelCase) spec; only what was given. A severity map may hold nulls: PATCH removes those keys. */
-export function specFromFlags(values: FlagValues): SourceSpec {
+function specFromFlags(values: FlagValues): SourceSpec {
   const spec: Record<string, unknown> = {};
   for (const [key, schema] of VALUE_FIELDS) {
     const flag = flagOf(key);
@@ -141,7 +141,7 @@ export function specFromFlags(values: FlagValues): SourceSpec {
   if (values.disabled === true && values.enabled === true) throw usageError('--disabled and --enabled at once');
   if (values.disabled !== undefined) spec.suspend = values.disabled === true;
   if (values.enabled !== undefined) spec.suspend = values.enabled !== true;
-  return spec as SourceSpec;
+  return spec;
 }
 
 /** `--filter-match`, `--filter-severity` and `--filter-label name=expr` as the spec's filter (docs/filters.md); the service compiles it. */

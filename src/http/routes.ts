@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import type { Scope } from '../apikeys/api-key.js';
 import type { RequestMiddleware, RequestState } from './state.js';
 import {
@@ -70,8 +70,11 @@ export const ROUTES = [
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 
+/** A route's middleware: Koa's, with the route's `ctx.params`. */
+export type RouteMiddleware = RouterMiddleware<RequestState>;
+
 /** What serves each route: one or more middleware after the authorization check. */
-export type RouteHandlers = Record<RouteId, RequestMiddleware | readonly RequestMiddleware[]>;
+export type RouteHandlers = Record<RouteId, RouteMiddleware | readonly RouteMiddleware[]>;
 
 /** Turns a row's access into the check that runs once the row matched (see http/api/auth.ts). */
 export type Authorize = (access: Access) => RequestMiddleware | undefined;
@@ -86,7 +89,7 @@ export function tableRouter(handlers: RouteHandlers, authorize: Authorize): Rout
   for (const row of ROUTES as readonly RouteRow[]) {
     const check = authorize(row.access);
     const handler = handlers[row.id as RouteId];
-    const chain = [...(check ? [check] : []), ...(Array.isArray(handler) ? handler : [handler as RequestMiddleware])];
+    const chain = [...(check ? [check] : []), ...(typeof handler === 'function' ? [handler] : handler)];
     router.register(row.path, [row.method], chain, { name: row.id });
   }
   return router;

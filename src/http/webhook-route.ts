@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { ServedSources } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
+import type { RouteMiddleware } from './routes.js';
 import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
@@ -26,7 +27,7 @@ const ACCEPTED_LINES_PER_SECOND = 20;
 const FILTER_ERROR_LINES_PER_SECOND = 5;
 
 /** `POST /api/webhooks/:source`: the checks of docs/api.md ("The webhook route") in the contract's order. */
-export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
+export function webhookRoute(deps: WebhookRouteDeps): RouteMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.
   const eventLog = deps.logger.child({}, { redact: [] });

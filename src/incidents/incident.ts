@@ -1,7 +1,7 @@
 import type { DeliveryFacts, IncidentDraft, NewIncident, TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
-export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
+function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
   return {
     state: playbook ? 'pending' : 'none',
     playbook,

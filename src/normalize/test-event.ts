@@ -5,7 +5,7 @@ import type { Format } from '../incidents/model.js';
  * `tw-cli webhook test`). It is inside the signed body, so only a sender holding the secret can
  * set it, and all it does is keep the incident out of triage and out of default listings.
  */
-export const TEST_EVENT_KEY = 'tw_test_event';
+const TEST_EVENT_KEY = 'tw_test_event';
 
 export function isTestEvent(payload: unknown): boolean {
   return typeof payload === 'object' && payload !== null && (payload as Record<string, unknown>)[TEST_EVENT_KEY] === true;

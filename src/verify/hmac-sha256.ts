@@ -19,7 +19,7 @@ export interface HmacSha256Input {
 export const HMAC_SHA256_HEADERS = { timestamp: 'X-Webhook-Timestamp', signature: 'X-Webhook-Signature' } as const;
 
 /** The signed content and its MAC: HMAC-SHA256(secret, `<timestamp>.<raw body bytes>`). Verifying and signing both use it. */
-export function hmacSha256Mac(secret: Buffer | string, timestamp: number | string, body: Buffer | string): Buffer {
+function hmacSha256Mac(secret: Buffer | string, timestamp: number | string, body: Buffer | string): Buffer {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
 }
 

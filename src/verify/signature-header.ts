@@ -1,5 +1,5 @@
 /** A sender rotating keys sends a few signatures; more than this is not a sender, so nothing is accepted. */
-export const MAX_SIGNATURES = 8;
+const MAX_SIGNATURES = 8;
 
 /**
  * Separators between signatures: commas or whitespace, except the single space OpenSSL prints

@@ -8,8 +8,7 @@ import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verd
  * The scheme's header names: its own (`webhook-id`, …) and Svix's (`svix-id`, `svix-timestamp`,
  * `svix-signature`), which Svix's libraries and service send for the same scheme.
  */
-export const HEADER_SPELLINGS = ['webhook', 'svix'] as const;
-export type HeaderSpelling = (typeof HEADER_SPELLINGS)[number];
+export type HeaderSpelling = 'webhook' | 'svix';
 
 export interface StandardWebhooksInput {
   secrets: readonly Buffer[];
@@ -82,7 +81,7 @@ export function headerSpelling(has: (name: string) => boolean): HeaderSpelling {
 const signingKeys = new WeakMap<Buffer, Buffer>();
 
 /** The spec serializes secrets as `whsec_<base64>`; the key is the decoded bytes. Other secrets are used as is. */
-export function signingKey(secret: Buffer): Buffer {
+function signingKey(secret: Buffer): Buffer {
   let key = signingKeys.get(secret);
   if (key === undefined) {
     const text = secret.toString('utf8');

@@ -58,7 +58,7 @@ function uniqueAlert(): string {
 async function startTarget(target: Target): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, target.command, { env: { PATH: process.env.PATH ?? '', ...target.env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((done, fail) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; port?: number };
         if (entry.msg === 'listening' && entry.port) done(entry.port);

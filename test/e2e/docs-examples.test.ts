@@ -1,4 +1,3 @@
-// servers: kube, helm
 /**
  * Docs as tests: every shell example of README.md and docs/*.md runs as written, page by page, in
  * one bash session per page, against a service started the way the README starts it (on a free
@@ -31,6 +30,9 @@ import {
   type Fence,
   type Step,
 } from '../helpers/doc-examples.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('kube', 'helm');
 
 const REPO = resolve(import.meta.dirname, '../..');
 /** The command the README starts the service with for reading back what is sent: every page that does not start its own runs against it. */

@@ -7,7 +7,6 @@
  * (store-integrity.test.ts); FerretDB then answers InternalError, as MongoDB does when an
  * operation fails inside the server rather than on the way to it.
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +14,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { deliver, genericAlert, getAnonymous, metricsText, sample, waitFor } from '../helpers/api-client.js';
 import { damageRootPagesUnder, schemaNames } from '../helpers/sqlite-damage.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const DATABASE = 'tw_faults';

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Every incident is readable as an OCSF 1.7.0 Detection Finding: every vendor fixture, sent signed
  * over real HTTP to the real service, read back with `Accept: application/vnd.ocsf+json`, through
@@ -33,11 +32,13 @@ let runner: Server;
 const runnerCalls: RunnerCall[] = [];
 
 before(async () => {
-  runner = createServer(async (incoming, response) => {
+  runner = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    runnerCalls.push({ headers: incoming.headers, raw: Buffer.concat(chunks).toString('utf8') });
-    response.writeHead(200).end();
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      runnerCalls.push({ headers: incoming.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(200).end();
+    });
   });
   await new Promise<void>((resolve) => runner.listen(0, '127.0.0.1', resolve));
   service = await startService({

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The operator surface end to end: the real `tw-cli` binary against the real service process
  * (embedded store): API keys and scopes, registration, deliveries, the delivery log, test events,
@@ -15,6 +14,7 @@ import { join } from 'node:path';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { CLI, runProgram, twCli } from '../helpers/cli.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const SECRET = 'email-gateway-secret-9f8e7d6c5b4a';
 
@@ -158,7 +158,7 @@ describe('tw-cli against the real service', () => {
   it('logs --follow streams new deliveries as they happen', async () => {
     const { spawn } = await import('node:child_process');
     const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--tail', '1', '--source', 'email-gateway', '-o', 'json'], {
-      env: { PATH: process.env.PATH ?? '', ...env, TW_API_TOKEN: TEST_TOKEN },
+      env: childEnv({ ...env, TW_API_TOKEN: TEST_TOKEN }),
     });
     let streamed = '';
     follower.stdout.on('data', (chunk) => (streamed += String(chunk)));

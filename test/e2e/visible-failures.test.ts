@@ -1,4 +1,3 @@
-// servers: none
 /**
  * What used to fail silently is visible: a config edit that cannot be applied (a metric and
  * /readyz, not only a log line), the triage backlog without a runner, and a PATCH of the severity

@@ -2,7 +2,6 @@
  * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -206,7 +205,7 @@ describe('checks in the contract order', () => {
       if (reply.status === 429) limited = reply;
     }
     assert.deepEqual(statuses.slice(0, 2), [201, 201]);
-    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assert.ok(limited, `expected a 429 in ${statuses.join(', ')}`);
     assertError(limited, 429, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });

@@ -162,7 +162,7 @@ const MASKS: [RegExp, string][] = [
 ];
 
 /** Ids, numbers, times and keys replaced by their shape, so two runs compare equal. */
-export function mask(text: string): string {
+function mask(text: string): string {
   let masked = text;
   for (const [pattern, replacement] of MASKS) masked = masked.replace(pattern, replacement);
   return masked;
@@ -218,7 +218,7 @@ export function jsonMismatch(expected: unknown, actual: unknown, path = '$'): st
 }
 
 /** The JSON documents in a command's output: the whole output, or one per line. */
-export function jsonValuesIn(output: string): unknown[] {
+function jsonValuesIn(output: string): unknown[] {
   const whole = output.trim();
   try {
     return [JSON.parse(whole)];

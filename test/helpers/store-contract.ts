@@ -14,7 +14,7 @@ import { decodeCursor } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
-  reopen?(store: Store): Promise<Store>;
+  reopen?: (store: Store) => Promise<Store>;
 }
 
 /** A new incident as the domain builds it from a delivery's facts and its draft (the store gets it whole). */
@@ -61,7 +61,7 @@ export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = 
  * Asserts that a stored incident carries every field of the input it was made from: what the store
  * reads back is compared with what was given to it, not with what it returned on insert.
  */
-export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
+function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
   assert.ok(stored, `incident ${input.id} is stored`);
   const { triage, ...fields } = input;
   for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);

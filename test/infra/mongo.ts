@@ -62,7 +62,7 @@ export async function runFerretdb(binary: string, port: number, workDir: string)
   }
 }
 
-export async function pingMongo(uri: string): Promise<boolean> {
+async function pingMongo(uri: string): Promise<boolean> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000 });
   try {
     await client.db('admin').command({ ping: 1 });

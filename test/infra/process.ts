@@ -58,7 +58,7 @@ export async function retryOnce<T>(what: string, attempt: () => Promise<T>): Pro
     try {
       return await attempt();
     } catch (second) {
-      throw new Error(`${what} failed to start twice.\nFirst attempt: ${describe(first)}\nSecond attempt: ${describe(second)}`);
+      throw new Error(`${what} failed to start twice.\nFirst attempt: ${describe(first)}\nSecond attempt: ${describe(second)}`, { cause: second });
     }
   }
 }

@@ -1,4 +1,3 @@
-// servers: kube, helm, monitoring-crds
 /**
  * The chart as a platform team installs it: lint-clean, every rendering (defaults and every feature
  * on) accepted by the real kube-apiserver (`kubectl apply --dry-run=server`, with prometheus-operator's
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { createTestNamespace, helmBin, kubectlBin, prometheusOperatorCrdsDir } from '../helpers/servers.js';
+import { createTestNamespace, helmBin, kubectlBin, needs, prometheusOperatorCrdsDir } from '../helpers/servers.js';
 import {
   chartCrdDir,
   chartDir,
@@ -25,6 +24,8 @@ import {
   renderInstallManifest,
   repoRoot,
 } from '../deploy/chart.js';
+
+await needs('kube', 'helm', 'monitoring-crds');
 
 const run = promisify(execFile);
 const MONITORING_API = ['--api-versions', 'monitoring.coreos.com/v1'];

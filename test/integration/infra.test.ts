@@ -3,7 +3,6 @@
  * on it: webhook-source-crd.test.ts), a MongoDB-wire server with the semantics the store relies on,
  * a helm v3, and an `npm run infra` whose `down` leaves no process behind.
  */
-// servers: kube, mongo, helm
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +13,9 @@ import { promisify } from 'node:util';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { isOurs } from '../infra/process.js';
 import { readState } from '../infra/state.js';
-import { helmBin, kubectlBin, mongoFromEnv } from '../helpers/servers.js';
+import { helmBin, kubectlBin, mongoFromEnv, needs } from '../helpers/servers.js';
+
+await needs('kube', 'mongo', 'helm');
 
 const run = promisify(execFile);
 

@@ -1,4 +1,3 @@
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -118,7 +117,7 @@ describe('embedded store integrity', () => {
     assert.ok(error.damage.problems.length >= 1 && error.damage.problems.length <= 5, error.damage.problems.join('\n'));
     assert.ok(
       error.damage.problems.some((problem) => pages.some((page) => problem.includes(`page ${page}`))),
-      `the damaged pages ${pages} are named: ${error.damage.problems.join('\n')}`,
+      `the damaged pages ${pages.join(', ')} are named: ${error.damage.problems.join('\n')}`,
     );
     assert.match(error.damage.recovery, /backup/);
     assert.match(error.damage.recovery, new RegExp(`sqlite3 ${file} "\\.recover"`));

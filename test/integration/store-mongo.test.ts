@@ -1,5 +1,4 @@
 /** The store and pipeline contracts against the real MongoDB-wire server of `npm run infra` (FerretDB). */
-// servers: mongo
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,6 +11,9 @@ import { pipelineContract } from '../helpers/pipeline-contract.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { damageRootPagesUnder, schemaNames } from '../helpers/sqlite-damage.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const uris = new WeakMap<Store, string>();
 

@@ -1,5 +1,4 @@
 /** The floors of src/ hold: .dependency-cruiser.cjs says who may import whom, this runs it on src/. */
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';

@@ -40,12 +40,15 @@ function namesInDocs(): Set<string> {
 describe('docs/configuration.md and the settings the code reads', () => {
   it('finds every read the loaders make when the code is read (so the comparison below misses none)', () => {
     const read = new Set<string>();
-    const recording = new Proxy({} as NodeJS.ProcessEnv, {
-      get: (_, name) => {
-        if (typeof name === 'string') read.add(name);
-        return undefined;
+    const recording = new Proxy(
+      {},
+      {
+        get: (_, name) => {
+          if (typeof name === 'string') read.add(name);
+          return undefined;
+        },
       },
-    });
+    );
     loadSettings(recording);
     loadPipelineSettings(recording);
     loadOperatorSettings(recording);

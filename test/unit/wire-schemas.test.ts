@@ -1,5 +1,4 @@
 /** The JSON the API answers fits the schemas the OpenAPI document publishes for it. */
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';

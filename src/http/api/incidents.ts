@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import type { IncidentStatus, Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
 import { changeStatus, type StatusTarget } from '../../incidents/status.js';
-import type { RequestMiddleware } from '../state.js';
+import type { RouteMiddleware } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
@@ -39,7 +39,7 @@ export function incidentsHandlers(
   store: IncidentStore,
   nowMs: () => number,
 ): Pick<RouteHandlers, 'incidents.list' | 'incidents.get' | 'incidents.acknowledge' | 'incidents.resolve'> {
-  const statusRoute = (to: StatusTarget): RequestMiddleware[] => [
+  const statusRoute = (to: StatusTarget): RouteMiddleware[] => [
     jsonBody(),
     async (ctx) => {
       // No body (the parser makes it {}) is a change without a note.

@@ -95,7 +95,7 @@ export function webhooksHandlers(
         const change = specOf({
           ...fields,
           ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
-        } as FileSource);
+        });
         checkRules({ ...current, ...change }); // the merged source must still hold together
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
@@ -142,7 +142,7 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
 
 /** The camelCase spec of validated body fields, once the rules across fields hold. */
 function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
-  const spec = specOf(fields as FileSource);
+  const spec = specOf(fields);
   checkRules(spec);
   return spec;
 }

@@ -134,12 +134,20 @@ export class SqliteStore implements ThreadHostedStore {
   async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     const conditions: string[] = [];
     const params: Record<string, string | number> = { limit: query.limit + 1 };
-    if (query.source) (conditions.push('source = @source'), (params.source = query.source));
-    if (query.severity) (conditions.push('severity = @severity'), (params.severity = query.severity));
-    if (query.status) (conditions.push('status = @status'), (params.status = query.status));
-    if (query.test !== undefined) (conditions.push("coalesce(json_extract(doc, '$.test'), 0) = @test"), (params.test = query.test ? 1 : 0));
-    if (query.since) (conditions.push('received_at >= @since'), (params.since = query.since));
-    if (query.until) (conditions.push('received_at < @until'), (params.until = query.until));
+    const filter = (condition: string, name: string, value: string | undefined) => {
+      if (!value) return;
+      conditions.push(condition);
+      params[name] = value;
+    };
+    filter('source = @source', 'source', query.source);
+    filter('severity = @severity', 'severity', query.severity);
+    filter('status = @status', 'status', query.status);
+    filter('received_at >= @since', 'since', query.since);
+    filter('received_at < @until', 'until', query.until);
+    if (query.test !== undefined) {
+      conditions.push("coalesce(json_extract(doc, '$.test'), 0) = @test");
+      params.test = query.test ? 1 : 0;
+    }
     if (query.after) {
       const after = query.after;
       conditions.push('(received_at < @cursorTime OR (received_at = @cursorTime AND id < @cursorId))');
