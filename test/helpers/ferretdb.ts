@@ -1,20 +1,24 @@
 /**
- * A FerretDB of its own for tests that take the database away: killed with SIGKILL and restarted
- * on the same port and data folder, as an operator's restart would. Built by the infra (cached).
+ * A FerretDB of its own for tests that take the database away: the MongoDB-wire server is killed
+ * with SIGKILL and restarted on the same port over the same PostgreSQL data, as an operator's
+ * restart would. Built by the infra (cached).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ferretdbBinary, runFerretdb } from '../infra/mongo.js';
+import { ferretdbBinaries, runFerretdb, type FerretdbBinaries } from '../infra/mongo.js';
+import { runPostgres } from '../infra/postgres.js';
 import { freePort, isOurs, stopServer, type ServerProcess } from '../infra/process.js';
 
 export class DedicatedFerretdb {
   private server: ServerProcess | undefined;
+  private postgres: { server: ServerProcess; url: string } | undefined;
 
   private constructor(
-    private readonly binary: string,
+    private readonly binaries: FerretdbBinaries,
     private readonly workDir: string,
+    private readonly postgresPort: number,
     readonly port: number,
   ) {}
 
@@ -24,19 +28,20 @@ export class DedicatedFerretdb {
     return db;
   }
 
-  /** A port and a data folder, nothing listening yet: a database that is down until restart(). */
+  /** Ports and a data folder, nothing listening yet: a database that is down until restart(). */
   static async reserve(): Promise<DedicatedFerretdb> {
     const workDir = mkdtempSync(join(tmpdir(), 'tw-ferretdb-'));
-    return new DedicatedFerretdb(await ferretdbBinary(), workDir, await freePort());
+    return new DedicatedFerretdb(await ferretdbBinaries(), workDir, await freePort(), await freePort());
   }
 
   uri(database: string): string {
     return `mongodb://127.0.0.1:${this.port}/${database}`;
   }
 
-  /** (Re)starts the server on the same port and data; resolves once it answers a ping. */
+  /** (Re)starts the MongoDB-wire server on the same port and data (PostgreSQL first, if it is not up); resolves once it answers a ping. */
   async restart(): Promise<void> {
-    this.server = await runFerretdb(this.binary, this.port, this.workDir);
+    this.postgres ??= await runPostgres(this.binaries.postgres, this.postgresPort, this.workDir);
+    this.server = await runFerretdb(this.binaries.ferretdb, this.port, this.postgres.url, this.workDir);
   }
 
   /** SIGKILL: the database vanishes mid-operation. */
@@ -50,7 +55,9 @@ export class DedicatedFerretdb {
 
   async stop(): Promise<void> {
     if (this.server) await stopServer(this.server);
+    if (this.postgres) await stopServer(this.postgres.server);
     this.server = undefined;
+    this.postgres = undefined;
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }
