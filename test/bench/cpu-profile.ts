@@ -32,27 +32,42 @@ function location(url: string, line: number): string {
   return `${short}:${line + 1}`;
 }
 
-/** The `top` functions by self time; `(idle)` is left out and not counted in the shares. */
-export function topSelfTimes(profileFile: string, top: number): { functions: SelfTime[]; busyMs: number } {
+/**
+ * The `top` functions by self time, and the same time summed per module (a file of ours or of
+ * node's, or a package); `(idle)` is left out and not counted in the shares.
+ */
+export function topSelfTimes(profileFile: string, top: number): { functions: SelfTime[]; modules: SelfTime[]; busyMs: number } {
   const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-  const totals = new Map<string, SelfTime>();
+  const functions = new Map<string, SelfTime>();
+  const modules = new Map<string, SelfTime>();
+  const add = (totals: Map<string, SelfTime>, name: string, where: string, ms: number) => {
+    const key = `${name} ${where}`;
+    const entry = totals.get(key) ?? { function: name, location: where, selfMs: 0, percent: 0 };
+    entry.selfMs += ms;
+    totals.set(key, entry);
+  };
   let busyMs = 0;
   profile.samples.forEach((nodeId, index) => {
     const { functionName, url, lineNumber } = byId.get(nodeId)!.callFrame;
     if (functionName === '(idle)') return;
     const ms = (profile.timeDeltas[index] ?? 0) / 1000;
     busyMs += ms;
-    const name = functionName || '(anonymous)';
     const where = location(url, lineNumber);
-    const key = `${name} ${where}`;
-    const entry = totals.get(key) ?? { function: name, location: where, selfMs: 0, percent: 0 };
-    entry.selfMs += ms;
-    totals.set(key, entry);
+    add(functions, functionName || '(anonymous)', where, ms);
+    add(modules, '', moduleOf(where) || functionName, ms);
   });
-  const functions = [...totals.values()]
-    .sort((a, b) => b.selfMs - a.selfMs)
-    .slice(0, top)
-    .map((entry) => ({ ...entry, selfMs: Math.round(entry.selfMs), percent: Math.round((entry.selfMs / busyMs) * 1000) / 10 }));
-  return { functions, busyMs: Math.round(busyMs) };
+  const ranked = (totals: Map<string, SelfTime>) =>
+    [...totals.values()]
+      .sort((a, b) => b.selfMs - a.selfMs)
+      .slice(0, top)
+      .map((entry) => ({ ...entry, selfMs: Math.round(entry.selfMs), percent: Math.round((entry.selfMs / busyMs) * 1000) / 10 }));
+  return { functions: ranked(functions), modules: ranked(modules), busyMs: Math.round(busyMs) };
+}
+
+/** `dist/normalize/time.js`, `node_modules/ajv` (the package), `node:internal/timers`: where a location lives. */
+function moduleOf(where: string): string {
+  const file = where.replace(/:\d+$/, '');
+  const inPackage = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
+  return inPackage ? `node_modules/${inPackage[1]}` : file;
 }

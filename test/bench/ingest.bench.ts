@@ -472,11 +472,17 @@ async function profile(): Promise<void> {
   const kept = join(repoRoot, 'bench-results', `${startedAt.toISOString().replaceAll(':', '-')}.cpuprofile`);
   mkdirSync(dirname(kept), { recursive: true });
   writeFileSync(kept, readFileSync(join(profileDir, file)));
-  const { functions, busyMs } = topSelfTimes(kept, 30);
-  // The profile spans start-up, warm-up and the measured window; per request is over all requests served.
-  const served = row.result.ok * ((SECONDS + WARMUP_SECONDS) / SECONDS);
-  process.stdout.write(`\nTop self time, main thread (${busyMs} ms busy; ${kept}, open it in Chrome DevTools):\n`);
-  console.table(functions.map((entry) => ({ ...entry, 'µs/req': Math.round(((entry.selfMs * 1000) / served) * 10) / 10 })));
+  const { functions, modules, busyMs } = topSelfTimes(kept, 30);
+  // Sampled time is wall time (a descheduled thread still looks busy on a loaded machine), so the
+  // shares are the profile's and the µs are those shares of the event loop's measured CPU.
+  const perRequest = (percent: number) => Math.round(percent * row.cpuMicros.eventLoop) / 100;
+  process.stdout.write(
+    `\nSelf time on the event loop (${busyMs} ms sampled, start-up and warm-up included; ${row.cpuMicros.eventLoop} µs of event-loop CPU per request measured).\n` +
+      `Profile: ${kept} (open it in Chrome DevTools or speedscope)\n\nBy function:\n`,
+  );
+  console.table(functions.map(({ function: name, location, percent }) => ({ function: name, location, '%': percent, 'µs/req': perRequest(percent) })));
+  process.stdout.write('\nBy module:\n');
+  console.table(modules.map(({ location, percent }) => ({ module: location, '%': percent, 'µs/req': perRequest(percent) })));
 }
 
 function writeDocs(markdown: string): void {
