@@ -1,10 +1,11 @@
 /**
  * The wiring of one tw-webhooks process: settings → sources → store → workers → HTTP server.
- * `main.ts`, the tests and the CLI call `start()`; each part is built here and passed to the next.
+ * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
+ * here and passed to the next.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from './log/logger.js';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { startupWarnings } from './config/startup-warnings.js';
@@ -12,10 +13,10 @@ import { createLogger } from './log/logger.js';
 import { createMetrics, forgetRemovedSources, type Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
-import { createIngest } from './incidents/ingest.js';
-import { createAccept } from './incidents/accept.js';
+import { createIngest } from './ingest/ingest.js';
+import { createAccept } from './ingest/accept.js';
 import { SourceRegistry } from './sources/registry.js';
-import { FileSourceProvider } from './sources/providers/file.js';
+import { FileSourceProvider } from './providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
@@ -27,9 +28,9 @@ import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
-import { ApiSourceProvider } from './sources/providers/api/api-provider.js';
-import { SecretBox } from './sources/providers/api/secret-box.js';
-import { StoreRegistrations, type Registrations } from './sources/providers/api/store-registrations.js';
+import { ApiSourceProvider } from './providers/api/api-provider.js';
+import { SecretBox } from './providers/api/secret-box.js';
+import { StoreRegistrations } from './providers/api/store-registrations.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -64,7 +65,12 @@ export async function start(options: StartOptions): Promise<Service> {
 
   // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
   // here because the API's sources live in it).
-  const store = await createStore(settings, pipeline, logger);
+  const store = await createStore(settings, pipeline, logger, (fault, turnedUnhealthy) => {
+    metrics.storeErrors.inc({ store: store.kind, kind: fault.kind });
+    // Once: what follows (refused requests, quiet worker loops) is the consequence, not news.
+    if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
+  });
+  metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
@@ -115,8 +121,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetesSettings.enabled
-    ? await kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+  const registrations = kubernetes
+    ? kubernetes.registrations(operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,
@@ -198,17 +204,6 @@ export async function start(options: StartOptions): Promise<Service> {
     })());
 
   return { url, port, logger, metrics, registry, store, stop };
-}
-
-/** Kubernetes mode: registrations become objects in TW_NAMESPACE (default: the pod's namespace). The client loads only here. */
-async function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Promise<Registrations> {
-  const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('./sources/providers/api/kubernetes-registrations.js'),
-  ]);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(kubeConfig), namespace, rotationGraceSeconds);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { ApiTokens } from '../config/api-tokens.js';
 import { hashApiKeyToken, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scope } from './api-key.js';
 

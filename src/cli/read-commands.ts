@@ -1,5 +1,5 @@
-import type { deliveryJson } from '../http/api/deliveries.js';
-import type { apiKeyJson } from '../http/api/apikeys.js';
+import type { deliveryJson } from '../wire/delivery.js';
+import type { apiKeyJson } from '../wire/api-key.js';
 import { SCOPES } from '../apikeys/api-key.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, usageError } from './exit-codes.js';

@@ -1,11 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { LeaseTiming } from '../controller/leader-election.js';
 import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** Where Kubernetes mounts the pod's own namespace (the service account volume). */
 export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The leader Lease's timing (client-go's leaderelection names). */
+export interface LeaseTiming {
+  /** How long non-leaders wait after the last change they saw before taking over. */
+  durationSeconds: number;
+  /** The leader steps down if it could not renew for this long (shorter than the duration). */
+  renewDeadlineSeconds: number;
+  /** Pause between tries, acquiring and renewing alike. */
+  retryPeriodSeconds: number;
+}
 
 export interface KubernetesSettings {
   /** `TW_KUBERNETES`: WebhookSource objects are a source provider and the controller runs. */

@@ -1,5 +1,5 @@
 import type { BlockList } from 'node:net';
-import type { LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from '../log/logger.js';
 import { ApiTokens } from './api-tokens.js';
 import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';

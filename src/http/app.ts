@@ -1,9 +1,9 @@
 import type { BlockList } from 'node:net';
 import Koa from 'koa';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
-import type { Accept } from '../incidents/accept.js';
+import type { Accept } from '../ingest/accept.js';
 import { deliveryRecord } from './delivery-record.js';
 import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
 import { apiHandlers, type ApiDeps } from './api/api-handlers.js';
@@ -13,13 +13,13 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
-import type { SourceLookup } from '../sources/source.js';
+import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { ServedSources } from '../sources/source.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & EventRecorder & { ready(): boolean };
+  sources: ServedSources & { ready(): boolean };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
@@ -45,10 +45,11 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
         ctx.body = { status: 'ok' };
       },
       readyz: (ctx) => {
-        const checks = { sources: deps.sources.ready(), store: deps.store.healthy() };
+        const store = deps.store.health();
+        const checks = { sources: deps.sources.ready(), store: store.healthy };
         const ready = checks.sources && checks.store;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {

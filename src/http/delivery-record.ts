@@ -1,5 +1,5 @@
 import type { BlockList } from 'node:net';
-import type { DeliveryRecord } from '../store/store.js';
+import type { DeliveryRecord } from '../incidents/ports.js';
 import { clientAddress } from './client-address.js';
 import type { RequestContext } from './state.js';
 

@@ -1,23 +1,18 @@
-import type { Logger } from 'pino';
-import type { SourceLookup } from '../sources/source.js';
+import type { Logger } from '../log/logger.js';
+import type { ServedSources } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
-import type { Accept } from '../incidents/accept.js';
+import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
 import { DomainError } from '../core/errors.js';
 import { readRawBody } from './raw-body.js';
-import { verifyRequest } from './verify/index.js';
+import { verifyRequest } from '../verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 import { LineBudget } from '../log/line-budget.js';
 
-/** Where accepted events are noted, for the source's status (last event time): a Map write. */
-export interface EventRecorder {
-  recordEvent(name: string, atMs: number): void;
-}
-
 export interface WebhookRouteDeps {
-  sources: SourceLookup & EventRecorder;
-  /** Stores the delivery inline or queues it (see incidents/accept.ts). */
+  sources: ServedSources;
+  /** Stores the delivery inline or queues it (see ingest/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
   metrics: Metrics;

@@ -1,5 +1,8 @@
 import { pino, type Logger } from 'pino';
 
+/** pino's types, so that only this folder depends on pino itself. */
+export type { Logger, LevelWithSilent } from 'pino';
+
 /**
  * pino JSON to stdout. Secrets and signatures are redacted wherever they might be attached, as a
  * guard: the code never logs headers or sources whole in the first place.

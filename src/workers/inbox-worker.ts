@@ -1,8 +1,8 @@
-import type { Logger } from 'pino';
-import type { Ingest } from '../incidents/ingest.js';
+import type { Logger } from '../log/logger.js';
+import type { Ingest } from '../ingest/ingest.js';
 import type { SourceLookup } from '../sources/source.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { InboxStore, QueueEntry, QueueOutcome } from '../store/store.js';
+import type { InboxStore, QueueEntry, QueueOutcome } from '../incidents/ports.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';
 import { backoffMs } from './backoff.js';
 import { LeaseLoop } from './lease-loop.js';

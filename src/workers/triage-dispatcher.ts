@@ -1,7 +1,7 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Incident } from '../incidents/model.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { TriageOutboxStore, TriageOutcome } from '../store/store.js';
+import type { TriageOutboxStore, TriageOutcome } from '../incidents/ports.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';
 import { backoffMs } from './backoff.js';
 import { LeaseLoop } from './lease-loop.js';

@@ -10,6 +10,7 @@
  *   --json <file>                      where the results go (default bench-results/<timestamp>.json)
  *   --write-docs                       put the markdown tables into docs/performance.md
  *   BENCH_SECONDS, BENCH_CONNECTIONS   measured seconds per target (10), closed-loop connections (50)
+ *   BENCH_SOAK_SECONDS                 the soak's length (300)
  *
  * MongoDB: a FerretDB on PostgreSQL of its own (the test servers' build), or MONGODB_URI's server.
  */
@@ -23,7 +24,7 @@ import { down, up } from '../infra/infra.js';
 import { readState } from '../infra/state.js';
 import { topSelfTimes } from './cpu-profile.js';
 import { closedLoop, openLoop, signedAlerts, type LoadResult, type RequestFactory } from './load.js';
-import { groupCpuSeconds, loadAverage, peakRssMb, rssMb, startNodeTarget, threadCpuSeconds, type TargetProcess } from './processes.js';
+import { groupCpuSeconds, loadAverage, peakRssMb, rssMb, runningTargets, startNodeTarget, threadCpuSeconds, type TargetProcess } from './processes.js';
 import { markdownReport, type BenchResults, type CommandsPerIncident, type DriverLoopRow, type Row, type SoakResult, type StormRow } from './report.js';
 import { readBackThroughApi, runStorm, stormConfig, stormSources, type StormPlan } from './storm.js';
 import { startWireCounter, type WireCounter } from './wire-counter.js';
@@ -46,7 +47,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 const FIXED_RATE = 2_000;
-const SOAK = { rate: 1_000, warmupSeconds: 30, seconds: 300, sampleEverySeconds: 5 };
+const SOAK = { rate: 1_000, warmupSeconds: 30, seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 300), sampleEverySeconds: 5 };
 const MANY_SOURCES = 10_000;
 const SIZES = [1_024, 10_240, 102_400];
 const SMALL = SIZES[0]!;
@@ -504,7 +505,18 @@ const cleanUp = async () => {
   mongo = undefined;
   rmSync(workDir, { recursive: true, force: true });
 };
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+// Interrupted: the targets still running are stopped, and what was measured so far is written.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    results.failures.push({ part: 'run', error: `interrupted by ${signal}` });
+    void Promise.all([...runningTargets].map((target) => target.stop()))
+      .then(cleanUp)
+      .finally(() => {
+        if (!options['cpu-prof']) writeResults();
+        process.exit(130);
+      });
+  });
+}
 
 try {
   if (options['cpu-prof']) await profile();
@@ -513,8 +525,9 @@ try {
 } finally {
   await cleanUp();
 }
+if (!options['cpu-prof']) writeResults();
 
-if (!options['cpu-prof']) {
+function writeResults(): void {
   const markdown = markdownReport(results);
   process.stdout.write(`\n${markdown}\n`);
   const jsonPath = options.json ?? join(repoRoot, 'bench-results', `${startedAt.toISOString().replaceAll(':', '-')}.json`);

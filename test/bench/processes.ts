@@ -18,6 +18,9 @@ export interface TargetProcess {
   stop(): Promise<void>;
 }
 
+/** Every target started and not stopped yet, so an interrupted run can stop them. */
+export const runningTargets = new Set<TargetProcess>();
+
 /** Generous: 10,000 sources or a database's first connection take a while on a loaded 2-core machine. */
 const START_TIMEOUT_MS = 120_000;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
@@ -60,7 +63,10 @@ export async function startNodeTarget(name: string, args: readonly string[], env
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
+    runningTargets.delete(target);
   };
+  const target: TargetProcess = { child, port: 0, logged, stop };
+  runningTargets.add(target);
   const startUp = new AbortController();
   const tooLate = sleep(START_TIMEOUT_MS, undefined, { signal: startUp.signal }).then(() => {
     throw new Error(`${name} did not log '${ready}' within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
@@ -72,7 +78,8 @@ export async function startNodeTarget(name: string, args: readonly string[], env
     })
     .finally(() => startUp.abort());
   tooLate.catch(() => undefined);
-  return { child, port: Number(readyLine.port ?? 0), logged, stop };
+  target.port = Number(readyLine.port ?? 0);
+  return target;
 }
 
 /** Peak resident set size of a process so far (VmHWM), in MB. */

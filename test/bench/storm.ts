@@ -264,8 +264,10 @@ export function readBackThroughApi(baseUrl: string, token: string, sourceNames: 
     }
     const queuedIncident = new Map<Outcome, string | 'dead' | 'pending'>();
     await inParallel(queued, 8, async (outcome) => {
-      // An entry the service cannot read now (still busy with its backlog) stays unresolved, not lost.
-      const entry: Record<string, any> = await get(`/api/queue/${outcome.acknowledged!.queue_id}`).catch(() => ({ status: 'unreadable' }));
+      // An entry the service cannot read now (still busy with its backlog), or not before the
+      // deadline, stays unresolved: not stored yet, not lost either.
+      if (Date.now() > deadline + queueDeadlineMs) return void queuedIncident.set(outcome, 'pending');
+      const entry: Record<string, any> = await get(`/api/queue/${outcome.acknowledged!.queue_id}`, 1).catch(() => ({ status: 'unreadable' }));
       queuedIncident.set(outcome, entry.status === 'done' ? (entry.incident_id as string) : entry.status === 'dead' ? 'dead' : 'pending');
     });
 

@@ -14,7 +14,8 @@ import { freshMongoUri, storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getAnonymous, getJson, waitFor, type Reply } from '../helpers/api-client.js';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import type { NewQueueEntry, Store } from '../../src/store/store.js';
+import type { NewQueueEntry } from '../../src/incidents/ports.js';
+import type { Store } from '../../src/store/store.js';
 
 const CONFIG = `
 sources:

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ferretdbBinaries, runFerretdb, type FerretdbBinaries } from '../infra/mongo.js';
-import { runPostgres } from '../infra/postgres.js';
+import { garbleEveryPage, relationFiles, runPostgres, stopPostgres } from '../infra/postgres.js';
 import { freePort, isOurs, stopServer, type ServerProcess } from '../infra/process.js';
 
 export class DedicatedFerretdb {
@@ -36,6 +36,23 @@ export class DedicatedFerretdb {
 
   uri(database: string): string {
     return `mongodb://127.0.0.1:${this.port}/${database}`;
+  }
+
+  /**
+   * Damages a collection's storage under FerretDB, as a failing disk would: PostgreSQL is stopped,
+   * every page of the collection's table and indexes is overwritten with garbage, and it is started
+   * again on the same data. Reads of the collection then fail inside the server ("invalid page in
+   * block …"), which FerretDB answers with InternalError, while the other collections still work.
+   */
+  async damageCollection(database: string, collection: string): Promise<void> {
+    const postgres = this.postgres;
+    if (!postgres) throw new Error('the database is not running');
+    const files = relationFiles(this.binaries.postgres, this.postgresPort, database, collection);
+    if (files.length === 0) throw new Error(`no PostgreSQL relations hold ${database}.${collection}`);
+    await stopPostgres(postgres.server);
+    this.postgres = undefined;
+    for (const file of files) garbleEveryPage(join(this.workDir, 'postgres', file));
+    this.postgres = await runPostgres(this.binaries.postgres, this.postgresPort, this.workDir);
   }
 
   /** (Re)starts the MongoDB-wire server on the same port and data (PostgreSQL first, if it is not up); resolves once it answers a ping. */

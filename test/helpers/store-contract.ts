@@ -6,9 +6,10 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { IncidentPage, Store } from '../../src/store/store.js';
+import type { IncidentPage } from '../../src/incidents/ports.js';
+import type { Store } from '../../src/store/store.js';
 import type { Incident, NewIncident } from '../../src/incidents/model.js';
-import { decodeCursor } from '../../src/store/cursor.js';
+import { decodeCursor } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
@@ -242,6 +243,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
       } while (next);
       assert.equal(new Set(ids).size, 5, 'every incident exactly once across the pages');
       assert.ok(pages >= 2, `${pages} pages`);
+    });
+
+    it('finds nothing wrong in the integrity check of a store in use, and is healthy', async () => {
+      const store = await open();
+      await Promise.all(Array.from({ length: 20 }, () => store.insertIncident(newIncident())));
+      const report = await store.checkIntegrity();
+      assert.ok(report.parts.length > 0, 'something was checked');
+      assert.deepEqual(
+        report.parts.filter((part) => !part.ok || part.problems.length > 0),
+        [],
+      );
+      assert.equal(report.ok, true);
+      assert.deepEqual(store.health(), { healthy: true });
     });
 
     if (factory.reopen) {

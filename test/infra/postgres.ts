@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { startDetached, stopServer, waitForServer, type RunAs, type ServerProcess } from './process.js';
+import { isOurs, startDetached, stopServer, waitForServer, type RunAs, type ServerProcess } from './process.js';
 
 /**
  * A private PostgreSQL cluster for FerretDB: Debian's `postgresql` package provides the binaries
@@ -72,4 +74,42 @@ export async function runPostgres(binDir: string, port: number, workDir: string)
     throw error;
   }
   return { server, url: `postgres://${SUPERUSER}@127.0.0.1:${port}/${FERRETDB_DATABASE}` };
+}
+
+/**
+ * The data files (relative to the data folder) of the table FerretDB keeps a collection in and of
+ * its indexes. FerretDB names a database's schema after it, a collection's table
+ * `<collection>_<8 hex digits>` and that table's indexes `<table>_<index>_<8 hex digits>_idx`.
+ */
+export function relationFiles(binDir: string, port: number, database: string, collection: string): string[] {
+  const query =
+    'SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+    `WHERE n.nspname = '${database}' AND c.relkind IN ('r', 'i') AND c.relname ~ '^${collection}_[0-9a-f]{8}(_|$)'`;
+  const psql = spawnSync(join(binDir, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', SUPERUSER, '-d', FERRETDB_DATABASE, '-At', '-c', query], {
+    encoding: 'utf8',
+  });
+  if (psql.status !== 0) throw new Error(`psql failed (${psql.status}):\n${psql.stderr}`);
+  return psql.stdout.split('\n').filter((line) => line !== '');
+}
+
+/** A fast shutdown (SIGINT to the postmaster: sessions are ended, not waited for); resolves once it is gone. */
+export async function stopPostgres(server: ServerProcess): Promise<void> {
+  if (isOurs(server)) process.kill(server.pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (isOurs(server) && Date.now() < deadline) await sleep(50);
+  await stopServer(server);
+}
+
+const PAGE_BYTES = 8192;
+
+/**
+ * Overwrites every page of a relation file with random bytes whose page header cannot be valid
+ * (pd_special, at byte 16, beyond the page), so PostgreSQL refuses each page it reads whatever
+ * the random bytes were.
+ */
+export function garbleEveryPage(file: string): void {
+  const pages = Math.max(1, Math.ceil(statSync(file).size / PAGE_BYTES));
+  const garbage = randomBytes(pages * PAGE_BYTES);
+  for (let page = 0; page < pages; page++) garbage.writeUInt16LE(0xffff, page * PAGE_BYTES + 16);
+  writeFileSync(file, garbage);
 }

@@ -20,13 +20,13 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
-import { FileSourceProvider } from '../../src/sources/providers/file.js';
+import { FileSourceProvider } from '../../src/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createIngest } from '../../src/incidents/ingest.js';
-import { createAccept } from '../../src/incidents/accept.js';
+import { createIngest } from '../../src/ingest/ingest.js';
+import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
-import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
-import { StoreRegistrations } from '../../src/sources/providers/api/store-registrations.js';
+import { SecretBox } from '../../src/providers/api/secret-box.js';
+import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -39,7 +39,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, 'sources:\n  edr:\n    secret: "edr-secret"\n');
   const logger = createLogger('silent');
-  const store = new EmbeddedStore(join(dir, 'data'), 100);
+  const store = new EmbeddedStore(join(dir, 'data'), { restartDelayMs: 100 });
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
   const app = createApp({
@@ -103,7 +103,7 @@ describe('/readyz', () => {
     await (store as unknown as { thread: Worker }).thread.terminate();
     const down = await getAnonymous(url, '/readyz');
     assert.equal(down.status, 503);
-    assert.deepEqual(down.body.checks, { sources: true, store: false });
+    assert.deepEqual(down.body, { status: 'not_ready', checks: { sources: true, store: false }, store_error: 'embedded store thread is restarting' });
     const refused = await deliver(url, 'edr', 'edr-secret', genericAlert('while-down'));
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error.code, 'unavailable');

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { SOURCE_DEFAULTS } from '../../src/sources/source-spec.js';
-import { WEBHOOK_SOURCE_API, type WebhookSource, type WebhookSourceSpec } from '../../src/sources/webhook-source-crd.js';
+import { WEBHOOK_SOURCE_API, type WebhookSource, type WebhookSourceSpec } from '../../src/kubernetes/webhook-source-crd.js';
 import { createTestNamespace, kubeFromEnv, kubectlBin } from '../helpers/servers.js';
 import { SPEC_CASES } from '../helpers/source-spec-cases.js';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
+import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { ApiKeyAuthenticator, BOOTSTRAP_KEY_ID } from '../../src/apikeys/authenticator.js';
 import { grants, hashApiKeyToken, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from '../../src/apikeys/api-key.js';
 import { ApiTokens } from '../../src/config/api-tokens.js';

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { FILE_SOURCE_SCHEMA } from '../../src/config/webhook-config.js';
+import { FILE_SOURCE_SCHEMA } from '../../src/sources/webhook-config.js';
 import { SOURCE_DEFAULTS, SOURCE_SPEC_PROPERTIES, fileKeys, toSource } from '../../src/sources/source-spec.js';
-import { renderWebhookSourceCrd, sourceNameOf, webhookSourceOrigin } from '../../src/sources/webhook-source-crd.js';
+import { renderWebhookSourceCrd, sourceNameOf, webhookSourceOrigin } from '../../src/kubernetes/webhook-source-crd.js';
 
 const CRD_FILE = 'crds/triagewarden.io_webhooksources.yaml';
 

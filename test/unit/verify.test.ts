@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import crypto, { createHmac } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { describe, it, mock } from 'node:test';
-import { verifyRequest, type VerifiableRequest } from '../../src/http/verify/index.js';
-import { parseSignatureHeader } from '../../src/http/verify/signature-header.js';
-import { describeTolerance } from '../../src/http/verify/timestamp.js';
+import { verifyRequest, type VerifiableRequest } from '../../src/verify/index.js';
+import { parseSignatureHeader } from '../../src/verify/signature-header.js';
+import { describeTolerance } from '../../src/verify/timestamp.js';
 import type { Source, VerificationProfile } from '../../src/sources/source.js';
 import { testSource } from '../helpers/source.js';
 

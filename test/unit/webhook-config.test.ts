@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
-import { parseWebhookConfig } from '../../src/config/webhook-config.js';
+import { parseWebhookConfig } from '../../src/sources/webhook-config.js';
 import { fileKeys } from '../../src/sources/source-spec.js';
 import type { Source } from '../../src/sources/source.js';
 import { SPEC_CASES, inFileWords } from '../helpers/source-spec-cases.js';

@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import { DomainError } from '../../core/errors.js';
-import { newApiKeyRecord, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
+import { apiKeyJson } from '../../wire/api-key.js';
+import { newApiKeyRecord, SCOPES, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
 
@@ -26,17 +27,6 @@ export const createApiKeySchema = {
 } as const;
 
 const validateCreate = new Ajv({ allErrors: true }).compile<CreateApiKeyBody>(createApiKeySchema);
-
-export function apiKeyJson(record: ApiKeyRecord) {
-  return {
-    id: record.id,
-    name: record.name,
-    scopes: record.scopes,
-    created_at: record.createdAt,
-    expires_at: record.expiresAt,
-    last_used_at: record.lastUsedAt,
-  };
-}
 
 export interface ApiKeysDeps {
   store: ApiKeyStore;

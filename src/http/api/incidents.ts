@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
-import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
-import { decodeCursor } from '../../store/cursor.js';
+import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
+import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
-import { incidentSummaryJson } from '../../incidents/incident-json.js';
+import { incidentSummaryJson } from '../../wire/incident.js';
 import { limitParameter, queryParser } from './query.js';
 import type { RouteHandlers } from '../routes.js';
 

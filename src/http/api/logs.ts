@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
-import type { DeliveryLogStore, DeliveryRecord } from '../../store/store.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../../incidents/ports.js';
 import type { RouteHandlers } from '../routes.js';
 import type { DeliveryFollower } from '../../workers/delivery-recorder.js';
-import { deliveryJson } from './deliveries.js';
+import { deliveryJson } from '../../wire/delivery.js';
 import { limitParameter, queryParser } from './query.js';
 
 const DEFAULT_TAIL = 100;

@@ -1,4 +1,4 @@
-import type { InboxStore, QueueEntry } from '../../store/store.js';
+import type { InboxStore, QueueEntry } from '../../incidents/ports.js';
 import { DomainError } from '../../core/errors.js';
 import type { RouteHandlers } from '../routes.js';
 

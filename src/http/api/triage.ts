@@ -1,4 +1,4 @@
-import type { TriageOutboxStore } from '../../store/store.js';
+import type { TriageOutboxStore } from '../../incidents/ports.js';
 import { limitParameter, queryParser } from './query.js';
 import type { RouteHandlers } from '../routes.js';
 

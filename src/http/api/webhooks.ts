@@ -1,13 +1,14 @@
 import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
-import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../config/webhook-config.js';
+import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../sources/webhook-config.js';
 import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
-import { API_ORIGIN } from '../../sources/providers/api/api-provider.js';
-import type { RegistrationSpec } from '../../sources/providers/api/registered-source.js';
-import { notRegistered, type Registrations } from '../../sources/providers/api/store-registrations.js';
-import { signedHeaders } from '../verify/sign.js';
+import { API_ORIGIN } from '../../providers/api/api-provider.js';
+import type { RegistrationSpec } from '../../sources/registered-source.js';
+import { notRegistered, type Registrations } from '../../sources/registered-source.js';
+import { signedHeaders } from '../../verify/sign.js';
+import { sourceJson } from '../../wire/source.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
@@ -56,27 +57,6 @@ export interface WebhooksDeps {
   /** Where this process listens, for test events (they go through the real receiver). */
   selfUrl: () => string;
   nowMs: () => number;
-}
-
-/** A source as the API shows it: the config file's keys, never a secret (only how many are active). */
-export function sourceJson(source: Source) {
-  return {
-    source: source.name,
-    origin: source.origin,
-    webhook_path: `/api/webhooks/${source.name}`,
-    enabled: source.enabled,
-    verification: source.verification,
-    format: source.format ?? null,
-    auto_triage: source.autoTriage,
-    playbook: source.playbook ?? null,
-    severity_mapping: source.severityMapping,
-    tolerance_seconds: source.toleranceSeconds,
-    max_body_bytes: source.maxBodyBytes,
-    rate_limit: source.rateLimit ? { requests_per_second: source.rateLimit.requestsPerSecond, burst: source.rateLimit.burst } : null,
-    processing: source.processing,
-    /** 2 while a rotated-out secret is still accepted. */
-    active_secrets: source.secrets.length,
-  };
 }
 
 /**

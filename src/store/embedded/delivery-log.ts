@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { DeliveryLogStore, DeliveryRecord } from '../store.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../../incidents/ports.js';
 
 export const DELIVERY_LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (

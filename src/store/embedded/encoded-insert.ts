@@ -1,5 +1,5 @@
 import type { Incident, NewIncident } from '../../incidents/model.js';
-import type { InsertResult } from '../store.js';
+import type { InsertResult } from '../../incidents/ports.js';
 import { currentShape, unnumberedIncident } from '../../incidents/incident.js';
 
 /*

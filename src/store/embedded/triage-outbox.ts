@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Incident, TriageInfo, TriageState } from '../../incidents/model.js';
-import type { Claim, TriageOutboxStore, TriageOutcome } from '../store.js';
+import type { Claim, TriageOutboxStore, TriageOutcome } from '../../incidents/ports.js';
 import { triageChanges } from '../triage-outcome.js';
 import { parseIncident } from './encoded-insert.js';
 

@@ -1,5 +1,5 @@
 import type { Collection, ObjectId } from 'mongodb';
-import type { DeliveryLogStore, DeliveryRecord } from '../store.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../../incidents/ports.js';
 import type { RunOperation } from './run.js';
 
 /** `at` is a BSON date so the TTL index can expire it. */

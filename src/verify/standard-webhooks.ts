@@ -1,0 +1,67 @@
+import { createHmac } from 'node:crypto';
+import { anyDigestMatches } from './constant-time.js';
+import { parseDigests } from './signature-header.js';
+import { checkTimestamp } from './timestamp.js';
+import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+
+export interface StandardWebhooksInput {
+  secrets: readonly Buffer[];
+  /** `webhook-id`, signed with the body so an id cannot be swapped onto another delivery. */
+  id: string | undefined;
+  /** `webhook-timestamp`. */
+  timestamp: string | undefined;
+  /** `webhook-signature`: space-separated `v1,<base64>` entries. */
+  signatureHeader: string | undefined;
+  rawBody: Buffer;
+  nowSeconds: number;
+  toleranceSeconds: number;
+}
+
+/** A symmetric (`v1`) entry whose base64 decodes to exactly 32 bytes. `v1a` (ed25519) is not supported. */
+const V1_SIGNATURE = /^v1,([A-Za-z0-9+/]{43}=)$/;
+/** Entries are separated by single spaces; any whitespace is tolerated. */
+const ENTRY_SEPARATOR = /\s+/;
+const SECRET_PREFIX = 'whsec_';
+
+/** The signed content and its MAC: HMAC-SHA256(key, `<id>.<timestamp>.<body>`). Verifying and signing both use it. */
+function standardWebhooksMac(secret: Buffer, id: string, timestamp: number | string, body: Buffer): Buffer {
+  return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
+/** The headers of a delivery signed by this profile. */
+export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: number, id: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(nowSeconds),
+    'webhook-signature': `v1,${standardWebhooksMac(secret, id, nowSeconds, body).toString('base64')}`,
+  };
+}
+
+/**
+ * Standard Webhooks (standardwebhooks.com): base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`,
+ * the same timestamp tolerance as the default profile.
+ */
+export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
+  const timestampProblem = checkTimestamp(input.timestamp, 'webhook-timestamp', input.nowSeconds, input.toleranceSeconds);
+  if (timestampProblem) return timestampProblem;
+  const { id, timestamp, rawBody } = input;
+  if (!id) return SIGNATURE_FAILED;
+  const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
+    standardWebhooksMac(secret, id, timestamp!, rawBody),
+  );
+  return matches ? VERIFIED : SIGNATURE_FAILED;
+}
+
+/** Decoded keys per configured secret, so the hot path does not base64-decode on every request. */
+const signingKeys = new WeakMap<Buffer, Buffer>();
+
+/** The spec serializes secrets as `whsec_<base64>`; the key is the decoded bytes. Other secrets are used as is. */
+export function signingKey(secret: Buffer): Buffer {
+  let key = signingKeys.get(secret);
+  if (key === undefined) {
+    const text = secret.toString('utf8');
+    key = text.startsWith(SECRET_PREFIX) ? Buffer.from(text.slice(SECRET_PREFIX.length), 'base64') : secret;
+    signingKeys.set(secret, key);
+  }
+  return key;
+}

@@ -1,0 +1,36 @@
+import type { Incident, IncidentSummary } from '../incidents/model.js';
+
+/** The public snake_case shape of an incident (read API, CLI, triage runner): the summary and the raw body. */
+export function incidentJson(incident: Incident) {
+  return Object.assign(incidentSummaryJson(incident), { raw: incident.raw });
+}
+
+/** An incident as lists show it: no raw body. */
+export function incidentSummaryJson(incident: IncidentSummary) {
+  return {
+    incident_id: incident.id,
+    incident_number: incident.number,
+    source: incident.source,
+    format: incident.format,
+    event_type: incident.eventType,
+    title: incident.title,
+    severity: incident.severity,
+    vendor_severity: incident.vendorSeverity,
+    incident_type: incident.incidentType,
+    status: incident.status,
+    occurred_at: incident.occurredAt,
+    received_at: incident.receivedAt,
+    external_id: incident.externalId,
+    dedupe_key: incident.dedupeKey,
+    observables: incident.observables,
+    mitre: incident.mitre,
+    triage: {
+      state: incident.triage.state,
+      playbook: incident.triage.playbook,
+      attempts: incident.triage.attempts,
+      last_error: incident.triage.lastError,
+      next_attempt_at: incident.triage.nextAttemptAt,
+      dispatched_at: incident.triage.dispatchedAt,
+    },
+  };
+}
