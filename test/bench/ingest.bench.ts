@@ -9,6 +9,7 @@
  *   npm run bench -- --cpu-prof [--store mongodb]   only the service under load with --cpu-prof: the top self-time functions
  *   --json <file>                      where the results go (default bench-results/<timestamp>.json)
  *   --write-docs                       put the markdown tables into docs/performance.md
+ *   --from <file>                      measure nothing: the tables of a run's JSON (with --write-docs: into the docs)
  *   BENCH_SECONDS, BENCH_CONNECTIONS   measured seconds per target (10), closed-loop connections (50)
  *   BENCH_SOAK_SECONDS                 the soak's length (300)
  *
@@ -20,13 +21,14 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
 import { down, up } from '../infra/infra.js';
 import { readState } from '../infra/state.js';
 import { topSelfTimes } from './cpu-profile.js';
 import { closedLoop, openLoop, signedAlerts, type LoadResult, type RequestFactory } from './load.js';
 import { groupCpuSeconds, loadAverage, peakRssMb, rssMb, runningTargets, startNodeTarget, threadCpuSeconds, type TargetProcess } from './processes.js';
 import { markdownReport, type BenchResults, type CommandsPerIncident, type DriverLoopRow, type Row, type SoakResult, type StormRow } from './report.js';
-import { readBackThroughApi, runStorm, stormConfig, stormSources, type StormPlan } from './storm.js';
+import { apiReader, mongoReader, readBack, runStorm, stormConfig, stormSources, type StormPlan } from './storm.js';
 import { startWireCounter, type WireCounter } from './wire-counter.js';
 
 const { values: options } = parseArgs({
@@ -37,6 +39,7 @@ const { values: options } = parseArgs({
     store: { type: 'string', default: 'embedded' },
     only: { type: 'string' },
     json: { type: 'string' },
+    from: { type: 'string' },
     'write-docs': { type: 'boolean', default: false },
   },
 });
@@ -391,23 +394,23 @@ async function driverLoop(mongo: Mongo, templateDb: string): Promise<DriverLoopR
 
 async function measureStorm(store: string, env: Record<string, string>): Promise<StormRow> {
   const target = await startService({ TW_CONFIG: stormSourcesConfig, ...env });
+  // The MongoDB store is read back from its database, the embedded one through the API (see storm.ts).
+  const client = env.MONGODB_URI ? new MongoClient(env.MONGODB_URI) : undefined;
   try {
     const loadBefore = loadAverage();
     const cpuBefore = threadCpuSeconds(target.child.pid!);
-    const result = await runStorm(
-      [target.port],
-      storm,
-      STORM,
-      readBackThroughApi(
-        `http://127.0.0.1:${target.port}`,
-        API_TOKEN,
-        storm.map((source) => source.name),
-      ),
-    );
+    const reader = client
+      ? mongoReader(client.db())
+      : apiReader(
+          `http://127.0.0.1:${target.port}`,
+          API_TOKEN,
+          storm.map((source) => source.name),
+        );
+    const result = await runStorm([target.port], storm, STORM, readBack(reader));
     const cpuAfter = threadCpuSeconds(target.child.pid!);
     const row: StormRow = {
       store,
-      sources: storm.map((source) => `${source.name} (${source.bodies.length} bodies)`),
+      sources: storm.map((source) => `${source.name} (${source.bodies.length} ${source.bodies.length === 1 ? 'body' : 'bodies'})`),
       result,
       peakRssMb: Math.round(peakRssMb(target.child.pid!)),
       cpuSeconds: Math.round((cpuAfter.eventLoop + cpuAfter.otherThreads - cpuBefore.eventLoop - cpuBefore.otherThreads) * 10) / 10,
@@ -420,6 +423,7 @@ async function measureStorm(store: string, env: Record<string, string>): Promise
     return row;
   } finally {
     await target.stop();
+    await client?.close();
   }
 }
 
@@ -518,21 +522,31 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-try {
-  if (options['cpu-prof']) await profile();
-  else if (options.soak) results.soak = await soak();
-  else await fullRun();
-} finally {
-  await cleanUp();
+if (options.from) {
+  // Only the tables again, from a run's JSON (after a change to how they are written, or for the docs).
+  rmSync(workDir, { recursive: true, force: true });
+  writeTables(JSON.parse(readFileSync(options.from, 'utf8')) as BenchResults);
+} else {
+  try {
+    if (options['cpu-prof']) await profile();
+    else if (options.soak) results.soak = await soak();
+    else await fullRun();
+  } finally {
+    await cleanUp();
+  }
+  if (!options['cpu-prof']) writeResults();
 }
-if (!options['cpu-prof']) writeResults();
+
+function writeTables(from: BenchResults): void {
+  const markdown = markdownReport(from);
+  process.stdout.write(`\n${markdown}\n`);
+  if (options['write-docs']) writeDocs(markdown);
+}
 
 function writeResults(): void {
-  const markdown = markdownReport(results);
-  process.stdout.write(`\n${markdown}\n`);
+  writeTables(results);
   const jsonPath = options.json ?? join(repoRoot, 'bench-results', `${startedAt.toISOString().replaceAll(':', '-')}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   process.stderr.write(`bench: results in ${jsonPath}\n`);
-  if (options['write-docs']) writeDocs(markdown);
 }

@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db } from 'mongodb';
 import { signedHeaders } from '../helpers/sign.js';
 
 export interface StormSource {
@@ -46,10 +47,12 @@ export interface StormResult {
   gaveUp: number;
   /** Events answered with a final non-retryable error, by status. */
   rejected: Record<string, number>;
-  /** Acknowledged but not found in the store afterwards. */
-  lost: number;
-  /** Events stored more than once. */
-  storedTwice: number;
+  /** Acknowledged but not found in the store afterwards (null when the store could not be read back). */
+  lost: number | null;
+  /** Events stored more than once (null when the store could not be read back). */
+  storedTwice: number | null;
+  /** Why the store could not be read back, if it could not. */
+  readBackError?: string;
   /** Queued (202) events not processed (or not readable) when the read-back gave up waiting: neither stored nor lost yet. */
   unresolved: number;
   /** From the scheduled send to the first answer, and to the acknowledgement (retries included), ms. */
@@ -138,12 +141,14 @@ function post(agent: Agent, port: number, path: string, headers: Record<string, 
   });
 }
 
+type ReadBack = Pick<StormResult, 'lost' | 'storedTwice' | 'unresolved' | 'readBackError'>;
+
 /** Sends the storm to the replicas on `ports` (events spread over them) and scores it with `stored`. */
 export async function runStorm(
   ports: readonly number[],
   sources: readonly StormSource[],
   plan: StormPlan,
-  stored: (acknowledged: readonly Outcome[]) => Promise<{ lost: number; storedTwice: number; unresolved: number }>,
+  stored: (acknowledged: readonly Outcome[]) => Promise<ReadBack>,
 ): Promise<StormResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
   const answers: Record<string, number> = {};
@@ -210,7 +215,12 @@ export async function runStorm(
   agent.destroy();
 
   const acknowledged = outcomes.filter((outcome) => outcome.acknowledged);
-  const { lost, storedTwice, unresolved } = await stored(acknowledged);
+  const { lost, storedTwice, unresolved, readBackError } = await stored(acknowledged).catch((error: unknown): ReadBack => ({
+    lost: null,
+    storedTwice: null,
+    unresolved: 0,
+    readBackError: error instanceof Error ? error.message : String(error),
+  }));
   const percentiles = (values: number[]) => {
     const sorted = values.sort((a, b) => a - b);
     const at = (quantile: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(quantile * sorted.length))] ?? NaN);
@@ -227,18 +237,57 @@ export async function runStorm(
     lost,
     storedTwice,
     unresolved,
+    ...(readBackError !== undefined && { readBackError }),
     firstAnswer: percentiles(outcomes.map((outcome) => outcome.firstAnswerMs)),
     toAcknowledgement: percentiles(acknowledged.map((outcome) => outcome.acknowledgedMs!)),
     seconds,
   };
 }
 
+/** What the store holds after a storm, as one of the readers below sees it. */
+export interface StoreReader {
+  /** Resolves once no queued delivery is waiting (or at `deadline`, ms since the epoch). */
+  queueEmpty(deadline: number): Promise<void>;
+  /** A queued delivery's incident id once done, `dead`, or `pending` (not processed or not readable yet). */
+  queueEntry(queueId: string): Promise<string>;
+  /** Every incident of the storm's sources: id and dedupe key. */
+  incidents(): Promise<{ id: string; dedupeKey: string }[]>;
+}
+
 /**
- * The read-back through the API of `baseUrl` (any replica: they share the store): queued
- * deliveries are awaited until the queue is empty and resolved to their incidents, then every
- * source's incidents are listed.
+ * Scores the acknowledged events against the store: queued ones are awaited (up to
+ * `queueDeadlineMs`) and resolved to their incidents, then every incident is listed once.
  */
-export function readBackThroughApi(baseUrl: string, token: string, sourceNames: readonly string[], queueDeadlineMs = 120_000) {
+export function readBack(reader: StoreReader, queueDeadlineMs = 120_000) {
+  return async (acknowledged: readonly Outcome[]): Promise<ReadBack> => {
+    const queued = acknowledged.filter((outcome) => outcome.acknowledged!.queue_id !== undefined);
+    const deadline = Date.now() + queueDeadlineMs;
+    if (queued.length > 0) await reader.queueEmpty(deadline);
+    const queuedIncident = new Map<Outcome, string>();
+    await inParallel(queued, 8, async (outcome) => {
+      // Not read before a second deadline: unresolved, neither stored nor lost yet.
+      const resolved = Date.now() > deadline + queueDeadlineMs ? 'pending' : await reader.queueEntry(outcome.acknowledged!.queue_id!).catch(() => 'pending');
+      queuedIncident.set(outcome, resolved);
+    });
+    const incidentIds = new Set<string>();
+    const perKey = new Map<string, number>();
+    for (const { id, dedupeKey } of await reader.incidents()) {
+      incidentIds.add(id);
+      perKey.set(dedupeKey, (perKey.get(dedupeKey) ?? 0) + 1);
+    }
+    let lost = 0;
+    let unresolved = 0;
+    for (const outcome of acknowledged) {
+      const incidentId = outcome.acknowledged!.incident_id ?? queuedIncident.get(outcome);
+      if (incidentId === 'pending') unresolved++;
+      else if (incidentId === undefined || !incidentIds.has(incidentId)) lost++;
+    }
+    return { lost, storedTwice: [...perKey.values()].filter((count) => count > 1).length, unresolved };
+  };
+}
+
+/** Reads through the service's API (any replica: they share the store), as an operator would. */
+export function apiReader(baseUrl: string, token: string, sourceNames: readonly string[]): StoreReader {
   // A reader retries a 503 too (the store may still be busy with the storm's tail), a bounded number of times.
   const get = async (path: string, attempts = 10): Promise<Record<string, any>> => {
     const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -250,47 +299,54 @@ export function readBackThroughApi(baseUrl: string, token: string, sourceNames: 
     if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as Record<string, any>;
   };
-  return async (acknowledged: readonly Outcome[]): Promise<{ lost: number; storedTwice: number; unresolved: number }> => {
-    // Queued deliveries first: wait until the queue is empty (its depth gauge is refreshed every few seconds), then resolve each.
-    const deadline = Date.now() + queueDeadlineMs;
-    const queued = acknowledged.filter((outcome) => outcome.acknowledged!.queue_id !== undefined);
-    if (queued.length > 0) {
-      let emptyReadings = 0;
-      while (emptyReadings < 2 && Date.now() < deadline) {
+  return {
+    queueEmpty: async (deadline) => {
+      // The depth gauge is refreshed every few seconds: two empty readings in a row.
+      for (let empty = 0; empty < 2 && Date.now() < deadline; await sleep(3_000)) {
         const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
-        emptyReadings = /^webhook_queue_depth (\d+)/m.exec(metrics)?.[1] === '0' ? emptyReadings + 1 : 0;
-        await sleep(3_000);
+        empty = /^webhook_queue_depth (\d+)/m.exec(metrics)?.[1] === '0' ? empty + 1 : 0;
       }
-    }
-    const queuedIncident = new Map<Outcome, string | 'dead' | 'pending'>();
-    await inParallel(queued, 8, async (outcome) => {
-      // An entry the service cannot read now (still busy with its backlog), or not before the
-      // deadline, stays unresolved: not stored yet, not lost either.
-      if (Date.now() > deadline + queueDeadlineMs) return void queuedIncident.set(outcome, 'pending');
-      const entry: Record<string, any> = await get(`/api/queue/${outcome.acknowledged!.queue_id}`, 1).catch(() => ({ status: 'unreadable' }));
-      queuedIncident.set(outcome, entry.status === 'done' ? (entry.incident_id as string) : entry.status === 'dead' ? 'dead' : 'pending');
-    });
-
-    const incidentIds = new Set<string>();
-    const perKey = new Map<string, number>();
-    for (const source of sourceNames) {
-      for (let cursor: string | null = ''; cursor !== null;) {
-        const page = await get(`/api/incidents?source=${source}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-        for (const item of page.items as { incident_id: string; dedupe_key: string }[]) {
-          incidentIds.add(item.incident_id);
-          perKey.set(item.dedupe_key, (perKey.get(item.dedupe_key) ?? 0) + 1);
+    },
+    queueEntry: async (queueId) => {
+      const entry = await get(`/api/queue/${queueId}`, 1);
+      return entry.status === 'done' ? (entry.incident_id as string) : entry.status === 'dead' ? 'dead' : 'pending';
+    },
+    incidents: async () => {
+      const incidents: { id: string; dedupeKey: string }[] = [];
+      for (const source of sourceNames) {
+        for (let cursor: string | null = ''; cursor !== null;) {
+          const page = await get(`/api/incidents?source=${source}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+          for (const item of page.items as { incident_id: string; dedupe_key: string }[]) incidents.push({ id: item.incident_id, dedupeKey: item.dedupe_key });
+          cursor = page.next as string | null;
         }
-        cursor = page.next as string | null;
       }
-    }
-    let lost = 0;
-    let unresolved = 0;
-    for (const outcome of acknowledged) {
-      const incidentId = outcome.acknowledged!.incident_id ?? queuedIncident.get(outcome);
-      if (incidentId === 'pending') unresolved++;
-      else if (incidentId === undefined || !incidentIds.has(incidentId)) lost++;
-    }
-    return { lost, storedTwice: [...perKey.values()].filter((count) => count > 1).length, unresolved };
+      return incidents;
+    },
+  };
+}
+
+/**
+ * Reads the MongoDB store's collections directly. On FerretDB the API's newest-first pages are a
+ * sort of the whole collection per page, which a backlog of queued work can push past the
+ * driver's timeouts; reading the documents themselves is what the store holds, whatever the API.
+ */
+export function mongoReader(db: Db): StoreReader {
+  const inbox = db.collection<{ _id: string; status: string; incidentId: string | null }>('inbox');
+  return {
+    queueEmpty: async (deadline) => {
+      while (Date.now() < deadline && (await inbox.countDocuments({ status: { $in: ['queued', 'processing'] } })) > 0) await sleep(3_000);
+    },
+    queueEntry: async (queueId) => {
+      const entry = await inbox.findOne({ _id: queueId }, { projection: { status: 1, incidentId: 1 } });
+      return entry?.status === 'done' ? entry.incidentId! : entry?.status === 'dead' ? 'dead' : 'pending';
+    },
+    incidents: async () =>
+      (
+        await db
+          .collection<{ id: string; dedupeKey: string }>('incidents')
+          .find({}, { projection: { id: 1, dedupeKey: 1 } })
+          .toArray()
+      ).map(({ id, dedupeKey }) => ({ id, dedupeKey })),
   };
 }
 

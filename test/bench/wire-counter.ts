@@ -8,6 +8,7 @@
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 const OP_MSG = 2013;
+const OP_QUERY = 2004;
 /** Bytes of a message's start read to name it: header (16), flags (4), section kind (1), BSON length (4), type (1), the name, its collection. */
 const HEAD_BYTES = 128;
 const BSON_STRING = 2;
@@ -54,7 +55,8 @@ class MessageCounter {
 /** `insert incidents`, `find inbox`, `hello`: the command and, when its value is one, the collection it names. */
 function commandName(message: Buffer): string {
   const opCode = message.readInt32LE(12);
-  if (opCode !== OP_MSG) return `opCode ${opCode}`;
+  // The driver opens each connection with a legacy OP_QUERY `hello`; all else is OP_MSG.
+  if (opCode !== OP_MSG) return opCode === OP_QUERY ? 'OP_QUERY hello' : `opCode ${opCode}`;
   const nameStart = 26;
   const nameEnd = message.indexOf(0, nameStart);
   if (nameEnd <= nameStart) return 'OP_MSG';
