@@ -136,7 +136,7 @@ export function aims(results: BenchResults): Aim[] {
   if (results.soak) {
     const { growthPercent, rssMb } = results.soak;
     list.push({
-      aim: 'RSS growth ≤ 10 % over a 5-minute soak at 1,000 req/s',
+      aim: `RSS growth ≤ 10 % over a ${results.soak.seconds / 60}-minute soak at ${thousands(results.soak.rate)} req/s`,
       measured: `${growthPercent} % (${rssMb.afterWarmup} → ${rssMb.end} MB)`,
       met: growthPercent <= 10,
     });
@@ -368,7 +368,7 @@ export function markdownReport(results: BenchResults): string {
           [
             `${soak.rssMb.afterWarmup} → ${soak.rssMb.end} (${soak.rssMb.max})`,
             `${soak.growthPercent} %`,
-            `${soak.result.p50} / ${soak.result.p99} / ${soak.result.max}`,
+            [soak.result.p50, soak.result.p99, soak.result.max].map(ms).join(' / '),
             `${soak.result.non2xx + soak.result.errors}`,
           ],
         ],
