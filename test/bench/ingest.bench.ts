@@ -2,7 +2,7 @@
  * `npm run bench`: our service against what any receiver must do, in one run and with the same
  * loaders, so the ratios hold on a machine whose speed varies day to day (docs/performance.md).
  *
- *   npm run bench                      the full run (about 6 minutes): ceilings, service, sizes, sources, fixed rate, MongoDB, storm
+ *   npm run bench                      the full run (about 10 minutes): ceilings, service, sizes, sources, fixed rate, MongoDB, storm
  *   npm run bench -- --no-mongo        without the MongoDB part
  *   npm run bench -- --only sources,mongodb   some parts: sizes, sources, fixed-rate, storm, mongodb, mongodb-storm
  *   npm run bench -- --soak            only the soak: 5 minutes at 1,000 req/s, RSS sampled
