@@ -39,7 +39,12 @@ describe('a non-transient MongoDB error (MongoDB store)', () => {
     const linesBefore = service.logs.length;
     await db.damageCollection(DATABASE, 'incidents');
 
-    for (let i = 0; i < 6; i++) {
+    // The first requests after PostgreSQL's restart may meet connections of FerretDB's pool that it
+    // ended (an outage, no fault: not counted), so requests go on until six have met the damage.
+    const serverErrors = async () => sample(await metricsText(service.url), 'tw_store_errors_total', { store: 'mongodb', kind: 'server_error' }) ?? 0;
+    let sent = 0;
+    while ((await serverErrors()) < 6) {
+      assert.ok(sent++ < 40, 'the damage is met within 40 requests');
       const refused = await deliver(service.url, 'edr', 'edr-secret', genericAlert(randomUUID()));
       assert.equal(refused.status, 503, JSON.stringify(refused.body));
       assert.equal(refused.body.error.code, 'unavailable');
@@ -52,14 +57,12 @@ describe('a non-transient MongoDB error (MongoDB store)', () => {
 
     const metrics = await metricsText(service.url);
     assert.equal(sample(metrics, 'tw_store_healthy', { store: 'mongodb' }), 0);
-    // The first request after PostgreSQL's restart may meet a connection it ended: an outage, no fault.
-    assert.ok((sample(metrics, 'tw_store_errors_total', { store: 'mongodb', kind: 'server_error' }) ?? 0) >= 5, 'every request that met the damage counts');
 
     const unhealthy = await waitFor('the store to say it is unhealthy', async () => {
       const lines = service.logs.slice(linesBefore).filter((entry) => String(entry.msg).startsWith('store unhealthy: '));
       return lines.length > 0 ? lines : undefined;
     });
-    assert.equal(unhealthy.length, 1, 'once for six failed requests');
+    assert.equal(unhealthy.length, 1, `once for ${sent} failed requests`);
     assert.equal(unhealthy[0]!.kind, 'server_error');
     assert.equal(unhealthy[0]!.store, 'mongodb');
   });
