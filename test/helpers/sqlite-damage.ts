@@ -1,6 +1,6 @@
 /**
  * Damages a SQLite file the way a failing disk or a stray write would: whole pages overwritten
- * with garbage. Used on the embedded store's files and on FerretDB's (its backend is SQLite too).
+ * with garbage. Used on the embedded store's files.
  */
 import Database from 'better-sqlite3';
 import { closeSync, openSync, writeSync } from 'node:fs';

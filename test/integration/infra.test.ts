@@ -66,7 +66,7 @@ describe('npm run infra', () => {
     run(process.execPath, ['--import', 'tsx', 'test/infra/cli.ts', ...args], { env: { ...envWithoutMongo, TW_INFRA_STATE_DIR: stateDir } });
   after(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  it('starts FerretDB with `up mongo`, prints its URI, and `down` leaves no process or folder behind', async () => {
+  it('starts FerretDB on PostgreSQL with `up mongo`, prints its URI, and `down` leaves no process or folder behind', async () => {
     const { stdout } = await infra('up', 'mongo');
     const uri = /^export MONGODB_URI='(.+)'$/m.exec(stdout)?.[1];
     assert.ok(uri, `no MONGODB_URI in: ${stdout}`);
@@ -77,7 +77,11 @@ describe('npm run infra', () => {
       await client.close();
     }
     const [started] = readState(stateDir);
-    assert.ok(started && started.servers.length > 0 && started.workDir);
+    assert.ok(started && started.workDir);
+    assert.deepEqual(
+      started.servers.map((server) => server.name),
+      ['postgres', 'ferretdb'],
+    );
 
     await infra('down');
     for (const server of started.servers) assert.equal(isOurs(server), false, `${server.name} (pid ${server.pid}) still runs`);

@@ -21,7 +21,7 @@ import type { StoreFault, StoreFaultKind } from '../store.js';
  */
 const FAULT_CODES: ReadonlyMap<number, StoreFaultKind> = new Map([
   // The server failed the operation itself: FerretDB reports its storage's errors (a damaged or
-  // full SQLite file) this way; elections, shutdowns and timeouts have codes of their own.
+  // full file under it) this way; elections, shutdowns and timeouts have codes of their own.
   [1, 'server_error'], // InternalError
   [11, 'auth'], // UserNotFound
   [13, 'auth'], // Unauthorized: the user lacks a role the operation needs

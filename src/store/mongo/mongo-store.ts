@@ -130,7 +130,7 @@ export class MongoStore implements Store {
       if (!(error instanceof MongoServerError)) throw error;
       // Dropped since it was listed: nothing to check.
       if (error.code === 26) return undefined;
-      // The server could not read the collection to check it (FerretDB: a damaged SQLite file).
+      // The server could not read the collection to check it (FerretDB: its storage failing, e.g. a damaged page).
       if (error.code === 1) return { name, ok: false, problems: [error.message] };
       if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`);
       throw error;
