@@ -25,6 +25,7 @@ import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { TriageBacklog } from './workers/triage-backlog.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
@@ -74,7 +75,17 @@ export async function start(options: StartOptions): Promise<Service> {
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
-  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  const fileProvider = new FileSourceProvider({
+    path: settings.configPath,
+    env,
+    logger,
+    allowMissing: settings.configPathIsDefault,
+    onReload: (problem) => {
+      metrics.configRejected.set(problem === undefined ? 0 : 1);
+      if (problem !== undefined) metrics.configRejections.inc();
+    },
+  });
+  metrics.configRejected.set(0);
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
     ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
@@ -112,13 +123,14 @@ export async function start(options: StartOptions): Promise<Service> {
     triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
-          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
+          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs, format: pipeline.triage.format }),
           settings: pipeline.triage,
           metrics,
           logger,
           workerId: worker,
         })
       : undefined;
+  const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
@@ -137,6 +149,7 @@ export async function start(options: StartOptions): Promise<Service> {
     logger,
     metrics,
     sources: registry,
+    configProblem: () => fileProvider.problem(),
     store,
     accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
     deliveries,
@@ -165,6 +178,7 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   inboxWorker.start();
   triageDispatcher?.start();
+  triageBacklog.start();
   deliveries.start();
   kubernetes?.startController(registry);
   authenticator.start();
@@ -197,6 +211,7 @@ export async function start(options: StartOptions): Promise<Service> {
       await closed;
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
+      triageBacklog.stop();
       await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();

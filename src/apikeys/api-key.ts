@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** What a key may do. `admin` implies every other scope. */
-export const SCOPES = ['webhooks:read', 'webhooks:write', 'incidents:read', 'logs:read', 'admin'] as const;
+export const SCOPES = ['webhooks:read', 'webhooks:write', 'incidents:read', 'incidents:write', 'logs:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** An API key as the store keeps it: only the SHA-256 of the token, never the token itself. */

@@ -8,6 +8,7 @@ import {
   LOGS_QUERY,
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
+  STATUS_CHANGE_BODY,
   TRIAGE_QUERY,
   type QueryProperties,
 } from './api/schemas.js';
@@ -61,6 +62,8 @@ export const ROUTES = [
   { id: 'deliveries.list', method: 'GET', path: '/api/deliveries', access: key('logs:read'), query: DELIVERIES_QUERY },
   { id: 'incidents.list', method: 'GET', path: '/api/incidents', access: key('incidents:read'), query: INCIDENTS_QUERY },
   { id: 'incidents.get', method: 'GET', path: '/api/incidents/:id', access: key('incidents:read') },
+  { id: 'incidents.acknowledge', method: 'POST', path: '/api/incidents/:id/acknowledge', access: key('incidents:write'), body: STATUS_CHANGE_BODY },
+  { id: 'incidents.resolve', method: 'POST', path: '/api/incidents/:id/resolve', access: key('incidents:write'), body: STATUS_CHANGE_BODY },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read') },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read'), query: TRIAGE_QUERY },
 ] as const satisfies readonly RouteRow[];

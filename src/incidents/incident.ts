@@ -41,7 +41,11 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewI
     receivedAt: delivery.receivedAt,
     dedupeKey: delivery.dedupeKey,
     raw: delivery.raw,
+    labels: delivery.labels,
     status: 'new' as const,
+    test: delivery.test,
+    acknowledged: null,
+    resolved: null,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
   });
 }

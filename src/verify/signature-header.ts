@@ -23,6 +23,21 @@ export function parseSignatureHeader(header: string | undefined): Buffer[] {
   return parseDigests(header, SEPARATORS, SIGNATURE, 'hex');
 }
 
+const BARE_HEX_DIGEST = /^[0-9a-f]{64}$/i;
+
+/**
+ * Why a signature header yielded no digest to compare, for the sender: missing, too many
+ * entries, a digest without its `sha256=` prefix, or not the expected form. Undefined when it did.
+ */
+export function signatureHeaderProblem(header: string | undefined, name: string, form: string, digests: readonly Buffer[]): string | undefined {
+  if (digests.length > 0) return undefined;
+  if (header === undefined || header.trim() === '') return `the ${name} header is missing`;
+  const entries = header.trim().split(/[\s,]+/, MAX_SIGNATURES + 1);
+  if (entries.length > MAX_SIGNATURES) return `${name} holds more than ${MAX_SIGNATURES} signatures`;
+  if (entries.some((entry) => BARE_HEX_DIGEST.test(entry))) return `${name} needs the sha256= prefix (${form})`;
+  return `${name} is not ${form}`;
+}
+
 /**
  * Splits a header into at most MAX_SIGNATURES entries and decodes group 1 of each entry that
  * matches `entry`. Shared by every profile that accepts several signatures.

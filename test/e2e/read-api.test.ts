@@ -64,7 +64,7 @@ for (const [kind, env] of storeEnvs('tw_read')) {
 
     it('filters by status', async () => {
       assert.deepEqual(await ids('status=new'), newestFirst(sent));
-      assert.deepEqual(await ids('status=closed'), []);
+      assert.deepEqual(await ids('status=resolved'), []);
     });
 
     it('filters by received time: since inclusive, until exclusive', async () => {

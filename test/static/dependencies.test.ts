@@ -25,6 +25,6 @@ describe('dependencies', () => {
     assert.ok(ours.length > 100, `${ours.length} modules of src/ cruised`);
     const why = new Map((config.forbidden ?? []).map((rule) => [rule.name, rule.comment]));
     const violations = result.summary.violations.map(({ rule, from, to }) => `${from} → ${to}: ${why.get(rule.name) ?? rule.name}`);
-    assert.deepEqual(violations, [], 'see .dependency-cruiser.cjs and docs/architecture.md for who may import whom');
+    assert.deepEqual(violations, [], 'see .dependency-cruiser.cjs and CONTRIBUTING.md for who may import whom');
   });
 });

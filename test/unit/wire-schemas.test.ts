@@ -52,6 +52,7 @@ describe('the wire shapes and their published schemas', () => {
         code: 'unknown_source',
         latencyMs: 1.5,
         incidentId: null,
+        incidentNumber: null,
         queueId: null,
         remoteAddress: '127.0.0.1',
       }),

@@ -145,6 +145,10 @@ export class EmbeddedStore implements Store {
     return this.call('incidents', 'listIncidents', [query]);
   }
 
+  changeIncidentStatus(...args: Parameters<Store['changeIncidentStatus']>): Promise<Incident | undefined> {
+    return this.call('incidents', 'changeIncidentStatus', args);
+  }
+
   private remote<T>(target: RemoteTarget): T {
     const methods = Object.keys(REMOTE_METHODS[target]).map((method) => [method, (...args: unknown[]) => this.call(target, method, args)]);
     return Object.fromEntries(methods) as T;

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { Incident, IncidentSummary } from '../../incidents/model.js';
+import type { Incident, IncidentStatus, IncidentSummary, StatusChange } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { currentShape } from '../stored-shape.js';
 import { takePage } from '../../incidents/cursor.js';
@@ -14,7 +14,7 @@ import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
-import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
+import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog, upgradeDeliveryLog } from './delivery-log.js';
 import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 import { DAMAGE_KINDS, sqliteFault } from './sqlite-errors.js';
 
@@ -68,6 +68,7 @@ export class SqliteStore implements ThreadHostedStore {
     // Appends and the odd listing: a small page cache (2 MB, not better-sqlite3's 16 MB) will do.
     deliveryDb.pragma('cache_size = -2000');
     deliveryDb.exec(DELIVERY_LOG_SCHEMA);
+    upgradeDeliveryLog(deliveryDb);
     this.db = db;
     this.deliveryDb = deliveryDb;
     this.statements = prepareStatements(db);
@@ -111,12 +112,32 @@ export class SqliteStore implements ThreadHostedStore {
     return row ? parseIncident(row.doc) : undefined;
   }
 
+  /** In the group commit, so the answer is sent once the change is on disk. */
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined> {
+    const statements = this.requireStatements();
+    return this.commit.submit(() => {
+      const row = statements.byIdOrNumber.get(idOrNumber, idOrNumber) as { doc: string } | undefined;
+      if (!row) return undefined;
+      const incident = parseIncident(row.doc);
+      if (!from.includes(incident.status)) return incident;
+      const changed: Incident = { ...incident, status: to, [to]: change };
+      statements.setStatus.run({ id: incident.id, status: to, doc: JSON.stringify(changed) });
+      return changed;
+    });
+  }
+
   async listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     const conditions: string[] = [];
     const params: Record<string, string | number> = { limit: query.limit + 1 };
     if (query.source) (conditions.push('source = @source'), (params.source = query.source));
     if (query.severity) (conditions.push('severity = @severity'), (params.severity = query.severity));
     if (query.status) (conditions.push('status = @status'), (params.status = query.status));
+    if (query.test !== undefined) (conditions.push("coalesce(json_extract(doc, '$.test'), 0) = @test"), (params.test = query.test ? 1 : 0));
     if (query.since) (conditions.push('received_at >= @since'), (params.since = query.since));
     if (query.until) (conditions.push('received_at < @until'), (params.until = query.until));
     if (query.after) {
@@ -208,6 +229,7 @@ function prepareStatements(db: Database.Database) {
   return {
     byDedupeKey: db.prepare('SELECT doc FROM incidents WHERE source = ? AND dedupe_key = ?'),
     byIdOrNumber: db.prepare('SELECT doc FROM incidents WHERE id = ? OR number = ?'),
+    setStatus: db.prepare('UPDATE incidents SET status = @status, doc = @doc WHERE id = @id'),
     nextNumber: db.prepare('INSERT INTO counters (year, last) VALUES (?, 1) ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last'),
     insert: db.prepare(
       `INSERT INTO incidents (id, number, source, dedupe_key, received_at, severity, status, doc)

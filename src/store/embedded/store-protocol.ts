@@ -24,7 +24,7 @@ export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'
 export const REMOTE_METHODS = {
   // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
   // integrity check is served here too (it reads every file).
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
+  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, changeIncidentStatus: true, checkIntegrity: true } satisfies Record<
     Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
     true
   >,
