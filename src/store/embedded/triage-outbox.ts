@@ -19,10 +19,8 @@ CREATE TABLE IF NOT EXISTS triage_outbox (
 CREATE INDEX IF NOT EXISTS triage_outbox_due ON triage_outbox (state, next_attempt_at);
 `;
 
-/** Called inside the incident's insert transaction: the outbox entry is written with the incident. */
-export function insertTriageEntry(db: Database.Database, incidentId: string, dueAt: string): void {
-  db.prepare(`INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)`).run(incidentId, dueAt);
-}
+/** Run inside the incident's insert transaction (incident id, due time): the outbox entry is written with the incident. */
+export const INSERT_TRIAGE_ENTRY = `INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)`;
 
 export class EmbeddedTriageOutbox implements TriageOutboxStore {
   constructor(private readonly database: () => Database.Database) {}
