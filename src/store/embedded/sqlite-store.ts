@@ -13,7 +13,7 @@ import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsert
 import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
-import { EmbeddedTriageOutbox, INSERT_TRIAGE_ENTRY, TRIAGE_SCHEMA } from './triage-outbox.js';
+import { EmbeddedTriageOutbox, INSERT_TRIAGE_ENTRY, TRIAGE_SCHEMA, upgradeTriageOutbox } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog, upgradeDeliveryLog } from './delivery-log.js';
 import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 import { DAMAGE_KINDS, sqliteFault } from './sqlite-errors.js';
@@ -61,7 +61,9 @@ export class SqliteStore implements ThreadHostedStore {
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     const db = openChecked(join(this.dataDir, INCIDENTS_FILE), 'FULL');
-    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA);
+    db.exec(SCHEMA + INBOX_SCHEMA);
+    upgradeTriageOutbox(db);
+    db.exec(TRIAGE_SCHEMA + OPERATOR_SCHEMA);
     // 4 MB of page cache, not better-sqlite3's 16 MB: a commit after a b-tree split scans the whole
     // cache's hash table (SQLite renumbers the split pages through the locking page's number, which
     // its truncate at commit then looks for everywhere): a tenth of an insert's CPU at 16 MB, a
@@ -262,6 +264,6 @@ function insertOne(statements: ReturnType<typeof prepareStatements>, insert: Enc
     status: 'new',
     doc: numberedDocument(insert.json, number),
   });
-  if (insert.triageDueAt !== null) statements.insertTriage.run(insert.id, insert.triageDueAt);
+  if (insert.triageDueAt !== null) statements.insertTriage.run(number, insert.triageDueAt);
   return { number };
 }
