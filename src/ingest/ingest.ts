@@ -5,6 +5,7 @@ import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
 import { dedupeKey } from '../incidents/dedupe.js';
+import { signedEventId } from '../verify/index.js';
 import { newIncident } from '../incidents/incident.js';
 import { domainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -34,7 +35,12 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     if (!parsed.ok) return err(domainError('invalid_payload', parsed.error));
     const draft = normalize(parsed.value.payload, source);
     if (!draft.ok) return err(domainError('invalid_payload', draft.error));
-    const key = dedupeKey({ headers: event.headers, externalId: draft.value.externalId, format: draft.value.format, rawBody: event.rawBody });
+    const key = dedupeKey({
+      signedId: signedEventId(source.verification, event.headers),
+      externalId: draft.value.externalId,
+      format: draft.value.format,
+      rawBody: event.rawBody,
+    });
     if (!key.ok) return key;
     const result = await store.insertIncident(
       newIncident(draft.value, {

@@ -1,4 +1,4 @@
-import type { Source } from '../sources/source.js';
+import type { Source, VerificationProfile } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
 import { verifyHmacSha256 } from './hmac-sha256.js';
 import { verifyStandardWebhooks } from './standard-webhooks.js';
@@ -47,6 +47,21 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
     case 'token':
       return verifyToken({ secrets, presented: presentedTokens(header, request.query) });
   }
+}
+
+/**
+ * The header holding an event id the profile's signature covers: only Standard Webhooks signs one
+ * (`webhook-id`, in `<id>.<timestamp>.<body>`). The other profiles sign no id, so an id header their
+ * senders add is not read for the event's identity.
+ */
+export function signedIdHeader(profile: VerificationProfile): string | undefined {
+  return profile === 'standard-webhooks' ? 'webhook-id' : undefined;
+}
+
+/** The signed event id of a verified request, if its profile signs one. */
+export function signedEventId(profile: VerificationProfile, headers: VerifiableRequest['headers']): string | undefined {
+  const name = signedIdHeader(profile);
+  return name === undefined ? undefined : headerValue(headers, name);
 }
 
 /** Repeated headers arrive as arrays only for a few names; join them the way node joins the rest. */

@@ -246,42 +246,41 @@ describe('checks in the contract order', () => {
   });
 });
 
-describe('event identity', () => {
+describe('event identity: only what the signature covers makes an event', () => {
   const generic = (alertId: string | undefined, note: string) =>
     JSON.stringify({ event_type: 'security_alert', data: { ...(alertId ? { alert_id: alertId } : {}), severity: 'low', note } });
   const run = randomUUID().slice(0, 8);
   const send = (body: string, headers: Record<string, string> = {}) =>
     post('/api/webhooks/identity', body, { ...signedHeaders('identity-secret', body), ...headers });
   /** Sends and returns the incident id, asserting whether it was new (201) or a duplicate (200). */
-  async function incidentOf(created: boolean, body: string, headers: Record<string, string> = {}): Promise<string> {
-    const reply = await send(body, headers);
+  type Send = (body: string, headers: Record<string, string>) => Promise<Reply>;
+  async function incidentOf(created: boolean, body: string, headers: Record<string, string> = {}, sent: Send = send): Promise<string> {
+    const reply = await sent(body, headers);
     assert.equal(reply.status, created ? 201 : 200, JSON.stringify({ headers, reply: reply.body }));
     assert.equal(reply.body.duplicate === true, !created);
     return reply.body.incident_id as string;
   }
 
-  it('webhook-id beats X-Webhook-Id, Idempotency-Key, the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` });
-    assert.equal(
-      await incidentOf(false, generic(`v2-${run}`, 'b'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x2-${run}`, 'idempotency-key': `k2-${run}` }),
-      first,
-    );
-    assert.notEqual(
-      await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w2-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` }),
-      first,
-    );
+  it('a captured request re-sent with fresh X-Webhook-Id, Idempotency-Key or webhook-id headers is the same event', async () => {
+    const body = generic(undefined, `captured-${run}`);
+    const captured = signedHeaders('identity-secret', body);
+    const first = await incidentOf(true, body, {}, (b) => post('/api/webhooks/identity', b, captured));
+    for (let replay = 0; replay < 20; replay++) {
+      const fresh = { 'x-webhook-id': randomUUID(), 'idempotency-key': randomUUID(), 'webhook-id': randomUUID() };
+      assert.equal(await incidentOf(false, body, fresh, (b, h) => post('/api/webhooks/identity', b, { ...captured, ...h })), first, `replay ${replay}`);
+    }
   });
 
-  it('X-Webhook-Id beats Idempotency-Key, the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k3-${run}` });
-    assert.equal(await incidentOf(false, generic(`v4-${run}`, 'b'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k4-${run}` }), first);
-    assert.notEqual(await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x4-${run}`, 'idempotency-key': `k3-${run}` }), first);
+  it('a vendor retry (same body, new timestamp, same id header) stays one incident', async () => {
+    const body = generic(undefined, `retried-${run}`);
+    const first = await incidentOf(true, body, { 'x-webhook-id': `delivery-${run}` });
+    const retry = signedHeaders('identity-secret', body, nowSeconds() + 5);
+    assert.equal(await incidentOf(false, body, { ...retry, 'x-webhook-id': `delivery-${run}` }), first);
   });
 
-  it('Idempotency-Key beats the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k5-${run}` });
-    assert.equal(await incidentOf(false, generic(`v6-${run}`, 'b'), { 'idempotency-key': `k5-${run}` }), first);
-    assert.notEqual(await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k6-${run}` }), first);
+  it('an unsigned id header never merges two signed bodies either', async () => {
+    const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'x-webhook-id': `same-${run}`, 'idempotency-key': `same-${run}` });
+    assert.notEqual(await incidentOf(true, generic(`v2-${run}`, 'b'), { 'x-webhook-id': `same-${run}`, 'idempotency-key': `same-${run}` }), first);
   });
 
   it('the vendor id beats the body hash, which identifies an event without any id', async () => {
@@ -291,6 +290,31 @@ describe('event identity', () => {
     const anonymous = await incidentOf(true, generic(undefined, `body-${run}`));
     assert.equal(await incidentOf(false, generic(undefined, `body-${run}`)), anonymous, 'same body, no id');
     assert.notEqual(await incidentOf(true, generic(undefined, `other-${run}`)), anonymous);
+  });
+
+  it("Standard Webhooks' signed webhook-id is the key: it beats the vendor id, and it cannot be swapped", async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const sent = (body: string, headers: Record<string, string>) => post('/api/webhooks/stdhooks', body, headers);
+    const body = generic(`sw-${run}`, 'a');
+    const first = await incidentOf(true, body, standardWebhooksHeaders(secret, `msg-${run}`, body), sent);
+    const other = generic(`sw2-${run}`, 'b');
+    assert.equal(await incidentOf(false, other, standardWebhooksHeaders(secret, `msg-${run}`, other), sent), first, 'same signed id, other body');
+    assert.notEqual(await incidentOf(true, body, standardWebhooksHeaders(secret, `msg2-${run}`, body), sent), first, 'a new signed id is a new event');
+    const swapped = { ...standardWebhooksHeaders(secret, `msg-${run}`, body), 'webhook-id': `msg3-${run}` };
+    assertError(await sent(body, swapped), 401, 'invalid_signature');
+  });
+
+  it('hmac-body signs no timestamp: a replay stays a duplicate, however it is dressed', async () => {
+    const body = alert(`gh-replay-${run}`);
+    const captured = hubSignatureHeaders('body-secret', body);
+    const first = await post('/api/webhooks/github-style', body, captured);
+    assert.equal(first.status, 201);
+    const extras: Record<string, string>[] = [{ 'x-webhook-id': randomUUID() }, { 'idempotency-key': randomUUID() }, { 'webhook-id': randomUUID() }];
+    for (const extra of extras) {
+      const replay = await post('/api/webhooks/github-style', body, { ...captured, ...extra });
+      assert.equal(replay.status, 200, JSON.stringify(replay.body));
+      assert.equal(replay.body.incident_id, first.body.incident_id);
+    }
   });
 });
 
