@@ -30,6 +30,7 @@ import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
 import { StoreRegistrations } from './providers/api/store-registrations.js';
+import { MIN_SECRET_BYTES, isWeakSecret } from './verify/secret-strength.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -178,6 +179,10 @@ export async function start(options: StartOptions): Promise<Service> {
     apiKeys: settings.apiTokens.size,
     sources,
     triageRunnerConfigured: triageDispatcher !== undefined,
+    weakSecrets: {
+      minBytes: MIN_SECRET_BYTES,
+      sources: sources.filter((source) => source.secrets.some((secret) => isWeakSecret(source.verification, secret))).map((source) => source.name),
+    },
     registrationWithoutEncryptionKey: registrationStoresSecrets && operator.encryptionKey === undefined,
   })) {
     logger.warn(warning.fields, warning.message);

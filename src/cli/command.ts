@@ -12,6 +12,8 @@ export interface CommandContext {
   /** true when -o/--output was given (commands whose default is not a table check it). */
   outputGiven: boolean;
   write: (text: string) => void;
+  /** A warning line on stderr, apart from the output a script reads. */
+  warn: (text: string) => void;
   /** All of standard input, for secrets and bodies that stay out of shell history. */
   readStdin: () => Promise<Buffer>;
   env: NodeJS.ProcessEnv;

@@ -101,7 +101,7 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, write: (text: string) => void): Promise<number> {
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, write: (text: string) => void, warn: (text: string) => void): Promise<number> {
   const firstFlag = argv.findIndex((arg) => arg.startsWith('-'));
   const words = firstFlag === -1 ? argv : argv.slice(0, firstFlag);
   const found = findCommand(words);
@@ -142,6 +142,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, wr
     output: output as OutputFormat,
     outputGiven: values.output !== undefined,
     write,
+    warn,
     readStdin,
     env,
   };
@@ -149,7 +150,12 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, wr
 }
 
 try {
-  process.exitCode = await runCli(process.argv.slice(2), process.env, (text) => process.stdout.write(text));
+  process.exitCode = await runCli(
+    process.argv.slice(2),
+    process.env,
+    (text) => process.stdout.write(text),
+    (text) => process.stderr.write(`warning: ${text}\n`),
+  );
 } catch (error) {
   if (error instanceof CliError) {
     process.stderr.write(`error: ${error.message}\n`);

@@ -64,7 +64,10 @@ async function secretFrom(ctx: CommandContext, values: OptionValues, required: b
   if (file !== undefined)
     secret = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage)));
   else if (inline === '-') secret = (await ctx.readStdin()).toString('utf8');
-  else secret = inline;
+  else {
+    secret = inline;
+    if (secret !== undefined) ctx.warn('--secret on the command line shows in `ps` and in shell history; prefer --secret-file F or --secret - (stdin)');
+  }
   secret = secret?.replace(/\r?\n$/, '');
   if (required && !secret) throw usageError('a secret is required: --secret S, --secret-file F or --secret - (stdin)');
   return secret;

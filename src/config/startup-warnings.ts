@@ -7,6 +7,8 @@ export interface StartupFacts {
   apiKeys: number;
   sources: readonly { name: string; autoTriage: boolean }[];
   triageRunnerConfigured: boolean;
+  /** Sources whose secret (or previous secret) is shorter than the registration API accepts (`minBytes`). */
+  weakSecrets: { minBytes: number; sources: readonly string[] };
   /** The registration API keeps secrets in the store, and TW_ENCRYPTION_KEY is not set. */
   registrationWithoutEncryptionKey: boolean;
 }
@@ -25,6 +27,12 @@ export function startupWarnings(facts: StartupFacts): StartupWarning[] {
     warnings.push({
       message: 'auto_triage sources but no triage runner configured (TW_TRIAGE_URL, TW_TRIAGE_SECRET): triage requests stay pending',
       fields: { sources: autoTriage },
+    });
+  }
+  if (facts.weakSecrets.sources.length > 0) {
+    warnings.push({
+      message: `webhook sources with a secret shorter than ${facts.weakSecrets.minBytes} bytes: one captured request lets it be guessed offline; rotate to a longer one (openssl rand -hex 32)`,
+      fields: { sources: facts.weakSecrets.sources },
     });
   }
   if (facts.registrationWithoutEncryptionKey) {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { assertOneFailureLine, runUntilExit, startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, waitFor } from '../helpers/api-client.js';
 
-const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
+const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret-0123456789"\n';
 
 describe('start-up failures: one JSON line, exit code 1', () => {
   const holders: Server[] = [];
@@ -41,6 +41,12 @@ describe('start-up failures: one JSON line, exit code 1', () => {
   it('a bad setting', async () => {
     assertOneFailureLine(await runUntilExit({ PORT: 'eighty' }), /PORT must be an integer/);
     assertOneFailureLine(await runUntilExit({ TW_TRUSTED_PROXIES: '10.0.0.0/40' }), /TW_TRUSTED_PROXIES/);
+  });
+
+  it('a bootstrap API key shorter than 16 bytes, without showing it', async () => {
+    const exit = await runUntilExit({ TW_API_TOKEN: 'tw_long_enough_0123456789, tw_short' });
+    assertOneFailureLine(exit, /TW_API_TOKEN: every key must be at least 16 bytes \(1 of 2 shorter\)/);
+    assert.doesNotMatch(exit.stdout, /tw_short|tw_long_enough/);
   });
 
   it('the port is in use', async () => {
@@ -86,6 +92,8 @@ describe('start-up warnings and the accepted-event line', () => {
     );
     const triage = service.logs.find((line) => /auto_triage sources but no triage runner/.test(String(line.msg)));
     assert.deepEqual(triage?.sources, ['mail']);
+    const weak = service.logs.find((line) => /webhook sources with a secret shorter than 16 bytes/.test(String(line.msg)));
+    assert.deepEqual([...(weak?.sources as string[])].sort(), ['edr', 'mail'], 'declared secrets are warned about, not refused');
     assert.ok(!said.some((msg) => /no webhook source/.test(msg)));
 
     const reply = await deliver(service.url, 'edr', 'edr-secret', genericAlert('logged-1'));

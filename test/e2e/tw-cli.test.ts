@@ -54,6 +54,20 @@ describe('tw-cli against the real service', () => {
     assert.equal(listedByReader.code, 0, listedByReader.stderr);
   });
 
+  it('refuses a secret shorter than 16 bytes (400, exit 1), and warns that --secret shows in ps', async () => {
+    const inline = await cli(['webhook', 'add', 'short', '--secret', 'fifteen-bytes!!']);
+    assert.equal(inline.code, 1);
+    assert.match(inline.stderr, /^warning: --secret on the command line shows in `ps` and in shell history; prefer --secret-file F or --secret - \(stdin\)$/m);
+    assert.match(inline.stderr, /secret must be at least 16 bytes; generate one with `openssl rand -hex 32` \(bad_request\)/);
+    const piped = await cli(['webhook', 'add', 'short', '--secret', '-'], 'fifteen-bytes!!\n');
+    assert.equal(piped.code, 1);
+    assert.doesNotMatch(piped.stderr, /warning/, 'no warning when the secret stays off the command line');
+    // Standard Webhooks' key is the decoded base64 of a whsec_ secret: 15 bytes of key are too few, however long the text.
+    const weakKey = await cli(['webhook', 'add', 'short', '--verification', 'standard-webhooks', '--secret', '-'], `whsec_${'A'.repeat(20)}\n`);
+    assert.match(weakKey.stderr, /secret must be at least 16 bytes of key/);
+    assert.equal((await cli(['webhook', 'list', '-o', 'json'])).stdout.includes('"short"'), false, 'nothing was registered');
+  });
+
   it('answers a wrong key with exit 4 and an unreachable API with exit 5, each in one line', async () => {
     const wrong = await cli(['webhook', 'list'], undefined, 'tw_not_a_key');
     assert.equal(wrong.code, 4);
@@ -71,7 +85,7 @@ describe('tw-cli against the real service', () => {
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /email-gateway' registered: POST \/api\/webhooks\/email-gateway/);
 
-    const again = await cli(['webhook', 'add', 'email-gateway', '--secret', 'other']);
+    const again = await cli(['webhook', 'add', 'email-gateway', '--secret', 'other-secret-0123456789']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already registered .*\(conflict\)/);
 
@@ -170,7 +184,7 @@ describe('tw-cli against the real service', () => {
     assert.match(ok.stdout, /^accepted: HTTP 201 INC-\d{4}-\d{4,}/);
 
     // A source pinned to CrowdStrike rejects the generic test event as invalid_payload.
-    assert.equal((await cli(['webhook', 'add', 'edr', '--secret', 'edr-secret', '--format', 'crowdstrike'])).code, 0);
+    assert.equal((await cli(['webhook', 'add', 'edr', '--secret', 'edr-secret-0123456789', '--format', 'crowdstrike'])).code, 0);
     const rejected = await cli(['webhook', 'test', 'edr']);
     assert.equal(rejected.code, 6, rejected.stderr);
     assert.match(rejected.stdout, /^rejected: HTTP 400 invalid_payload/);
@@ -181,6 +195,8 @@ describe('tw-cli against the real service', () => {
   });
 
   it('rotates the secret through PATCH: both secrets verify during the grace period, then only the new one', async () => {
+    const weak = await cli(['webhook', 'update', 'email-gateway', '--secret', '-'], 'too-short\n');
+    assert.match(weak.stderr, /secret must be at least 16 bytes.*\(bad_request\)/, 'a rotation is held to the same minimum');
     const rotated = await cli(['webhook', 'update', 'email-gateway', '--secret', ROTATED]);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /2 active secrets/);
@@ -219,7 +235,7 @@ describe('tw-cli against the real service', () => {
     );
     for (const file of files) {
       const bytes = readFileSync(file);
-      for (const secret of [SECRET, ROTATED, 'edr-secret']) {
+      for (const secret of [SECRET, ROTATED, 'edr-secret-0123456789']) {
         assert.equal(bytes.includes(secret), false, `${file} holds a secret in plain text`);
         assert.equal(bytes.includes(Buffer.from(secret).toString('base64')), false, `${file} holds a secret in base64`);
       }
@@ -242,7 +258,7 @@ describe('registration refusals', () => {
   it('refuses to store a secret without TW_ENCRYPTION_KEY outside development mode, and says how', async () => {
     const service = await startService({ config: 'sources: {}\n' });
     try {
-      const added = await twCli(['webhook', 'add', 'siem', '--secret', 's'], { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN });
+      const added = await twCli(['webhook', 'add', 'siem', '--secret', SECRET], { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN });
       assert.equal(added.code, 1);
       assert.match(added.stderr, /TW_ENCRYPTION_KEY is not set.*TW_DEV_MODE=true.*\(unavailable\)/);
     } finally {
@@ -257,7 +273,7 @@ describe('registration refusals', () => {
     });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
-      const added = await twCli(['webhook', 'add', 'edr', '--secret', 's'], env);
+      const added = await twCli(['webhook', 'add', 'edr', '--secret', SECRET], env);
       assert.equal(added.code, 1);
       assert.match(added.stderr, /Registration through the API is turned off \(TW_REGISTRATION_API=false\).*\(method_not_allowed\)/);
       const response = await fetch(`${service.url}/api/webhooks/siem`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
@@ -277,7 +293,7 @@ describe('registration refusals', () => {
     const service = await startService({ config: 'sources:\n  siem:\n    secret: file-secret\n', env: { TW_DEV_MODE: 'true' } });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
-      const added = await twCli(['webhook', 'add', 'siem', '--secret', 's'], env);
+      const added = await twCli(['webhook', 'add', 'siem', '--secret', SECRET], env);
       assert.equal(added.code, 1);
       assert.match(added.stderr, /already registered \(declared in file:.*webhook_config\.yaml\) \(conflict\)/);
       const removed = await twCli(['webhook', 'remove', 'siem'], env);
@@ -291,7 +307,7 @@ describe('registration refusals', () => {
       assert.match(((await badName.json()) as { error: { message: string } }).error.message, /source must match pattern/);
 
       // A change is checked against the whole merged source: auto-triage still needs a playbook.
-      assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', 's'], env)).code, 0);
+      assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', SECRET], env)).code, 0);
       const incomplete = await twCli(['webhook', 'update', 'edr', '--auto-triage'], env);
       assert.equal(incomplete.code, 1);
       assert.match(incomplete.stderr, /playbook is required when auto_triage is true \(bad_request\)/);

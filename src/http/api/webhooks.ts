@@ -2,12 +2,13 @@ import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
 import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../sources/webhook-config.js';
-import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import { SOURCE_DEFAULTS, SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
+import { MIN_SECRET_BYTES, isWeakSecret } from '../../verify/secret-strength.js';
 import { sourceJson } from '../../wire/source.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
@@ -96,6 +97,7 @@ export function webhooksHandlers(
       async (ctx) => {
         const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
         const spec = checkedSpec(fields);
+        refuseWeak(spec, { secret, previous_secret: previousSecret });
         const taken = deps.sources.get(name);
         if (taken)
           throw new DomainError(
@@ -121,6 +123,7 @@ export function webhooksHandlers(
         const current = await deps.registrations.spec(name);
         if (!current) throw notRegistered(name);
         checkRules({ ...current, ...change }); // the merged source must still hold together
+        refuseWeak({ ...current, ...change }, { secret });
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
       },
@@ -150,6 +153,19 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
   if (served && served.origin !== API_ORIGIN && !(await deps.registrations.spec(name))) {
     throw new DomainError('conflict', `Webhook source '${name}' is declared in ${served.origin}; change it there`);
+  }
+}
+
+/** Registered secrets are at least MIN_SECRET_BYTES of key for the source's profile (declared ones only warn, see startupWarnings). */
+function refuseWeak(spec: RegistrationSpec, secrets: Record<string, string | undefined>): void {
+  const profile = spec.verification ?? SOURCE_DEFAULTS.verification;
+  for (const [key, secret] of Object.entries(secrets)) {
+    if (secret !== undefined && isWeakSecret(profile, Buffer.from(secret, 'utf8'))) {
+      throw new DomainError(
+        'bad_request',
+        `${key} must be at least ${MIN_SECRET_BYTES} bytes${profile === 'standard-webhooks' ? ' of key' : ''}; generate one with \`openssl rand -hex 32\``,
+      );
+    }
   }
 }
 
