@@ -29,6 +29,7 @@ import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
+import { dataDirKey } from './providers/api/key-file.js';
 import { StoreRegistrations } from './providers/api/store-registrations.js';
 import { MIN_SECRET_BYTES, isWeakSecret } from './verify/secret-strength.js';
 
@@ -71,7 +72,9 @@ export async function start(options: StartOptions): Promise<Service> {
     if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
   });
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
-  const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
+  // The embedded store's own key is read (or made) once its directory is open, below.
+  let encryptionKey = operator.encryptionKey;
+  const secretBox = new SecretBox(() => encryptionKey);
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
@@ -97,6 +100,12 @@ export async function start(options: StartOptions): Promise<Service> {
     await store.open();
   } catch (error) {
     await registry.stop();
+    throw error;
+  }
+  try {
+    if (encryptionKey === undefined && store.kind === 'embedded') encryptionKey = await embeddedStoreKey(settings.dataDir, logger);
+  } catch (error) {
+    await Promise.all([registry.stop(), store.close()]);
     throw error;
   }
   await apiProvider.refresh();
@@ -183,7 +192,7 @@ export async function start(options: StartOptions): Promise<Service> {
       minBytes: MIN_SECRET_BYTES,
       sources: sources.filter((source) => source.secrets.some((secret) => isWeakSecret(source.verification, secret))).map((source) => source.name),
     },
-    registrationWithoutEncryptionKey: registrationStoresSecrets && operator.encryptionKey === undefined,
+    registrationWithoutEncryptionKey: registrationStoresSecrets && encryptionKey === undefined,
   })) {
     logger.warn(warning.fields, warning.message);
   }
@@ -209,6 +218,20 @@ export async function start(options: StartOptions): Promise<Service> {
     })());
 
   return { url, port, logger, metrics, registry, store, stop };
+}
+
+/** The embedded store's key file (see key-file.ts), and a start-up line saying where it is. */
+async function embeddedStoreKey(dataDir: string, logger: Logger): Promise<Buffer> {
+  const { key, path, created, exposed } = await dataDirKey(dataDir);
+  const fields = { path, created };
+  logger.info(
+    fields,
+    created
+      ? 'TW_ENCRYPTION_KEY is not set: generated an encryption key for registered secrets in the data directory (mode 0600); back it up with the data'
+      : 'TW_ENCRYPTION_KEY is not set: registered secrets are encrypted with the key in the data directory',
+  );
+  if (exposed) logger.warn(fields, 'the encryption key file is readable by other users: chmod 600 it');
+  return key;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

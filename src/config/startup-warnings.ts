@@ -9,7 +9,7 @@ export interface StartupFacts {
   triageRunnerConfigured: boolean;
   /** Sources whose secret (or previous secret) is shorter than the registration API accepts (`minBytes`). */
   weakSecrets: { minBytes: number; sources: readonly string[] };
-  /** The registration API keeps secrets in the store, and TW_ENCRYPTION_KEY is not set. */
+  /** The registration API keeps secrets in the store, and there is no key (MongoDB without TW_ENCRYPTION_KEY). */
   registrationWithoutEncryptionKey: boolean;
 }
 
@@ -37,7 +37,7 @@ export function startupWarnings(facts: StartupFacts): StartupWarning[] {
   }
   if (facts.registrationWithoutEncryptionKey) {
     warnings.push({
-      message: 'TW_ENCRYPTION_KEY is not set: the registration API stores secrets only with the embedded store in development mode (TW_DEV_MODE=true)',
+      message: 'TW_ENCRYPTION_KEY is not set: with MongoDB the registration API cannot store secrets (503 unavailable) until every replica has the same key',
       fields: {},
     });
   }

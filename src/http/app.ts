@@ -19,7 +19,7 @@ import type { SourceLookup } from '../sources/source.js';
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & EventRecorder & { ready(): boolean };
+  sources: SourceLookup & EventRecorder & { ready(): boolean; problem(): string | undefined };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
@@ -46,10 +46,16 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
       },
       readyz: (ctx) => {
         const store = deps.store.health();
+        const sourcesProblem = deps.sources.problem();
         const checks = { sources: deps.sources.ready(), store: store.healthy };
         const ready = checks.sources && checks.store;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
+        ctx.body = {
+          status: ready ? 'ready' : 'not_ready',
+          checks,
+          ...(sourcesProblem !== undefined && { sources_error: sourcesProblem }),
+          ...(!store.healthy && { store_error: store.reason }),
+        };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {

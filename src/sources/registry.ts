@@ -95,9 +95,18 @@ export class SourceRegistry {
     return [...this.index.values()];
   }
 
-  /** true once every provider has delivered its first complete set (readiness). */
+  /** true once every provider has delivered its first complete set and none reports a problem (readiness). */
   ready(): boolean {
-    return this.providers.every((provider) => provider.synced());
+    return this.providers.every((provider) => provider.synced()) && this.problem() === undefined;
+  }
+
+  /** The first provider's problem (e.g. stored secrets that do not open), for /readyz. */
+  problem(): string | undefined {
+    for (const provider of this.providers) {
+      const problem = provider.problem?.();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
   }
 
   conflicts(): readonly SourceConflict[] {

@@ -73,6 +73,8 @@ export interface SourceProvider {
   synced(): boolean;
   /** Called with the provider's complete current set of claims after every change. */
   onChange(listener: (claims: readonly SourceClaim[]) => void): void;
+  /** Why it cannot serve everything it declares right now (readiness fails meanwhile), if it can tell. */
+  problem?(): string | undefined;
 }
 
 /** The registry as the hot path sees it: an in-memory lookup, never I/O. */

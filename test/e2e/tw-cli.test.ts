@@ -255,21 +255,10 @@ describe('tw-cli against the real service', () => {
 });
 
 describe('registration refusals', () => {
-  it('refuses to store a secret without TW_ENCRYPTION_KEY outside development mode, and says how', async () => {
-    const service = await startService({ config: 'sources: {}\n' });
-    try {
-      const added = await twCli(['webhook', 'add', 'siem', '--secret', SECRET], { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN });
-      assert.equal(added.code, 1);
-      assert.match(added.stderr, /TW_ENCRYPTION_KEY is not set.*TW_DEV_MODE=true.*\(unavailable\)/);
-    } finally {
-      await service.stop();
-    }
-  });
-
   it('turns registration off with TW_REGISTRATION_API=false (405) while listing and test events still work', async () => {
     const service = await startService({
       config: 'sources:\n  siem:\n    secret: file-secret\n',
-      env: { TW_REGISTRATION_API: 'false', TW_DEV_MODE: 'true' },
+      env: { TW_REGISTRATION_API: 'false' },
     });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
@@ -290,7 +279,7 @@ describe('registration refusals', () => {
   });
 
   it('a name declared in the config file is a conflict for the API, and is changed only in the file', async () => {
-    const service = await startService({ config: 'sources:\n  siem:\n    secret: file-secret\n', env: { TW_DEV_MODE: 'true' } });
+    const service = await startService({ config: 'sources:\n  siem:\n    secret: file-secret\n' });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
       const added = await twCli(['webhook', 'add', 'siem', '--secret', SECRET], env);

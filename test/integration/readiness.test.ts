@@ -25,6 +25,7 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/ingest/ingest.js';
 import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
+import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
@@ -58,7 +59,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
         sources: registry,
         registrations: new StoreRegistrations({
           store: store.registeredSources,
-          box: new SecretBox(undefined, true),
+          box: new SecretBox(() => randomBytes(32)),
           rotationGraceSeconds: 0,
           written: async () => undefined,
         }),
