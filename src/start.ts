@@ -26,6 +26,8 @@ import { TriageRunnerClient } from './workers/triage-runner-client.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
+import { loadLimitSettings } from './config/limit-settings.js';
+import { BodyBudget } from './http/body-budget.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
@@ -63,6 +65,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
   const kubernetesSettings = loadKubernetesSettings(env);
+  const limits = loadLimitSettings(env);
 
   // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
   // here because the API's sources live in it).
@@ -153,8 +156,10 @@ export async function start(options: StartOptions): Promise<Service> {
       forgetApiKey: (id) => authenticator.forget(id),
       webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
       follow: (follower) => deliveries.follow(follower),
+      followLimits: limits.follow,
       nowMs: Date.now,
     },
+    bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     trustedProxies: settings.trustedProxies,
   });
 
@@ -165,6 +170,9 @@ export async function start(options: StartOptions): Promise<Service> {
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
   server.keepAliveTimeout = 65_000;
+  // Past the cap node closes a new connection as it arrives: no answer is cheaper than any answer.
+  server.maxConnections = limits.maxConnections;
+  server.on('drop', () => metrics.loadShed.inc({ reason: 'connections' }));
   server.on('clientError', answerClientError);
   try {
     await listen(server, settings.port, settings.host);

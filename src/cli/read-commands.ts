@@ -64,8 +64,15 @@ async function followLogs(ctx: CommandContext, path: string): Promise<number> {
     while ((end = buffered.indexOf('\n\n')) >= 0) {
       const event = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
-      const data = event.split('\n').find((line) => line.startsWith('data: '));
+      const lines = event.split('\n');
+      const data = lines.find((line) => line.startsWith('data: '));
       if (!data) continue;
+      if (lines.includes('event: end')) {
+        // The service ends a stream that had nothing to send for a long time (TW_FOLLOW_IDLE_SECONDS).
+        const { idle_seconds: idleSeconds } = JSON.parse(data.slice('data: '.length)) as { idle_seconds?: number };
+        ctx.warn(`the log stream was idle for ${idleSeconds ?? '?'} s and the API ended it; run the command again to keep following`);
+        return EXIT.ok;
+      }
       const record = JSON.parse(data.slice('data: '.length)) as DeliveryJson;
       if (ctx.output === 'table') {
         // Rows of a stream cannot be aligned to rows not seen yet: tab-separated, header once.

@@ -13,6 +13,7 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
+import type { BodyBudget } from './body-budget.js';
 import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
 import type { SourceLookup } from '../sources/source.js';
 
@@ -26,7 +27,9 @@ export interface AppDeps {
   deliveries?: DeliveryRecorder;
   rateLimiter: RateLimiter;
   /** The `/api` routers' own dependencies (keys, registration, log feed). */
-  api: Omit<ApiDeps, 'store'>;
+  api: Omit<ApiDeps, 'store' | 'metrics'>;
+  /** Webhook body bytes being read or held, and what a refused body may still cost (docs/configuration.md, "Limits"). */
+  bodies: { budget: BodyBudget; discard: { maxBytes: number; maxMs: number } };
   /** Peers whose X-Forwarded-For names the client (the delivery log's remote address). */
   trustedProxies: BlockList;
   nowMs?: () => number;
@@ -69,11 +72,13 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
         sources: deps.sources,
         accept: deps.accept,
         rateLimiter: deps.rateLimiter,
+        budget: deps.bodies.budget,
+        discard: deps.bodies.discard,
         metrics: deps.metrics,
         logger: deps.logger,
         nowMs: deps.nowMs ?? Date.now,
       }),
-      ...apiHandlers({ ...deps.api, store: deps.store }),
+      ...apiHandlers({ ...deps.api, store: deps.store, metrics: deps.metrics }),
     },
     authorizeWith(deps.api.authenticate),
   );

@@ -1,11 +1,12 @@
 import type { Logger } from '../log/logger.js';
-import type { SourceLookup } from '../sources/source.js';
+import type { Source, SourceLookup } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
 import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
 import { DomainError } from '../core/errors.js';
-import { readRawBody } from './raw-body.js';
+import { discardBody, readRawBody, refuseDeclaredOver } from './raw-body.js';
+import type { BodyBudget } from './body-budget.js';
 import { verifyRequest } from '../verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 import { LineBudget } from '../log/line-budget.js';
@@ -20,6 +21,10 @@ export interface WebhookRouteDeps {
   /** Stores the delivery inline or queues it (see incidents/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
+  /** Webhook body bytes being read or held, across all requests (TW_MAX_BODY_BYTES_IN_FLIGHT). */
+  budget: BodyBudget;
+  /** How much of a refused body is read and thrown away before answering (TW_DISCARD_MAX_*). */
+  discard: { maxBytes: number; maxMs: number };
   metrics: Metrics;
   logger: Logger;
   nowMs: () => number;
@@ -40,7 +45,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     const skipped = eventLines.take(deps.nowMs());
     if (skipped !== undefined) eventLog.info(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
   };
-  return async (ctx) => {
+  const receive = async (ctx: RequestContext) => {
     const name = String(ctx.params.source);
     const source = deps.sources.get(name);
     const known = source !== undefined && source.enabled;
@@ -50,7 +55,23 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       throw new DomainError('unknown_source', `Webhook source '${name.slice(0, MAX_NAME_IN_MESSAGE)}' is not registered`);
     }
 
-    const rawBody = await readRawBody(ctx.req, source.maxBodyBytes);
+    refuseDeclaredOver(ctx.req, source.maxBodyBytes);
+    const release = deps.budget.reserve(ctx.req, source.maxBodyBytes);
+    if (!release) {
+      deps.metrics.loadShed.inc({ reason: 'body_bytes_in_flight' });
+      throw new DomainError('unavailable', 'Too many request bodies are being received at once; retry shortly', { retryAfterSeconds: 1 });
+    }
+    deps.metrics.bodyBytesInFlight.set(deps.budget.bytesInFlight);
+    try {
+      await verifiedAndAccepted(ctx, source, await readRawBody(ctx.req, source.maxBodyBytes));
+    } finally {
+      release();
+      deps.metrics.bodyBytesInFlight.set(deps.budget.bytesInFlight);
+    }
+  };
+
+  const verifiedAndAccepted = async (ctx: RequestContext, source: Source, rawBody: Buffer) => {
+    const { name } = source;
     const receivedAtMs = deps.nowMs();
     const verdict = verifyRequest(source, { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody }, Math.floor(receivedAtMs / 1000));
     if (!verdict.ok) throw new DomainError(verdict.code, verdict.message);
@@ -90,6 +111,16 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       ctx.body = { ...accepted, duplicate: true };
     }
     logAccepted({ source: name, incident: incident.number }, created ? 'incident created' : 'duplicate delivery');
+  };
+
+  return async (ctx) => {
+    try {
+      await receive(ctx);
+    } catch (error) {
+      // Whatever refused it, the sender must be able to read the answer: see discardBody.
+      if (!(await discardBody(ctx.req, deps.discard.maxBytes, deps.discard.maxMs))) ctx.set('Connection', 'close');
+      throw error;
+    }
   };
 }
 

@@ -25,6 +25,8 @@ import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/ingest/ingest.js';
 import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
+import { BodyBudget } from '../../src/http/body-budget.js';
+import { loadLimitSettings } from '../../src/config/limit-settings.js';
 import { randomBytes } from 'node:crypto';
 import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
@@ -43,6 +45,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const store = new EmbeddedStore(join(dir, 'data'), { restartDelayMs: 100 });
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
+  const limits = loadLimitSettings({});
   const app = createApp({
     logger,
     metrics: createMetrics(),
@@ -68,8 +71,10 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
         nowMs: Date.now,
       },
       follow: () => () => undefined,
+      followLimits: limits.follow,
       nowMs: Date.now,
     },
+    bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
   });
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));

@@ -7,7 +7,8 @@ import { triageHandlers } from './triage.js';
 import { deliveriesHandlers } from './deliveries.js';
 import { apiKeysHandlers } from './apikeys.js';
 import { webhooksHandlers, type WebhooksDeps } from './webhooks.js';
-import { logsHandlers, type LogsDeps } from './logs.js';
+import { logsHandlers, type FollowLimits, type LogsDeps } from './logs.js';
+import type { Metrics } from '../../metrics/metrics.js';
 
 export interface ApiDeps {
   store: Store;
@@ -16,6 +17,9 @@ export interface ApiDeps {
   forgetApiKey: (id: string) => void;
   webhooks: WebhooksDeps;
   follow: LogsDeps['follow'];
+  /** Caps on `GET /api/logs?follow=true` streams. */
+  followLimits: FollowLimits;
+  metrics: Metrics;
   nowMs: () => number;
 }
 
@@ -32,7 +36,7 @@ export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
     ...queueHandlers(store.inbox),
     ...triageHandlers(store.triage),
     ...deliveriesHandlers(store.deliveries),
-    ...logsHandlers({ store: store.deliveries, follow: deps.follow }),
+    ...logsHandlers({ store: store.deliveries, follow: deps.follow, limits: deps.followLimits, metrics: deps.metrics }),
     ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs }),
     ...webhooksHandlers(deps.webhooks),
   };
