@@ -14,13 +14,13 @@ import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
 import type { BodyBudget } from './body-budget.js';
-import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
-import type { SourceLookup } from '../sources/source.js';
+import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { ServedSources } from '../sources/source.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & EventRecorder & { ready(): boolean; problem(): string | undefined };
+  sources: ServedSources & { ready(): boolean; problem(): string | undefined };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */

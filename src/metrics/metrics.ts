@@ -9,7 +9,7 @@ export interface StoreHealthSample {
   healthy: boolean;
 }
 
-/** The one metrics registry of the process, created in main and passed to whoever records. */
+/** The one metrics registry of the process, created by start() and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
   // Read at each scrape, so the gauge is what /readyz would say; set once the store exists.
