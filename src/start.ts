@@ -17,7 +17,7 @@ import { createIngest } from './ingest/ingest.js';
 import { createAccept } from './ingest/accept.js';
 import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
-import { RateLimiter } from './http/rate-limit.js';
+import { SenderLimits } from './http/sender-limits.js';
 import { createApp } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
 import { InboxWorker } from './workers/inbox-worker.js';
@@ -79,7 +79,7 @@ export async function start(options: StartOptions): Promise<Service> {
   // The embedded store's own key is read (or made) once its directory is open, below.
   let encryptionKey = operator.encryptionKey;
   const secretBox = new SecretBox(() => encryptionKey);
-  const rateLimiter = new RateLimiter();
+  const senderLimits = new SenderLimits(limits.senders);
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
@@ -94,7 +94,7 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   registry.onChange((sources) => {
     const names = new Set(sources.map((source) => source.name));
-    rateLimiter.retain(names);
+    senderLimits.retain(names);
     void forgetRemovedSources(metrics, names);
     metrics.sourcesRegistered.set(sources.length);
   });
@@ -150,7 +150,7 @@ export async function start(options: StartOptions): Promise<Service> {
     store,
     accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
     deliveries,
-    rateLimiter,
+    senderLimits,
     api: {
       authenticate: (token) => authenticator.authenticate(token),
       forgetApiKey: (id) => authenticator.forget(id),

@@ -20,6 +20,15 @@ export interface LimitSettings {
     /** `TW_DISCARD_MAX_MS` (default 5000). */
     maxMs: number;
   };
+  /** What a request for a known source may cost before its signature is checked (see http/sender-limits.ts). */
+  senders: {
+    /** `TW_PREREAD_RATE_FACTOR` (default 4): a rate-limited source's pre-read bucket, in multiples of its rate_limit. */
+    preReadFactor: number;
+    /** `TW_ADDRESS_FAILURES_BURST` (default 10) and `TW_ADDRESS_FAILURES_PER_MINUTE` (default 6): failed verifications per client address. */
+    addressFailures: { requestsPerSecond: number; burst: number };
+    /** `TW_SOURCE_FAILURES_BURST` (default 100) and `TW_SOURCE_FAILURES_PER_MINUTE` (default 600): per source, from addresses it does not know. */
+    sourceFailures: { requestsPerSecond: number; burst: number };
+  };
   /** `GET /api/logs?follow=true` streams. */
   follow: {
     /** `TW_FOLLOW_STREAMS_PER_KEY` (default 4): open streams per API key. */
@@ -41,6 +50,17 @@ export function loadLimitSettings(env: NodeJS.ProcessEnv): LimitSettings {
     discard: {
       maxBytes: read.integer('TW_DISCARD_MAX_BYTES', 32 * MIB, 0, 1024 * MIB),
       maxMs: read.integer('TW_DISCARD_MAX_MS', 5_000, 0, 600_000),
+    },
+    senders: {
+      preReadFactor: read.integer('TW_PREREAD_RATE_FACTOR', 4, 1, 1000),
+      addressFailures: {
+        burst: read.integer('TW_ADDRESS_FAILURES_BURST', 10, 1, 1_000_000),
+        requestsPerSecond: read.integer('TW_ADDRESS_FAILURES_PER_MINUTE', 6, 1, 6_000_000) / 60,
+      },
+      sourceFailures: {
+        burst: read.integer('TW_SOURCE_FAILURES_BURST', 100, 1, 1_000_000),
+        requestsPerSecond: read.integer('TW_SOURCE_FAILURES_PER_MINUTE', 600, 1, 60_000_000) / 60,
+      },
     },
     follow: {
       perKey: read.integer('TW_FOLLOW_STREAMS_PER_KEY', 4, 1, 10_000),

@@ -12,7 +12,7 @@ import { tableRouter } from './routes.js';
 import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
-import { RateLimiter } from './rate-limit.js';
+import type { SenderLimits } from './sender-limits.js';
 import type { BodyBudget } from './body-budget.js';
 import { webhookRoute, webhookTiming } from './webhook-route.js';
 import type { ServedSources } from '../sources/source.js';
@@ -25,7 +25,8 @@ export interface AppDeps {
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
   deliveries?: DeliveryRecorder;
-  rateLimiter: RateLimiter;
+  /** The receiver's limits: before the body is read, and the sources' own rate limits after verification. */
+  senderLimits: SenderLimits;
   /** The `/api` routers' own dependencies (keys, registration, log feed). */
   api: Omit<ApiDeps, 'store' | 'metrics'>;
   /** Webhook body bytes being read or held, and what a refused body may still cost (docs/configuration.md, "Limits"). */
@@ -71,7 +72,8 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
       'webhooks.receive': webhookRoute({
         sources: deps.sources,
         accept: deps.accept,
-        rateLimiter: deps.rateLimiter,
+        limits: deps.senderLimits,
+        trustedProxies: deps.trustedProxies,
         budget: deps.bodies.budget,
         discard: deps.bodies.discard,
         metrics: deps.metrics,

@@ -38,6 +38,11 @@ sources:
     rate_limit:
       requests_per_second: 1
       burst: 1
+  capped:
+    secret: "capped-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 2
   refill:
     secret: "refill-secret"
     rate_limit:
@@ -205,14 +210,30 @@ describe('checks in the contract order', () => {
   });
 
   it('unauthenticated requests do not spend the rate limit', async () => {
-    // Burst 1: had any of these taken a token, the signed request right after would be a 429.
-    for (let i = 0; i < 5; i++) {
+    // Burst 1: had any of these taken a token, the signed request right after would be a 429. (Three:
+    // strangers do spend the pre-read bucket, four times the burst; see the limits before the read.)
+    for (let i = 0; i < 3; i++) {
       assertError(await post('/api/webhooks/strangers', '{}', signedHeaders('wrong', '{}')), 401, 'invalid_signature');
     }
     const body = alert('strangers-1');
     assert.equal((await post('/api/webhooks/strangers', body, signedHeaders('strangers-secret', body))).status, 201);
     const next = alert('strangers-2');
     assertError(await post('/api/webhooks/strangers', next, signedHeaders('strangers-secret', next)), 429, 'rate_limited');
+  });
+
+  it('a bucket refills to its burst and no further, however long it idles', async () => {
+    const send = (id: string) => post('/api/webhooks/capped', alert(id), signedHeaders('capped-secret', alert(id)));
+    assert.equal((await send('capped-0')).status, 201);
+    assert.equal((await send('capped-1')).status, 201);
+    assertError(await send('capped-2'), 429, 'rate_limited');
+    // Idle 5 s at 1 token/s: 5 tokens' worth of refill, of which the bucket keeps its burst of 2. Five
+    // requests right after: 2 accepted (a third only if the five took over a second, as on a loaded machine).
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const statuses = [];
+    for (let i = 3; i < 8; i++) statuses.push((await send(`capped-${i}`)).status);
+    assert.deepEqual(statuses.slice(0, 2), [201, 201]);
+    const accepted = statuses.filter((status) => status === 201).length;
+    assert.ok(accepted <= 3, `${accepted} of 5 accepted after the idle: ${statuses}`);
   });
 
   it('a spent bucket refills at the configured rate', async () => {

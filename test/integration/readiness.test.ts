@@ -24,7 +24,7 @@ import { FileSourceProvider } from '../../src/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/ingest/ingest.js';
 import { createAccept } from '../../src/ingest/accept.js';
-import { RateLimiter } from '../../src/http/rate-limit.js';
+import { SenderLimits } from '../../src/http/sender-limits.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
 import { loadLimitSettings } from '../../src/config/limit-settings.js';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
     sources: registry,
     store,
     accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
-    rateLimiter: new RateLimiter(),
+    senderLimits: new SenderLimits(limits.senders),
     trustedProxies: new BlockList(),
     // The /api routes are not what this test is about: no key is valid and registration is off.
     api: {

@@ -16,6 +16,7 @@ import { verifyRequest, type VerifiableRequest } from '../../src/verify/index.js
 import { parseSignatureHeader } from '../../src/verify/signature-header.js';
 import { checkTimestamp } from '../../src/verify/timestamp.js';
 import { checkedEventId, dedupeKey } from '../../src/incidents/dedupe.js';
+import { addressKey } from '../../src/http/sender-limits.js';
 import type { Format } from '../../src/incidents/model.js';
 import { detectFormat } from '../../src/normalize/detect.js';
 import { text as fieldText, type JsonObject } from '../../src/normalize/fields.js';
@@ -277,4 +278,5 @@ describe('header parsers take linear time in hostile headers', () => {
   linearly('clientAddress of X-Forwarded-For', (text) => () => clientAddress('127.0.0.1', text, trusted));
   linearly('clientAddress of repeated X-Forwarded-For', (text) => () => clientAddress('::1', [text, text], trusted));
   linearly('the read API Bearer header', (text) => () => bearerToken(text));
+  linearly('addressKey of a client address', (text) => () => addressKey(text));
 });
