@@ -3,10 +3,10 @@
  * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
  * here and passed to the next.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log/logger.js';
-import { loadSettings } from './config/settings.js';
+import { loadSettings, type Settings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { startupWarnings } from './config/startup-warnings.js';
 import { createLogger } from './log/logger.js';
@@ -18,7 +18,8 @@ import { createAccept } from './ingest/accept.js';
 import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
 import { SenderLimits } from './http/sender-limits.js';
-import { createApp } from './http/app.js';
+import { createApp, routeHandlers } from './http/app.js';
+import { servedOn, type Listener } from './http/routes.js';
 import { answerClientError } from './http/client-error.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
@@ -44,9 +45,11 @@ export interface StartOptions {
 }
 
 export interface Service {
-  /** `http://host:port` the server listens on (the real port when PORT=0). */
+  /** `http://host:port` of PORT's listener (the real port when PORT=0). */
   url: string;
   port: number;
+  /** The receiver's own listener (TW_RECEIVER_PORT), when there is one. */
+  receiver: { url: string; port: number } | undefined;
   logger: Logger;
   metrics: Metrics;
   registry: SourceRegistry;
@@ -79,7 +82,10 @@ export async function start(options: StartOptions): Promise<Service> {
   // The embedded store's own key is read (or made) once its directory is open, below.
   let encryptionKey = operator.encryptionKey;
   const secretBox = new SecretBox(() => encryptionKey);
-  const senderLimits = new SenderLimits(limits.senders);
+  // TW_MODE: what this process runs (docs/configuration.md, "Listeners and planes").
+  const receives = settings.mode !== 'control';
+  const controls = settings.mode !== 'receiver';
+  const senderLimits = receives ? new SenderLimits(limits.senders) : undefined;
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
@@ -94,7 +100,7 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   registry.onChange((sources) => {
     const names = new Set(sources.map((source) => source.name));
-    senderLimits.retain(names);
+    senderLimits?.retain(names);
     void forgetRemovedSources(metrics, names);
     metrics.sourcesRegistered.set(sources.length);
   });
@@ -114,14 +120,17 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   await apiProvider.refresh();
 
-  // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
-  // configured; otherwise requests stay pending and listable) and the delivery log writer.
+  // Background parts: the delivery log writer wherever requests are received or logs followed; the
+  // inbox worker and the triage dispatcher (when a runner is configured; otherwise requests stay
+  // pending and listable) in the control plane — a receiver only stores what it takes.
   const ingest = createIngest(store);
   const worker = workerId();
-  const inboxWorker = new InboxWorker({ inbox: store.inbox, ingest, sources: registry, settings: pipeline.queue, metrics, logger, workerId: worker });
+  const inboxWorker = controls
+    ? new InboxWorker({ inbox: store.inbox, ingest, sources: registry, settings: pipeline.queue, metrics, logger, workerId: worker })
+    : undefined;
   const { url: triageUrl, secret: triageSecret } = pipeline.triage;
   const triageDispatcher =
-    triageUrl && triageSecret
+    controls && triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
           runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
@@ -133,67 +142,91 @@ export async function start(options: StartOptions): Promise<Service> {
       : undefined;
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
-  const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetes
-    ? kubernetes.registrations(operator.rotationGraceSeconds)
-    : new StoreRegistrations({
-        store: store.registeredSources,
-        box: secretBox,
-        rotationGraceSeconds: operator.rotationGraceSeconds,
-        written: () => apiProvider.refresh(),
-      });
-  let selfUrl = '';
-  const app = createApp({
+  const authenticator = controls ? new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger }) : undefined;
+  const registrations = !controls
+    ? undefined
+    : kubernetes
+      ? kubernetes.registrations(operator.rotationGraceSeconds)
+      : new StoreRegistrations({
+          store: store.registeredSources,
+          box: secretBox,
+          rotationGraceSeconds: operator.rotationGraceSeconds,
+          written: () => apiProvider.refresh(),
+        });
+  // Test events take the real path through a receiver: this process's own, or the receivers' (TW_RECEIVER_URL).
+  let receiverUrl = settings.mode === 'control' ? settings.receiverUrl : undefined;
+  const handlers = routeHandlers({
     logger,
     metrics,
     sources: registry,
     store,
-    accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
-    deliveries,
-    senderLimits,
-    api: {
-      authenticate: (token) => authenticator.authenticate(token),
-      forgetApiKey: (id) => authenticator.forget(id),
-      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
-      follow: (follower) => deliveries.follow(follower),
-      followLimits: limits.follow,
-      nowMs: Date.now,
-    },
-    bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     trustedProxies: settings.trustedProxies,
+    ...(senderLimits && {
+      receiver: {
+        accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker?.wake() }),
+        limits: senderLimits,
+        bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
+      },
+    }),
+    ...(authenticator &&
+      registrations && {
+        api: {
+          authenticate: (token) => authenticator.authenticate(token),
+          forgetApiKey: (id) => authenticator.forget(id),
+          webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, receiverUrl: () => receiverUrl, nowMs: Date.now },
+          follow: (follower) => deliveries.follow(follower),
+          followLimits: limits.follow,
+          nowMs: Date.now,
+        },
+      }),
   });
-
-  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
-  // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
-  // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
-  server.headersTimeout = settings.headersTimeoutMs;
-  server.requestTimeout = settings.requestTimeoutMs;
-  server.keepAliveTimeout = 65_000;
-  // Past the cap node closes a new connection as it arrives: no answer is cheaper than any answer.
-  server.maxConnections = limits.maxConnections;
-  server.on('drop', () => metrics.loadShed.inc({ reason: 'connections' }));
-  server.on('clientError', answerClientError);
+  const listenerApp = (listener: Listener) =>
+    createApp({
+      handlers,
+      serves: (row) => servedOn(row.plane, listener, settings.mode),
+      ...(authenticator && { authenticate: (token: string) => authenticator.authenticate(token) }),
+      logger,
+      metrics,
+      deliveries,
+      trustedProxies: settings.trustedProxies,
+    });
+  const server = httpServer(listenerApp('main').callback(), settings, limits.maxConnections, metrics);
+  const receiverServer =
+    settings.receiverPort === undefined ? undefined : httpServer(listenerApp('receiver').callback(), settings, limits.maxConnections, metrics);
   try {
     await listen(server, settings.port, settings.host);
+    if (receiverServer) await listen(receiverServer, settings.receiverPort!, settings.host);
   } catch (error) {
+    server.close();
     await Promise.all([registry.stop(), store.close()]);
     throw error;
   }
-  inboxWorker.start();
+  inboxWorker?.start();
   triageDispatcher?.start();
   deliveries.start();
-  kubernetes?.startController(registry);
-  authenticator.start();
+  if (controls) kubernetes?.startController(registry);
+  authenticator?.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
-  selfUrl = url;
+  const receiver = receiverServer && addressOf(receiverServer, settings.host);
+  if (settings.mode === 'all') receiverUrl = receiver?.url ?? url;
   const sources = registry.list();
-  logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
-  const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;
+  logger.info(
+    {
+      mode: settings.mode,
+      port,
+      ...(receiver && { receiverPort: receiver.port }),
+      host: settings.host,
+      store: store.kind,
+      sources: sources.map((source) => source.name),
+    },
+    'listening',
+  );
+  const registrationStoresSecrets = controls && operator.registrationApi && !kubernetesSettings.enabled;
   for (const warning of startupWarnings({
-    apiKeys: settings.apiTokens.size,
+    // A receiver serves no key-protected route: no key is nothing to warn about there.
+    apiKeys: controls ? settings.apiTokens.size : undefined,
     sources,
     triageRunnerConfigured: triageDispatcher !== undefined,
     weakSecrets: {
@@ -210,22 +243,49 @@ export async function start(options: StartOptions): Promise<Service> {
     (stopping ??= (async () => {
       // Leadership first: another replica writes status while this one drains.
       await kubernetes?.stop();
-      // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
-      // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
       deliveries.endFollowers();
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearTimeout(grace);
+      await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map(drained));
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
-      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
-      await Promise.all([deliveries.stop(), authenticator.stop()]);
+      await Promise.all([inboxWorker?.stop(), triageDispatcher?.stop()]);
+      await Promise.all([deliveries.stop(), authenticator?.stop()]);
       await registry.stop();
       await store.close();
     })());
 
-  return { url, port, logger, metrics, registry, store, stop };
+  return { url, port, receiver, logger, metrics, registry, store, stop };
+}
+
+/** A listener with the request deadlines and the connection cap (docs/configuration.md). */
+function httpServer(callback: RequestListener, settings: Settings, maxConnections: number, metrics: Metrics): Server {
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, callback);
+  // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
+  server.headersTimeout = settings.headersTimeoutMs;
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.keepAliveTimeout = 65_000;
+  // Past the cap node closes a new connection as it arrives: no answer is cheaper than any answer.
+  server.maxConnections = maxConnections;
+  server.on('drop', () => metrics.loadShed.inc({ reason: 'connections' }));
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+/**
+ * Stops accepting and lets in-flight requests finish (their writes are awaited); a sender that
+ * holds a connection past the grace period is cut off, it will retry what was not acknowledged.
+ */
+async function drained(server: Server): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeIdleConnections();
+  const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  await closed;
+  clearTimeout(grace);
+}
+
+function addressOf(server: Server, host: string): { url: string; port: number } {
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://${urlHost(host)}:${port}`, port };
 }
 
 /** The embedded store's key file (see key-file.ts), and a start-up line saying where it is. */

@@ -4,7 +4,8 @@ export interface StartupWarning {
 }
 
 export interface StartupFacts {
-  apiKeys: number;
+  /** Bootstrap keys configured; undefined where no keyed route is served (the receiver plane). */
+  apiKeys: number | undefined;
   sources: readonly { name: string; autoTriage: boolean }[];
   triageRunnerConfigured: boolean;
   /** Sources whose secret (or previous secret) is shorter than the registration API accepts (`minBytes`). */

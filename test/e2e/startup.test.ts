@@ -49,6 +49,18 @@ describe('start-up failures: one JSON line, exit code 1', () => {
     assert.doesNotMatch(exit.stdout, /tw_short|tw_long_enough/);
   });
 
+  it('the planes apart on the embedded store, a receiver without its listener, a control plane with one', async () => {
+    assertOneFailureLine(
+      await runUntilExit({ TW_MODE: 'receiver', TW_RECEIVER_PORT: '0' }),
+      /TW_MODE=receiver needs MongoDB \(MONGODB_URI\): the embedded store has one writer/,
+    );
+    assertOneFailureLine(await runUntilExit({ TW_MODE: 'control' }), /TW_MODE=control needs MongoDB/);
+    const mongo = { MONGODB_URI: 'mongodb://127.0.0.1:9/never-contacted' };
+    assertOneFailureLine(await runUntilExit({ ...mongo, TW_MODE: 'receiver' }), /TW_MODE=receiver needs TW_RECEIVER_PORT/);
+    assertOneFailureLine(await runUntilExit({ ...mongo, TW_MODE: 'control', TW_RECEIVER_PORT: '8081' }), /TW_MODE=control serves no receiver/);
+    assertOneFailureLine(await runUntilExit({ PORT: '18080', TW_RECEIVER_PORT: '18080' }), /TW_RECEIVER_PORT \(18080\) must differ from PORT/);
+  });
+
   it('the port is in use', async () => {
     const holder = createServer();
     holders.push(holder);

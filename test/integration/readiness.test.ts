@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockList, type AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
-import { createApp } from '../../src/http/app.js';
+import { createApp, routeHandlers } from '../../src/http/app.js';
+import { servedOn } from '../../src/http/routes.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
@@ -27,9 +28,6 @@ import { createAccept } from '../../src/ingest/accept.js';
 import { SenderLimits } from '../../src/http/sender-limits.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
 import { loadLimitSettings } from '../../src/config/limit-settings.js';
-import { randomBytes } from 'node:crypto';
-import { SecretBox } from '../../src/providers/api/secret-box.js';
-import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -46,36 +44,22 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
   const limits = loadLimitSettings({});
-  const app = createApp({
+  const metrics = createMetrics();
+  const trustedProxies = new BlockList();
+  // The receiver's listener: the probes and the receiver are what this test is about.
+  const handlers = routeHandlers({
     logger,
-    metrics: createMetrics(),
+    metrics,
     sources: registry,
     store,
-    accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
-    senderLimits: new SenderLimits(limits.senders),
-    trustedProxies: new BlockList(),
-    // The /api routes are not what this test is about: no key is valid and registration is off.
-    api: {
-      authenticate: async () => undefined,
-      forgetApiKey: () => undefined,
-      webhooks: {
-        sources: registry,
-        registrations: new StoreRegistrations({
-          store: store.registeredSources,
-          box: new SecretBox(() => randomBytes(32)),
-          rotationGraceSeconds: 0,
-          written: async () => undefined,
-        }),
-        registrationEnabled: false,
-        selfUrl: () => '',
-        nowMs: Date.now,
-      },
-      follow: () => () => undefined,
-      followLimits: limits.follow,
-      nowMs: Date.now,
+    trustedProxies,
+    receiver: {
+      accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
+      limits: new SenderLimits(limits.senders),
+      bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     },
-    bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
   });
+  const app = createApp({ handlers, serves: (row) => servedOn(row.plane, 'receiver', 'all'), logger, metrics, trustedProxies });
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   cleanups.push(

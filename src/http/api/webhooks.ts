@@ -55,8 +55,8 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** Where this process listens, for test events (they go through the real receiver). */
-  selfUrl: () => string;
+  /** A receiver's base URL, for test events (they go through the real receiver): this process's own, or TW_RECEIVER_URL in control mode. */
+  receiverUrl: () => string | undefined;
   nowMs: () => number;
 }
 
@@ -202,15 +202,23 @@ async function sendTestEvent(deps: WebhooksDeps, source: Source) {
       data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
     }),
   );
+  const receiverUrl = deps.receiverUrl();
+  if (receiverUrl === undefined) {
+    throw new DomainError('unavailable', "This control plane has no receiver to send the test event to: set TW_RECEIVER_URL to the receivers' address", {
+      retryAfterSeconds: 60,
+    });
+  }
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
-  const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {
+  const response = await fetch(`${receiverUrl}/api/webhooks/${encodeURIComponent(source.name)}`, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
     body,
     signal: AbortSignal.timeout(10_000),
   }).catch((error: unknown) => {
-    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
+    throw new DomainError('unavailable', `The test event could not reach the receiver at ${receiverUrl}: ${(error as Error).message}`, {
+      retryAfterSeconds: 1,
+    });
   });
   const text = await response.text();
   let answer: unknown = text;
