@@ -3,7 +3,7 @@
  * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
  * here and passed to the next.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log/logger.js';
 import { loadSettings, type Settings } from './config/settings.js';
@@ -19,8 +19,9 @@ import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
 import { SenderLimits } from './http/sender-limits.js';
 import { createApp, routeHandlers } from './http/app.js';
-import { servedOn, type Listener } from './http/routes.js';
+import { servedOn, type Listener, type RouteRow } from './http/routes.js';
 import { answerClientError } from './http/client-error.js';
+import { inProcess } from './http/in-process.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
@@ -83,9 +84,8 @@ export async function start(options: StartOptions): Promise<Service> {
   let encryptionKey = operator.encryptionKey;
   const secretBox = new SecretBox(() => encryptionKey);
   // TW_MODE: what this process runs (docs/configuration.md, "Listeners and planes").
-  const receives = settings.mode !== 'control';
   const controls = settings.mode !== 'receiver';
-  const senderLimits = receives ? new SenderLimits(limits.senders) : undefined;
+  const senderLimits = new SenderLimits(limits.senders);
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
@@ -100,7 +100,7 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   registry.onChange((sources) => {
     const names = new Set(sources.map((source) => source.name));
-    senderLimits?.retain(names);
+    senderLimits.retain(names);
     void forgetRemovedSources(metrics, names);
     metrics.sourcesRegistered.set(sources.length);
   });
@@ -153,46 +153,49 @@ export async function start(options: StartOptions): Promise<Service> {
           rotationGraceSeconds: operator.rotationGraceSeconds,
           written: () => apiProvider.refresh(),
         });
-  // Test events take the real path through a receiver: this process's own, or the receivers' (TW_RECEIVER_URL).
-  let receiverUrl = settings.mode === 'control' ? settings.receiverUrl : undefined;
+  // Test events take the real path through the receiver: node's parser, the app, verification,
+  // storage and the delivery log, over an in-memory connection to a server of the receiver alone
+  // that listens nowhere — so the control plane sends them too, without a receiver route of its own.
+  const testReceiver = httpServer(settings, limits.maxConnections, metrics);
   const handlers = routeHandlers({
     logger,
     metrics,
     sources: registry,
     store,
     trustedProxies: settings.trustedProxies,
-    ...(senderLimits && {
-      receiver: {
-        accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker?.wake() }),
-        limits: senderLimits,
-        bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
-      },
-    }),
+    receiver: {
+      accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker?.wake() }),
+      limits: senderLimits,
+      bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
+    },
     ...(authenticator &&
       registrations && {
         api: {
           authenticate: (token) => authenticator.authenticate(token),
           forgetApiKey: (id) => authenticator.forget(id),
-          webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, receiverUrl: () => receiverUrl, nowMs: Date.now },
+          webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(testReceiver), nowMs: Date.now },
           follow: (follower) => deliveries.follow(follower),
           followLimits: limits.follow,
           nowMs: Date.now,
         },
       }),
   });
-  const listenerApp = (listener: Listener) =>
-    createApp({
+  const serving = (serves: (row: RouteRow) => boolean) => {
+    const app = createApp({
       handlers,
-      serves: (row) => servedOn(row.plane, listener, settings.mode),
+      serves,
       ...(authenticator && { authenticate: (token: string) => authenticator.authenticate(token) }),
       logger,
       metrics,
       deliveries,
       trustedProxies: settings.trustedProxies,
     });
-  const server = httpServer(listenerApp('main').callback(), settings, limits.maxConnections, metrics);
-  const receiverServer =
-    settings.receiverPort === undefined ? undefined : httpServer(listenerApp('receiver').callback(), settings, limits.maxConnections, metrics);
+    return app.callback();
+  };
+  const listener = (name: Listener) => serving((row) => servedOn(row.plane, name, settings.mode));
+  testReceiver.on('request', serving((row) => row.plane === 'receiver'));
+  const server = httpServer(settings, limits.maxConnections, metrics).on('request', listener('main'));
+  const receiverServer = settings.receiverPort === undefined ? undefined : httpServer(settings, limits.maxConnections, metrics).on('request', listener('receiver'));
   try {
     await listen(server, settings.port, settings.host);
     if (receiverServer) await listen(receiverServer, settings.receiverPort!, settings.host);
@@ -210,7 +213,6 @@ export async function start(options: StartOptions): Promise<Service> {
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
   const receiver = receiverServer && addressOf(receiverServer, settings.host);
-  if (settings.mode === 'all') receiverUrl = receiver?.url ?? url;
   const sources = registry.list();
   logger.info(
     {
@@ -255,11 +257,11 @@ export async function start(options: StartOptions): Promise<Service> {
   return { url, port, receiver, logger, metrics, registry, store, stop };
 }
 
-/** A listener with the request deadlines and the connection cap (docs/configuration.md). */
-function httpServer(callback: RequestListener, settings: Settings, maxConnections: number, metrics: Metrics): Server {
+/** A server with the request deadlines and the connection cap (docs/configuration.md); its app is attached by the caller. */
+function httpServer(settings: Settings, maxConnections: number, metrics: Metrics): Server {
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
   // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, callback);
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;

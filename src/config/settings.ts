@@ -15,8 +15,7 @@ export interface Settings {
   port: number;
   /** `TW_RECEIVER_PORT`: a second listener with only the receiver and the probes; required in `receiver` mode. */
   receiverPort: number | undefined;
-  /** `TW_RECEIVER_URL`: where the control plane sends test events (its receivers' Service). */
-  receiverUrl: string | undefined;
+
   host: string;
   /** `TW_CONFIG`: the webhook_config.yaml to read sources from. */
   configPath: string;
@@ -49,7 +48,6 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     mode: read.oneOf('TW_MODE', 'all', MODES),
     port: read.integer('PORT', 8080, 0, 65_535),
     receiverPort: receiverPort === undefined ? undefined : read.integer('TW_RECEIVER_PORT', 0, 0, 65_535),
-    receiverUrl: read.string('TW_RECEIVER_URL'),
     host: read.string('HOST') ?? '0.0.0.0',
     configPath: configPath ?? DEFAULT_CONFIG_PATH,
     configPathIsDefault: configPath === undefined,
@@ -70,7 +68,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
 }
 
 /** The mode, the listeners and the store must fit together (docs/configuration.md, "Listeners and planes"). */
-function checkPlanes({ mode, port, receiverPort, receiverUrl, mongodbUri }: Settings): void {
+function checkPlanes({ mode, port, receiverPort, mongodbUri }: Settings): void {
   if (mode !== 'all' && mongodbUri === undefined) {
     throw new ConfigError(
       `TW_MODE=${mode} needs MongoDB (MONGODB_URI): the embedded store has one writer, so its planes run in one process (TW_MODE=all, with TW_RECEIVER_PORT for the receiver's own listener)`,
@@ -83,5 +81,4 @@ function checkPlanes({ mode, port, receiverPort, receiverUrl, mongodbUri }: Sett
   if (receiverPort !== undefined && receiverPort !== 0 && receiverPort === port) {
     throw new ConfigError(`TW_RECEIVER_PORT (${receiverPort}) must differ from PORT: the receiver has a listener of its own`);
   }
-  if (receiverUrl !== undefined && !/^https?:\/\/[^/]/.test(receiverUrl)) throw new ConfigError(`TW_RECEIVER_URL must be an http(s) URL, got '${receiverUrl}'`);
 }

@@ -48,7 +48,7 @@ describe('the planes apart (MongoDB)', () => {
     };
     const logger = createLogger('silent');
     receiver = await start({ env: { ...shared, TW_MODE: 'receiver', TW_RECEIVER_PORT: '0' }, logger });
-    control = await start({ env: { ...shared, TW_MODE: 'control', TW_API_TOKEN: TEST_TOKEN, TW_RECEIVER_URL: receiver.receiver!.url }, logger });
+    control = await start({ env: { ...shared, TW_MODE: 'control', TW_API_TOKEN: TEST_TOKEN }, logger });
   });
   after(async () => {
     await Promise.all([receiver?.stop(), control?.stop()]);
@@ -103,7 +103,7 @@ describe('the planes apart (MongoDB)', () => {
     assert.match(done.incident_number, /^INC-/);
   });
 
-  it('registers on the control plane, serves on the receiver, and sends test events through TW_RECEIVER_URL', async () => {
+  it('registers on the control plane and serves on the receiver; test events take the receiver path in memory, even in the control plane', async () => {
     const registered = await post(control.url, '/api/webhooks', JSON.stringify({ source: 'siem', secret: SECRET }), AUTH);
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     await waitFor(
@@ -117,5 +117,8 @@ describe('the planes apart (MongoDB)', () => {
     assert.equal(tested.status, 200, JSON.stringify(tested.body));
     assert.equal(tested.body.accepted, true);
     assert.equal(tested.body.status, 201);
+    const stored = await getJson(control.url, `/api/incidents/${tested.body.response.incident_id}`);
+    assert.equal(stored.status, 200);
+    assert.equal(stored.body.event_type, 'test');
   });
 });

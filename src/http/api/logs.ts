@@ -5,10 +5,8 @@ import type { Metrics } from '../../metrics/metrics.js';
 import type { RouteHandlers } from '../routes.js';
 import type { DeliveryFollower } from '../../workers/delivery-recorder.js';
 import { deliveryJson } from '../../wire/delivery.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeQuery } from './validation.js';
 
-const DEFAULT_TAIL = 100;
-const MAX_TAIL = 1000;
 const HEARTBEAT_MS = 15_000;
 /** Records already sent to a follower, remembered to skip them when the store poll returns them. */
 const MAX_REMEMBERED = 5_000;
@@ -36,13 +34,7 @@ export interface LogsDeps {
  * record as this replica settles it (an in-process feed, no store polling per stream) and, every
  * few seconds, what other replicas wrote to the store.
  */
-// `webhook` is the only log kept: the filter is there so scripts written against it keep working.
-const parseQuery = queryParser<{ filter: 'webhook'; source?: string; tail: number; follow: boolean }>({
-  filter: { enum: ['webhook'], default: 'webhook' },
-  source: { type: 'string', maxLength: 253 },
-  tail: limitParameter(DEFAULT_TAIL, MAX_TAIL),
-  follow: { type: 'boolean', default: false },
-});
+const parseQuery = routeQuery<{ filter: 'webhook'; source?: string; tail: number; follow: boolean }>('logs.list');
 
 export function logsHandlers(deps: LogsDeps): Pick<RouteHandlers, 'logs.list'> {
   const slots = new StreamSlots(deps.limits);
