@@ -27,7 +27,7 @@ import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
-import { loadKubernetesSettings } from './config/kubernetes-settings.js';
+import { checkRegistrationWatched, loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
 import { loadLimitSettings } from './config/limit-settings.js';
 import { BodyBudget } from './http/body-budget.js';
@@ -71,6 +71,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const metrics = createMetrics();
   const kubernetesSettings = loadKubernetesSettings(env);
   const limits = loadLimitSettings(env);
+  if (operator.registrationApi && settings.mode !== 'receiver') checkRegistrationWatched(kubernetesSettings);
 
   // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
   // here because the API's sources live in it).
@@ -193,9 +194,13 @@ export async function start(options: StartOptions): Promise<Service> {
     return app.callback();
   };
   const listener = (name: Listener) => serving((row) => servedOn(row.plane, name, settings.mode));
-  testReceiver.on('request', serving((row) => row.plane === 'receiver'));
+  testReceiver.on(
+    'request',
+    serving((row) => row.plane === 'receiver'),
+  );
   const server = httpServer(settings, limits.maxConnections, metrics).on('request', listener('main'));
-  const receiverServer = settings.receiverPort === undefined ? undefined : httpServer(settings, limits.maxConnections, metrics).on('request', listener('receiver'));
+  const receiverServer =
+    settings.receiverPort === undefined ? undefined : httpServer(settings, limits.maxConnections, metrics).on('request', listener('receiver'));
   try {
     await listen(server, settings.port, settings.host);
     if (receiverServer) await listen(receiverServer, settings.receiverPort!, settings.host);
