@@ -1,5 +1,6 @@
 import type { deliveryJson } from '../wire/delivery.js';
 import type { apiKeyJson } from '../wire/api-key.js';
+import type { auditJson } from '../wire/audit.js';
 import { SCOPES } from '../apikeys/api-key.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, usageError } from './exit-codes.js';
@@ -7,6 +8,7 @@ import { cell, printDocument, printItems, type Column } from './output.js';
 
 type DeliveryJson = ReturnType<typeof deliveryJson>;
 type ApiKeyJson = ReturnType<typeof apiKeyJson>;
+type AuditJson = ReturnType<typeof auditJson>;
 
 interface IncidentJson {
   incident_id: string;
@@ -44,6 +46,15 @@ const API_KEY_COLUMNS: Column<ApiKeyJson>[] = [
   { header: 'CREATED', value: (key) => key.created_at },
   { header: 'EXPIRES', value: (key) => key.expires_at ?? 'never' },
   { header: 'LAST-USED', value: (key) => key.last_used_at ?? 'never' },
+];
+
+const AUDIT_COLUMNS: Column<AuditJson>[] = [
+  { header: 'TIME', value: (record) => record.at },
+  { header: 'ACTION', value: (record) => record.action },
+  { header: 'TARGET', value: (record) => record.target },
+  { header: 'KEY', value: (record) => `${record.actor.key_name} (${record.actor.key_id})` },
+  { header: 'KUBERNETES-USER', value: (record) => record.actor.kubernetes_user },
+  { header: 'DETAILS', value: (record) => JSON.stringify(record.details) },
 ];
 
 function query(entries: Record<string, string | undefined>): string {
@@ -168,6 +179,18 @@ export const readCommands: Command[] = [
     async run(ctx) {
       const list = await ctx.client.get<{ items: ApiKeyJson[] }>('/api/apikeys');
       printItems(ctx.write, ctx.output, list.items, API_KEY_COLUMNS, list);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['audit', 'list'],
+    args: [],
+    summary: 'Who changed which API key or registered source, and when, newest first (admin)',
+    flags: ['--limit N    at most N records (default 100, at most 1000)', '--target T   only the changes to one key id or source'],
+    options: { limit: { type: 'string' }, target: { type: 'string' } },
+    async run(ctx, values) {
+      const list = await ctx.client.get<{ items: AuditJson[] }>(`/api/audit${query({ limit: values.limit as string, target: values.target as string })}`);
+      printItems(ctx.write, ctx.output, list.items, AUDIT_COLUMNS, list);
       return EXIT.ok;
     },
   },

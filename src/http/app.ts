@@ -33,7 +33,7 @@ export interface HandlerDeps {
     bodies: { budget: BodyBudget; discard: { maxBytes: number; maxMs: number } };
   };
   /** The `/api` routers' own dependencies (keys, registration, log feed), in a process that controls (TW_MODE all or control). */
-  api?: Omit<ApiDeps, 'store' | 'metrics'>;
+  api?: Omit<ApiDeps, 'store' | 'metrics' | 'logger'>;
   nowMs?: () => number;
 }
 
@@ -79,7 +79,7 @@ export function routeHandlers(deps: HandlerDeps): BuiltHandlers {
       openapi: (ctx) => {
         ctx.body = OPENAPI_DOCUMENT;
       },
-      ...apiHandlers({ ...api, store: deps.store, metrics: deps.metrics }),
+      ...apiHandlers({ ...api, store: deps.store, metrics: deps.metrics, logger: deps.logger }),
     }),
   };
 }

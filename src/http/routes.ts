@@ -9,6 +9,7 @@ import {
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
   TRIAGE_QUERY,
+  AUDIT_QUERY,
   type QueryProperties,
 } from './api/schemas.js';
 
@@ -71,6 +72,7 @@ export const ROUTES = [
   { id: 'apikeys.list', method: 'GET', path: '/api/apikeys', access: key('admin'), plane: 'control' },
   { id: 'apikeys.create', method: 'POST', path: '/api/apikeys', access: key('admin'), plane: 'control', body: CREATE_API_KEY_BODY },
   { id: 'apikeys.revoke', method: 'DELETE', path: '/api/apikeys/:id', access: key('admin'), plane: 'control' },
+  { id: 'audit.list', method: 'GET', path: '/api/audit', access: key('admin'), plane: 'control', query: AUDIT_QUERY },
   { id: 'logs.list', method: 'GET', path: '/api/logs', access: key('logs:read'), plane: 'control', query: LOGS_QUERY },
   { id: 'deliveries.list', method: 'GET', path: '/api/deliveries', access: key('logs:read'), plane: 'control', query: DELIVERIES_QUERY },
   { id: 'incidents.list', method: 'GET', path: '/api/incidents', access: key('incidents:read'), plane: 'control', query: INCIDENTS_QUERY },

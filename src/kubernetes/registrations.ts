@@ -16,6 +16,10 @@ import {
 /** Server-side apply: the body is the object as we want our fields to be (JSON is YAML). */
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
+interface SelfSubjectReview {
+  status?: { userInfo?: { username?: string } };
+}
+
 /** What the checks read of an object the API server returns. */
 type Stored<T> = T & { metadata: Pick<V1ObjectMeta, 'uid' | 'resourceVersion' | 'labels' | 'managedFields'> };
 
@@ -29,6 +33,8 @@ type Stored<T> = T & { metadata: Pick<V1ObjectMeta, 'uid' | 'resourceVersion' | 
  * another manager changed since, is a 409, never taken over.
  */
 export class KubernetesRegistrations implements Registrations {
+  private whoAmI: Promise<string | undefined> | undefined;
+
   constructor(
     private readonly client: KubeClient,
     private readonly namespace: string,
@@ -87,6 +93,23 @@ export class KubernetesRegistrations implements Registrations {
         if (!(error instanceof DomainError && error.code === 'unknown_source')) throw error;
       });
     }
+  }
+
+  /** The user this service writes as, asked once (a SelfSubjectReview, which any authenticated user may make), for the audit log. */
+  identity(): Promise<string | undefined> {
+    this.whoAmI ??= this.client
+      .request<SelfSubjectReview>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+      })
+      .then(
+        (review) => review.status?.userInfo?.username,
+        () => {
+          this.whoAmI = undefined; // asked again next time
+          return undefined;
+        },
+      );
+    return this.whoAmI;
   }
 
   async spec(name: string): Promise<RegistrationSpec | undefined> {

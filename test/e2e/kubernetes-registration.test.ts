@@ -66,6 +66,11 @@ describe('registration in Kubernetes mode writes only what it made, where it may
     await waitFor(async () => ((await deliver(service.url, 'edr', SECRET, genericAlert(`edr-${Date.now()}`))).status === 201 ? true : undefined), {
       message: 'the registered source to be served',
     });
+    // The audit record names the key and the user the cluster saw write, for its own audit log.
+    const audit = await request(service.url, '/api/audit?target=edr', { headers: AUTH });
+    assert.equal(audit.body.items[0].action, 'source.register');
+    assert.equal(audit.body.items[0].actor.key_id, 'bootstrap');
+    assert.match(audit.body.items[0].actor.kubernetes_user, /\S/);
   });
 
   for (const forged of [false, true]) {

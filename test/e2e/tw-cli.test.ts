@@ -226,6 +226,43 @@ describe('tw-cli against the real service', () => {
     assert.equal((await cli(['webhook', 'delete', 'email-gateway'])).code, 3);
   });
 
+  it('audit list: who changed which key or source and when, for admins only, without a secret', async () => {
+    const ops = await cli(['apikey', 'create', 'ops', '--scope', 'admin']);
+    assert.equal(ops.code, 0, ops.stderr);
+    const opsToken = ops.stdout.trim();
+    assert.equal((await cli(['webhook', 'add', 'audited', '--secret', '-', '--format', 'generic'], `${SECRET}\n`, opsToken)).code, 0);
+    assert.equal((await cli(['webhook', 'remove', 'audited'], undefined, opsToken)).code, 0);
+
+    const listed = await cli(['audit', 'list', '-o', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const items = JSON.parse(listed.stdout).items as {
+      at: string;
+      action: string;
+      target: string;
+      actor: { key_id: string; key_name: string };
+      details: any;
+    }[];
+    const opsKeyId = items.find((item) => item.action === 'apikey.create' && item.details.name === 'ops')!.target;
+    const by = (action: string, target: string) => items.find((item) => item.action === action && item.target === target);
+    assert.deepEqual(by('source.remove', 'audited')?.actor, { key_id: opsKeyId, key_name: 'ops', kubernetes_user: null });
+    assert.deepEqual(by('source.register', 'audited')?.details, { keys: ['format'], previous_secret: false });
+    assert.equal(by('apikey.create', opsKeyId)?.actor.key_id, 'bootstrap');
+    assert.deepEqual(by('apikey.create', opsKeyId)?.details, { name: 'ops', scopes: ['admin'], expires_at: null });
+    assert.equal(by('source.update', 'email-gateway')?.details.secret_rotated, true, 'the rotation above');
+    assert.ok(
+      items.every((item, index) => index === 0 || items[index - 1]!.at >= item.at),
+      'newest first',
+    );
+    for (const secret of [SECRET, ROTATED]) assert.equal(listed.stdout.includes(secret), false);
+
+    const table = await cli(['audit', 'list', '--target', 'audited']);
+    assert.match(table.stdout, /^TIME +ACTION +TARGET +KEY/);
+    assert.equal(table.stdout.trim().split('\n').length, 3, 'a header and the two changes to that source');
+    const forbidden = await cli(['audit', 'list'], undefined, readerToken);
+    assert.equal(forbidden.code, 4);
+    assert.match(forbidden.stderr, /lacks the 'admin' scope/);
+  });
+
   it('keeps no secret in plain text in the store files or the logs', async () => {
     assert.equal((await cli(['webhook', 'add', 'siem', '--secret', SECRET])).code, 0);
     const files = readdirSync(service.dataDir).map((file) => join(service.dataDir, file));

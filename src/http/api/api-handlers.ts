@@ -9,6 +9,8 @@ import { apiKeysHandlers } from './apikeys.js';
 import { webhooksHandlers, type WebhooksDeps } from './webhooks.js';
 import { logsHandlers, type FollowLimits, type LogsDeps } from './logs.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import type { Logger } from '../../log/logger.js';
+import { auditHandlers, changeRecorder } from './audit.js';
 
 export interface ApiDeps {
   store: Store;
@@ -20,6 +22,7 @@ export interface ApiDeps {
   /** Caps on `GET /api/logs?follow=true` streams. */
   followLimits: FollowLimits;
   metrics: Metrics;
+  logger: Logger;
   nowMs: () => number;
 }
 
@@ -31,13 +34,20 @@ type ApiRouteId = Exclude<keyof RouteHandlers, 'healthz' | 'readyz' | 'openapi' 
  */
 export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
   const { store } = deps;
+  const recordChange = changeRecorder({
+    store: store.audit,
+    logger: deps.logger,
+    nowMs: deps.nowMs,
+    ...(deps.webhooks.registrations.identity && { kubernetesUser: () => deps.webhooks.registrations.identity!() }),
+  });
   return {
     ...incidentsHandlers(store),
     ...queueHandlers(store.inbox),
     ...triageHandlers(store.triage),
     ...deliveriesHandlers(store.deliveries),
     ...logsHandlers({ store: store.deliveries, follow: deps.follow, limits: deps.followLimits, metrics: deps.metrics }),
-    ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs }),
-    ...webhooksHandlers(deps.webhooks),
+    ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs, recordChange }),
+    ...webhooksHandlers({ ...deps.webhooks, recordChange }),
+    ...auditHandlers(store.audit),
   };
 }

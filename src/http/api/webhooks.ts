@@ -10,6 +10,7 @@ import { signedHeaders } from '../../verify/sign.js';
 import { MIN_SECRET_BYTES, isWeakSecret } from '../../verify/secret-strength.js';
 import { sourceJson } from '../../wire/source.js';
 import type { Dispatch } from '../in-process.js';
+import type { RecordChange } from './audit.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
@@ -27,7 +28,7 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  /** The receiver as a server of this process, in memory: test events go through the real receiver. */
   dispatch: Dispatch;
   nowMs: () => number;
 }
@@ -37,7 +38,7 @@ export interface WebhooksDeps {
  * cluster, API) are conflicts; sources declared elsewhere are shown but changed where they live.
  */
 export function webhooksHandlers(
-  deps: WebhooksDeps,
+  deps: WebhooksDeps & { recordChange: RecordChange },
 ): Pick<RouteHandlers, 'webhooks.list' | 'webhooks.get' | 'webhooks.register' | 'webhooks.update' | 'webhooks.remove' | 'webhooks.test'> {
   const writable: RequestMiddleware = async (ctx, next) => {
     if (!deps.registrationEnabled) {
@@ -78,6 +79,7 @@ export function webhooksHandlers(
           );
         const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
         await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
+        await deps.recordChange(ctx, 'source.register', name, { keys: Object.keys(fields).sort(), previous_secret: previousSecret !== undefined });
         ctx.status = 201;
         ctx.set('Location', `/api/webhooks/${name}`);
         ctx.body = sourceJson(deps.sources.get(name) ?? described);
@@ -97,6 +99,7 @@ export function webhooksHandlers(
         checkRules({ ...current, ...change }); // the merged source must still hold together
         refuseWeak({ ...current, ...change }, { secret });
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
+        await deps.recordChange(ctx, 'source.update', name, { keys: Object.keys(fields).sort(), secret_rotated: secret !== undefined });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
       },
     ],
@@ -107,6 +110,7 @@ export function webhooksHandlers(
         const name = String(ctx.params.source);
         await refuseForeign(deps, name);
         await deps.registrations.remove(name);
+        await deps.recordChange(ctx, 'source.remove', name);
         ctx.status = 204;
       },
     ],
