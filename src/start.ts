@@ -3,7 +3,7 @@
  * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
  * here and passed to the next.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log/logger.js';
 import { loadSettings, type Settings } from './config/settings.js';
@@ -26,6 +26,7 @@ import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { TriageBacklog } from './workers/triage-backlog.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { checkRegistrationWatched, loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
@@ -87,7 +88,17 @@ export async function start(options: StartOptions): Promise<Service> {
   // TW_MODE: what this process runs (docs/configuration.md, "Listeners and planes").
   const controls = settings.mode !== 'receiver';
   const senderLimits = new SenderLimits(limits.senders);
-  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  const fileProvider = new FileSourceProvider({
+    path: settings.configPath,
+    env,
+    logger,
+    allowMissing: settings.configPathIsDefault,
+    onReload: (problem) => {
+      metrics.configRejected.set(problem === undefined ? 0 : 1);
+      if (problem !== undefined) metrics.configRejections.inc();
+    },
+  });
+  metrics.configRejected.set(0);
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
     ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
@@ -134,13 +145,14 @@ export async function start(options: StartOptions): Promise<Service> {
     controls && triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
-          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
+          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs, format: pipeline.triage.format }),
           settings: pipeline.triage,
           metrics,
           logger,
           workerId: worker,
         })
       : undefined;
+  const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = controls ? new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger }) : undefined;
@@ -162,6 +174,7 @@ export async function start(options: StartOptions): Promise<Service> {
     logger,
     metrics,
     sources: registry,
+    configProblem: () => fileProvider.problem(),
     store,
     trustedProxies: settings.trustedProxies,
     receiver: {
@@ -191,7 +204,9 @@ export async function start(options: StartOptions): Promise<Service> {
       deliveries,
       trustedProxies: settings.trustedProxies,
     });
-    return app.callback();
+    const callback = app.callback();
+    // Koa's callback handles its own errors: the promise it returns never rejects.
+    return (request: IncomingMessage, response: ServerResponse) => void callback(request, response);
   };
   const listener = (name: Listener) => serving((row) => servedOn(row.plane, name, settings.mode));
   testReceiver.on(
@@ -211,6 +226,7 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   inboxWorker?.start();
   triageDispatcher?.start();
+  triageBacklog.start();
   deliveries.start();
   if (controls) kubernetes?.startController(registry);
   authenticator?.start();
@@ -253,6 +269,7 @@ export async function start(options: StartOptions): Promise<Service> {
       deliveries.endFollowers();
       await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map(drained));
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
+      triageBacklog.stop();
       await Promise.all([inboxWorker?.stop(), triageDispatcher?.stop()]);
       await Promise.all([deliveries.stop(), authenticator?.stop()]);
       await registry.stop();

@@ -5,7 +5,7 @@ import { hashApiKeyToken, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scop
 /** Who is calling: a stored key, or the bootstrap `TW_API_TOKEN` (all scopes). */
 export interface Principal {
   keyId: string;
-  /** The key's name (the audit log keeps it: a revoked key's id alone says little). */
+  /** The key's name, recorded as who changed an incident and in the audit log (a revoked key's id alone says little). */
   name: string;
   scopes: readonly Scope[];
 }
@@ -60,7 +60,7 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
-    if (this.options.bootstrap.matches(token)) return { keyId: BOOTSTRAP_KEY_ID, name: 'TW_API_TOKEN', scopes: SCOPES };
+    if (this.options.bootstrap.matches(token)) return { keyId: BOOTSTRAP_KEY_ID, name: BOOTSTRAP_KEY_ID, scopes: SCOPES };
     if (!token.startsWith('tw_')) return undefined;
     const hash = hashApiKeyToken(token);
     const now = this.nowMs();

@@ -5,7 +5,7 @@ export const AUDIT_ACTIONS = ['apikey.create', 'apikey.revoke', 'source.register
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 /** Who made a change: the API key (or the bootstrap key), and in Kubernetes mode the user the cluster saw write. */
-export interface AuditActor {
+interface AuditActor {
   keyId: string;
   /** The key's name when the change was made (keys are revoked, so it is kept here). */
   keyName: string;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from './config-error.js';
 
 /** A bootstrap key holds every scope, so it is at least as long as a registered secret (128 bits). */
-export const MIN_API_TOKEN_BYTES = 16;
+const MIN_API_TOKEN_BYTES = 16;
 
 /**
  * The admin/read API keys. Only their SHA-256 hashes are kept in memory, and a presented key is

@@ -6,7 +6,7 @@ import { envReader } from './env.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 
 /** TW_MODE: every plane in one process, or one plane of a split deployment (MongoDB only). */
-export type ServiceMode = 'all' | 'receiver' | 'control';
+type ServiceMode = 'all' | 'receiver' | 'control';
 
 export interface Settings {
   /** `TW_MODE` (default `all`). */
@@ -34,7 +34,7 @@ export interface Settings {
   trustedProxies: BlockList;
 }
 
-export const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
+const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MODES = ['all', 'receiver', 'control'] as const;

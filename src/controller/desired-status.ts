@@ -1,4 +1,4 @@
-import { secretProblem, sourceNameOf, type SecretView, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
+import { filterProblem, secretProblem, sourceNameOf, type SecretView, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import { STATUS_REASONS } from '../sources/registry.js';
 import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../kubernetes/webhook-source-crd.js';
 
@@ -6,7 +6,7 @@ import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type Webh
 export type ClaimView = { holder: 'self' } | { holder: 'other'; heldBy: string };
 
 /** The reasons of True conditions; False ones come from the registry (conflict, suspended) and the secret check. */
-export const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
+const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
 
 /** `lastEventTime` moves at most this often, so busy sources do not turn into a status write per request. */
 export const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
@@ -69,6 +69,8 @@ function readyCondition(object: CachedWebhookSource, name: string, path: string,
       message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration`,
     };
   }
+  const invalid = filterProblem(object);
+  if (invalid) return { type, status: 'False', ...invalid };
   if (secret.status !== 'True') return { type, status: 'False', reason: secret.reason, message: secret.message };
   return { type, status: 'True', reason: REASONS.serving, message: `serving ${path}` };
 }

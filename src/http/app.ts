@@ -21,6 +21,8 @@ export interface HandlerDeps {
   logger: Logger;
   metrics: Metrics;
   sources: ServedSources & { ready(): boolean; problem(): string | undefined };
+  /** Why the edited webhook_config.yaml is not served (the last good one is), if it is not. */
+  configProblem?: () => string | undefined;
   store: Store;
   /** Peers whose X-Forwarded-For names the client (the delivery log's remote address, the receiver's limits). */
   trustedProxies: BlockList;
@@ -50,11 +52,14 @@ export function routeHandlers(deps: HandlerDeps): BuiltHandlers {
       const checks = { sources: deps.sources.ready(), store: store.healthy };
       const ready = checks.sources && checks.store;
       ctx.status = ready ? 200 : 503;
+      // A rejected edit does not make the replica unready: it serves the last good configuration.
+      const configError = deps.configProblem?.();
       ctx.body = {
         status: ready ? 'ready' : 'not_ready',
         checks,
         ...(sourcesProblem !== undefined && { sources_error: sourcesProblem }),
         ...(!store.healthy && { store_error: store.reason }),
+        ...(configError && { config_error: configError }),
       };
     },
     metrics: async (ctx) => {

@@ -10,9 +10,11 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     at: new Date().toISOString(),
     source,
     status: ctx.status,
-    code: state.errorCode ?? null,
+    // A filtered delivery is a success with a code of its own, so the log tells it from a stored one.
+    code: state.errorCode ?? (state.filtered ? 'filtered' : null),
     latencyMs: Math.round(latencyMs * 1000) / 1000,
     incidentId: state.incidentId ?? null,
+    incidentNumber: state.incidentNumber ?? null,
     queueId: state.queueId ?? null,
     remoteAddress:
       state.clientAddress !== undefined ? state.clientAddress : clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),

@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import type { Scope } from '../apikeys/api-key.js';
 import type { RequestMiddleware, RequestState } from './state.js';
 import {
@@ -8,6 +8,7 @@ import {
   LOGS_QUERY,
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
+  STATUS_CHANGE_BODY,
   TRIAGE_QUERY,
   AUDIT_QUERY,
   type QueryProperties,
@@ -77,6 +78,15 @@ export const ROUTES = [
   { id: 'deliveries.list', method: 'GET', path: '/api/deliveries', access: key('logs:read'), plane: 'control', query: DELIVERIES_QUERY },
   { id: 'incidents.list', method: 'GET', path: '/api/incidents', access: key('incidents:read'), plane: 'control', query: INCIDENTS_QUERY },
   { id: 'incidents.get', method: 'GET', path: '/api/incidents/:id', access: key('incidents:read'), plane: 'control' },
+  {
+    id: 'incidents.acknowledge',
+    method: 'POST',
+    path: '/api/incidents/:id/acknowledge',
+    access: key('incidents:write'),
+    plane: 'control',
+    body: STATUS_CHANGE_BODY,
+  },
+  { id: 'incidents.resolve', method: 'POST', path: '/api/incidents/:id/resolve', access: key('incidents:write'), plane: 'control', body: STATUS_CHANGE_BODY },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read'), plane: 'control' },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read'), plane: 'control', query: TRIAGE_QUERY },
 ] as const satisfies readonly RouteRow[];
@@ -96,8 +106,10 @@ export function servedOn(plane: Plane, listener: Listener, mode: Mode): boolean 
   return plane !== 'receiver';
 }
 
+/** A route's middleware: Koa's, with the route's `ctx.params`. */
+export type RouteMiddleware = RouterMiddleware<RequestState>;
 /** What serves each route: one or more middleware after the authorization check. */
-export type RouteHandlers = Record<RouteId, RequestMiddleware | readonly RequestMiddleware[]>;
+export type RouteHandlers = Record<RouteId, RouteMiddleware | readonly RouteMiddleware[]>;
 
 /** The handlers a process built: only those of the planes its mode runs. */
 export type BuiltHandlers = Partial<RouteHandlers>;
@@ -117,7 +129,7 @@ export function tableRouter(handlers: BuiltHandlers, authorize: Authorize, serve
     const check = authorize(row.access);
     const handler = handlers[row.id as RouteId];
     if (handler === undefined) throw new Error(`route ${row.id} is served here but this process built no handler for it`);
-    const chain = [...(check ? [check] : []), ...(Array.isArray(handler) ? handler : [handler as RequestMiddleware])];
+    const chain = [...(check ? [check] : []), ...(typeof handler === 'function' ? [handler] : handler)];
     router.register(row.path, [row.method], chain, { name: row.id });
   }
   return router;

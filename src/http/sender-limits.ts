@@ -123,7 +123,8 @@ function senderKey(source: Source, address: string | null): string | undefined {
  */
 export function addressKey(address: string): string {
   if (isIP(address) !== 6) return address;
-  const [head = '', tail] = address.replace(/%.*$/s, '').split('::');
+  const zone = address.indexOf('%');
+  const [head = '', tail] = (zone === -1 ? address : address.slice(0, zone)).split('::');
   const groups = (part: string) => (part === '' ? [] : part.split(':'));
   const left = groups(head);
   if (tail !== undefined) {

@@ -12,7 +12,10 @@ export interface RequestState {
   /** The client's address as the delivery log records it (see client-address.ts), once the webhook route read it. */
   clientAddress?: string | null;
   incidentId?: string;
+  incidentNumber?: string;
   queueId?: string;
+  /** The source's filter filtered the delivery out (200 `filtered`). */
+  filtered?: boolean;
   errorCode?: ErrorCode;
   /** The API key of an `/api` request, once authenticated. */
   principal?: Principal;

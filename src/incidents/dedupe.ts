@@ -3,7 +3,7 @@ import { domainError, type DomainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
 /** A longer signed event id is refused (400 bad_request): no sender needs more, and it is never cut. */
-export const MAX_EVENT_ID_LENGTH = 1024;
+const MAX_EVENT_ID_LENGTH = 1024;
 
 /** Keys up to this length are stored as they are; longer ones as the SHA-256 of the whole key. */
 const MAX_PLAIN_KEY_LENGTH = 128;

@@ -1,7 +1,7 @@
 import type { DeliveryFacts, IncidentDraft, NewIncident, TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
-export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
+function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
   return {
     state: playbook ? 'pending' : 'none',
     playbook,
@@ -41,7 +41,11 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewI
     receivedAt: delivery.receivedAt,
     dedupeKey: delivery.dedupeKey,
     raw: delivery.raw,
+    labels: delivery.labels,
     status: 'new' as const,
+    test: delivery.test,
+    acknowledged: null,
+    resolved: null,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
   });
 }

@@ -1,5 +1,5 @@
 import type { CursorPosition } from './cursor.js';
-import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from './model.js';
+import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, StatusChange, TriageState } from './model.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
 export type InsertResult = { created: true; incident: Incident } | { created: false; incident: Incident };
@@ -8,6 +8,8 @@ export interface IncidentQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  /** Only test events' incidents (true) or none of them (false); both when absent. */
+  test?: boolean;
   /** ISO time bounds on receivedAt (inclusive since, exclusive until). */
   since?: string;
   until?: string;
@@ -38,6 +40,17 @@ export interface IncidentStore {
   /** By incident id (uuid) or number (INC-yyyy-nnnn). */
   getIncident(idOrNumber: string): Promise<Incident | undefined>;
   listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Moves the incident to `to`, recording `change`, if its status is one of `from` (checked and
+   * written in one step, so two people acting at once cannot both change it). Resolves, once
+   * durable, to the incident as it is afterwards, changed or not; undefined when there is none.
+   */
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined>;
 }
 
 /** Where a claim's holder proves it still holds it: the entry and the attempt it claimed (a fencing token). */
@@ -72,8 +85,11 @@ export interface QueueEntry extends NewQueueEntry {
   updatedAt: string;
 }
 
+/** `done` without an incident: the source's filter filtered the event out. */
 export type QueueOutcome =
-  { status: 'done'; incidentId: string; incidentNumber: string } | { status: 'queued'; error: string; dueAt: string } | { status: 'dead'; error: string };
+  | { status: 'done'; incidentId: string | null; incidentNumber: string | null }
+  | { status: 'queued'; error: string; dueAt: string }
+  | { status: 'dead'; error: string };
 
 /** The inbox of queued deliveries, claimed with leases by the workers of every replica. */
 export interface InboxStore {
@@ -119,10 +135,12 @@ export interface DeliveryRecord {
   /** The source label: a registered name or `_unknown` (bounded, like the metrics). */
   source: string;
   status: number;
-  /** The error code, null on success. */
+  /** The error code; null on success, `filtered` for a delivery the source's filter filtered out. */
   code: string | null;
   latencyMs: number;
   incidentId: string | null;
+  /** INC-yyyy-nnnn of the incident created or found (duplicate), so a log reader sees what people quote. */
+  incidentNumber: string | null;
   queueId: string | null;
   remoteAddress: string | null;
 }

@@ -57,6 +57,18 @@ export function createMetrics() {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    filtered: new Counter({
+      name: 'webhook_filtered_total',
+      help: "Deliveries the source's filter filtered out (answered 200 filtered, not stored), by source",
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    filterErrors: new Counter({
+      name: 'webhook_filter_errors_total',
+      help: 'Filter expressions that could not be evaluated on a delivery (the event was kept unchanged by them), by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     sourcesRegistered: new Gauge({
       name: 'webhook_sources_registered',
       help: 'Sources currently registered (all providers merged)',
@@ -129,6 +141,16 @@ export function createMetrics() {
     followStreams: new Gauge({
       name: 'tw_follow_streams',
       help: 'Open GET /api/logs?follow=true streams',
+      registers: [registry],
+    }),
+    configRejected: new Gauge({
+      name: 'webhook_config_reload_rejected',
+      help: 'Whether the edited webhook_config.yaml is rejected (1) and the last good configuration serves instead, or served (0)',
+      registers: [registry],
+    }),
+    configRejections: new Counter({
+      name: 'webhook_config_reload_rejections_total',
+      help: 'Reloads of webhook_config.yaml that were rejected (invalid YAML or schema, an unset ${VAR}, the file gone)',
       registers: [registry],
     }),
     sourceConflicts: new Counter({

@@ -14,7 +14,7 @@ export interface SourceConflict {
  * `invalid` (holds the name but cannot be served, e.g. its Secret is missing: the provider's
  * reason); `conflict` (another claimant holds the name: `heldBy` is its origin).
  */
-export type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
+type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
 
 export interface SourceStatus {
   name: string;
@@ -103,7 +103,7 @@ export class SourceRegistry implements ServedSources {
   /** The first provider's problem (e.g. stored secrets that do not open), for /readyz. */
   problem(): string | undefined {
     for (const provider of this.providers) {
-      const problem = provider.problem?.();
+      const problem = provider.unservable?.();
       if (problem !== undefined) return problem;
     }
     return undefined;

@@ -1,7 +1,7 @@
 import type { Source, VerificationProfile } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
 import { HMAC_SHA256_HEADERS, verifyHmacSha256 } from './hmac-sha256.js';
-import { verifyStandardWebhooks } from './standard-webhooks.js';
+import { headerSpelling, verifyStandardWebhooks } from './standard-webhooks.js';
 import { presentedTokens, verifyToken } from './token.js';
 import type { Verdict } from './verdict.js';
 
@@ -35,16 +35,19 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
         nowSeconds,
         toleranceSeconds,
       });
-    case 'standard-webhooks':
+    case 'standard-webhooks': {
+      const spelling = headerSpelling((name) => request.headers[name] !== undefined);
       return verifyStandardWebhooks({
         secrets,
-        id: header('webhook-id'),
-        timestamp: header('webhook-timestamp'),
-        signatureHeader: header('webhook-signature'),
+        spelling,
+        id: header(`${spelling}-id`),
+        timestamp: header(`${spelling}-timestamp`),
+        signatureHeader: header(`${spelling}-signature`),
         rawBody,
         nowSeconds,
         toleranceSeconds,
       });
+    }
     case 'hmac-body':
       return verifyHmacBody({ secrets, signatureHeader: header('x-hub-signature-256'), rawBody });
     case 'token':
@@ -54,16 +57,17 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
 
 /**
  * The header holding an event id the profile's signature covers: only Standard Webhooks signs one
- * (`webhook-id`, in `<id>.<timestamp>.<body>`). The other profiles sign no id, so an id header their
- * senders add is not read for the event's identity.
+ * (`webhook-id`, or `svix-id` in a delivery read under Svix's names, in `<id>.<timestamp>.<body>`).
+ * The other profiles sign no id, so an id header their senders add is not read for the event's identity.
  */
-export function signedIdHeader(profile: VerificationProfile): string | undefined {
-  return profile === 'standard-webhooks' ? 'webhook-id' : undefined;
+export function signedIdHeader(profile: VerificationProfile, headers: VerifiableRequest['headers']): string | undefined {
+  if (profile !== 'standard-webhooks') return undefined;
+  return `${headerSpelling((name) => headers[name] !== undefined)}-id`;
 }
 
 /** The signed event id of a verified request, if its profile signs one. */
 export function signedEventId(profile: VerificationProfile, headers: VerifiableRequest['headers']): string | undefined {
-  const name = signedIdHeader(profile);
+  const name = signedIdHeader(profile, headers);
   return name === undefined ? undefined : headerValue(headers, name);
 }
 

@@ -1,16 +1,24 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseDigests } from './signature-header.js';
+import { parseDigests, signatureHeaderProblem } from './signature-header.js';
 import { checkTimestamp } from './timestamp.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
+
+/**
+ * The scheme's header names: its own (`webhook-id`, …) and Svix's (`svix-id`, `svix-timestamp`,
+ * `svix-signature`), which Svix's libraries and service send for the same scheme.
+ */
+export type HeaderSpelling = 'webhook' | 'svix';
 
 export interface StandardWebhooksInput {
   secrets: readonly Buffer[];
-  /** `webhook-id`, signed with the body so an id cannot be swapped onto another delivery. */
+  /** Which names the three headers below were read under; the timestamp's problems name its header. */
+  spelling: HeaderSpelling;
+  /** `<spelling>-id`, signed with the body so an id cannot be swapped onto another delivery. */
   id: string | undefined;
-  /** `webhook-timestamp`. */
+  /** `<spelling>-timestamp`. */
   timestamp: string | undefined;
-  /** `webhook-signature`: space-separated `v1,<base64>` entries. */
+  /** `<spelling>-signature`: space-separated `v1,<base64>` entries. */
   signatureHeader: string | undefined;
   rawBody: Buffer;
   nowSeconds: number;
@@ -42,14 +50,31 @@ export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: n
  * the same timestamp tolerance as the default profile.
  */
 export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
-  const timestampProblem = checkTimestamp(input.timestamp, 'webhook-timestamp', input.nowSeconds, input.toleranceSeconds);
+  const timestampProblem = checkTimestamp(input.timestamp, `${input.spelling}-timestamp`, input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
-  const { id, timestamp, rawBody } = input;
-  if (!id) return SIGNATURE_FAILED;
-  const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
-    standardWebhooksMac(secret, id, timestamp!, rawBody),
-  );
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  const { id, timestamp, rawBody, spelling } = input;
+  if (!id) return signatureFailed(`the ${spelling}-id header is missing (it is signed with the body)`);
+  const digests = parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64');
+  const problem = signatureHeaderProblem(input.signatureHeader, `${spelling}-signature`, 'v1,<base64 of 32 bytes>', digests);
+  if (problem) return signatureFailed(problem.replace('needs the sha256= prefix', 'holds a hex digest; it takes'));
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => standardWebhooksMac(secret, id, timestamp!, rawBody));
+  return matches
+    ? VERIFIED
+    : noSecretMatched(
+        `${spelling}-signature`,
+        `'<${spelling}-id>.<${spelling}-timestamp>.<raw body>'`,
+        'in base64; a whsec_ secret is the base64 key after the prefix',
+      );
+}
+
+/**
+ * A delivery is read under one spelling, never a mix: Svix's when it sent only Svix's names, else
+ * the scheme's own (so a delivery with none is told about `webhook-timestamp`). `has` tells whether
+ * a (lower-case) header was sent.
+ */
+export function headerSpelling(has: (name: string) => boolean): HeaderSpelling {
+  const sent = (spelling: HeaderSpelling) => has(`${spelling}-id`) || has(`${spelling}-timestamp`) || has(`${spelling}-signature`);
+  return !sent('webhook') && sent('svix') ? 'svix' : 'webhook';
 }
 
 /** Decoded keys per configured secret, so the hot path does not base64-decode on every request. */

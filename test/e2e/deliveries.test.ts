@@ -1,11 +1,13 @@
 /** The delivery log: every webhook request, accepted or rejected, is listed by `GET /api/deliveries`. */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
 import { storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const services: RunningService[] = [];

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * Least privilege of the registration API in Kubernetes mode, against the real kube-apiserver:
  * it writes only into TW_REGISTRATION_NAMESPACE, and applies or deletes only the objects it made
@@ -9,10 +8,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
-import { createTestNamespace, kubeFromEnv } from '../helpers/servers.js';
+import { createTestNamespace, kubeFromEnv, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { assertError, deliver, genericAlert, post, request, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { installCrd, kubectl, kubernetesEnv, SECRET_LABEL } from '../helpers/kube-sources.js';
+
+await needs('kube');
 
 const SECRET = 'registered-secret-0123456789';
 const THEIRS = 'someone-elses-secret-0123456789';

@@ -2,7 +2,6 @@
  * Every metric the README documents is in GET /metrics after traffic that exercises it, with the
  * documented labels and the counts that traffic must produce.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';

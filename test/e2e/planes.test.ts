@@ -1,4 +1,3 @@
-// servers: mongo
 /**
  * The planes apart on MongoDB, over real HTTP against two in-process services (`start()`, ports
  * 0): a receiver (TW_MODE=receiver) with its own listener for senders and PORT for probes and
@@ -17,6 +16,9 @@ import { createLogger } from '../../src/log/logger.js';
 import { ROUTES, servedOn, type Listener, type Mode, type RouteRow } from '../../src/http/routes.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getJson, post, request, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const SECRET = 'planes-secret-0123456789';
 const CONFIG = `

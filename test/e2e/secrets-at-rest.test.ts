@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Registered secrets at rest, against the real service process (embedded store) and the real
  * tw-cli: the key the embedded store makes for itself when TW_ENCRYPTION_KEY is not set, and a

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Failures cost little and are limited: over real HTTP against the real service process, a request
  * for a known source is limited before its body is read or a MAC computed — per source and client

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The per-source series the alerts rely on: the time of the last accepted delivery is exposed for
  * each registered source, and disappears when the source is removed, so a removed sender never

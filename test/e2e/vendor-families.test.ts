@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Every documented vendor event family, sent signed over real HTTP to the real service, becomes
  * the incident its fixture expects (test/fixtures/payloads/expected/): severity, title, type, observables,

@@ -2,7 +2,6 @@
  * Each vendor shape, sent signed over real HTTP, becomes an incident with the right format,
  * severity, title and observables, readable through the read API with the raw body byte-exact.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -63,7 +63,7 @@ export function operatorStoreContract(name: string, factory: Pick<StoreFactory, 
         change('source.update', 'siem', '2026-03-01T10:00:02.000Z', { keys: [], secret_rotated: true }),
         {
           ...change('source.remove', 'siem', '2026-03-01T10:00:03.000Z'),
-          actor: { keyId: 'bootstrap', keyName: 'TW_API_TOKEN', kubernetesUser: 'system:serviceaccount:tw:tw' },
+          actor: { keyId: 'bootstrap', keyName: 'bootstrap', kubernetesUser: 'system:serviceaccount:tw:tw' },
         },
       ];
       for (const record of records) await store.audit.appendAudit(record);

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from './wait.js';
 import { TEST_TOKEN } from './api-client.js';
+import { childEnv } from './child-env.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 
@@ -43,8 +44,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const configPath = join(workDir, 'webhook_config.yaml');
   writeFileSync(configPath, options.config);
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
+    env: childEnv({
       PORT: '0',
       HOST: '127.0.0.1',
       TW_CONFIG: configPath,
@@ -56,16 +56,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // The budget itself is tested where a test sets TW_INLINE_BUDGET_MS.
       TW_INLINE_BUDGET_MS: '0',
       ...options.env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })));
 
   const port = await new Promise<number>((done, fail) => {
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       let entry: Record<string, unknown>;
       try {
@@ -111,15 +111,14 @@ export function runUntilExit(env: Record<string, string>, config = 'sources:\n  
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, config);
   const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
+    env: childEnv({
       HOST: '127.0.0.1',
       PORT: '0',
       TW_CONFIG: configPath,
       TW_DATA_DIR: join(dir, 'data'),
       TW_API_TOKEN: TEST_TOKEN,
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

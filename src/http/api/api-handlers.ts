@@ -41,7 +41,7 @@ export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
     ...(deps.webhooks.registrations.identity && { kubernetesUser: () => deps.webhooks.registrations.identity!() }),
   });
   return {
-    ...incidentsHandlers(store),
+    ...incidentsHandlers(store, deps.nowMs),
     ...queueHandlers(store.inbox),
     ...triageHandlers(store.triage),
     ...deliveriesHandlers(store.deliveries),

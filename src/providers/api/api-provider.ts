@@ -30,7 +30,7 @@ export class ApiSourceProvider implements SourceProvider {
   private seen = '';
   private refreshing: Promise<void> | undefined;
   private readFailing = false;
-  /** Registered sources whose stored secret does not open: not served, and readiness fails (see problem()). */
+  /** Registered sources whose stored secret does not open: not served, and readiness fails (see unservable()). */
   private unopened: { name: string; error: SecretOpenError }[] = [];
   private unopenedLogged = '';
   /** How many registered sources the last read found. */
@@ -49,7 +49,7 @@ export class ApiSourceProvider implements SourceProvider {
     return this.isSynced;
   }
 
-  problem(): string | undefined {
+  unservable(): string | undefined {
     return this.unopened.length === 0 ? undefined : describeUnopened(this.unopened, this.registered);
   }
 
@@ -117,7 +117,7 @@ export class ApiSourceProvider implements SourceProvider {
     if (fingerprint === this.unopenedLogged) return;
     this.unopenedLogged = fingerprint;
     if (this.unopened.length === 0) return void this.options.logger.info('every registered source opens again');
-    this.options.logger.error({ sources: this.unopened.map(({ name }) => name) }, `${this.problem()}; see docs/security.md ("Secrets at rest")`);
+    this.options.logger.error({ sources: this.unopened.map(({ name }) => name) }, `${this.unservable()}; see docs/security.md ("Secrets at rest")`);
   }
 }
 
@@ -132,6 +132,6 @@ function describeUnopened(unopened: readonly { name: string; error: SecretOpenEr
   return `the stored secrets of ${count} do not open (${[...failures].join(', ')}): ${unopened.map(({ name }) => name).join(', ')}`;
 }
 
-export function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
+function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
   return record.previousSecret !== null && record.previousSecretExpiresAt !== null && Date.parse(record.previousSecretExpiresAt) > nowMs;
 }

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseEncryptionKey } from '../../config/operator-settings.js';
 
-export const KEY_FILE = 'encryption.key';
+const KEY_FILE = 'encryption.key';
 
 export interface DataDirKey {
   key: Buffer;

@@ -25,7 +25,7 @@ export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'
 export const REMOTE_METHODS = {
   // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
   // integrity check is served here too (it reads every file).
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
+  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, changeIncidentStatus: true, checkIntegrity: true } satisfies Record<
     Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
     true
   >,
@@ -85,7 +85,7 @@ export function restoreBuffers<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => restoreBuffers(item)) as T;
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key] as Uint8Array);
+    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key]);
   }
   return value;
 }
