@@ -77,7 +77,7 @@ async function followLogs(ctx: CommandContext, path: string): Promise<number> {
       if (lines.includes('event: end')) {
         // The service ends a stream that had nothing to send for a long time (TW_FOLLOW_IDLE_SECONDS).
         const { idle_seconds: idleSeconds } = JSON.parse(data.slice('data: '.length)) as { idle_seconds?: number };
-        ctx.note(`the log stream was idle for ${idleSeconds ?? '?'} s and the API ended it; run the command again to keep following\n`);
+        ctx.note(`warning: the log stream was idle for ${idleSeconds ?? '?'} s and the API ended it; run the command again to keep following\n`);
         return EXIT.ok;
       }
       const record = JSON.parse(data.slice('data: '.length)) as DeliveryJson;
