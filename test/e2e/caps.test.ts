@@ -6,12 +6,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { startService, type RunningService } from '../helpers/service.js';
 import { assertError, getJson, metricsText, post, sample, TEST_TOKEN, waitFor, type Reply } from '../helpers/api-client.js';
 import { twCli } from '../helpers/cli.js';
+import { memoryOf } from '../helpers/process-memory.js';
 
 const MIB = 1024 * 1024;
 const CONFIG = `
@@ -22,13 +22,6 @@ sources:
     secret: "big-secret-0123456789"
     max_body_bytes: ${10 * MIB}
 `;
-
-/** Resident and peak resident memory of a process, in MiB (Linux /proc). */
-function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
-  return { rssMiB: Math.round(kib('VmRSS') / 1024), peakMiB: Math.round(kib('VmHWM') / 1024) };
-}
 
 const auth = (token = TEST_TOKEN) => ({ authorization: `Bearer ${token}` });
 

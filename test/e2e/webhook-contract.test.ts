@@ -12,6 +12,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import { startService, type RunningService } from '../helpers/service.js';
 import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
 import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
+import { memoryOf } from '../helpers/process-memory.js';
 
 const CONFIG = `
 sources:
@@ -298,6 +299,38 @@ describe('event identity: only what the signature covers makes an event', () => 
     }
   });
 
+  it('2000 replays of one captured request, each dressed in fresh unsigned id headers, are 2000 duplicates of one incident, in bounded memory', async (t) => {
+    const body = generic(undefined, `flood-${run}`);
+    const captured = signedHeaders('identity-secret', body);
+    const first = await incidentOf(true, body, {}, (b) => post('/api/webhooks/identity', b, captured));
+    /** A counter of the identity source, summed over its other labels. */
+    const counter = async (name: string) =>
+      [...(await metricsText(service.url)).matchAll(new RegExp(`^${name}\\{source="identity"(?:,[^}]*)?\\} (\\S+)$`, 'gm'))].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    const created = await counter('webhook_incidents_created_total');
+    const duplicates = await counter('webhook_duplicates_total');
+    const before = memoryOf(service.process.pid!);
+    const replays = 2000;
+    for (let sent = 0; sent < replays; sent += 50) {
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          post('/api/webhooks/identity', body, { ...captured, 'x-webhook-id': randomUUID(), 'idempotency-key': randomUUID(), 'webhook-id': randomUUID() }),
+        ),
+      );
+      for (const reply of replies) {
+        assert.equal(reply.status, 200, JSON.stringify(reply.body));
+        assert.equal(reply.body.incident_id, first);
+      }
+    }
+    const after = memoryOf(service.process.pid!);
+    assert.equal(await counter('webhook_incidents_created_total'), created, 'no incident was created by a replay');
+    assert.equal((await counter('webhook_duplicates_total')) - duplicates, replays);
+    t.diagnostic(`${replays} replays → 0 incidents, ${replays} duplicates; RSS ${before.rssMiB} → ${after.rssMiB} MiB, peak ${after.peakMiB} MiB`);
+    assert.ok(after.rssMiB - before.rssMiB < 64, `RSS grew from ${before.rssMiB} to ${after.rssMiB} MiB`);
+  });
+
   it('a vendor retry (same body, new timestamp, same id header) stays one incident', async () => {
     const body = generic(undefined, `retried-${run}`);
     const first = await incidentOf(true, body, { 'x-webhook-id': `delivery-${run}` });
@@ -394,6 +427,11 @@ describe('verification profiles', () => {
     const retry = await post('/api/webhooks/stdhooks', svix, svixSigned);
     assert.equal(retry.status, 200, 'svix-id makes a retry a duplicate');
     assert.equal(retry.body.incident_id, first.body.incident_id);
+    // The signed svix-id is the event's identity, as webhook-id is: another body under it is the same event.
+    const edited = alert('svix-lib-2');
+    const resent = await post('/api/webhooks/stdhooks', edited, signedBy('svix', 'msg_svix_lib', new SvixWebhook(secret).sign('msg_svix_lib', now, edited)));
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    assert.equal(resent.body.incident_id, first.body.incident_id);
     assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-id': 'msg_swapped' }), 401, 'invalid_signature');
     assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-timestamp': 'late' }), 401, 'invalid_timestamp');
   });
