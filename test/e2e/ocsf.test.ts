@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, getJson, request, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { hmacSignature } from '../helpers/sign.js';
 import { ocsfProblems } from '../helpers/ocsf-validator.js';
@@ -27,7 +27,7 @@ interface RunnerCall {
   raw: string;
 }
 
-let service: RunningService;
+let service: ServiceUnderTest;
 let runner: Server;
 const runnerCalls: RunnerCall[] = [];
 
@@ -41,7 +41,7 @@ before(async () => {
     });
   });
   await new Promise<void>((resolve) => runner.listen(0, '127.0.0.1', resolve));
-  service = await startService({
+  service = await startInProcess({
     config:
       `sources:\n  vendor:\n    secret: "${SECRET}"\n  triaged:\n    secret: "${SECRET}"\n    auto_triage: true\n    playbook: contain_host\n` +
       `  labelled:\n    secret: "${SECRET}"\n    filter:\n      labels:\n        team: '"blue"'\n        kind: incident.incident_type\n`,

@@ -5,14 +5,14 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, getJson } from '../helpers/api-client.js';
 
 const SECRET = 'vendor-secret';
-let service: RunningService;
+let service: ServiceUnderTest;
 
 before(async () => {
-  service = await startService({
+  service = await startInProcess({
     config: `sources:
   any:
     secret: "${SECRET}"

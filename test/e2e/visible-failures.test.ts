@@ -7,19 +7,19 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, genericAlert, metricsText, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { twCli } from '../helpers/cli.js';
 
 const CONFIG = 'sources:\n  phish:\n    secret: "${PHISH_SECRET}"\n    auto_triage: true\n    playbook: phishing_triage\n';
 
 describe('failures that used to be silent', () => {
-  let service: RunningService;
+  let service: ServiceUnderTest;
   const readyz = async () => (await (await fetch(`${service.url}/readyz`)).json()) as { status: string; config_error?: string };
   const gauge = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await metricsText(service.url))?.[1]);
 
   before(async () => {
-    service = await startService({ config: CONFIG, env: { PHISH_SECRET: 'phish-secret', TW_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
+    service = await startInProcess({ config: CONFIG, env: { PHISH_SECRET: 'phish-secret', TW_ENCRYPTION_KEY: randomBytes(32).toString('base64') } });
   });
   after(() => service.stop());
 
