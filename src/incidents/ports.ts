@@ -67,7 +67,7 @@ export interface NewQueueEntry {
   id: string;
   source: string;
   body: Buffer;
-  /** Only the idempotency headers the dedupe key reads, as [name, value] pairs: never field names. */
+  /** Only the header the dedupe key reads (the signed event id), as [name, value] pairs: never field names. */
   headers: [string, string][];
   receivedAt: string;
 }

@@ -6,6 +6,7 @@ import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
 import { applyFilter } from '../filters/filter.js';
 import { dedupeKey } from '../incidents/dedupe.js';
+import { signedEventId } from '../verify/index.js';
 import { newIncident } from '../incidents/incident.js';
 import { isTestEvent } from '../normalize/test-event.js';
 import { domainError } from '../core/errors.js';
@@ -43,7 +44,12 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     const filterErrors = outcome?.errors ?? [];
     if (outcome?.filtered) return ok({ filtered: true, filterErrors });
     if (outcome?.severity) draft.severity = outcome.severity;
-    const key = dedupeKey({ headers: event.headers, externalId: draft.externalId, format: draft.format, rawBody: event.rawBody });
+    const key = dedupeKey({
+      signedId: signedEventId(source.verification, event.headers),
+      externalId: draft.externalId,
+      format: draft.format,
+      rawBody: event.rawBody,
+    });
     if (!key.ok) return key;
     // A test event is stored like any other but never asks for triage.
     const test = isTestEvent(parsed.value.payload);

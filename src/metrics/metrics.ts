@@ -127,6 +127,22 @@ export function createMetrics() {
       labelNames: ['store', 'kind'] as const,
       registers: [registry],
     }),
+    loadShed: new Counter({
+      name: 'tw_load_shed_total',
+      help: 'Requests, connections and streams refused or dropped by a cap or a limit before costing more, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    bodyBytesInFlight: new Gauge({
+      name: 'tw_body_bytes_in_flight',
+      help: 'Webhook body bytes reserved by requests being read or processed (TW_MAX_BODY_BYTES_IN_FLIGHT caps it)',
+      registers: [registry],
+    }),
+    followStreams: new Gauge({
+      name: 'tw_follow_streams',
+      help: 'Open GET /api/logs?follow=true streams',
+      registers: [registry],
+    }),
     configRejected: new Gauge({
       name: 'webhook_config_reload_rejected',
       help: 'Whether the edited webhook_config.yaml is rejected (1) and the last good configuration serves instead, or served (0)',

@@ -76,6 +76,11 @@ export interface SourceProvider {
   synced(): boolean;
   /** Called with the provider's complete current set of claims after every change. */
   onChange(listener: (claims: readonly SourceClaim[]) => void): void;
+  /**
+   * Why it cannot serve everything it declares right now (readiness fails meanwhile), if it can
+   * tell. A rejected edit of the file is not such a problem: the last good set still serves.
+   */
+  unservable?(): string | undefined;
 }
 
 /** The registry as the hot path sees it: an in-memory lookup, never I/O. */

@@ -1,5 +1,6 @@
 import type { ApiKeyStore } from '../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../sources/registered-source.js';
+import type { AuditStore } from '../audit/audit.js';
 import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../incidents/ports.js';
 
 /** The whole persistence port. Two implementations: embedded (SQLite) and MongoDB, one contract suite. */
@@ -11,6 +12,8 @@ export interface Store extends IncidentStore {
   readonly apiKeys: ApiKeyStore;
   /** Sources registered through the API (not the file's, nor the cluster's). */
   readonly registeredSources: RegisteredSourceStore;
+  /** Who changed which API key or registered source, and when. */
+  readonly audit: AuditStore;
   /** Opens connections and creates schema/indexes (the embedded store checks its files first). */
   open(): Promise<void>;
   /** Whether writes can be acknowledged now, and if not why (drives /readyz and tw_store_healthy). */

@@ -81,7 +81,12 @@ describe('monitoring with a real Prometheus', () => {
     ).then((text) => parseAllDocuments(text).map((doc) => doc.toJSON() as Manifest));
     writeFileSync(join(workDir, 'rules.yaml'), stringify({ groups: rendered.find((m) => m.kind === 'PrometheusRule')!.spec.groups }));
 
-    service = await startService({ config: 'sources:\n  email-gateway:\n    secret: "your-secret"\n  edr:\n    secret: "edr-secret"\n' });
+    service = await startService({
+      config: 'sources:\n  email-gateway:\n    secret: "your-secret"\n  edr:\n    secret: "edr-secret"\n',
+      // A badly signed delivery every round until Prometheus has scraped twice: past 10 the address
+      // would be refused unread (429), and this test counts the 401s.
+      env: { TW_ADDRESS_FAILURES_BURST: '1000' },
+    });
     const endpoint = rendered.find((m) => m.kind === 'ServiceMonitor')!.spec.endpoints[0] as {
       path: string;
       interval: string;

@@ -67,21 +67,29 @@ describe('settings from the environment', () => {
 });
 
 describe('API tokens', () => {
-  const { apiTokens } = loadSettings({ TW_API_TOKEN: 'tw_first, tw_second,,' });
+  const { apiTokens } = loadSettings({ TW_API_TOKEN: 'tw_first_0123456789, tw_second_0123456789,,' });
 
   it('accepts any listed token and nothing else', () => {
     assert.equal(apiTokens.size, 2);
-    assert.equal(apiTokens.matches('tw_first'), true);
-    assert.equal(apiTokens.matches('tw_second'), true);
-    assert.equal(apiTokens.matches('tw_firs'), false);
+    assert.equal(apiTokens.matches('tw_first_0123456789'), true);
+    assert.equal(apiTokens.matches('tw_second_0123456789'), true);
+    assert.equal(apiTokens.matches('tw_first_012345678'), false);
     assert.equal(apiTokens.matches(''), false);
+  });
+
+  it('refuses a key shorter than 16 bytes, counting without naming it', () => {
+    assert.throws(
+      () => loadSettings({ TW_API_TOKEN: 'tw_first_0123456789, fifteen-bytes!!' }),
+      (error: unknown) => error instanceof ConfigError && /at least 16 bytes \(1 of 2 shorter\)/.test(error.message) && !error.message.includes('fifteen'),
+    );
+    assert.equal(loadSettings({ TW_API_TOKEN: 'sixteen-bytes!!!' }).apiTokens.size, 1);
   });
 
   it('compares hashes against every token in constant time', () => {
     const spy = mock.method(crypto, 'timingSafeEqual');
     syncBuiltinESMExports();
     try {
-      assert.equal(apiTokens.matches('tw_first'), true);
+      assert.equal(apiTokens.matches('tw_first_0123456789'), true);
       assert.equal(spy.mock.callCount(), 2, 'no early exit on the first match');
     } finally {
       spy.mock.restore();

@@ -1,4 +1,5 @@
 import { SCOPES } from '../../apikeys/api-key.js';
+import { AUDIT_JSON_SCHEMA } from '../../wire/audit.js';
 import { API_KEY_JSON_SCHEMA } from '../../wire/api-key.js';
 import { DELIVERY_JSON_SCHEMA } from '../../wire/delivery.js';
 import { SOURCE_JSON_SCHEMA } from '../../wire/source.js';
@@ -151,6 +152,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
     summary: 'List API keys (never their tokens)',
     responses: { '200': { description: 'Keys', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('ApiKey') } } }) } },
   },
+  'audit.list': {
+    summary: 'Who changed which API key or registered source, and when, newest first',
+    responses: { '200': { description: 'Audit records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('AuditRecord') } } }) } },
+  },
   'apikeys.create': {
     summary: 'Create an API key; the token is in this answer only',
     responses: {
@@ -249,6 +254,7 @@ export const OPENAPI_DOCUMENT = {
       RegistrationChange: REGISTRATION_CHANGE_BODY,
       Source: SOURCE_JSON_SCHEMA,
       ApiKey: API_KEY_JSON_SCHEMA,
+      AuditRecord: AUDIT_JSON_SCHEMA,
       Delivery: DELIVERY_JSON_SCHEMA,
       TestResult: {
         type: 'object',

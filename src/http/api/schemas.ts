@@ -39,6 +39,11 @@ export const LOGS_QUERY = {
   follow: { type: 'boolean', default: false, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
 } as const satisfies QueryProperties;
 
+export const AUDIT_QUERY = {
+  limit: limitParameter(100, 1000),
+  target: { type: 'string', maxLength: 253, description: 'One API key id or source name' },
+} as const satisfies QueryProperties;
+
 export const TRIAGE_STATES = ['pending', 'dispatched', 'failed'] as const;
 export const TRIAGE_QUERY = {
   state: { type: 'string', enum: TRIAGE_STATES, default: 'pending' },

@@ -23,6 +23,7 @@ import {
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditStore } from '../../audit/audit.js';
 import { encodeInsert, insertResult, type EncodedInsertResult } from './encoded-insert.js';
 
 /** The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with tsx (a worker inherits its loader). */
@@ -59,6 +60,7 @@ export class EmbeddedStore implements Store {
   readonly deliveries = this.remote<DeliveryLogStore>('deliveries');
   readonly apiKeys = this.remote<ApiKeyStore>('apiKeys');
   readonly registeredSources = this.remote<RegisteredSourceStore>('registeredSources');
+  readonly audit = this.remote<AuditStore>('audit');
 
   private thread: Worker | undefined;
   private running = false;

@@ -15,7 +15,7 @@ import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, INSERT_TRIAGE_ENTRY, TRIAGE_SCHEMA, upgradeTriageOutbox } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog, upgradeDeliveryLog } from './delivery-log.js';
-import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
+import { EmbeddedApiKeys, EmbeddedAuditLog, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 import { DAMAGE_KINDS, sqliteFault } from './sqlite-errors.js';
 
 /** The data directory's files: incidents, inbox, triage outbox, keys and sources; the delivery log. */
@@ -51,6 +51,7 @@ export class SqliteStore implements ThreadHostedStore {
   readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
   readonly apiKeys = new EmbeddedApiKeys(() => this.requireDb());
   readonly registeredSources = new EmbeddedRegisteredSources(() => this.requireDb());
+  readonly audit = new EmbeddedAuditLog(() => this.requireDb());
   readonly deliveries = new EmbeddedDeliveryLog(() => {
     if (!this.deliveryDb) throw new StoreUnavailableError('embedded store is not open');
     return this.deliveryDb;

@@ -4,6 +4,7 @@ import type { FileDamage } from '../../core/errors.js';
 import type { Store, StoreFault } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditStore } from '../../audit/audit.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*
@@ -42,6 +43,7 @@ export const REMOTE_METHODS = {
     replaceRegisteredSource: true,
     deleteRegisteredSource: true,
   } satisfies Record<keyof RegisteredSourceStore, true>,
+  audit: { appendAudit: true, listAudit: true } satisfies Record<keyof AuditStore, true>,
 } as const;
 
 export type RemoteTarget = keyof typeof REMOTE_METHODS;

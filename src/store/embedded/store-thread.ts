@@ -27,6 +27,7 @@ const targets: Record<RemoteTarget, object> = {
   deliveries: store.deliveries,
   apiKeys: store.apiKeys,
   registeredSources: store.registeredSources,
+  audit: store.audit,
 };
 
 /** The first non-transient error met; from then on the files are left alone (see sqlite-errors.ts). */

@@ -14,7 +14,14 @@ import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
 import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
 import type { ClaimTicket } from './claims.js';
-import { MongoApiKeys, MongoRegisteredSources, type ApiKeyDocument, type RegisteredSourceDocument } from './operator-collections.js';
+import {
+  MongoApiKeys,
+  MongoAuditLog,
+  MongoRegisteredSources,
+  type ApiKeyDocument,
+  type AuditDocument,
+  type RegisteredSourceDocument,
+} from './operator-collections.js';
 import { NumberAllocator } from './number-allocator.js';
 
 export interface MongoStoreOptions extends MongoConnectionSettings {
@@ -50,6 +57,7 @@ export class MongoStore implements Store {
   readonly deliveries: MongoDeliveryLog;
   readonly apiKeys: MongoApiKeys;
   readonly registeredSources: MongoRegisteredSources;
+  readonly audit: MongoAuditLog;
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly incidents: Collection<IncidentDocument>;
@@ -75,6 +83,7 @@ export class MongoStore implements Store {
     this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
     this.apiKeys = new MongoApiKeys(this.db.collection<ApiKeyDocument>('api_keys'), run);
     this.registeredSources = new MongoRegisteredSources(this.db.collection<RegisteredSourceDocument>('registered_sources'), run);
+    this.audit = new MongoAuditLog(this.db.collection<AuditDocument>('audit_log'), run);
   }
 
   /**
