@@ -30,6 +30,9 @@ import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
 import { StoreRegistrations } from './providers/api/store-registrations.js';
+import { loadDataSettings } from './config/data-settings.js';
+import { JobRunner } from './workers/job-runner.js';
+import { BackupSchedule, backupJob } from './workers/backups.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -58,6 +61,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const settings = loadSettings(env);
   const pipeline = loadPipelineSettings(env);
   const operator = loadOperatorSettings(env);
+  const data = loadDataSettings(env, settings.dataDir);
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
   const kubernetesSettings = loadKubernetesSettings(env);
@@ -70,6 +74,7 @@ export async function start(options: StartOptions): Promise<Service> {
     if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
   });
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
+  metrics.watchStoreSizes(store.kind, () => store.sizes());
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
@@ -119,6 +124,15 @@ export async function start(options: StartOptions): Promise<Service> {
       : undefined;
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
+  const jobs = new JobRunner({
+    store: store.jobs,
+    handlers: store.backup ? [backupJob({ store, settings: data.backup, metrics })] : [],
+    workerId: worker,
+    logger,
+    metrics,
+  });
+  const backupSchedule = store.backup ? new BackupSchedule({ jobs, settings: data.backup, metrics, logger }) : undefined;
+
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
   const registrations = kubernetesSettings.enabled
     ? // Kubernetes mode: registrations become objects in TW_NAMESPACE. The client loads only here.
@@ -143,6 +157,7 @@ export async function start(options: StartOptions): Promise<Service> {
       forgetApiKey: (id) => authenticator.forget(id),
       webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
       follow: (follower) => deliveries.follow(follower),
+      jobs,
       nowMs: Date.now,
     },
     trustedProxies: settings.trustedProxies,
@@ -167,6 +182,8 @@ export async function start(options: StartOptions): Promise<Service> {
   deliveries.start();
   kubernetes?.startController(registry);
   authenticator.start();
+  jobs.start();
+  backupSchedule?.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
@@ -197,7 +214,8 @@ export async function start(options: StartOptions): Promise<Service> {
       await closed;
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
-      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
+      backupSchedule?.stop();
+      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop(), jobs.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();
       await store.close();

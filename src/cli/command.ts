@@ -12,6 +12,8 @@ export interface CommandContext {
   /** true when -o/--output was given (commands whose default is not a table check it). */
   outputGiven: boolean;
   write: (text: string) => void;
+  /** Where progress is drawn (stderr), and whether it is a terminal (a bar redrawn in place) or not (a line now and then). */
+  progress: { write: (text: string) => void; terminal: boolean };
   /** All of standard input, for secrets and bodies that stay out of shell history. */
   readStdin: () => Promise<Buffer>;
   env: NodeJS.ProcessEnv;

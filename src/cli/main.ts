@@ -11,8 +11,9 @@ import { CliError, EXIT, usageError } from './exit-codes.js';
 import { OUTPUT_FORMATS, type OutputFormat } from './output.js';
 import { webhookCommands } from './webhook-commands.js';
 import { readCommands } from './read-commands.js';
+import { storeCommands } from './store-commands.js';
 
-const COMMANDS: readonly Command[] = [...webhookCommands, ...readCommands];
+const COMMANDS: readonly Command[] = [...webhookCommands, ...readCommands, ...storeCommands];
 
 const GLOBAL_OPTIONS = {
   output: { type: 'string', short: 'o' },
@@ -28,7 +29,8 @@ const GLOBAL_HELP = [
 
 const EXIT_HELP = [
   `${EXIT.ok} ok; ${EXIT.error} API error or unexpected failure; ${EXIT.usage} usage; ${EXIT.notFound} not found;`,
-  `${EXIT.auth} no/wrong API key or missing scope; ${EXIT.unreachable} API unreachable; ${EXIT.testRejected} test event rejected`,
+  `${EXIT.auth} no/wrong API key or missing scope; ${EXIT.unreachable} API unreachable; ${EXIT.testRejected} test event rejected;`,
+  `${EXIT.damaged} store check found damage`,
 ];
 
 /** The command the leading words name, and how many words that took. */
@@ -142,6 +144,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, wr
     output: output as OutputFormat,
     outputGiven: values.output !== undefined,
     write,
+    progress: { write: (text) => process.stderr.write(text), terminal: process.stderr.isTTY === true },
     readStdin,
     env,
   };

@@ -48,6 +48,10 @@ export const ROUTES = [
   { id: 'incidents.get', method: 'GET', path: '/api/incidents/:id', access: key('incidents:read') },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read') },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read') },
+  { id: 'store.check', method: 'POST', path: '/api/store/integrity-check', access: key('admin') },
+  { id: 'store.backup', method: 'POST', path: '/api/store/backup', access: key('admin') },
+  { id: 'jobs.list', method: 'GET', path: '/api/jobs', access: key('admin') },
+  { id: 'jobs.get', method: 'GET', path: '/api/jobs/:id', access: key('admin') },
 ] as const satisfies readonly RouteRow[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

@@ -27,6 +27,7 @@ import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
 import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
+import { JobRunner } from '../../src/workers/job-runner.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -42,9 +43,10 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const store = new EmbeddedStore(join(dir, 'data'), { restartDelayMs: 100 });
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
+  const metrics = createMetrics();
   const app = createApp({
     logger,
-    metrics: createMetrics(),
+    metrics,
     sources: registry,
     store,
     accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
@@ -67,6 +69,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
         nowMs: Date.now,
       },
       follow: () => () => undefined,
+      jobs: new JobRunner({ store: store.jobs, handlers: [], workerId: 'readiness', logger, metrics }),
       nowMs: Date.now,
     },
   });

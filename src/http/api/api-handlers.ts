@@ -8,6 +8,8 @@ import { deliveriesHandlers } from './deliveries.js';
 import { apiKeysHandlers } from './apikeys.js';
 import { webhooksHandlers, type WebhooksDeps } from './webhooks.js';
 import { logsHandlers, type LogsDeps } from './logs.js';
+import { storeAdminHandlers } from './store-admin.js';
+import type { JobControl } from '../../jobs/job.js';
 
 export interface ApiDeps {
   store: Store;
@@ -16,6 +18,8 @@ export interface ApiDeps {
   forgetApiKey: (id: string) => void;
   webhooks: WebhooksDeps;
   follow: LogsDeps['follow'];
+  /** Admin jobs: backup, renormalize. */
+  jobs: JobControl;
   nowMs: () => number;
 }
 
@@ -35,5 +39,6 @@ export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
     ...logsHandlers({ store: store.deliveries, follow: deps.follow }),
     ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs }),
     ...webhooksHandlers(deps.webhooks),
+    ...storeAdminHandlers({ store, jobs: deps.jobs }),
   };
 }

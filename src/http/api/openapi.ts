@@ -1,6 +1,7 @@
 import { FORMATS, SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
 import { VERIFICATION_PROFILES } from '../../sources/source.js';
+import { JOB_KINDS } from '../../jobs/job.js';
 import { createApiKeySchema } from './apikeys.js';
 import { changeSchema, registrationSchema } from './webhooks.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
@@ -192,6 +193,32 @@ const OPERATIONS: Record<RouteId, Operation> = {
     parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
     responses: { '200': { description: 'Triage requests' } },
   },
+  'store.check': {
+    summary: 'Run the full integrity check of the store now (one at a time); the report also when it finds damage',
+    responses: {
+      '200': { description: 'The report', ...json(ref('IntegrityReport')) },
+      '409': errorResponse('`conflict`: a check is already running'),
+      '503': errorResponse('`unavailable`: the store cannot be reached'),
+    },
+  },
+  'store.backup': {
+    summary: 'Start an online backup of the embedded store into TW_BACKUP_DIR',
+    responses: {
+      '202': { description: 'Started; follow it at the Location', ...json(ref('Job')) },
+      '405': errorResponse('`method_not_allowed`: the MongoDB store is backed up with its own tools'),
+      '409': errorResponse('`conflict`: a backup is already running'),
+    },
+  },
+  'jobs.list': {
+    summary: 'Admin jobs, newest first',
+    parameters: [{ name: 'kind', in: 'query', schema: { enum: JOB_KINDS } }, limit(100, 20)],
+    responses: { '200': { description: 'Jobs', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Job') } } }) } },
+  },
+  'jobs.get': {
+    summary: 'One admin job: its progress, report and outcome',
+    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+    responses: { '200': { description: 'The job', ...json(ref('Job')) }, '404': errorResponse('`not_found`') },
+  },
   openapi: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
   healthz: { summary: 'Liveness', responses: { '200': { description: 'ok' } } },
   readyz: { summary: 'Readiness: sources synced and store healthy', responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } } },
@@ -284,6 +311,45 @@ export const OPENAPI_DOCUMENT = {
           incident_id: nullable('string'),
           queue_id: nullable('string'),
           remote_address: nullable('string'),
+        },
+      },
+      IntegrityReport: {
+        type: 'object',
+        required: ['ok', 'parts'],
+        properties: {
+          ok: { type: 'boolean' },
+          parts: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['name', 'ok', 'problems'],
+              properties: {
+                name: { type: 'string', description: 'A database file (embedded) or collection (MongoDB)' },
+                ok: { type: 'boolean' },
+                problems: { type: 'array', items: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+      Job: {
+        type: 'object',
+        required: ['job_id', 'kind', 'state', 'progress'],
+        properties: {
+          job_id: { type: 'string', pattern: '^job-' },
+          kind: { enum: JOB_KINDS },
+          state: { enum: ['running', 'done', 'failed'] },
+          params: { type: 'object' },
+          progress: {
+            type: 'object',
+            properties: { done: { type: 'integer' }, total: nullable('integer'), unit: { type: 'string' } },
+          },
+          report: { type: ['object', 'null'], description: "What the job found or made (each kind's own, see docs/api.md)" },
+          error: nullable('string'),
+          attempts: { type: 'integer', description: 'Runs so far: more than 1 when it was taken over after its process stopped' },
+          created_at: { type: 'string', format: 'date-time' },
+          updated_at: { type: 'string', format: 'date-time' },
+          finished_at: nullable('string'),
         },
       },
       Incident: {

@@ -11,7 +11,17 @@ import {
   type InsertResult,
   type TriageOutboxStore,
 } from '../../incidents/ports.js';
-import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
+import type {
+  BackupProgress,
+  BackupSummary,
+  BackupTarget,
+  IntegrityReport,
+  Store,
+  StoreFault,
+  StoreFaultListener,
+  StoreHealth,
+  StorePartSize,
+} from '../store.js';
 import {
   REMOTE_METHODS,
   restoreBuffers,
@@ -23,6 +33,7 @@ import {
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { JobStore } from '../../jobs/job.js';
 import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
 
 /**
@@ -65,6 +76,7 @@ export class EmbeddedStore implements Store {
   readonly deliveries = this.remote<DeliveryLogStore>('deliveries');
   readonly apiKeys = this.remote<ApiKeyStore>('apiKeys');
   readonly registeredSources = this.remote<RegisteredSourceStore>('registeredSources');
+  readonly jobs = this.remote<JobStore>('jobs');
 
   private thread: Worker | undefined;
   private running = false;
@@ -76,6 +88,8 @@ export class EmbeddedStore implements Store {
   private readonly pending = new Map<number, PendingCall>();
   private restartTimer: NodeJS.Timeout | undefined;
   private fault: StoreFault | undefined;
+  /** The running backup's listener (one backup at a time: the backup job's kind is exclusive). */
+  private backupProgress: ((progress: BackupProgress) => void) | undefined;
 
   constructor(
     private readonly dataDir: string,
@@ -105,6 +119,8 @@ export class EmbeddedStore implements Store {
           );
         } else if ('fault' in message) {
           this.faulted(message.fault);
+        } else if ('backupProgress' in message) {
+          this.backupProgress?.(message.backupProgress);
         }
       });
       thread.on('error', (error) => reject(new StoreUnavailableError('embedded store thread failed', error)));
@@ -120,6 +136,19 @@ export class EmbeddedStore implements Store {
 
   checkIntegrity(): Promise<IntegrityReport> {
     return this.call('incidents', 'checkIntegrity', []);
+  }
+
+  async backup(target: BackupTarget, onProgress: (progress: BackupProgress) => void): Promise<BackupSummary> {
+    this.backupProgress = onProgress;
+    try {
+      return await this.call<BackupSummary>('maintenance', 'backup', [target]);
+    } finally {
+      this.backupProgress = undefined;
+    }
+  }
+
+  sizes(): Promise<StorePartSize[]> {
+    return this.call('maintenance', 'sizes', []);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Incident, IncidentSummary } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
@@ -7,7 +7,7 @@ import { currentShape } from '../../incidents/incident.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import type { IncidentPage, IncidentQuery } from '../../incidents/ports.js';
-import type { IntegrityReport } from '../store.js';
+import type { BackupProgress, BackupSummary, BackupTarget, IntegrityReport, StorePartSize } from '../store.js';
 import { SCHEMA } from './schema.js';
 import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
 import type { ThreadHostedStore } from './store-protocol.js';
@@ -16,6 +16,7 @@ import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
 import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
 import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
+import { EmbeddedJobs, JOBS_SCHEMA } from './jobs-table.js';
 import { DAMAGE_KINDS, sqliteFault } from './sqlite-errors.js';
 
 /** The data directory's files: incidents, inbox, triage outbox, keys and sources; the delivery log. */
@@ -25,6 +26,11 @@ export const DELIVERIES_FILE = 'deliveries.sqlite';
 /** How many of a check's findings are kept: the start-up line names the first few, a full check more. */
 const STARTUP_PROBLEMS = 5;
 const INTEGRITY_PROBLEMS = 100;
+/**
+ * Pages a backup step copies before the store thread turns to other calls: 1 MB, about 5 ms here
+ * (a 249 MB file in 2.1 s; one step of the whole file would hold the thread for all of it).
+ */
+const BACKUP_PAGES_PER_STEP = 256;
 
 /** What to do with a damaged file, concretely (docs/operations.md, "A damaged database file"). */
 function recovery(path: string): string {
@@ -51,6 +57,7 @@ export class SqliteStore implements ThreadHostedStore {
   readonly triage = new EmbeddedTriageOutbox(() => this.requireDb());
   readonly apiKeys = new EmbeddedApiKeys(() => this.requireDb());
   readonly registeredSources = new EmbeddedRegisteredSources(() => this.requireDb());
+  readonly jobs = new EmbeddedJobs(() => this.requireDb());
   readonly deliveries = new EmbeddedDeliveryLog(() => {
     if (!this.deliveryDb) throw new StoreUnavailableError('embedded store is not open');
     return this.deliveryDb;
@@ -61,7 +68,7 @@ export class SqliteStore implements ThreadHostedStore {
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     const db = openChecked(join(this.dataDir, INCIDENTS_FILE), 'FULL');
-    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA);
+    db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA + JOBS_SCHEMA);
     // The delivery log is best-effort (see DeliveryRecorder): a file of its own that commits without
     // fsync, so its rows never ride on, or slow down, the commits that acknowledge incidents.
     const deliveryDb = openChecked(join(this.dataDir, DELIVERIES_FILE), 'NORMAL');
@@ -97,6 +104,54 @@ export class SqliteStore implements ThreadHostedStore {
       return { name, ok: problems.length === 0, problems };
     });
     return { ok: parts.every((part) => part.ok), parts };
+  }
+
+  /**
+   * SQLite's online backup of the incidents file, a step of pages at a time between the thread's
+   * other calls. Writes made meanwhile go through this same connection, which SQLite applies to the
+   * copy too, so the copy is the file as of the last step: consistent, and holding every commit
+   * made before the backup began. The copy is made a self-contained file (rollback journal, no
+   * `-wal` beside it), its incidents are counted in it, and only then does it get its name.
+   */
+  async backup(target: BackupTarget, onProgress: (progress: BackupProgress) => void): Promise<BackupSummary> {
+    const db = this.requireDb();
+    mkdirSync(target.directory, { recursive: true });
+    const path = join(target.directory, target.file);
+    const partial = `${path}.partial`;
+    rmSync(partial, { force: true });
+    const copied = await db.backup(partial, {
+      progress: ({ totalPages, remainingPages }) => {
+        onProgress({ copiedPages: totalPages - remainingPages, totalPages });
+        return BACKUP_PAGES_PER_STEP;
+      },
+    });
+    onProgress({ copiedPages: copied.totalPages, totalPages: copied.totalPages });
+    const copy = new Database(partial, { fileMustExist: true });
+    let incidents: number;
+    try {
+      copy.pragma('journal_mode = DELETE');
+      incidents = (copy.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+    } finally {
+      copy.close();
+    }
+    renameSync(partial, path);
+    return { path, bytes: statSync(path).size, incidents };
+  }
+
+  /** Each file's size, its write-ahead log's, and the free pages inside the files. */
+  async sizes(): Promise<StorePartSize[]> {
+    const files: [string, Database.Database | undefined][] = [
+      [INCIDENTS_FILE, this.db],
+      [DELIVERIES_FILE, this.deliveryDb],
+    ];
+    return files.flatMap(([name, db]) => {
+      if (!db) throw new StoreUnavailableError('embedded store is not open');
+      const path = join(this.dataDir, name);
+      const free = (db.pragma('freelist_count', { simple: true }) as number) * (db.pragma('page_size', { simple: true }) as number);
+      const parts: StorePartSize[] = [{ part: name, bytes: statSync(path).size, freeBytes: free }];
+      if (existsSync(`${path}-wal`)) parts.push({ part: `${name}-wal`, bytes: statSync(`${path}-wal`).size, freeBytes: null });
+      return parts;
+    });
   }
 
   /** The insert as the store thread receives it (see encoded-insert.ts). */

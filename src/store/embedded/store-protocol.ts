@@ -1,9 +1,10 @@
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../../incidents/ports.js';
 import type { FileDamage } from '../../core/errors.js';
-import type { Store, StoreFault } from '../store.js';
+import type { BackupProgress, BackupTarget, Store, StoreFault } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { JobStore } from '../../jobs/job.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*
@@ -35,6 +36,9 @@ export const REMOTE_METHODS = {
   triage: { claimTriage: true, finishTriage: true, listTriage: true, countPendingTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
   apiKeys: { insertApiKey: true, findApiKeyByHash: true, listApiKeys: true, deleteApiKey: true, touchApiKey: true } satisfies Record<keyof ApiKeyStore, true>,
+  jobs: { startJob: true, getJob: true, listJobs: true, checkpointJob: true, finishJob: true, claimStaleJob: true } satisfies Record<keyof JobStore, true>,
+  // The backup's progress comes back as `backupProgress` messages while its call runs.
+  maintenance: { backup: true, sizes: true } satisfies Record<keyof StoreMaintenance, true>,
   registeredSources: {
     insertRegisteredSource: true,
     getRegisteredSource: true,
@@ -45,6 +49,12 @@ export const REMOTE_METHODS = {
 } as const;
 
 export type RemoteTarget = keyof typeof REMOTE_METHODS;
+
+/** The store's upkeep as the thread serves it. */
+export interface StoreMaintenance {
+  backup(target: BackupTarget): Promise<unknown>;
+  sizes(): Promise<unknown>;
+}
 
 /** [call id, target, method, arguments] */
 export type RemoteCall = [number, RemoteTarget, string, unknown[]];
@@ -61,7 +71,8 @@ export interface RemoteError {
 
 export type ToStoreThread = { calls: RemoteCall[] } | { close: true };
 /** `fault`: the thread met a non-transient error and serves nothing more but the integrity check. */
-export type FromStoreThread = { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { fault: StoreFault };
+export type FromStoreThread =
+  { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { fault: StoreFault } | { backupProgress: BackupProgress };
 
 export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
   return Object.hasOwn(REMOTE_METHODS[target], method);

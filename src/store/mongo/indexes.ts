@@ -19,6 +19,7 @@ const INDEXES: Record<string, IndexDescription[]> = {
   deliveries: [{ key: { source: 1, at: -1 }, name: 'source_at' }],
   // A presented key is found by the hash of the token.
   api_keys: [{ key: { hash: 1 }, name: 'hash', unique: true }],
+  jobs: [{ key: { createdAt: -1 }, name: 'createdAt' }],
 };
 
 export async function createIndexes(db: Db, deliveryRetentionSeconds: number, logger?: Logger): Promise<void> {

@@ -6,7 +6,7 @@ import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.j
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
 import { type IncidentPage, type IncidentQuery, type InsertResult } from '../../incidents/ports.js';
-import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth, StorePartSize } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
 import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
@@ -17,6 +17,7 @@ import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
 import type { ClaimTicket } from './claims.js';
 import { MongoApiKeys, MongoRegisteredSources, type ApiKeyDocument, type RegisteredSourceDocument } from './operator-collections.js';
 import { NumberAllocator } from './number-allocator.js';
+import { MongoJobs, type JobDocument, type JobSlotDocument } from './jobs.js';
 
 export interface MongoStoreOptions extends MongoConnectionSettings {
   deliveryRetentionSeconds: number;
@@ -51,6 +52,7 @@ export class MongoStore implements Store {
   readonly deliveries: MongoDeliveryLog;
   readonly apiKeys: MongoApiKeys;
   readonly registeredSources: MongoRegisteredSources;
+  readonly jobs: MongoJobs;
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly incidents: Collection<IncidentDocument>;
@@ -76,6 +78,7 @@ export class MongoStore implements Store {
     this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
     this.apiKeys = new MongoApiKeys(this.db.collection<ApiKeyDocument>('api_keys'), run);
     this.registeredSources = new MongoRegisteredSources(this.db.collection<RegisteredSourceDocument>('registered_sources'), run);
+    this.jobs = new MongoJobs(this.db.collection<JobDocument>('jobs'), this.db.collection<JobSlotDocument>('job_slots'), tickets, run);
   }
 
   /**
@@ -139,6 +142,17 @@ export class MongoStore implements Store {
     const ok = result.valid === true;
     const problems = result.errors ?? [];
     return { name, ok, problems: ok || problems.length > 0 ? problems : ['not valid'] };
+  }
+
+  /** `collStats` of each collection: what it occupies on disk (data and indexes) and, where the server says, how much of it is reusable. */
+  async sizes(): Promise<StorePartSize[]> {
+    const collections = await this.run(() => this.db.listCollections({}, { nameOnly: true }).toArray());
+    const parts: StorePartSize[] = [];
+    for (const { name } of collections) {
+      const stats = (await this.run(() => this.db.command({ collStats: name }))) as { storageSize?: number; totalIndexSize?: number; freeStorageSize?: number };
+      parts.push({ part: name, bytes: (stats.storageSize ?? 0) + (stats.totalIndexSize ?? 0), freeBytes: stats.freeStorageSize ?? null });
+    }
+    return parts;
   }
 
   async close(): Promise<void> {
