@@ -1,6 +1,7 @@
 /**
  * The wiring of one tw-webhooks process: settings → sources → store → workers → HTTP server.
- * `main.ts`, the tests and the CLI call `start()`; each part is built here and passed to the next.
+ * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
+ * here and passed to the next.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -134,9 +135,8 @@ export async function start(options: StartOptions): Promise<Service> {
   const backupSchedule = store.backup ? new BackupSchedule({ jobs, settings: data.backup, metrics, logger }) : undefined;
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetesSettings.enabled
-    ? // Kubernetes mode: registrations become objects in TW_NAMESPACE. The client loads only here.
-      (await import('./kubernetes/registrations.js')).kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+  const registrations = kubernetes
+    ? kubernetes.registrations(operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,

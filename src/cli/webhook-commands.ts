@@ -1,16 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { FORMATS, SEVERITIES } from '../incidents/model.js';
-import { VERIFICATION_PROFILES } from '../sources/source.js';
-import { specOf } from '../sources/webhook-config.js';
+import { SEVERITIES } from '../incidents/model.js';
+import { SOURCE_SPEC_PROPERTIES, type SourceSpec, type SpecSchema } from '../sources/source-spec.js';
+import { fileFieldsOf } from '../sources/webhook-config.js';
 import { sourceManifests } from '../kubernetes/manifests.js';
-import { hmacSha256Hex } from '../verify/sign.js';
-import type { sourceJson } from '../wire/source.js';
+import { signHmacSha256 } from '../verify/hmac-sha256.js';
+import type { SourceJson } from '../wire/source.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 import { printDocument, printItems, type Column } from './output.js';
-
-type SourceJson = ReturnType<typeof sourceJson>;
 
 const SOURCE_COLUMNS: Column<SourceJson>[] = [
   { header: 'SOURCE', value: (source) => source.source },
@@ -28,30 +26,38 @@ const SECRET_FLAGS = {
   'secret-file': { type: 'string' },
 } as const;
 
-const SPEC_FLAGS = {
+/** `--tolerance-seconds` for `toleranceSeconds`. */
+const flagOf = (key: string) => key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+
+/** The spec fields a flag sets as given, `--<kebab-case key> <value>`, checked against the field's schema. */
+const VALUE_FIELDS = (Object.entries(SOURCE_SPEC_PROPERTIES) as [keyof SourceSpec, SpecSchema][]).filter(
+  ([, schema]) => schema.type === 'string' || schema.type === 'integer',
+);
+
+/** The fields a value flag cannot say, with flags of their own. */
+const SHAPED_FLAGS = {
   'auto-triage': { type: 'boolean' },
   'no-auto-triage': { type: 'boolean' },
-  playbook: { type: 'string' },
-  format: { type: 'string' },
-  verification: { type: 'string' },
   'severity-map': { type: 'string' },
-  'tolerance-seconds': { type: 'string' },
-  'max-body-bytes': { type: 'string' },
   'rate-limit': { type: 'string' },
   burst: { type: 'string' },
-  processing: { type: 'string' },
   disabled: { type: 'boolean' },
   enabled: { type: 'boolean' },
 } as const;
 
+const SPEC_FLAGS = { ...Object.fromEntries(VALUE_FIELDS.map(([key]) => [flagOf(key), { type: 'string' } as const])), ...SHAPED_FLAGS };
+
+const valueHint = (schema: SpecSchema) => (schema.enum ? schema.enum.join('|') : schema.type === 'integer' ? 'N' : 'S');
+
+/** A help line: the flag, then what it sets (on the next line when the flag is too long to share one). */
+const flagHelp = (flag: string, text: string) => (flag.length < 43 ? `${flag.padEnd(43)} ${text}` : `${flag}\n${' '.repeat(44)}${text}`);
+
 const SPEC_FLAG_HELP = [
   '--secret S | --secret-file F | --secret -   the shared secret (- reads it from stdin)',
   '--auto-triage [true|false]                  triage incidents of this source automatically',
-  '--playbook P                                playbook for auto-triage',
-  `--format F                                  pin the payload format (${FORMATS.join(', ')})`,
-  `--verification V                            ${VERIFICATION_PROFILES.join(', ')} (default hmac-sha256)`,
+  ...VALUE_FIELDS.map(([key, schema]) => flagHelp(`--${flagOf(key)} ${valueHint(schema)}`, schema.description?.split(/\.(\s|$)/, 1)[0] ?? '')),
   `--severity-map k=v,...                      vendor severity → ${SEVERITIES.join('|')}`,
-  '--tolerance-seconds N  --max-body-bytes N  --rate-limit RPS  --burst N  --processing sync|async',
+  '--rate-limit RPS  --burst N                 authenticated requests per second for this source, and at once',
   '--disabled | --enabled                      stop or resume serving the source',
 ];
 
@@ -84,59 +90,44 @@ function oneOfFlag<T extends string>(values: OptionValues, name: string, allowed
   return raw as T;
 }
 
-/** A source's keys as the API body and webhook_config.yaml name them. */
-interface SourceFields {
-  auto_triage?: boolean;
-  playbook?: string;
-  severity_mapping?: Record<string, string>;
-  format?: string;
-  verification?: string;
-  tolerance_seconds?: number;
-  max_body_bytes?: number;
-  rate_limit?: { requests_per_second: number; burst?: number };
-  processing?: string;
-  enabled?: boolean;
-}
-
-/** The flags as the API's snake_case keys; only what was given. */
-export function specFromFlags(values: OptionValues): SourceFields {
-  const spec: SourceFields = {};
+/** The flags as a (camelCase) spec; only what was given. */
+export function specFromFlags(values: OptionValues): SourceSpec {
+  const spec: Record<string, unknown> = {};
+  for (const [key, schema] of VALUE_FIELDS) {
+    const flag = flagOf(key);
+    const value = schema.enum
+      ? oneOfFlag(values, flag, schema.enum)
+      : schema.type === 'integer'
+        ? integerFlag(values, flag)
+        : (values[flag] as string | undefined);
+    if (value !== undefined) spec[key] = value;
+  }
   if (values['auto-triage'] && values['no-auto-triage']) throw usageError('--auto-triage true and false at once');
-  if (values['auto-triage']) spec.auto_triage = true;
-  if (values['no-auto-triage']) spec.auto_triage = false;
-  if (values.playbook !== undefined) spec.playbook = values.playbook as string;
-  const format = oneOfFlag(values, 'format', FORMATS);
-  if (format) spec.format = format;
-  const verification = oneOfFlag(values, 'verification', VERIFICATION_PROFILES);
-  if (verification) spec.verification = verification;
-  const processing = oneOfFlag(values, 'processing', ['sync', 'async'] as const);
-  if (processing) spec.processing = processing;
+  if (values['auto-triage']) spec.autoTriage = true;
+  if (values['no-auto-triage']) spec.autoTriage = false;
   const severityMap = values['severity-map'] as string | undefined;
   if (severityMap !== undefined) {
-    spec.severity_mapping = {};
+    const mapping: Record<string, string> = {};
     for (const pair of severityMap.split(',').filter((item) => item.trim() !== '')) {
       const [vendor, ours] = pair.split('=').map((part) => part.trim());
       if (!vendor || !ours || !(SEVERITIES as readonly string[]).includes(ours)) {
         throw usageError(`--severity-map entries are vendor=severity with severity one of ${SEVERITIES.join(', ')}; got '${pair}'`);
       }
       // Vendor values are matched lower-cased, so keys are written that way.
-      spec.severity_mapping[vendor.toLowerCase()] = ours;
+      mapping[vendor.toLowerCase()] = ours;
     }
+    spec.severityMapping = mapping;
   }
-  const tolerance = integerFlag(values, 'tolerance-seconds');
-  if (tolerance !== undefined) spec.tolerance_seconds = tolerance;
-  const maxBody = integerFlag(values, 'max-body-bytes');
-  if (maxBody !== undefined) spec.max_body_bytes = maxBody;
   const rate = values['rate-limit'] as string | undefined;
   if (rate !== undefined) {
     const requestsPerSecond = integerFlag(values, 'rate-limit')!;
     const burst = integerFlag(values, 'burst');
-    spec.rate_limit = { requests_per_second: requestsPerSecond, ...(burst !== undefined && { burst }) };
+    spec.rateLimit = { requestsPerSecond, ...(burst !== undefined && { burst }) };
   } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
   if (values.disabled && values.enabled) throw usageError('--disabled and --enabled at once');
-  if (values.disabled) spec.enabled = false;
-  if (values.enabled) spec.enabled = true;
-  return spec;
+  if (values.disabled) spec.suspend = true;
+  if (values.enabled) spec.suspend = false;
+  return spec as SourceSpec;
 }
 
 const sourcePath = (name: string) => `/api/webhooks/${encodeURIComponent(name)}`;
@@ -153,11 +144,11 @@ export const webhookCommands: Command[] = [
       const spec = specFromFlags(values);
       if (ctx.output === 'yaml') {
         // GitOps: the objects to commit, not an API call.
-        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec: specOf({ ...spec, secret }) });
+        const manifests = sourceManifests({ name: name!, namespace: values.namespace as string | undefined, secret, spec });
         ctx.write(manifests.map((manifest) => stringify(manifest)).join('---\n'));
         return EXIT.ok;
       }
-      const created = await ctx.client.post<SourceJson>('/api/webhooks', { source: name, secret, ...spec });
+      const created = await ctx.client.post<SourceJson>('/api/webhooks', { source: name, secret, ...fileFieldsOf(spec) });
       if (ctx.outputGiven) printDocument(ctx.write, ctx.output, created);
       else ctx.write(`webhook source '${created.source}' registered: POST ${created.webhook_path}\n`);
       return EXIT.ok;
@@ -171,7 +162,7 @@ export const webhookCommands: Command[] = [
     options: { ...SECRET_FLAGS, ...SPEC_FLAGS },
     async run(ctx, values, [name]) {
       const secret = await secretFrom(ctx, values, false);
-      const change = { ...specFromFlags(values), ...(secret !== undefined && { secret }) };
+      const change = { ...fileFieldsOf(specFromFlags(values)), ...(secret !== undefined && { secret }) };
       if (Object.keys(change).length === 0) throw usageError('nothing to change: give a secret or a flag');
       const updated = await ctx.client.patch<SourceJson>(sourcePath(name!), change);
       if (ctx.outputGiven) printDocument(ctx.write, ctx.output, updated);
@@ -248,10 +239,14 @@ export const webhookCommands: Command[] = [
       if (values.secret === '-') throw usageError('the body comes from stdin here: give the secret with --secret or --secret-file');
       const secret = (await secretFrom(ctx, values, true))!;
       const timestamp = integerFlag(values, 'timestamp') ?? Math.floor(Date.now() / 1000);
-      const signature = `sha256=${hmacSha256Hex(secret, timestamp, await ctx.readStdin())}`;
-      if (ctx.outputGiven && ctx.output !== 'table') {
-        printDocument(ctx.write, ctx.output, { 'X-Webhook-Timestamp': String(timestamp), 'X-Webhook-Signature': signature });
-      } else ctx.write(`X-Webhook-Timestamp: ${timestamp}\nX-Webhook-Signature: ${signature}\n`);
+      const headers = signHmacSha256(secret, await ctx.readStdin(), timestamp);
+      if (ctx.outputGiven && ctx.output !== 'table') printDocument(ctx.write, ctx.output, headers);
+      else
+        ctx.write(
+          Object.entries(headers)
+            .map(([name, value]) => `${name}: ${value}\n`)
+            .join(''),
+        );
       return EXIT.ok;
     },
   },

@@ -3,7 +3,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { KubeClient } from '../kubernetes/kube-client.js';
 import { keyOf } from '../kubernetes/informer.js';
 import type { KubernetesSourceProvider } from '../kubernetes/provider.js';
-import { originOf, sourceNameOf, type WebhookSourceObject } from '../kubernetes/webhook-source.js';
+import { originOf, sourceNameOf, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { LAST_EVENT_WRITE_INTERVAL_MS, type ClaimView } from './desired-status.js';
 import { EventRecorder } from './events.js';
@@ -78,10 +78,6 @@ export class WebhookSourceController {
     await Promise.all(this.workers);
   }
 
-  isLeader(): boolean {
-    return this.election.isLeader();
-  }
-
   private lead(): void {
     this.options.metrics.leader.set(1);
     const queue = new WorkQueue();
@@ -97,7 +93,7 @@ export class WebhookSourceController {
     this.queue = undefined;
   }
 
-  private claimOf(object: WebhookSourceObject): ClaimView {
+  private claimOf(object: CachedWebhookSource): ClaimView {
     const status = this.options.registry.statusesAt(originOf(object))[0];
     return status?.state === 'conflict' && status.heldBy ? { holder: 'other', heldBy: describeOrigin(status.heldBy) } : { holder: 'self' };
   }

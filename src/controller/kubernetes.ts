@@ -4,12 +4,14 @@ import type { Metrics } from '../metrics/metrics.js';
 import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../kubernetes/informer.js';
 import { KubeClient, loadKubeConfig } from '../kubernetes/kube-client.js';
 import { KubernetesSourceProvider } from '../kubernetes/provider.js';
+import { KubernetesRegistrations } from '../kubernetes/registrations.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { WebhookSourceController } from './controller.js';
 
 /**
- * The Kubernetes side of one replica: the source provider (for the registry) and, once the
- * registry exists, the controller. In a pod the service account is used, elsewhere KUBECONFIG.
+ * The Kubernetes side of one replica, over one client: the source provider (for the registry),
+ * the registration API's writes (objects in TW_NAMESPACE) and, once the registry exists, the
+ * controller. In a pod the service account is used, elsewhere KUBECONFIG.
  */
 export function createKubernetes(settings: KubernetesSettings, metrics: Metrics, logger: Logger) {
   const client = new KubeClient(loadKubeConfig());
@@ -23,6 +25,7 @@ export function createKubernetes(settings: KubernetesSettings, metrics: Metrics,
   let controller: WebhookSourceController | undefined;
   return {
     provider,
+    registrations: (rotationGraceSeconds: number) => new KubernetesRegistrations(client, settings.namespace, rotationGraceSeconds),
     /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
     startController(registry: SourceRegistry): void {
       controller = new WebhookSourceController({

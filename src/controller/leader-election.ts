@@ -45,10 +45,6 @@ export class LeaderElection {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
   }
 
-  isLeader(): boolean {
-    return this.leading;
-  }
-
   start(): void {
     this.running = this.run();
   }

@@ -13,13 +13,13 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
-import type { SourceLookup } from '../sources/source.js';
+import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { ServedSources } from '../sources/source.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & EventRecorder & { ready(): boolean };
+  sources: ServedSources & { ready(): boolean };
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { SourceLookup } from '../sources/source.js';
+import type { ServedSources } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
 import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -10,14 +10,9 @@ import { verifyRequest } from '../verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 import { LineBudget } from '../log/line-budget.js';
 
-/** Where accepted events are noted, for the source's status (last event time): a Map write. */
-export interface EventRecorder {
-  recordEvent(name: string, atMs: number): void;
-}
-
 export interface WebhookRouteDeps {
-  sources: SourceLookup & EventRecorder;
-  /** Stores the delivery inline or queues it (see incidents/accept.ts). */
+  sources: ServedSources;
+  /** Stores the delivery inline or queues it (see ingest/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
   metrics: Metrics;

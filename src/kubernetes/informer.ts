@@ -61,8 +61,10 @@ export interface InformerOptions<T extends CachedObject> {
 class WatchStalled extends Error {}
 
 /**
- * List+watch with our own supervision, since @kubernetes/client-node's `Watch` is one bare
- * request: after any error the loop starts over with jittered exponential backoff; 410 Gone (the
+ * List+watch with our own supervision, where @kubernetes/client-node falls short: its `Watch` is
+ * one request, and its `makeInformer` (2.x) gives up on the first error that is not a 410 or a
+ * quiet timeout, with no resync or synced signal (kube-client.ts has the whole verdict). Here:
+ * after any error the loop starts over with jittered exponential backoff; 410 Gone (the
  * resourceVersion was compacted away) relists at once; a watch that goes quiet longer than the
  * stall bound is dropped and re-established; every resyncMs the handlers see every key again.
  * The cache is only replaced by a successful list, so an outage leaves the last known objects.

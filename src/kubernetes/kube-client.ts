@@ -14,9 +14,12 @@ export class KubeApiError extends Error {
   constructor(
     readonly status: number,
     readonly reason: string,
-    message: string,
+    /** The API server's own words (its Status message), for answers that quote it. */
+    readonly serverMessage: string,
+    /** The call, for logs: `GET /api/v1/…`. */
+    call?: string,
   ) {
-    super(message);
+    super(call === undefined ? serverMessage : `${call}: ${status} ${serverMessage}`);
     this.name = 'KubeApiError';
   }
 }
@@ -33,10 +36,21 @@ export interface ObjectList<T> {
 export type WatchEventHandler = (type: string, object: Record<string, unknown>) => void;
 
 /**
- * A small JSON client over the cluster config of @kubernetes/client-node. The generated typed
- * clients would do for most calls, but they serialize MicroTime with milliseconds padded by zeros
- * and give no per-request deadline; this keeps the wire format ours and every call time-boxed.
- * Watches use the library's `Watch`; supervising them is the informer's job.
+ * The wing's one client: JSON requests over the cluster config of @kubernetes/client-node (auth,
+ * TLS, token files re-read per request), the library's `Watch` for watches.
+ *
+ * Judged against @kubernetes/client-node 2.x, which we use for KubeConfig and Watch:
+ * - Its generated clients (CoordinationV1Api, CustomObjectsApi, KubernetesObjectApi) still write
+ *   MicroTime (Lease renewTime/acquireTime, Event eventTime) as milliseconds padded with zeros
+ *   (`V1MicroTime.toISOString()` appends `000`), and parse it back into a Date, dropping the
+ *   microseconds the Lease's holder compares; and a per-request deadline is only a middleware that
+ *   sets an AbortSignal on every call (no timeout option). So requests stay here: one method,
+ *   every call time-boxed, MicroTime as lease.ts writes it, Status answers as KubeApiError.
+ * - Its `Watch` is now undici-based and drops a watch silent for 30 s itself (a TimeoutError); that
+ *   is a quiet watch ending, not a failure, so it is reported as a normal close (see watch()).
+ * - Its `makeInformer`/`ListWatch` stops on the first error other than 410 or a timeout (the caller
+ *   must restart it), has no resync, no synced signal, no paging and no health hooks: the
+ *   supervision in informer.ts is what the provider and the controller rely on, so it stays.
  */
 export class KubeClient {
   private agent: Agent | undefined;
@@ -90,7 +104,7 @@ export class KubeClient {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return resolve(parsed as T);
           const statusObject = (parsed ?? {}) as { reason?: string; message?: string };
-          reject(new KubeApiError(status, statusObject.reason ?? 'Unknown', `${method} ${path}: ${status} ${statusObject.message ?? text.slice(0, 200)}`));
+          reject(new KubeApiError(status, statusObject.reason ?? 'Unknown', statusObject.message ?? text.slice(0, 200), `${method} ${path}`));
         });
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${this.requestTimeoutMs} ms`)));
@@ -124,6 +138,8 @@ export class KubeClient {
     done: (error: unknown) => void,
   ): Promise<AbortController> {
     return this.watcher.watch(path, query, onEvent, (error: unknown) => {
+      // The library ends a watch that sent nothing for 30 s; the informer re-watches from where it was.
+      if ((error as Error | null)?.name === 'TimeoutError') return done(null);
       const status = (error as { statusCode?: number } | null)?.statusCode;
       done(status ? new KubeApiError(status, 'WatchFailed', `watch ${path}: ${status}`) : error);
     });

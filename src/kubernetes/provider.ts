@@ -2,16 +2,15 @@ import type { Logger } from '../log/logger.js';
 import type { SourceClaim, SourceProvider } from '../sources/source.js';
 import { Informer, keyOf, type InformerEvent, type InformerHealth, type InformerTiming } from './informer.js';
 import type { KubeClient } from './kube-client.js';
-import { WEBHOOK_SOURCE_API } from './webhook-source-crd.js';
+import { SECRET_SELECTOR, webhookSourcePath } from './webhook-source-crd.js';
 import {
-  SECRET_SELECTOR,
   previousKeyExpired,
   resolveSecret,
   toClaim,
   toSecretObject,
-  toWebhookSourceObject,
+  toCachedWebhookSource,
   type SecretObject,
-  type WebhookSourceObject,
+  type CachedWebhookSource,
 } from './webhook-source.js';
 
 const QUIET_MS = 50;
@@ -34,7 +33,7 @@ export interface KubernetesSourceProviderOptions {
  */
 export class KubernetesSourceProvider implements SourceProvider {
   readonly id = 'kubernetes';
-  private readonly sourceInformers: Informer<WebhookSourceObject>[];
+  private readonly sourceInformers: Informer<CachedWebhookSource>[];
   private readonly secretInformers = new Map<string, Informer<SecretObject>>();
   private readonly listeners: ((claims: readonly SourceClaim[]) => void)[] = [];
   private readonly eventHandlers: ((event: InformerEvent & { resource: 'webhooksources' | 'secrets' }) => void)[] = [];
@@ -55,8 +54,8 @@ export class KubernetesSourceProvider implements SourceProvider {
       const informer = new Informer({
         resource: namespace ? `webhooksources@${namespace}` : 'webhooksources',
         client,
-        path: `/apis/${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}${namespace ? `/namespaces/${namespace}` : ''}/${WEBHOOK_SOURCE_API.plural}`,
-        transform: toWebhookSourceObject,
+        path: webhookSourcePath(namespace),
+        transform: toCachedWebhookSource,
         timing,
         health,
         logger,
@@ -104,7 +103,7 @@ export class KubernetesSourceProvider implements SourceProvider {
     return this.emitted;
   }
 
-  object(key: string): WebhookSourceObject | undefined {
+  object(key: string): CachedWebhookSource | undefined {
     for (const informer of this.sourceInformers) {
       const object = informer.get(key);
       if (object) return object;
@@ -112,18 +111,18 @@ export class KubernetesSourceProvider implements SourceProvider {
     return undefined;
   }
 
-  objects(): WebhookSourceObject[] {
+  objects(): CachedWebhookSource[] {
     return this.sourceInformers.flatMap((informer) => [...informer.values()]);
   }
 
   /** The cached labelled Secret a WebhookSource references: same namespace, by construction. */
-  secretOf(object: WebhookSourceObject): SecretObject | undefined {
+  secretOf(object: CachedWebhookSource): SecretObject | undefined {
     const informer = this.secretInformers.get(object.namespace) ?? this.secretInformers.get('');
     return informer?.get(keyOf({ namespace: object.namespace, name: object.spec.secretRef.name }));
   }
 
-  private informers(): Informer<WebhookSourceObject | SecretObject>[] {
-    return [...this.sourceInformers, ...this.secretInformers.values()] as Informer<WebhookSourceObject | SecretObject>[];
+  private informers(): Informer<CachedWebhookSource | SecretObject>[] {
+    return [...this.sourceInformers, ...this.secretInformers.values()] as Informer<CachedWebhookSource | SecretObject>[];
   }
 
   private changed(event: InformerEvent & { resource: 'webhooksources' | 'secrets' }): void {

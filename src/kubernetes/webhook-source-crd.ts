@@ -11,23 +11,44 @@ import {
   type SpecSchema,
 } from '../sources/source-spec.js';
 
-/** Where WebhookSource objects live in the Kubernetes API. */
+const GROUP = 'triagewarden.io';
+const VERSION = 'v1alpha1';
+
+/** Where WebhookSource objects live in the Kubernetes API: the one place the group and version are written. */
 export const WEBHOOK_SOURCE_API = {
-  group: 'triagewarden.io',
-  version: 'v1alpha1',
+  group: GROUP,
+  version: VERSION,
+  apiVersion: `${GROUP}/${VERSION}`,
   plural: 'webhooksources',
   kind: 'WebhookSource',
 } as const;
 
-/** The data key of the current secret when `secretRef.key` is unset. */
+/** The collection path (every namespace when `namespace` is undefined), or one object's path. */
+export function webhookSourcePath(namespace: string | undefined, name?: string): string {
+  const collection = `/apis/${GROUP}/${VERSION}${namespace === undefined ? '' : `/namespaces/${namespace}`}/${WEBHOOK_SOURCE_API.plural}`;
+  return name === undefined ? collection : `${collection}/${name}`;
+}
+
+/** Only Secrets carrying this label are watched (and so may be referenced): nothing else is read. */
+export const SECRET_LABEL = `${GROUP}/webhook-secret`;
+export const SECRET_SELECTOR = `${SECRET_LABEL}=true`;
+
+/** The data key of the current secret when `secretRef.key` is unset (and the one the registration API writes). */
+export const DEFAULT_SECRET_KEY = 'secret';
+/** The data key the registration API keeps a rotated-out secret under. */
+export const PREVIOUS_SECRET_KEY = 'previous';
+
 /**
  * On a WebhookSource: when the secret under `secretRef.previousKey` stops being accepted (RFC 3339).
  * The registration API sets it on rotation; a GitOps user may set it too. Without it the previous
  * key is accepted until it is removed from the spec.
  */
-export const PREVIOUS_KEY_EXPIRES_ANNOTATION = 'triagewarden.io/previous-secret-expires-at';
+export const PREVIOUS_KEY_EXPIRES_ANNOTATION = `${GROUP}/previous-secret-expires-at`;
 
-export const DEFAULT_SECRET_KEY = 'secret';
+/** Objects the registration API applies carry this label with FIELD_MANAGER; others are never taken over. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** The server-side apply field manager of every object the registration API writes. */
+export const FIELD_MANAGER = 'tw-webhooks';
 
 export interface SecretRef {
   /** A Secret in the object's own namespace. */
@@ -65,7 +86,7 @@ export interface WebhookSourceStatus {
 }
 
 export interface WebhookSource {
-  apiVersion: `${typeof WEBHOOK_SOURCE_API.group}/${typeof WEBHOOK_SOURCE_API.version}`;
+  apiVersion: typeof WEBHOOK_SOURCE_API.apiVersion;
   kind: typeof WEBHOOK_SOURCE_API.kind;
   metadata: V1ObjectMeta;
   spec: WebhookSourceSpec;

@@ -4,6 +4,7 @@ import { toSource } from '../sources/source-spec.js';
 import {
   DEFAULT_SECRET_KEY,
   PREVIOUS_KEY_EXPIRES_ANNOTATION,
+  SECRET_SELECTOR,
   sourceNameOf as specSourceName,
   webhookSourceOrigin,
   type WebhookSourceSpec,
@@ -11,12 +12,8 @@ import {
 } from './webhook-source-crd.js';
 import type { CachedObject } from './informer.js';
 
-/** Only Secrets carrying this label are watched (and so may be referenced): nothing else is read. */
-export const SECRET_LABEL = 'triagewarden.io/webhook-secret';
-export const SECRET_SELECTOR = `${SECRET_LABEL}=true`;
-
 /** The cached view of a WebhookSource: what the provider and the reconciler read, nothing more. */
-export interface WebhookSourceObject extends CachedObject {
+export interface CachedWebhookSource extends CachedObject {
   uid: string;
   generation: number;
   creationTimestamp: string;
@@ -41,7 +38,7 @@ interface RawMetadata {
   annotations?: Record<string, string>;
 }
 
-export function toWebhookSourceObject(raw: Record<string, unknown>): WebhookSourceObject {
+export function toCachedWebhookSource(raw: Record<string, unknown>): CachedWebhookSource {
   const metadata = (raw.metadata ?? {}) as RawMetadata;
   return {
     namespace: metadata.namespace ?? '',
@@ -63,7 +60,7 @@ export function toSecretObject(raw: Record<string, unknown>): SecretObject {
   return { namespace: metadata.namespace ?? '', name: metadata.name ?? '', resourceVersion: metadata.resourceVersion ?? '', data };
 }
 
-export function sourceNameOf(object: WebhookSourceObject): string {
+export function sourceNameOf(object: CachedWebhookSource): string {
   return specSourceName({ metadata: { name: object.name }, spec: object.spec });
 }
 
@@ -85,12 +82,12 @@ function expiryOf(annotation: string | undefined): number | undefined {
 }
 
 /** Whether the previous key has passed its expiry annotation at `nowMs`. */
-export function previousKeyExpired(object: WebhookSourceObject, nowMs: number): boolean {
+export function previousKeyExpired(object: CachedWebhookSource, nowMs: number): boolean {
   return object.previousKeyExpiresAt !== undefined && object.previousKeyExpiresAt <= nowMs;
 }
 
 /** Reads the referenced keys out of a cached Secret of the object's own namespace. */
-export function resolveSecret(object: WebhookSourceObject, secret: SecretObject | undefined, nowMs: number): SecretView {
+export function resolveSecret(object: CachedWebhookSource, secret: SecretObject | undefined, nowMs: number): SecretView {
   if (!secret) return { state: 'not-found' };
   const { key = DEFAULT_SECRET_KEY } = object.spec.secretRef;
   const current = secret.data.get(key);
@@ -105,7 +102,7 @@ export function resolveSecret(object: WebhookSourceObject, secret: SecretObject 
 }
 
 /** Why the secret cannot be used, worded for the SecretResolved condition. */
-export function secretProblem(object: WebhookSourceObject, secret: Exclude<SecretView, { state: 'resolved' }>): ClaimProblem {
+export function secretProblem(object: CachedWebhookSource, secret: Exclude<SecretView, { state: 'resolved' }>): ClaimProblem {
   const where = `Secret '${object.spec.secretRef.name}' in namespace '${object.namespace}'`;
   switch (secret.state) {
     case 'not-found':
@@ -122,7 +119,7 @@ export function secretProblem(object: WebhookSourceObject, secret: Exclude<Secre
  * holds the name (the registry keeps it, answering unknown_source), so a passing Secret problem
  * never hands the URL to another object; the older object keeps it by `claimedAt`.
  */
-export function toClaim(object: WebhookSourceObject, secret: SecretView): SourceClaim {
+export function toClaim(object: CachedWebhookSource, secret: SecretView): SourceClaim {
   const name = sourceNameOf(object);
   const origin = originOf(object);
   const claimedAt = Date.parse(object.creationTimestamp);

@@ -19,7 +19,7 @@ export interface StoreSizeSample {
 /** How long a read of the store's sizes serves scrapes (reading them costs a call per part on MongoDB). */
 const STORE_SIZES_TTL_MS = 30_000;
 
-/** The one metrics registry of the process, created in main and passed to whoever records. */
+/** The one metrics registry of the process, created by start() and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
   // Read at each scrape, so the gauge is what /readyz would say; set once the store exists.

@@ -135,35 +135,28 @@ export const SOURCE_SPEC_PROPERTIES = {
 } as const satisfies Record<keyof SourceSpec, SpecSchema>;
 
 /**
- * The one mapping between the CRD's camelCase and webhook_config.yaml's snake_case keys. `suspend`
- * is the one field the file words the other way round: the file keeps the spec's `enabled`
- * (`enabled: false` is `suspend: true`), so there is a single way to say it in each format.
- * Secrets are not spec fields: the file has them inline (`secret`, `previous_secret`), the CRD
- * references them (`secretRef{name,key,previousKey}`); both end as `Source.secrets`.
+ * The one mapping between the CRD's camelCase and the snake_case of webhook_config.yaml and the
+ * API's JSON: a key in snake_case (`maxBodyBytes` → `max_body_bytes`), except `suspend`, the one
+ * field the file and the API word the other way round: they keep the spec's `enabled` (`enabled:
+ * false` is `suspend: true`), so there is a single way to say it in each format. Secrets are not
+ * spec fields: the file has them inline (`secret`, `previous_secret`), the CRD references them
+ * (`secretRef{name,key,previousKey}`); both end as `Source.secrets`.
  */
-export const FILE_KEYS = {
-  format: 'format',
-  verification: 'verification',
-  autoTriage: 'auto_triage',
-  playbook: 'playbook',
-  severityMapping: 'severity_mapping',
-  toleranceSeconds: 'tolerance_seconds',
-  maxBodyBytes: 'max_body_bytes',
-  rateLimit: 'rate_limit',
-  requestsPerSecond: 'requests_per_second',
-  burst: 'burst',
-  processing: 'processing',
-  suspend: 'enabled',
-} as const;
+export function fileKey(key: string): string {
+  return key === 'suspend' ? 'enabled' : key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}`
+  : S;
+type FileKey<K extends string> = K extends 'suspend' ? 'enabled' : SnakeCase<K>;
+/** A spec-shaped type in the file's and the API's key names (`fileKey` at the type level). */
+export type InFileKeys<T> = { [K in keyof T & string as FileKey<K>]: T[K] extends string | number | boolean | undefined ? T[K] : InFileKeys<T[K]> };
 
 /** How a format names a field given by its camelCase path, e.g. `rateLimit.burst`. */
 export type KeyNames = (camelPath: string) => string;
 export const crdKeys: KeyNames = (path) => path;
-export const fileKeys: KeyNames = (path) =>
-  path
-    .split('.')
-    .map((key) => (FILE_KEYS as Record<string, string>)[key] ?? key)
-    .join('.');
+export const fileKeys: KeyNames = (path) => path.split('.').map(fileKey).join('.');
 
 /**
  * A rule across fields that a schema's bounds cannot say. The CRD states it in CEL (the API server
@@ -218,7 +211,7 @@ export interface SourceDeclaration {
   secrets: readonly Buffer[];
 }
 
-/** The one mapping from a declared spec to the `Source` the hot path reads, with defaults applied. */
+/** The one mapping from a declared spec to the `Source` the hot path reads, with defaults applied (`specOfSource` is its inverse). */
 export function toSource({ name, origin, spec, secrets }: SourceDeclaration): Source {
   return {
     name,
@@ -237,5 +230,21 @@ export function toSource({ name, origin, spec, secrets }: SourceDeclaration): So
     processing: spec.processing ?? SOURCE_DEFAULTS.processing,
     enabled: !(spec.suspend ?? SOURCE_DEFAULTS.suspend),
     origin,
+  };
+}
+
+/** The spec a served source amounts to, defaults applied: what the API shows of it. Unset fields stay undefined. */
+export function specOfSource(source: Source): SourceSpec {
+  return {
+    format: source.format,
+    verification: source.verification,
+    autoTriage: source.autoTriage,
+    playbook: source.playbook,
+    severityMapping: source.severityMapping,
+    toleranceSeconds: source.toleranceSeconds,
+    maxBodyBytes: source.maxBodyBytes,
+    rateLimit: source.rateLimit,
+    processing: source.processing,
+    suspend: !source.enabled,
   };
 }

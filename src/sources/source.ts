@@ -79,3 +79,9 @@ export interface SourceProvider {
 export interface SourceLookup {
   get(name: string): Source | undefined;
 }
+
+/** What the receiver needs of the registry: the lookup, and a note of each accepted event (for the source's last event time). */
+export interface ServedSources extends SourceLookup {
+  /** On the hot path: a Map write. */
+  recordEvent(name: string, atMs: number): void;
+}

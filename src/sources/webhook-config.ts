@@ -9,6 +9,7 @@ import {
   brokenRules,
   fileKeys,
   toSource,
+  type InFileKeys,
   type SourceSpec,
   type SpecSchema,
 } from './source-spec.js';
@@ -43,7 +44,7 @@ export const FILE_SOURCE_SCHEMA = inFileKeys({
     secret: { ...nonEmptyString, description: 'The shared secret; reference the environment as "${VAR}".' },
     previous_secret: { ...nonEmptyString, description: 'The secret being rotated out; both are accepted until it is removed.' },
     ...SOURCE_SPEC_PROPERTIES,
-    // `suspend` reads `enabled` in the file, worded the other way round (FILE_KEYS).
+    // `suspend` reads `enabled` in the file, worded the other way round (fileKey).
     suspend: { type: 'boolean', description: 'false answers 404 unknown_source without removing the source.', default: true },
   },
 });
@@ -97,22 +98,34 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin:
   return problems.length > 0 ? fail(problems) : ok(sources);
 }
 
-/** The camelCase spec of a validated file source, through the one key mapping. */
-export function specOf(fileSource: FileSource): SourceSpec {
-  const spec = renameFromFile(fileSource, SOURCE_SPEC_PROPERTIES) as SourceSpec;
+/** The camelCase spec of a validated file source (or API body), through the one key mapping. */
+export function specOf(fileSource: Record<string, unknown>): SourceSpec {
+  const spec = renamed(fileSource, SOURCE_SPEC_PROPERTIES, (key) => [fileKeys(key), key]) as SourceSpec;
   // The file's `enabled` is `suspend` worded the other way round.
   if (spec.suspend !== undefined) spec.suspend = !spec.suspend;
   return spec;
 }
 
-function renameFromFile(value: Record<string, unknown>, properties: Readonly<Record<string, SpecSchema>>): Record<string, unknown> {
-  const renamed: Record<string, unknown> = {};
+/** A spec in the file's and the API's snake_case keys: `specOf` the other way. Unset fields are left out. */
+export function fileFieldsOf(spec: SourceSpec): InFileKeys<SourceSpec> {
+  const fields = renamed({ ...spec, ...(spec.suspend !== undefined && { suspend: !spec.suspend }) }, SOURCE_SPEC_PROPERTIES, (key) => [key, fileKeys(key)]);
+  return fields as InFileKeys<SourceSpec>;
+}
+
+/** The spec's fields of `value`, each read under `from(key)` and written under `to(key)`, nested objects alike. */
+function renamed(
+  value: Record<string, unknown>,
+  properties: Readonly<Record<string, SpecSchema>>,
+  names: (key: string) => [string, string],
+): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
   for (const [key, schema] of Object.entries(properties)) {
-    const field = value[fileKeys(key)];
+    const [from, to] = names(key);
+    const field = value[from];
     if (field === undefined) continue;
-    renamed[key] = schema.properties ? renameFromFile(field as Record<string, unknown>, schema.properties) : field;
+    result[to] = schema.properties ? renamed(field as Record<string, unknown>, schema.properties, names) : field;
   }
-  return renamed;
+  return result;
 }
 
 function describeSchemaErrors(errors: readonly ErrorObject[]): string[] {

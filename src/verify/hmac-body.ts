@@ -10,6 +10,16 @@ export interface HmacBodyInput {
   rawBody: Buffer;
 }
 
+/** The MAC of the body alone: HMAC-SHA256(secret, body). Verifying and signing both use it. */
+function hmacBodyMac(secret: Buffer, body: Buffer): Buffer {
+  return createHmac('sha256', secret).update(body).digest();
+}
+
+/** The header of a delivery signed by this profile. */
+export function signHmacBody(secret: Buffer, body: Buffer): Record<string, string> {
+  return { 'x-hub-signature-256': `sha256=${hmacBodyMac(secret, body).toString('hex')}` };
+}
+
 /**
  * GitHub-style `X-Hub-Signature-256: sha256=<hex>` of HMAC-SHA256(secret, body). The scheme signs
  * no timestamp, so a captured request can be replayed at any time: replay protection for these
@@ -17,8 +27,6 @@ export interface HmacBodyInput {
  */
 export function verifyHmacBody(input: HmacBodyInput): Verdict {
   const { rawBody } = input;
-  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) =>
-    createHmac('sha256', secret).update(rawBody).digest(),
-  );
+  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) => hmacBodyMac(secret, rawBody));
   return matches ? VERIFIED : SIGNATURE_FAILED;
 }

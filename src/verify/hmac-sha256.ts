@@ -15,13 +15,27 @@ export interface HmacSha256Input {
   toleranceSeconds: number;
 }
 
+/** The profile's two headers, as a sender writes them (lower-cased by node on the way in). */
+export const HMAC_SHA256_HEADERS = { timestamp: 'X-Webhook-Timestamp', signature: 'X-Webhook-Signature' } as const;
+
+/** The signed content and its MAC: HMAC-SHA256(secret, `<timestamp>.<raw body bytes>`). Verifying and signing both use it. */
+export function hmacSha256Mac(secret: Buffer | string, timestamp: number | string, body: Buffer | string): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+}
+
+/** The headers of a delivery signed by this profile: the test endpoint, `tw-cli webhook sign` and the triage client send them. */
+export function signHmacSha256(secret: Buffer | string, body: Buffer | string, nowSeconds: number): Record<string, string> {
+  return {
+    [HMAC_SHA256_HEADERS.timestamp]: String(nowSeconds),
+    [HMAC_SHA256_HEADERS.signature]: `sha256=${hmacSha256Mac(secret, nowSeconds, body).toString('hex')}`,
+  };
+}
+
 /** The spec's profile: hex HMAC-SHA256(secret, `<timestamp>.<raw body bytes>`), timestamp within tolerance. */
 export function verifyHmacSha256(input: HmacSha256Input): Verdict {
   const timestampProblem = checkTimestamp(input.timestamp, 'X-Webhook-Timestamp', input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
   const { timestamp, rawBody } = input;
-  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) =>
-    createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest(),
-  );
+  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) => hmacSha256Mac(secret, timestamp!, rawBody));
   return matches ? VERIFIED : SIGNATURE_FAILED;
 }

@@ -1,11 +1,14 @@
 import type { Source } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
-import { verifyHmacSha256 } from './hmac-sha256.js';
+import { HMAC_SHA256_HEADERS, verifyHmacSha256 } from './hmac-sha256.js';
 import { verifyStandardWebhooks } from './standard-webhooks.js';
 import { presentedTokens, verifyToken } from './token.js';
 import type { Verdict } from './verdict.js';
 
 export type { Verdict } from './verdict.js';
+
+const TIMESTAMP_HEADER = HMAC_SHA256_HEADERS.timestamp.toLowerCase();
+const SIGNATURE_HEADER = HMAC_SHA256_HEADERS.signature.toLowerCase();
 
 export interface VerifiableRequest {
   /** Lower-cased names, like node's IncomingHttpHeaders. */
@@ -26,8 +29,8 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
     case 'hmac-sha256':
       return verifyHmacSha256({
         secrets,
-        timestamp: header('x-webhook-timestamp'),
-        signatureHeader: header('x-webhook-signature'),
+        timestamp: header(TIMESTAMP_HEADER),
+        signatureHeader: header(SIGNATURE_HEADER),
         rawBody,
         nowSeconds,
         toleranceSeconds,

@@ -23,6 +23,20 @@ const V1_SIGNATURE = /^v1,([A-Za-z0-9+/]{43}=)$/;
 const ENTRY_SEPARATOR = /\s+/;
 const SECRET_PREFIX = 'whsec_';
 
+/** The signed content and its MAC: HMAC-SHA256(key, `<id>.<timestamp>.<body>`). Verifying and signing both use it. */
+function standardWebhooksMac(secret: Buffer, id: string, timestamp: number | string, body: Buffer): Buffer {
+  return createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(body).digest();
+}
+
+/** The headers of a delivery signed by this profile. */
+export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: number, id: string): Record<string, string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(nowSeconds),
+    'webhook-signature': `v1,${standardWebhooksMac(secret, id, nowSeconds, body).toString('base64')}`,
+  };
+}
+
 /**
  * Standard Webhooks (standardwebhooks.com): base64 HMAC-SHA256 over `<id>.<timestamp>.<body>`,
  * the same timestamp tolerance as the default profile.
@@ -33,7 +47,7 @@ export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
   const { id, timestamp, rawBody } = input;
   if (!id) return SIGNATURE_FAILED;
   const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
-    createHmac('sha256', signingKey(secret)).update(`${id}.${timestamp}.`).update(rawBody).digest(),
+    standardWebhooksMac(secret, id, timestamp!, rawBody),
   );
   return matches ? VERIFIED : SIGNATURE_FAILED;
 }

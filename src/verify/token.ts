@@ -18,6 +18,11 @@ export function verifyToken(input: TokenInput): Verdict {
   return SIGNATURE_FAILED;
 }
 
+/** The header a sender of this profile sends (one of the places presentedTokens reads). */
+export function signToken(secret: Buffer): Record<string, string> {
+  return { 'x-webhook-token': secret.toString('utf8') };
+}
+
 const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**

@@ -1,4 +1,4 @@
-import { hmacSha256Hex } from '../verify/sign.js';
+import { signHmacSha256 } from '../verify/hmac-sha256.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentJson } from '../wire/incident.js';
 
@@ -35,8 +35,6 @@ export class TriageRunnerClient {
       attempt,
       incident: incidentJson(incident),
     });
-    const timestamp = String(this.nowSeconds());
-    const signature = hmacSha256Hex(this.options.secret, timestamp, body);
     let response: Response;
     try {
       response = await fetch(this.options.url, {
@@ -44,8 +42,7 @@ export class TriageRunnerClient {
         body,
         headers: {
           'content-type': 'application/json',
-          'x-webhook-timestamp': timestamp,
-          'x-webhook-signature': `sha256=${signature}`,
+          ...signHmacSha256(this.options.secret, body, this.nowSeconds()),
           'idempotency-key': incident.id,
           'webhook-id': incident.id,
           'x-triage-attempt': String(attempt),

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { desiredStatus, sameStatus, transition, type DesiredStatusInput } from '../../src/controller/desired-status.js';
-import { resolveSecret, toWebhookSourceObject, type SecretObject, type WebhookSourceObject } from '../../src/kubernetes/webhook-source.js';
+import { resolveSecret, toCachedWebhookSource, type SecretObject, type CachedWebhookSource } from '../../src/kubernetes/webhook-source.js';
 import type { WebhookSourceStatus } from '../../src/kubernetes/webhook-source-crd.js';
 
-function object(overrides: Partial<WebhookSourceObject> = {}): WebhookSourceObject {
+function object(overrides: Partial<CachedWebhookSource> = {}): CachedWebhookSource {
   return {
     namespace: 'team-a',
     name: 'edr',
@@ -119,7 +119,7 @@ describe('resolveSecret', () => {
     ]),
   };
   const rotating = (annotations?: Record<string, string>) =>
-    toWebhookSourceObject({
+    toCachedWebhookSource({
       metadata: { namespace: 'team-a', name: 'edr', annotations },
       spec: { secretRef: { name: 'edr-secret', key: 'secret', previousKey: 'previous' } },
     });

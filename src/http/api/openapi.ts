@@ -1,7 +1,8 @@
-import { FORMATS, SEVERITIES } from '../../incidents/model.js';
+import { SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
-import { VERIFICATION_PROFILES } from '../../sources/source.js';
 import { JOB_KINDS } from '../../jobs/job.js';
+import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, specOfSource, toSource } from '../../sources/source-spec.js';
+import { FILE_SOURCE_SCHEMA, fileFieldsOf } from '../../sources/webhook-config.js';
 import { createApiKeySchema } from './apikeys.js';
 import { changeSchema, registrationSchema } from './webhooks.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
@@ -47,7 +48,27 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
   }
   return paths;
 }
-const sourcePath = { name: 'source', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } };
+const SOURCE_NAME = { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH };
+const sourcePath = { name: 'source', in: 'path', required: true, schema: SOURCE_NAME };
+
+/**
+ * A source as the API shows it (wire/source.ts): the config file's schema of every spec field,
+ * or null where a source may leave it unset (what a source of an empty spec does not set).
+ */
+const SERVED_SOURCE_SCHEMA = (() => {
+  const { secret: _secret, previous_secret: _previousSecret, ...fields } = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
+  const alwaysSet = fileFieldsOf(specOfSource(toSource({ name: 'any', origin: 'api', spec: {}, secrets: [] })));
+  return {
+    type: 'object',
+    properties: {
+      source: SOURCE_NAME,
+      origin: { type: 'string', description: '`api`, `file:<path>` or `kubernetes:<namespace>/<name>`' },
+      webhook_path: { type: 'string' },
+      ...Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, key in alwaysSet ? schema : { anyOf: [schema, { type: 'null' }] }])),
+      active_secrets: { type: 'integer', description: '2 while a rotated-out secret is still accepted; secrets themselves are never shown' },
+    },
+  };
+})();
 const limit = (max: number, fallback: number) => ({ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: max, default: fallback } });
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
@@ -259,25 +280,7 @@ export const OPENAPI_DOCUMENT = {
       },
       Registration: registrationSchema,
       RegistrationChange: changeSchema,
-      Source: {
-        type: 'object',
-        properties: {
-          source: { type: 'string' },
-          origin: { type: 'string', description: '`api`, `file:<path>` or `kubernetes:<namespace>/<name>`' },
-          webhook_path: { type: 'string' },
-          enabled: { type: 'boolean' },
-          verification: { enum: VERIFICATION_PROFILES },
-          format: { enum: [...FORMATS, null] },
-          auto_triage: { type: 'boolean' },
-          playbook: nullable('string'),
-          severity_mapping: { type: 'object', additionalProperties: { enum: SEVERITIES } },
-          tolerance_seconds: { type: 'integer' },
-          max_body_bytes: { type: 'integer' },
-          rate_limit: { oneOf: [{ type: 'null' }, { type: 'object', properties: { requests_per_second: { type: 'number' }, burst: { type: 'integer' } } }] },
-          processing: { enum: ['sync', 'async'] },
-          active_secrets: { type: 'integer', description: '2 while a rotated-out secret is still accepted; secrets themselves are never shown' },
-        },
-      },
+      Source: SERVED_SOURCE_SCHEMA,
       TestResult: {
         type: 'object',
         properties: {
