@@ -34,6 +34,7 @@ import { StoreRegistrations } from './providers/api/store-registrations.js';
 import { loadDataSettings } from './config/data-settings.js';
 import { JobRunner } from './workers/job-runner.js';
 import { BackupSchedule, backupJob } from './workers/backups.js';
+import { IncidentRetention } from './workers/incident-retention.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -133,6 +134,7 @@ export async function start(options: StartOptions): Promise<Service> {
     metrics,
   });
   const backupSchedule = store.backup ? new BackupSchedule({ jobs, settings: data.backup, metrics, logger }) : undefined;
+  const retention = new IncidentRetention({ store, sources: registry, settings: data.retention, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
   const registrations = kubernetes
@@ -184,6 +186,7 @@ export async function start(options: StartOptions): Promise<Service> {
   authenticator.start();
   jobs.start();
   backupSchedule?.start();
+  retention.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
@@ -215,7 +218,7 @@ export async function start(options: StartOptions): Promise<Service> {
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
       backupSchedule?.stop();
-      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop(), jobs.stop()]);
+      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop(), jobs.stop(), retention.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();
       await store.close();

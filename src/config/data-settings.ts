@@ -1,8 +1,21 @@
 import { join } from 'node:path';
 import { envReader } from './env.js';
 
-/** How the stored data is kept over time: backups of the embedded store (docs/operations.md). */
+/** A hundred years: retention settings (global or a source's) are days, 0 meaning for good. */
+export const MAX_RETENTION_DAYS = 36_500;
+
+/** Days, 0 meaning for good (a raw body: as long as its incident). */
+export interface RetentionSettings {
+  /** `TW_RETENTION_DAYS`: incidents, by received time. */
+  days: number;
+  /** `TW_RAW_BODY_RETENTION_DAYS`: their raw bodies, at most as long as the incident. */
+  rawBodyDays: number;
+}
+
+/** How the stored data is kept over time: retention, and backups of the embedded store (docs/operations.md). */
 export interface DataSettings {
+  /** `TW_RETENTION_DAYS`, `TW_RAW_BODY_RETENTION_DAYS` (default 0: for good; as long as the incident): sources may override each. */
+  retention: RetentionSettings;
   backup: {
     /** `TW_BACKUP_DIR` (default `<TW_DATA_DIR>/backups`): where backups are written; a second volume in production. */
     directory: string;
@@ -16,6 +29,10 @@ export interface DataSettings {
 export function loadDataSettings(env: NodeJS.ProcessEnv, dataDir: string): DataSettings {
   const read = envReader(env);
   return {
+    retention: {
+      days: read.integer('TW_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS),
+      rawBodyDays: read.integer('TW_RAW_BODY_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS),
+    },
     backup: {
       directory: read.string('TW_BACKUP_DIR') ?? join(dataDir, 'backups'),
       intervalHours: read.integer('TW_BACKUP_INTERVAL_HOURS', 0, 0, 24 * 366),

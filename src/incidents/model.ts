@@ -94,7 +94,10 @@ export interface TriageInfo {
 
 export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
 
-/** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
+/**
+ * A stored incident. `raw` is the request body exactly as received (validated UTF-8), or null once
+ * retention dropped it (raw bodies may be kept shorter than incidents).
+ */
 export interface Incident extends IncidentDraft {
   id: string;
   number: string;
@@ -103,7 +106,7 @@ export interface Incident extends IncidentDraft {
   dedupeKey: string;
   status: IncidentStatus;
   triage: TriageInfo;
-  raw: string;
+  raw: string | null;
 }
 
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */

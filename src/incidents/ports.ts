@@ -1,4 +1,5 @@
 import type { CursorPosition } from './cursor.js';
+import type { IncidentScope } from './retention.js';
 import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from './model.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
@@ -37,6 +38,22 @@ export interface IncidentStore {
   /** By incident id (uuid) or number (INC-yyyy-nnnn). */
   getIncident(idOrNumber: string): Promise<Incident | undefined>;
   listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Retention: deletes up to `limit` incidents of `scope` received before `before` (oldest first),
+   * never one whose triage is pending, with their outbox entries; returns how many it deleted.
+   */
+  pruneIncidents(query: { scope: IncidentScope; before: string; limit: number }): Promise<number>;
+  /**
+   * Retention: looks at up to `limit` incidents of `scope` received before `before`, oldest first
+   * from after `after`, and drops the raw bodies of those not pending triage. `next` is where the
+   * next call continues, undefined once it looked at the last one.
+   */
+  pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune>;
+}
+
+export interface RawBodyPrune {
+  dropped: number;
+  next: CursorPosition | undefined;
 }
 
 /** Where a claim's holder proves it still holds it: the entry and the attempt it claimed (a fencing token). */

@@ -154,6 +154,12 @@ export function createMetrics() {
         for (const sample of await currentSizes()) if (sample.freeBytes !== null) this.set({ store: storeSizes!.store, part: sample.part }, sample.freeBytes);
       },
     }),
+    pruned: new Counter({
+      name: 'tw_store_pruned_total',
+      help: 'What retention removed, by store and what (incidents, raw_bodies)',
+      labelNames: ['store', 'what'] as const,
+      registers: [registry],
+    }),
     backupLastSuccess: new Gauge({
       name: 'tw_store_backup_last_success_timestamp_seconds',
       help: 'When the newest backup of the embedded store in TW_BACKUP_DIR was completed',

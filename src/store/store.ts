@@ -29,6 +29,11 @@ export interface Store extends IncidentStore {
    * store has one: MongoDB is backed up with its own tools.
    */
   backup?(target: BackupTarget, onProgress: (progress: BackupProgress) => void): Promise<BackupSummary>;
+  /**
+   * Embedded: gives free pages of the incidents file back to the file system, one bounded step
+   * of incremental vacuum (about a megabyte). MongoDB reuses the space of deleted documents itself.
+   */
+  reclaimSpace?(): Promise<SpaceReclaimed>;
   /** How much room the store takes, per file (embedded) or collection (MongoDB): the tw_store_*_bytes metrics. */
   sizes(): Promise<StorePartSize[]>;
   close(): Promise<void>;
@@ -51,6 +56,13 @@ export interface BackupSummary {
   bytes: number;
   /** Incidents in the copy, counted in it once it was complete. */
   incidents: number;
+}
+
+export interface SpaceReclaimed {
+  /** Pages given back by this step. */
+  pages: number;
+  /** Free pages still in the file (0: nothing left to give back; a step that gives none back cannot). */
+  left: number;
 }
 
 export interface StorePartSize {

@@ -15,6 +15,8 @@ export function testSource(overrides: Partial<Source> & { name: string }): Sourc
     rateLimit: undefined,
     processing: SOURCE_DEFAULTS.processing,
     enabled: true,
+    retentionDays: undefined,
+    rawBodyRetentionDays: undefined,
     origin: 'test',
     ...overrides,
   };

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncidentPage } from '../../src/incidents/ports.js';
 import type { Store } from '../../src/store/store.js';
 import type { Incident, NewIncident } from '../../src/incidents/model.js';
-import { decodeCursor } from '../../src/incidents/cursor.js';
+import { decodeCursor, type CursorPosition } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
@@ -256,6 +256,71 @@ export function storeContract(name: string, factory: StoreFactory): void {
       );
       assert.equal(report.ok, true);
       assert.deepEqual(store.health(), { healthy: true });
+    });
+
+    it('prunes by age in bounded steps: raw bodies first, then incidents, never one waiting for triage, within the scope only', async () => {
+      const store = await open();
+      const day = (n: number) => `2026-01-${String(n).padStart(2, '0')}T00:00:00.000Z`;
+      const raw = JSON.stringify({ body: 'b'.repeat(500) });
+      const old = [1, 2, 3, 4].map((n) => newIncident({ receivedAt: day(n), raw }));
+      const pending = newIncident({ receivedAt: day(2), raw, triagePlaybook: 'malware_triage' });
+      const otherSource = newIncident({ receivedAt: day(1), raw, source: 'siem' });
+      const recent = newIncident({ receivedAt: day(20), raw });
+      for (const input of [...old, pending, otherSource, recent]) await store.insertIncident(input);
+      const edr = { source: 'edr' } as const;
+      const cutoff = day(10);
+
+      let dropped = 0;
+      let steps = 0;
+      let after: CursorPosition | undefined;
+      do {
+        const step = await store.pruneRawBodies({ scope: edr, before: cutoff, after, limit: 2 });
+        dropped += step.dropped;
+        after = step.next;
+        steps++;
+      } while (after);
+      assert.equal(dropped, 4, 'the four old raw bodies of edr; not the pending one');
+      assert.equal(steps, 3, 'five incidents before the cutoff, two per step');
+      for (const input of old) {
+        const stored = await store.getIncident(input.id);
+        assert.equal(stored?.raw, null, 'the raw body is gone');
+        assert.deepEqual(
+          [stored.title, stored.number, stored.receivedAt, stored.severity],
+          [input.title, stored.number, input.receivedAt, input.severity],
+          'the incident stays',
+        );
+      }
+      for (const kept of [pending, otherSource, recent]) assert.equal((await store.getIncident(kept.id))?.raw, raw);
+      assert.equal((await store.pruneRawBodies({ scope: edr, before: cutoff, limit: 10 })).dropped, 0, 'dropping again drops nothing');
+
+      assert.equal(await store.pruneIncidents({ scope: edr, before: cutoff, limit: 3 }), 3);
+      assert.equal(await store.pruneIncidents({ scope: edr, before: cutoff, limit: 3 }), 1);
+      assert.equal(await store.pruneIncidents({ scope: edr, before: cutoff, limit: 3 }), 0);
+      for (const input of old) assert.equal(await store.getIncident(input.id), undefined);
+      assert.equal((await store.getIncident(pending.id))?.triage.state, 'pending', 'waiting for triage: kept, with its raw body');
+      assert.deepEqual(
+        (await store.triage.listTriage({ state: 'pending', limit: 10 })).map((incident) => incident.id),
+        [pending.id],
+      );
+      assert.ok(await store.getIncident(otherSource.id), 'another source is not in the scope');
+
+      assert.equal(await store.pruneIncidents({ scope: { exceptSources: ['edr'] }, before: cutoff, limit: 10 }), 1);
+      assert.equal(await store.getIncident(otherSource.id), undefined);
+
+      // Once handed over, it goes like the others.
+      const claimed = await store.triage.claimTriage('w', new Date(day(21)), 1000);
+      assert.equal(claimed?.id, pending.id);
+      await store.triage.finishTriage({ id: pending.id, attempts: 1 }, { state: 'dispatched', at: day(21) });
+      assert.equal((await store.pruneRawBodies({ scope: edr, before: cutoff, limit: 10 })).dropped, 1);
+      assert.equal(await store.pruneIncidents({ scope: edr, before: cutoff, limit: 10 }), 1);
+      assert.deepEqual(
+        (await store.listIncidents({ limit: 50 })).items.map((item) => item.id),
+        [recent.id],
+      );
+      assert.equal((await store.triage.listTriage({ state: 'dispatched', limit: 10 })).length, 0, 'its outbox entry went with it');
+      // Numbers are never handed out again.
+      const next = await store.insertIncident(newIncident({ receivedAt: day(21) }));
+      assert.equal(next.incident.number, 'INC-2026-0008');
     });
 
     if (factory.reopen) {

@@ -88,6 +88,8 @@ describe('toSource', () => {
       rateLimit: undefined,
       processing: 'sync',
       enabled: true,
+      retentionDays: undefined,
+      rawBodyRetentionDays: undefined,
     });
   });
 
@@ -105,6 +107,8 @@ describe('toSource', () => {
         rateLimit: { requestsPerSecond: 7 },
         processing: 'async',
         suspend: true,
+        retentionDays: 90,
+        rawBodyRetentionDays: 14,
         // A WebhookSource spec passes as is: its Kubernetes-only fields are ignored.
         ...{ sourceName: 'other', secretRef: { name: 'x' } },
       },
@@ -120,6 +124,8 @@ describe('toSource', () => {
     assert.deepEqual(source.rateLimit, { requestsPerSecond: 7, burst: 7 });
     assert.equal(source.processing, 'async');
     assert.equal(source.enabled, false);
+    assert.equal(source.retentionDays, 90);
+    assert.equal(source.rawBodyRetentionDays, 14);
   });
 });
 

@@ -57,6 +57,8 @@ describe('webhook_config.yaml as the spec shows it', () => {
       rateLimit: undefined,
       processing: 'sync',
       enabled: true,
+      retentionDays: undefined,
+      rawBodyRetentionDays: undefined,
       origin: ORIGIN,
     });
     assert.equal(edr?.name, 'edr');

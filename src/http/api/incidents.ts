@@ -65,14 +65,16 @@ function storeQuery(query: ListQuery): IncidentQuery {
 const RAW_CHUNK = 64 * 1024;
 
 /**
- * The incident with its raw body (up to the source's body limit), the body escaped and written a
+ * The incident with its raw body (up to the source's body limit, or null once retention dropped it), the body escaped and written a
  * chunk at a time, so the answer is never a second whole copy. A chunk boundary may split a
  * surrogate pair: each half is written as its `\uXXXX` escape, which JSON readers join again.
  */
 function* incidentWithRawJson(incident: Incident): Generator<string> {
   const summary = JSON.stringify(incidentSummaryJson(incident));
+  const { raw } = incident;
+  if (raw === null) return yield `${summary.slice(0, -1)},"raw":null}`;
   yield `${summary.slice(0, -1)},"raw":"`;
-  for (let at = 0; at < incident.raw.length; at += RAW_CHUNK) yield JSON.stringify(incident.raw.slice(at, at + RAW_CHUNK)).slice(1, -1);
+  for (let at = 0; at < raw.length; at += RAW_CHUNK) yield JSON.stringify(raw.slice(at, at + RAW_CHUNK)).slice(1, -1);
   yield '"}';
 }
 

@@ -9,13 +9,17 @@ import {
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
+  type RawBodyPrune,
   type TriageOutboxStore,
 } from '../../incidents/ports.js';
+import type { Logger } from '../../log/logger.js';
+import type { VacuumConversion } from './free-space.js';
 import type {
   BackupProgress,
   BackupSummary,
   BackupTarget,
   IntegrityReport,
+  SpaceReclaimed,
   Store,
   StoreFault,
   StoreFaultListener,
@@ -58,6 +62,8 @@ export interface EmbeddedStoreOptions {
   restartDelayMs?: number;
   /** Told when the store meets a fault (see sqlite-errors.ts). */
   onFault?: StoreFaultListener;
+  /** Told what opening did to the files (a rewrite for incremental vacuum, see free-space.ts). */
+  logger?: Logger;
 }
 
 /**
@@ -108,6 +114,7 @@ export class EmbeddedStore implements Store {
           if (this.closing) return void thread.postMessage({ close: true } satisfies ToStoreThread);
           this.running = true;
           this.everOpened = true;
+          this.logConversion(message.conversion);
           this.send();
           resolve();
         } else if ('openFailed' in message) {
@@ -171,6 +178,18 @@ export class EmbeddedStore implements Store {
     return this.call('incidents', 'getIncident', [idOrNumber]);
   }
 
+  pruneIncidents(query: Parameters<Store['pruneIncidents']>[0]): Promise<number> {
+    return this.call('incidents', 'pruneIncidents', [query]);
+  }
+
+  pruneRawBodies(query: Parameters<Store['pruneRawBodies']>[0]): Promise<RawBodyPrune> {
+    return this.call('incidents', 'pruneRawBodies', [query]);
+  }
+
+  reclaimSpace(): Promise<SpaceReclaimed> {
+    return this.call('maintenance', 'reclaimSpace', []);
+  }
+
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.call('incidents', 'listIncidents', [query]);
   }
@@ -210,6 +229,22 @@ export class EmbeddedStore implements Store {
       call.reject(
         error.name === 'StoreUnavailableError' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name }),
       );
+  }
+
+  private logConversion(conversion: VacuumConversion | undefined): void {
+    if (!conversion) return;
+    const { file } = conversion;
+    if (conversion.converted) {
+      this.options.logger?.info(
+        { file, ms: conversion.ms, bytes: conversion.bytes },
+        'rewrote the incidents file once so that pruned space goes back to the file system',
+      );
+    } else {
+      this.options.logger?.warn(
+        { file },
+        `the incidents file keeps the space of pruned incidents for reuse instead of giving it back: it could not be rewritten (${conversion.reason}); the next start tries again`,
+      );
+    }
   }
 
   private faulted(fault: StoreFault): void {

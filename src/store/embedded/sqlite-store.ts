@@ -6,8 +6,10 @@ import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.j
 import { currentShape } from '../../incidents/incident.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
-import type { IncidentPage, IncidentQuery } from '../../incidents/ports.js';
-import type { BackupProgress, BackupSummary, BackupTarget, IntegrityReport, StorePartSize } from '../store.js';
+import type { IncidentPage, IncidentQuery, RawBodyPrune } from '../../incidents/ports.js';
+import type { IncidentScope } from '../../incidents/retention.js';
+import type { CursorPosition } from '../../incidents/cursor.js';
+import type { BackupProgress, BackupSummary, BackupTarget, IntegrityReport, SpaceReclaimed, StorePartSize } from '../store.js';
 import { SCHEMA } from './schema.js';
 import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsertResult } from './encoded-insert.js';
 import type { ThreadHostedStore } from './store-protocol.js';
@@ -18,6 +20,7 @@ import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
 import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 import { EmbeddedJobs, JOBS_SCHEMA } from './jobs-table.js';
 import { DAMAGE_KINDS, sqliteFault } from './sqlite-errors.js';
+import { convertToIncrementalVacuum, reclaimStep, vacuumIncrementally, type VacuumConversion } from './free-space.js';
 
 /** The data directory's files: incidents, inbox, triage outbox, keys and sources; the delivery log. */
 export const INCIDENTS_FILE = 'tw-webhooks.sqlite';
@@ -31,6 +34,7 @@ const INTEGRITY_PROBLEMS = 100;
  * (a 249 MB file in 2.1 s; one step of the whole file would hold the thread for all of it).
  */
 const BACKUP_PAGES_PER_STEP = 256;
+const WAL_SIZE_LIMIT = 32 * 1024 * 1024;
 
 /** What to do with a damaged file, concretely (docs/operations.md, "A damaged database file"). */
 function recovery(path: string): string {
@@ -63,15 +67,20 @@ export class SqliteStore implements ThreadHostedStore {
     return this.deliveryDb;
   });
 
+  /** What opening did to a file made before the store vacuumed incrementally (see free-space.ts). */
+  conversion: VacuumConversion | undefined;
+
   constructor(private readonly dataDir: string) {}
 
   async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
-    const db = openChecked(join(this.dataDir, INCIDENTS_FILE), 'FULL');
+    const path = join(this.dataDir, INCIDENTS_FILE);
+    const { db, conversion } = convertToIncrementalVacuum(openChecked(path, 'FULL', true), path, () => openChecked(path, 'FULL', true));
+    this.conversion = conversion;
     db.exec(SCHEMA + INBOX_SCHEMA + TRIAGE_SCHEMA + OPERATOR_SCHEMA + JOBS_SCHEMA);
     // The delivery log is best-effort (see DeliveryRecorder): a file of its own that commits without
     // fsync, so its rows never ride on, or slow down, the commits that acknowledge incidents.
-    const deliveryDb = openChecked(join(this.dataDir, DELIVERIES_FILE), 'NORMAL');
+    const deliveryDb = openChecked(join(this.dataDir, DELIVERIES_FILE), 'NORMAL', false);
     // Appends and the odd listing: a small page cache (2 MB, not better-sqlite3's 16 MB) will do.
     deliveryDb.pragma('cache_size = -2000');
     deliveryDb.exec(DELIVERY_LOG_SCHEMA);
@@ -192,6 +201,49 @@ export class SqliteStore implements ThreadHostedStore {
     );
   }
 
+  /** Oldest first through the received-time index, never a row whose triage is pending; its outbox row goes first (it references the row). */
+  async pruneIncidents(query: { scope: IncidentScope; before: string; limit: number }): Promise<number> {
+    const db = this.requireDb();
+    const scope = scopeCondition(query.scope);
+    return db.transaction(() => {
+      const due = db
+        .prepare(`SELECT rowid, id FROM incidents WHERE received_at < @before AND ${scope.sql} AND ${NOT_PENDING} ORDER BY received_at LIMIT @limit`)
+        .all({ before: query.before, limit: query.limit, ...scope.params }) as { rowid: number; id: string }[];
+      if (due.length === 0) return 0;
+      db.prepare('DELETE FROM triage_outbox WHERE incident_id IN (SELECT value FROM json_each(?))').run(JSON.stringify(due.map((row) => row.id)));
+      return db.prepare('DELETE FROM incidents WHERE rowid IN (SELECT value FROM json_each(?))').run(JSON.stringify(due.map((row) => row.rowid))).changes;
+    })();
+  }
+
+  /** A keyset step of `limit` rows in received order; the rows with a raw body get `"raw":null` in their document. */
+  async pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune> {
+    const db = this.requireDb();
+    const scope = scopeCondition(query.scope);
+    const after = query.after ? 'AND (received_at > @afterTime OR (received_at = @afterTime AND id > @afterId))' : '';
+    const rows = db
+      .prepare(`SELECT rowid, received_at, id FROM incidents WHERE received_at < @before AND ${scope.sql} ${after} ORDER BY received_at, id LIMIT @limit`)
+      .all({
+        before: query.before,
+        limit: query.limit,
+        ...scope.params,
+        ...(query.after && { afterTime: query.after.receivedAt, afterId: query.after.id }),
+      }) as { rowid: number; received_at: string; id: string }[];
+    if (rows.length === 0) return { dropped: 0, next: undefined };
+    const { changes } = db
+      .prepare(
+        `UPDATE incidents SET doc = json_set(doc, '$.raw', NULL)
+         WHERE rowid IN (SELECT value FROM json_each(?)) AND json_type(doc, '$.raw') = 'text' AND ${NOT_PENDING}`,
+      )
+      .run(JSON.stringify(rows.map((row) => row.rowid)));
+    const last = rows[rows.length - 1]!;
+    return { dropped: changes, next: rows.length < query.limit ? undefined : { receivedAt: last.received_at, id: last.id } };
+  }
+
+  /** A step of giving free pages back to the file system (see free-space.ts). */
+  async reclaimSpace(): Promise<SpaceReclaimed> {
+    return reclaimStep(this.requireDb());
+  }
+
   private requireDb(): Database.Database {
     if (!this.db) throw new StoreUnavailableError('embedded store is not open');
     return this.db;
@@ -210,15 +262,18 @@ export class SqliteStore implements ThreadHostedStore {
  * reading them one at a time in b-tree order: for 100k incidents (236 MB) from a cold cache that
  * is 0.6 s instead of 5.1 s (docs/operations.md).
  */
-function openChecked(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+function openChecked(path: string, synchronous: 'FULL' | 'NORMAL', incrementalVacuum: boolean): Database.Database {
   const db = new Database(path);
   try {
     db.pragma('busy_timeout = 5000');
     readThrough(path);
     const problems = checkProblems(db, 'quick_check', STARTUP_PROBLEMS);
     if (problems.length > 0) throw new StoreDamagedError({ file: path, problems, recovery: recovery(path) });
+    if (incrementalVacuum) vacuumIncrementally(db);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
+    // A log that grew (a prune, a burst) is cut back to this after each checkpoint instead of keeping its largest size.
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     return db;
   } catch (error) {
     db.close();
@@ -257,6 +312,14 @@ function checkProblems(db: Database.Database, check: 'quick_check' | 'integrity_
   }
   const lines = rows.flatMap((row) => String(row[check]).split('\n')).filter((line) => !line.startsWith('*** in database'));
   return lines.length === 1 && lines[0] === 'ok' ? [] : lines.slice(0, limit);
+}
+
+/** Rows whose triage is pending are kept by retention: the runner is still to get them, raw body included. */
+const NOT_PENDING = `id NOT IN (SELECT incident_id FROM triage_outbox WHERE state = 'pending')`;
+
+function scopeCondition(scope: IncidentScope): { sql: string; params: Record<string, string> } {
+  if ('source' in scope) return { sql: 'source = @scopeSource', params: { scopeSource: scope.source } };
+  return { sql: 'source NOT IN (SELECT value FROM json_each(@exceptSources))', params: { exceptSources: JSON.stringify(scope.exceptSources) } };
 }
 
 function prepareStatements(db: Database.Database) {

@@ -6,6 +6,7 @@ import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { JobStore } from '../../jobs/job.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
+import type { VacuumConversion } from './free-space.js';
 
 /*
  * What crosses between the service's event loop and the store thread. Calls made in one stretch of
@@ -25,10 +26,14 @@ export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'
 export const REMOTE_METHODS = {
   // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
   // integrity check is served here too (it reads every file).
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
-    Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
-    true
-  >,
+  incidents: {
+    insertEncoded: true,
+    getIncident: true,
+    listIncidents: true,
+    pruneIncidents: true,
+    pruneRawBodies: true,
+    checkIntegrity: true,
+  } satisfies Record<Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity', true>,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<
     keyof InboxStore,
     true
@@ -38,7 +43,7 @@ export const REMOTE_METHODS = {
   apiKeys: { insertApiKey: true, findApiKeyByHash: true, listApiKeys: true, deleteApiKey: true, touchApiKey: true } satisfies Record<keyof ApiKeyStore, true>,
   jobs: { startJob: true, getJob: true, listJobs: true, checkpointJob: true, finishJob: true, claimStaleJob: true } satisfies Record<keyof JobStore, true>,
   // The backup's progress comes back as `backupProgress` messages while its call runs.
-  maintenance: { backup: true, sizes: true } satisfies Record<keyof StoreMaintenance, true>,
+  maintenance: { backup: true, sizes: true, reclaimSpace: true } satisfies Record<keyof StoreMaintenance, true>,
   registeredSources: {
     insertRegisteredSource: true,
     getRegisteredSource: true,
@@ -54,6 +59,7 @@ export type RemoteTarget = keyof typeof REMOTE_METHODS;
 export interface StoreMaintenance {
   backup(target: BackupTarget): Promise<unknown>;
   sizes(): Promise<unknown>;
+  reclaimSpace(): Promise<unknown>;
 }
 
 /** [call id, target, method, arguments] */
@@ -72,7 +78,11 @@ export interface RemoteError {
 export type ToStoreThread = { calls: RemoteCall[] } | { close: true };
 /** `fault`: the thread met a non-transient error and serves nothing more but the integrity check. */
 export type FromStoreThread =
-  { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { fault: StoreFault } | { backupProgress: BackupProgress };
+  | { opened: true; conversion?: VacuumConversion }
+  | { openFailed: RemoteError }
+  | { results: RemoteResult[] }
+  | { fault: StoreFault }
+  | { backupProgress: BackupProgress };
 
 export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
   return Object.hasOwn(REMOTE_METHODS[target], method);

@@ -32,6 +32,7 @@ const targets: Record<RemoteTarget, object> = {
   maintenance: {
     backup: (target) => store.backup(target, (backupProgress) => post({ backupProgress })),
     sizes: () => store.sizes(),
+    reclaimSpace: () => store.reclaimSpace(),
   } satisfies StoreMaintenance,
 };
 
@@ -114,7 +115,7 @@ port.on('message', (message: ToStoreThread) => {
 });
 
 store.open().then(
-  () => post({ opened: true }),
+  () => post({ opened: true, conversion: store.conversion }),
   (error: unknown) => {
     post({ openFailed: remoteError(error) });
     port.close();

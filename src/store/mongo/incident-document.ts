@@ -30,7 +30,8 @@ export interface IncidentDocument {
   triage: TriageInfo;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
-  raw: string;
+  /** null once retention dropped it. */
+  raw: string | null;
 }
 
 /** The `_id` of an event: injective for any source and key strings. */

@@ -5,7 +5,9 @@ import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
-import { type IncidentPage, type IncidentQuery, type InsertResult } from '../../incidents/ports.js';
+import { type IncidentPage, type IncidentQuery, type InsertResult, type RawBodyPrune } from '../../incidents/ports.js';
+import type { IncidentScope } from '../../incidents/retention.js';
+import type { CursorPosition } from '../../incidents/cursor.js';
 import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth, StorePartSize } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
@@ -232,6 +234,44 @@ export class MongoStore implements Store {
     });
   }
 
+  /** The oldest incidents of the scope by the receivedAt index, read as ids only, then deleted unless their triage turned pending meanwhile. */
+  pruneIncidents(query: { scope: IncidentScope; before: string; limit: number }): Promise<number> {
+    return this.run(async () => {
+      const notPending = { 'triage.state': { $ne: 'pending' as const } };
+      const due = await this.incidents
+        .find({ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope), ...notPending }, { projection: { _id: 1 } })
+        .sort({ receivedAt: 1 })
+        .limit(query.limit)
+        .toArray();
+      if (due.length === 0) return 0;
+      const { deletedCount } = await this.incidents.deleteMany({ _id: { $in: due.map((document) => document._id) }, ...notPending });
+      return deletedCount;
+    });
+  }
+
+  /** A keyset step of `limit` documents in received order (ids and times only); those with a raw body not pending triage get `raw: null`. */
+  pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune> {
+    return this.run(async () => {
+      const conditions: Filter<IncidentDocument>[] = [{ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope) }];
+      if (query.after) {
+        const { receivedAt, id } = query.after;
+        conditions.push({ $or: [{ receivedAt: { $gt: receivedAt } }, { receivedAt, id: { $gt: id } }] });
+      }
+      const rows = await this.incidents
+        .find({ $and: conditions }, { projection: { _id: 1, receivedAt: 1, id: 1 } })
+        .sort({ receivedAt: 1, id: 1 })
+        .limit(query.limit)
+        .toArray();
+      if (rows.length === 0) return { dropped: 0, next: undefined };
+      const { modifiedCount } = await this.incidents.updateMany(
+        { _id: { $in: rows.map((row) => row._id) }, raw: { $type: 'string' }, 'triage.state': { $ne: 'pending' } },
+        { $set: { raw: null } },
+      );
+      const last = rows[rows.length - 1]!;
+      return { dropped: modifiedCount, next: rows.length < query.limit ? undefined : { receivedAt: last.receivedAt, id: last.id } };
+    });
+  }
+
   private async findEvent(incident: NewIncident): Promise<Incident | undefined> {
     const document = await this.incidents.findOne({ _id: eventKey(incident.source, incident.dedupeKey) });
     return document ? fromDocument(document) : undefined;
@@ -303,4 +343,8 @@ export class MongoStore implements Store {
     }, PREPARE_RETRY_MS);
     this.prepareTimer.unref();
   }
+}
+
+function scopeFilter(scope: IncidentScope): Filter<IncidentDocument> {
+  return 'source' in scope ? { source: scope.source } : { source: { $nin: [...scope.exceptSources] } };
 }
