@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** A hundred years: retention settings (global or a source's) are days, 0 meaning for good. */
@@ -28,11 +29,12 @@ export interface DataSettings {
 
 export function loadDataSettings(env: NodeJS.ProcessEnv, dataDir: string): DataSettings {
   const read = envReader(env);
+  const days = read.integer('TW_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS);
+  const rawBodyDays = read.integer('TW_RAW_BODY_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS);
+  // As for a source's own settings: a raw body cannot outlive its incident.
+  if (days > 0 && rawBodyDays > days) throw new ConfigError(`TW_RAW_BODY_RETENTION_DAYS (${rawBodyDays}) must not exceed TW_RETENTION_DAYS (${days})`);
   return {
-    retention: {
-      days: read.integer('TW_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS),
-      rawBodyDays: read.integer('TW_RAW_BODY_RETENTION_DAYS', 0, 0, MAX_RETENTION_DAYS),
-    },
+    retention: { days, rawBodyDays },
     backup: {
       directory: read.string('TW_BACKUP_DIR') ?? join(dataDir, 'backups'),
       intervalHours: read.integer('TW_BACKUP_INTERVAL_HOURS', 0, 0, 24 * 366),
