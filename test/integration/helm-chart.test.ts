@@ -122,6 +122,7 @@ describe('the Helm chart', () => {
     assert.deepEqual(env.TW_POD_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
     assert.deepEqual(env.TW_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
     assert.equal(env.MONGODB_URI, undefined);
+    assert.deepEqual([env.TW_RETENTION_DAYS, env.TW_RAW_BODY_RETENTION_DAYS], ['180', '30'], 'retention sized for the 1Gi claim');
     assert.ok(pod.terminationGracePeriodSeconds > 10, 'longer than the 10 s drain');
     assert.deepEqual(
       [container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
@@ -268,6 +269,13 @@ describe('the Helm chart', () => {
         /needs MongoDB: set mongodb\.uri or mongodb\.existingSecret\.name\. On the embedded store each pod would keep its own data/,
       );
     }
+  });
+
+  it('refuses raw bodies kept longer than their incidents, saying why', async () => {
+    assert.match(
+      await helmFails(['--set', 'retention.days=30', '--set', 'retention.rawBodyDays=31']),
+      /retention\.rawBodyDays must not exceed retention\.days/,
+    );
   });
 
   it('refuses wrong types and unknown keys through values.schema.json', async () => {
