@@ -271,6 +271,36 @@ describe('the Helm chart', () => {
     }
   });
 
+  it('backs the embedded store up onto a claim of its own with backup.enabled, and refuses it with MongoDB', async () => {
+    const namespace = await restrictedNamespace();
+    const rendered = await helmTemplate(helmBin(), ['--set', 'backup.enabled=true', '--set', 'backup.keep=3'], 'tw-webhooks', namespace);
+    const manifests = parse(rendered);
+    assert.deepEqual(
+      manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => [m.metadata.name, m.spec.resources.requests.storage]),
+      [
+        ['tw-webhooks-backups', '8Gi'],
+        ['tw-webhooks-data', '1Gi'],
+      ],
+    );
+    const pod = find(manifests, 'Deployment').spec.template.spec;
+    assert.equal(pod.volumes.find((v: { name: string }) => v.name === 'backups').persistentVolumeClaim.claimName, 'tw-webhooks-backups');
+    const container = pod.containers[0];
+    assert.deepEqual(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), [
+      '/tmp',
+      '/var/backups/tw-webhooks',
+      '/var/lib/tw-webhooks',
+    ]);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    assert.deepEqual([env.TW_BACKUP_DIR, env.TW_BACKUP_INTERVAL_HOURS, env.TW_BACKUP_KEEP], ['/var/backups/tw-webhooks', '24', '3']);
+    const warnings = await dryRunOnServer(rendered);
+    assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
+
+    assert.match(
+      await helmFails(['--set', 'backup.enabled=true', '--set', 'mongodb.uri=mongodb://db/tw']),
+      /backup\.enabled backs up the embedded store; MongoDB is backed up with mongodump/,
+    );
+  });
+
   it('refuses raw bodies kept longer than their incidents, saying why', async () => {
     assert.match(
       await helmFails(['--set', 'retention.days=30', '--set', 'retention.rawBodyDays=31']),
