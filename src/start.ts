@@ -20,6 +20,7 @@ import { FileSourceProvider } from './providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { inProcess } from './http/in-process.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
@@ -145,7 +146,9 @@ export async function start(options: StartOptions): Promise<Service> {
         rotationGraceSeconds: operator.rotationGraceSeconds,
         written: () => apiProvider.refresh(),
       });
-  let selfUrl = '';
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
   const app = createApp({
     logger,
     metrics,
@@ -157,7 +160,7 @@ export async function start(options: StartOptions): Promise<Service> {
     api: {
       authenticate: (token) => authenticator.authenticate(token),
       forgetApiKey: (id) => authenticator.forget(id),
-      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
+      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(server), nowMs: Date.now },
       follow: (follower) => deliveries.follow(follower),
       jobs,
       nowMs: Date.now,
@@ -165,9 +168,7 @@ export async function start(options: StartOptions): Promise<Service> {
     trustedProxies: settings.trustedProxies,
   });
 
-  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
-  // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
+  server.on('request', app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
@@ -190,7 +191,6 @@ export async function start(options: StartOptions): Promise<Service> {
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
-  selfUrl = url;
   const sources = registry.list();
   logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
   const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;

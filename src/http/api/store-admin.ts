@@ -1,20 +1,17 @@
 import { DomainError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
-import { JOB_KINDS, type JobControl, type JobKind } from '../../jobs/job.js';
+import type { JobControl, JobKind } from '../../jobs/job.js';
 import { jobJson } from '../../wire/job.js';
 import type { RequestContext } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeQuery } from './validation.js';
 
 export interface StoreAdminDeps {
   store: Store;
   jobs: JobControl;
 }
 
-const parseJobsQuery = queryParser<{ kind?: JobKind; limit: number }>({
-  kind: { type: 'string', enum: JOB_KINDS },
-  limit: limitParameter(20, 100),
-});
+const parseJobsQuery = routeQuery<{ kind?: JobKind; limit: number }>('jobs.list');
 
 /** A started job: 202 with where to follow it. */
 export function answerStarted(ctx: RequestContext, job: Parameters<typeof jobJson>[0]): void {
