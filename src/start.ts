@@ -36,6 +36,8 @@ import { loadDataSettings } from './config/data-settings.js';
 import { JobRunner } from './workers/job-runner.js';
 import { BackupSchedule, backupJob } from './workers/backups.js';
 import { IncidentRetention } from './workers/incident-retention.js';
+import { renormalizeJob } from './jobs/renormalize.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -129,7 +131,17 @@ export async function start(options: StartOptions): Promise<Service> {
 
   const jobs = new JobRunner({
     store: store.jobs,
-    handlers: store.backup ? [backupJob({ store, settings: data.backup, metrics })] : [],
+    handlers: [
+      ...(store.backup ? [backupJob({ store, settings: data.backup, metrics })] : []),
+      renormalizeJob({
+        store,
+        sources: registry,
+        now: () => new Date(),
+        // Like retention's: requests get the store between two batches.
+        pause: () => sleep(20),
+        counted: (outcome, incidents) => metrics.renormalized.inc({ outcome }, incidents),
+      }),
+    ],
     workerId: worker,
     logger,
     metrics,

@@ -1,6 +1,7 @@
 import type { IntegrityReport } from '../store/store.js';
 import type { Command, CommandContext, OptionValues } from './command.js';
-import { EXIT } from './exit-codes.js';
+import { EXIT, usageError } from './exit-codes.js';
+import { FORMATS } from '../incidents/model.js';
 import { followJob, progressText, type JobJson } from './jobs.js';
 import { printDocument, printItems, type Column } from './output.js';
 
@@ -56,6 +57,43 @@ export const storeCommands: Command[] = [
     options: WAIT_FLAGS,
     async run(ctx, values) {
       return answerJob(ctx, values, await ctx.client.post<JobJson>('/api/store/backup'));
+    },
+  },
+  {
+    path: ['incident', 'renormalize'],
+    args: [],
+    summary: "Re-run today's normalizers over stored raw bodies (after a mapping fix); ids, numbers and received times never change",
+    flags: [
+      '--source S        only this source (its settings of today are applied)',
+      `--format F        only incidents stored in this format (${FORMATS.join('|')})`,
+      '--since T         received at or after this ISO time',
+      '--until T         received before this ISO time',
+      '--dry-run         count what would change, and which fields, without writing',
+      '--requeue-triage  queue the incidents that change for triage again',
+      '--no-wait         print the started job and return',
+    ],
+    options: {
+      source: { type: 'string' },
+      format: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'requeue-triage': { type: 'boolean' },
+      ...WAIT_FLAGS,
+    },
+    async run(ctx, values) {
+      const format = values.format as string | undefined;
+      if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')}`);
+      const range = Object.fromEntries(
+        (['source', 'since', 'until'] as const).filter((name) => values[name] !== undefined).map((name) => [name, values[name]]),
+      );
+      const body = {
+        ...range,
+        ...(format !== undefined && { format }),
+        dry_run: values['dry-run'] === true,
+        requeue_triage: values['requeue-triage'] === true,
+      };
+      return answerJob(ctx, values, await ctx.client.post<JobJson>('/api/store/renormalize', body));
     },
   },
   {

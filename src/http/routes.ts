@@ -9,6 +9,7 @@ import {
   LOGS_QUERY,
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
+  RENORMALIZE_BODY,
   TRIAGE_QUERY,
   type QueryProperties,
 } from './api/schemas.js';
@@ -66,6 +67,7 @@ export const ROUTES = [
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read'), query: TRIAGE_QUERY },
   { id: 'store.check', method: 'POST', path: '/api/store/integrity-check', access: key('admin') },
   { id: 'store.backup', method: 'POST', path: '/api/store/backup', access: key('admin') },
+  { id: 'store.renormalize', method: 'POST', path: '/api/store/renormalize', access: key('admin'), body: RENORMALIZE_BODY },
   { id: 'jobs.list', method: 'GET', path: '/api/jobs', access: key('admin'), query: JOBS_QUERY },
   { id: 'jobs.get', method: 'GET', path: '/api/jobs/:id', access: key('admin') },
 ] as const satisfies readonly RouteRow[];

@@ -107,6 +107,8 @@ export interface Incident extends IncidentDraft {
   status: IncidentStatus;
   triage: TriageInfo;
   raw: string | null;
+  /** The version of its format's normalizer that built its fields (see FormatModule.version); 0: before versions were recorded. */
+  normalizerVersion: number;
 }
 
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */

@@ -3,7 +3,7 @@ import type { Incident } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
 import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
-import { normalize } from '../normalize/index.js';
+import { normalize, normalizerVersion } from '../normalize/index.js';
 import { dedupeKey } from '../incidents/dedupe.js';
 import { newIncident } from '../incidents/incident.js';
 import { domainError } from '../core/errors.js';
@@ -37,14 +37,18 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     const key = dedupeKey({ headers: event.headers, externalId: draft.value.externalId, format: draft.value.format, rawBody: event.rawBody });
     if (!key.ok) return key;
     const result = await store.insertIncident(
-      newIncident(draft.value, {
-        id: newId(),
-        source: source.name,
-        receivedAt: event.receivedAt.toISOString(),
-        dedupeKey: key.value,
-        raw: parsed.value.text,
-        triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
-      }),
+      newIncident(
+        draft.value,
+        {
+          id: newId(),
+          source: source.name,
+          receivedAt: event.receivedAt.toISOString(),
+          dedupeKey: key.value,
+          raw: parsed.value.text,
+          triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
+        },
+        normalizerVersion(draft.value.format),
+      ),
     );
     return ok({ created: result.created, incident: result.incident });
   };

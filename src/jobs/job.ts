@@ -88,6 +88,8 @@ export interface JobContext {
   readonly job: Job;
   /** Records how far it got; the runner writes it to the store with each renewal of the lease. */
   progress(update: { done: number; total: number | null; report?: Record<string, unknown> | null; cursor?: string | null }): void;
+  /** Writes what progress recorded now: a resumable job's cursor once the work before it is durable. */
+  checkpoint(): Promise<void>;
   /** True once the service stops or the job was taken over: return at the next step, work kept so far stays. */
   stopped(): boolean;
 }

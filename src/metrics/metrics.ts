@@ -171,6 +171,12 @@ export function createMetrics() {
       labelNames: ['kind', 'state'] as const,
       registers: [registry],
     }),
+    renormalized: new Counter({
+      name: 'tw_renormalized_incidents_total',
+      help: 'Incidents re-normalization looked at on this replica, by outcome (changed, unchanged, skipped); a dry run counts what would change',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
     jobProgress: new Gauge({
       name: 'tw_job_progress_ratio',
       help: 'How far the admin job this replica runs has got (0 to 1), by kind; absent when none runs',

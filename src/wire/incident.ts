@@ -24,6 +24,7 @@ export function incidentSummaryJson(incident: IncidentSummary) {
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
     mitre: incident.mitre,
+    normalizer_version: incident.normalizerVersion,
     triage: {
       state: incident.triage.state,
       playbook: incident.triage.playbook,

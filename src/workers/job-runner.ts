@@ -137,9 +137,13 @@ export class JobRunner implements JobControl {
         };
         this.deps.metrics.jobProgress.set({ kind: job.kind }, update.total ? update.done / update.total : 0);
       },
+      checkpoint: () => this.write(running),
       stopped: () => running.stopped,
     };
-    const heartbeat = setInterval(() => void this.write(running), this.deps.heartbeatMs ?? 2_000);
+    // A heartbeat while a write is still under way would only queue behind it.
+    const heartbeat = setInterval(() => {
+      if (!running.writing) void this.write(running);
+    }, this.deps.heartbeatMs ?? 2_000);
     heartbeat.unref();
     this.running.set(job.id, running);
     running.done = handler
@@ -168,9 +172,12 @@ export class JobRunner implements JobControl {
       });
   }
 
-  /** Writes the progress and renews the lease (to `leaseUntil` when releasing); a lost claim stops the job. */
+  /**
+   * Writes the progress and renews the lease (to `releaseAt` when releasing); a lost claim stops
+   * the job. Writes go one at a time, each with the latest progress.
+   */
   private write(running: Running, releaseAt?: Date): Promise<void> {
-    if (running.writing) return running.writing;
+    if (running.writing) return running.writing.then(() => this.write(running, releaseAt));
     const now = this.now();
     running.writing = this.deps.store
       .checkpointJob(jobClaim(running.job), {

@@ -18,7 +18,7 @@ export interface StoreFactory {
 }
 
 /** A new incident as the domain builds it from a delivery's facts and its draft (the store gets it whole). */
-export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = {}): NewIncident {
+export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts & { normalizerVersion: number }> = {}): NewIncident {
   const id = randomUUID();
   const declared: IncidentDraft & DeliveryFacts = {
     id,
@@ -52,7 +52,7 @@ export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = 
     mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
   };
-  return buildIncident(declared, declared);
+  return buildIncident(declared, declared, overrides.normalizerVersion ?? 1);
 }
 
 /**
@@ -324,6 +324,91 @@ export function storeContract(name: string, factory: StoreFactory): void {
       // Numbers are never handed out again.
       const next = await store.insertIncident(newIncident({ receivedAt: day(21) }));
       assert.equal(next.incident.number, 'INC-2026-0008');
+    });
+
+    it('scans incidents oldest first with their raw bodies, in pages bounded by count and bytes, and counts a range', async () => {
+      const store = await open();
+      const at = (second: number) => `2026-04-01T10:00:0${second}.000Z`;
+      const edr = [1, 2, 3, 4, 5].map((second) => newIncident({ receivedAt: at(second), raw: JSON.stringify({ n: second, pad: 'p'.repeat(1000) }) }));
+      const siem = newIncident({ source: 'siem', receivedAt: at(3) });
+      for (const input of [edr[4]!, siem, ...edr.slice(0, 4)]) await store.insertIncident(input);
+
+      const seen: Incident[] = [];
+      let after: CursorPosition | undefined;
+      for (;;) {
+        const page = await store.scanIncidents({ source: 'edr', after, limit: 2, maxBytes: 1 << 20 });
+        if (page.length === 0) break;
+        assert.ok(page.length <= 2);
+        seen.push(...page);
+        after = { receivedAt: page.at(-1)!.receivedAt, id: page.at(-1)!.id };
+      }
+      assert.deepEqual(
+        seen.map((incident) => incident.id),
+        edr.map((input) => input.id),
+        'every edr incident once, oldest first',
+      );
+      for (const [index, incident] of seen.entries()) assertStoredAs(incident, edr[index]!);
+      assert.equal((await store.scanIncidents({ source: 'edr', limit: 10, maxBytes: 1500 })).length, 2, 'a page stops once its bodies reach the bytes');
+      assert.equal((await store.scanIncidents({ source: 'edr', limit: 10, maxBytes: 1 })).length, 1, 'the first always comes');
+      const window = await store.scanIncidents({ since: at(2), until: at(4), limit: 10, maxBytes: 1 << 20 });
+      assert.deepEqual(
+        window.map((incident) => incident.receivedAt),
+        [at(2), at(3), at(3)],
+        'since inclusive, until exclusive, every source',
+      );
+
+      assert.equal(await store.countIncidents({}), 6);
+      assert.equal(await store.countIncidents({ source: 'edr' }), 5);
+      assert.equal(await store.countIncidents({ since: at(2), until: at(4) }), 3);
+    });
+
+    it('re-normalizing rewrites the normalized fields and the version only, and queues triage again where asked', async () => {
+      const store = await open();
+      const first = newIncident({ externalId: 'ldt:1' });
+      const second = newIncident({ receivedAt: '2026-03-01T10:00:01.000Z' });
+      const stored = [(await store.insertIncident(first)).incident, (await store.insertIncident(second)).incident];
+      const draft = {
+        format: 'crowdstrike' as const,
+        eventType: 'DetectionSummaryEvent',
+        title: 'Credential dumping',
+        severity: 'critical' as const,
+        vendorSeverity: null,
+        incidentType: 'intrusion' as const,
+        occurredAt: null,
+        externalId: 'ldt:2',
+        observables: { ...first.observables, hosts: ['ws-9'], ips: [] },
+        mitre: { tactics: [], techniques: ['T1003'] },
+      };
+      const at = '2026-04-02T00:00:00.000Z';
+      const rewritten = await store.renormalizeIncidents(
+        [
+          { incident: first, draft, normalizerVersion: 2, requeuePlaybook: null },
+          { incident: second, draft: { ...draft, severity: 'low' }, normalizerVersion: 2, requeuePlaybook: 'malware_triage' },
+        ],
+        at,
+      );
+      assert.equal(rewritten, 2);
+
+      const read = await store.getIncident(first.id);
+      assert.ok(read);
+      for (const [key, value] of Object.entries(draft)) assert.deepEqual(read[key as keyof typeof draft], value, key);
+      assert.equal(read.normalizerVersion, 2);
+      assert.deepEqual(
+        [read.id, read.number, read.receivedAt, read.dedupeKey, read.raw, read.status, read.triage.state],
+        [first.id, stored[0]!.number, first.receivedAt, first.dedupeKey, first.raw, 'new', 'none'],
+        'identity, received time, raw body, status and triage untouched',
+      );
+      assert.deepEqual(
+        (await store.listIncidents({ limit: 10, severity: 'critical' })).items.map((item) => item.id),
+        [first.id],
+        'the list filters on the new severity',
+      );
+
+      const requeued = await store.getIncident(second.id);
+      assert.equal(requeued?.number, stored[1]!.number);
+      assert.deepEqual(requeued.triage, { state: 'pending', playbook: 'malware_triage', attempts: 0, lastError: null, nextAttemptAt: at, dispatchedAt: null });
+      const claimed = await store.triage.claimTriage('w', new Date(at), 1000);
+      assert.deepEqual([claimed?.id, claimed?.severity], [second.id, 'low'], 'the dispatcher gets it, new fields and all');
     });
 
     if (factory.reopen) {

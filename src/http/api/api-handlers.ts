@@ -39,6 +39,6 @@ export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
     ...logsHandlers({ store: store.deliveries, follow: deps.follow }),
     ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs }),
     ...webhooksHandlers(deps.webhooks),
-    ...storeAdminHandlers({ store, jobs: deps.jobs }),
+    ...storeAdminHandlers({ store, jobs: deps.jobs, sources: deps.webhooks.sources }),
   };
 }

@@ -204,6 +204,14 @@ const OPERATIONS: Record<RouteId, Operation> = {
       '409': errorResponse('`conflict`: a backup is already running'),
     },
   },
+  'store.renormalize': {
+    summary: "Re-run today's normalizers over stored raw bodies (a job); ids, numbers and received times never change",
+    description: 'The report counts what changed (or, with `dry_run`, would) and which fields; see docs/api.md.',
+    responses: {
+      '202': { description: 'Started; follow it at the Location', ...json(ref('Job')) },
+      '409': errorResponse('`conflict`: a re-normalization is already running'),
+    },
+  },
   'jobs.list': {
     summary: 'Admin jobs, newest first',
     responses: { '200': { description: 'Jobs', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Job') } } }) } },

@@ -1,4 +1,4 @@
-import { SEVERITIES, type IncidentStatus } from '../../incidents/model.js';
+import { FORMATS, SEVERITIES, type IncidentStatus } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
 import { JOB_KINDS } from '../../jobs/job.js';
 import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN } from '../../sources/source-spec.js';
@@ -46,6 +46,21 @@ export const TRIAGE_QUERY = {
   state: { type: 'string', enum: TRIAGE_STATES, default: 'pending' },
   limit: limitParameter(50, 500),
 } as const satisfies QueryProperties;
+
+/** `POST /api/store/renormalize`: which incidents, and whether to write; `dry_run` is required, so no run writes by omission. */
+export const RENORMALIZE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dry_run'],
+  properties: {
+    source: { ...SOURCE_NAME, description: "Only this source's incidents; it must be served (its settings of today are what is applied)" },
+    format: { type: 'string', enum: FORMATS, description: 'Only incidents stored in this format' },
+    since: { type: 'string', format: 'date-time', description: 'Received at or after this time' },
+    until: { type: 'string', format: 'date-time', description: 'Received before this time' },
+    dry_run: { type: 'boolean', description: 'Count what would change, and which fields, without writing' },
+    requeue_triage: { type: 'boolean', default: false, description: 'Queue the incidents that change for triage again' },
+  },
+} as const;
 
 export const JOBS_QUERY = { kind: { type: 'string', enum: JOB_KINDS }, limit: limitParameter(20, 100) } as const satisfies QueryProperties;
 

@@ -4,14 +4,20 @@ import type { JobControl, JobKind } from '../../jobs/job.js';
 import { jobJson } from '../../wire/job.js';
 import type { RequestContext } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
-import { routeQuery } from './validation.js';
+import { routeBody, routeQuery } from './validation.js';
+import { jsonBody, validBody } from './json-body.js';
+import type { RenormalizeParams } from '../../jobs/renormalize.js';
+import type { SourceLookup } from '../../sources/source.js';
 
 export interface StoreAdminDeps {
   store: Store;
   jobs: JobControl;
+  /** The sources served: a re-normalization applies a source's settings of today. */
+  sources: SourceLookup;
 }
 
 const parseJobsQuery = routeQuery<{ kind?: JobKind; limit: number }>('jobs.list');
+const validateRenormalize = routeBody<RenormalizeParams>('store.renormalize');
 
 /** A started job: 202 with where to follow it. */
 export function answerStarted(ctx: RequestContext, job: Parameters<typeof jobJson>[0]): void {
@@ -24,7 +30,7 @@ export function answerStarted(ctx: RequestContext, job: Parameters<typeof jobJso
  * The store's upkeep (docs/api.md, "Store administration"): the on-demand integrity check, one at
  * a time per process since it reads every page; the backup, a job; and the jobs themselves.
  */
-export function storeAdminHandlers(deps: StoreAdminDeps): Pick<RouteHandlers, 'store.check' | 'store.backup' | 'jobs.list' | 'jobs.get'> {
+export function storeAdminHandlers(deps: StoreAdminDeps): Pick<RouteHandlers, 'store.check' | 'store.backup' | 'store.renormalize' | 'jobs.list' | 'jobs.get'> {
   let checking = false;
   return {
     'store.check': async (ctx) => {
@@ -45,6 +51,23 @@ export function storeAdminHandlers(deps: StoreAdminDeps): Pick<RouteHandlers, 's
       }
       answerStarted(ctx, await deps.jobs.startJob('backup', {}));
     },
+    'store.renormalize': [
+      jsonBody(),
+      async (ctx) => {
+        const { since, until, ...params } = validBody(ctx, validateRenormalize);
+        if (params.source !== undefined && !deps.sources.get(params.source)) {
+          throw new DomainError('bad_request', `Source '${params.source}' is not served: re-normalizing applies its settings of today`);
+        }
+        // Stored times are compared as text: in the stores' own ISO form.
+        const range = {
+          ...(since !== undefined && { since: new Date(since).toISOString() }),
+          ...(until !== undefined && { until: new Date(until).toISOString() }),
+        };
+        if (range.since !== undefined && range.until !== undefined && range.since >= range.until)
+          throw new DomainError('bad_request', 'since must be before until');
+        answerStarted(ctx, await deps.jobs.startJob('renormalize', { requeue_triage: false, ...params, ...range }));
+      },
+    ],
     'jobs.list': async (ctx) => {
       ctx.body = { items: (await deps.jobs.list(parseJobsQuery(ctx.querystring))).map(jobJson) };
     },

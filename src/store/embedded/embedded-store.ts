@@ -9,6 +9,9 @@ import {
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
+  type IncidentRange,
+  type IncidentScan,
+  type NormalizedUpdate,
   type RawBodyPrune,
   type TriageOutboxStore,
 } from '../../incidents/ports.js';
@@ -183,6 +186,18 @@ export class EmbeddedStore implements Store {
 
   pruneRawBodies(query: Parameters<Store['pruneRawBodies']>[0]): Promise<RawBodyPrune> {
     return this.call('incidents', 'pruneRawBodies', [query]);
+  }
+
+  scanIncidents(query: IncidentScan): Promise<Incident[]> {
+    return this.call('incidents', 'scanIncidents', [query]);
+  }
+
+  countIncidents(range: IncidentRange): Promise<number> {
+    return this.call('incidents', 'countIncidents', [range]);
+  }
+
+  renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number> {
+    return this.call('incidents', 'renormalizeIncidents', [updates, at]);
   }
 
   reclaimSpace(): Promise<SpaceReclaimed> {

@@ -6,7 +6,8 @@ import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.j
 import { currentShape } from '../stored-shape.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
-import type { IncidentPage, IncidentQuery, RawBodyPrune } from '../../incidents/ports.js';
+import type { IncidentPage, IncidentQuery, IncidentRange, IncidentScan, NormalizedUpdate, RawBodyPrune } from '../../incidents/ports.js';
+import { DRAFT_FIELDS, initialTriage } from '../../incidents/incident.js';
 import type { IncidentScope } from '../../incidents/retention.js';
 import type { CursorPosition } from '../../incidents/cursor.js';
 import type { BackupProgress, BackupSummary, BackupTarget, IntegrityReport, SpaceReclaimed, StorePartSize } from '../store.js';
@@ -15,7 +16,7 @@ import { numberedDocument, parseIncident, type EncodedInsert, type EncodedInsert
 import type { ThreadHostedStore } from './store-protocol.js';
 import { GroupCommit } from './group-commit.js';
 import { EmbeddedInbox, INBOX_SCHEMA } from './inbox.js';
-import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry } from './triage-outbox.js';
+import { EmbeddedTriageOutbox, TRIAGE_SCHEMA, insertTriageEntry, requeueTriageEntry } from './triage-outbox.js';
 import { DELIVERY_LOG_SCHEMA, EmbeddedDeliveryLog } from './delivery-log.js';
 import { EmbeddedApiKeys, EmbeddedRegisteredSources, OPERATOR_SCHEMA } from './operator-tables.js';
 import { EmbeddedJobs, JOBS_SCHEMA } from './jobs-table.js';
@@ -239,6 +240,55 @@ export class SqliteStore implements ThreadHostedStore {
     return { dropped: changes, next: rows.length < query.limit ? undefined : { receivedAt: last.received_at, id: last.id } };
   }
 
+  /** Oldest first by the received-time index, rows read until their raw bodies reach the page's bytes. */
+  async scanIncidents(query: IncidentScan): Promise<Incident[]> {
+    const range = rangeCondition(query);
+    const after = query.after ? 'AND (received_at > @afterTime OR (received_at = @afterTime AND id > @afterId))' : '';
+    const rows = this.requireDb()
+      .prepare(`SELECT doc FROM incidents WHERE ${range.sql} ${after} ORDER BY received_at, id LIMIT @limit`)
+      .iterate({
+        ...range.params,
+        limit: query.limit,
+        ...(query.after && { afterTime: query.after.receivedAt, afterId: query.after.id }),
+      }) as IterableIterator<{
+      doc: string;
+    }>;
+    const incidents: Incident[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      const incident = parseIncident(row.doc);
+      incidents.push(incident);
+      bytes += incident.raw?.length ?? 0;
+      if (bytes >= query.maxBytes) break;
+    }
+    return incidents;
+  }
+
+  async countIncidents(range: IncidentRange): Promise<number> {
+    const condition = rangeCondition(range);
+    return (this.requireDb().prepare(`SELECT count(*) AS n FROM incidents WHERE ${condition.sql}`).get(condition.params) as { n: number }).n;
+  }
+
+  /** One transaction: each document's draft fields set in place (the severity column with them), and the triage requeued where asked. */
+  async renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number> {
+    const db = this.requireDb();
+    const paths = DRAFT_FIELDS.map((field) => (field === 'observables' || field === 'mitre' ? `'$.${field}', json(@${field})` : `'$.${field}', @${field}`));
+    const rewrite = db.prepare(
+      `UPDATE incidents SET severity = @severity, doc = json_set(doc, ${paths.join(', ')}, '$.normalizerVersion', @normalizerVersion) WHERE id = @id`,
+    );
+    return db.transaction(() => {
+      let rewritten = 0;
+      for (const { incident, draft, normalizerVersion, requeuePlaybook } of updates) {
+        const values = Object.fromEntries(
+          DRAFT_FIELDS.map((field) => [field, typeof draft[field] === 'object' && draft[field] !== null ? JSON.stringify(draft[field]) : draft[field]]),
+        );
+        rewritten += rewrite.run({ ...values, normalizerVersion, id: incident.id }).changes;
+        if (requeuePlaybook !== null) requeueTriageEntry(db, incident.id, initialTriage(requeuePlaybook, at));
+      }
+      return rewritten;
+    })();
+  }
+
   /** A step of giving free pages back to the file system (see free-space.ts). */
   async reclaimSpace(): Promise<SpaceReclaimed> {
     return reclaimStep(this.requireDb());
@@ -316,6 +366,15 @@ function checkProblems(db: Database.Database, check: 'quick_check' | 'integrity_
 
 /** Rows whose triage is pending are kept by retention: the runner is still to get them, raw body included. */
 const NOT_PENDING = `id NOT IN (SELECT incident_id FROM triage_outbox WHERE state = 'pending')`;
+
+function rangeCondition(range: IncidentRange): { sql: string; params: Record<string, string> } {
+  const conditions = ['1 = 1'];
+  const params: Record<string, string> = {};
+  if (range.source !== undefined) (conditions.push('source = @rangeSource'), (params.rangeSource = range.source));
+  if (range.since !== undefined) (conditions.push('received_at >= @rangeSince'), (params.rangeSince = range.since));
+  if (range.until !== undefined) (conditions.push('received_at < @rangeUntil'), (params.rangeUntil = range.until));
+  return { sql: conditions.join(' AND '), params };
+}
 
 function scopeCondition(scope: IncidentScope): { sql: string; params: Record<string, string> } {
   if ('source' in scope) return { sql: 'source = @scopeSource', params: { scopeSource: scope.source } };

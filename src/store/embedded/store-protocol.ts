@@ -32,6 +32,9 @@ export const REMOTE_METHODS = {
     listIncidents: true,
     pruneIncidents: true,
     pruneRawBodies: true,
+    scanIncidents: true,
+    countIncidents: true,
+    renormalizeIncidents: true,
     checkIntegrity: true,
   } satisfies Record<Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity', true>,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<

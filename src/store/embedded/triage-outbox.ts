@@ -24,6 +24,15 @@ export function insertTriageEntry(db: Database.Database, incidentId: string, due
   db.prepare(`INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)`).run(incidentId, dueAt);
 }
 
+/** Queues an incident for triage again (re-normalization): its triage state and its outbox entry, both pending from `triage.nextAttemptAt`. */
+export function requeueTriageEntry(db: Database.Database, incidentId: string, triage: TriageInfo): void {
+  db.prepare(`UPDATE incidents SET doc = json_set(doc, '$.triage', json(?)) WHERE id = ?`).run(JSON.stringify(triage), incidentId);
+  db.prepare(
+    `INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)
+     ON CONFLICT (incident_id) DO UPDATE SET state = 'pending', next_attempt_at = excluded.next_attempt_at, attempts = 0, claimed_by = NULL`,
+  ).run(incidentId, triage.nextAttemptAt);
+}
+
 export class EmbeddedTriageOutbox implements TriageOutboxStore {
   constructor(private readonly database: () => Database.Database) {}
 

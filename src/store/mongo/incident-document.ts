@@ -33,6 +33,7 @@ export interface IncidentDocument {
   triageClaimedBy?: string | null;
   /** null once retention dropped it. */
   raw: string | null;
+  normalizerVersion: number;
 }
 
 /** The `_id` of an event: injective for any source and key strings. */
@@ -54,6 +55,7 @@ export function toDocument(incident: NewIncident, number: string): IncidentDocum
     status: incident.status,
     triage: copyTriage(incident.triage),
     raw: incident.raw,
+    normalizerVersion: incident.normalizerVersion,
   });
 }
 
@@ -73,6 +75,7 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     mitre: copyMitre(document.mitre),
     status: document.status,
     triage: copyTriage(document.triage),
+    normalizerVersion: document.normalizerVersion,
   });
 }
 

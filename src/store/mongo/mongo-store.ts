@@ -4,7 +4,16 @@ import type { Incident, NewIncident } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
-import { type IncidentPage, type IncidentQuery, type InsertResult, type RawBodyPrune } from '../../incidents/ports.js';
+import {
+  type IncidentPage,
+  type IncidentQuery,
+  type IncidentRange,
+  type IncidentScan,
+  type InsertResult,
+  type NormalizedUpdate,
+  type RawBodyPrune,
+} from '../../incidents/ports.js';
+import { draftFields, initialTriage } from '../../incidents/incident.js';
 import type { IncidentScope } from '../../incidents/retention.js';
 import type { CursorPosition } from '../../incidents/cursor.js';
 import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth, StorePartSize } from '../store.js';
@@ -271,6 +280,57 @@ export class MongoStore implements Store {
     });
   }
 
+  /** Oldest first by the receivedAt index, documents read until their raw bodies reach the page's bytes. */
+  scanIncidents(query: IncidentScan): Promise<Incident[]> {
+    return this.run(async () => {
+      const conditions: Filter<IncidentDocument>[] = [rangeFilter(query)];
+      if (query.after) {
+        const { receivedAt, id } = query.after;
+        conditions.push({ $or: [{ receivedAt: { $gt: receivedAt } }, { receivedAt, id: { $gt: id } }] });
+      }
+      const cursor = this.incidents.find({ $and: conditions }).sort({ receivedAt: 1, id: 1 }).limit(query.limit);
+      const incidents: Incident[] = [];
+      try {
+        let bytes = 0;
+        for await (const document of cursor) {
+          incidents.push(fromDocument(document));
+          bytes += document.raw?.length ?? 0;
+          if (bytes >= query.maxBytes) break;
+        }
+      } finally {
+        await cursor.close();
+      }
+      return incidents;
+    });
+  }
+
+  countIncidents(range: IncidentRange): Promise<number> {
+    return this.run(() => this.incidents.countDocuments(rangeFilter(range)));
+  }
+
+  /** One unordered bulk write, each update found by the event's `_id` (the lookup every server indexes). */
+  renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number> {
+    if (updates.length === 0) return Promise.resolve(0);
+    return this.run(async () => {
+      const result = await this.incidents.bulkWrite(
+        updates.map(({ incident, draft, normalizerVersion, requeuePlaybook }) => ({
+          updateOne: {
+            filter: { _id: eventKey(incident.source, incident.dedupeKey), id: incident.id },
+            update: {
+              $set: {
+                ...draftFields(draft),
+                normalizerVersion,
+                ...(requeuePlaybook !== null && { triage: initialTriage(requeuePlaybook, at), triageClaimedBy: null }),
+              },
+            },
+          },
+        })),
+        { ordered: false },
+      );
+      return result.matchedCount;
+    });
+  }
+
   private async findEvent(incident: NewIncident): Promise<Incident | undefined> {
     const document = await this.incidents.findOne({ _id: eventKey(incident.source, incident.dedupeKey) });
     return document ? fromDocument(document) : undefined;
@@ -342,6 +402,15 @@ export class MongoStore implements Store {
     }, PREPARE_RETRY_MS);
     this.prepareTimer.unref();
   }
+}
+
+function rangeFilter(range: IncidentRange): Filter<IncidentDocument> {
+  const filter: Filter<IncidentDocument> = {};
+  if (range.source !== undefined) filter.source = range.source;
+  if (range.since !== undefined || range.until !== undefined) {
+    filter.receivedAt = { ...(range.since !== undefined && { $gte: range.since }), ...(range.until !== undefined && { $lt: range.until }) };
+  }
+  return filter;
 }
 
 function scopeFilter(scope: IncidentScope): Filter<IncidentDocument> {
