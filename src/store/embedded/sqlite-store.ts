@@ -220,15 +220,12 @@ export class SqliteStore implements ThreadHostedStore {
   async pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune> {
     const db = this.requireDb();
     const scope = scopeCondition(query.scope);
-    const after = query.after ? 'AND (received_at > @afterTime OR (received_at = @afterTime AND id > @afterId))' : '';
+    const after = afterCondition(query.after);
     const rows = db
-      .prepare(`SELECT rowid, received_at, id FROM incidents WHERE received_at < @before AND ${scope.sql} ${after} ORDER BY received_at, id LIMIT @limit`)
-      .all({
-        before: query.before,
-        limit: query.limit,
-        ...scope.params,
-        ...(query.after && { afterTime: query.after.receivedAt, afterId: query.after.id }),
-      }) as { rowid: number; received_at: string; id: string }[];
+      .prepare(
+        `SELECT rowid, received_at, id FROM incidents WHERE received_at < @before AND ${scope.sql} AND ${after.sql} ORDER BY received_at, id LIMIT @limit`,
+      )
+      .all({ before: query.before, limit: query.limit, ...scope.params, ...after.params }) as { rowid: number; received_at: string; id: string }[];
     if (rows.length === 0) return { dropped: 0, next: undefined };
     const { changes } = db
       .prepare(
@@ -243,14 +240,10 @@ export class SqliteStore implements ThreadHostedStore {
   /** Oldest first by the received-time index, rows read until their raw bodies reach the page's bytes. */
   async scanIncidents(query: IncidentScan): Promise<Incident[]> {
     const range = rangeCondition(query);
-    const after = query.after ? 'AND (received_at > @afterTime OR (received_at = @afterTime AND id > @afterId))' : '';
+    const after = afterCondition(query.after);
     const rows = this.requireDb()
-      .prepare(`SELECT doc FROM incidents WHERE ${range.sql} ${after} ORDER BY received_at, id LIMIT @limit`)
-      .iterate({
-        ...range.params,
-        limit: query.limit,
-        ...(query.after && { afterTime: query.after.receivedAt, afterId: query.after.id }),
-      }) as IterableIterator<{
+      .prepare(`SELECT doc FROM incidents WHERE ${range.sql} AND ${after.sql} ORDER BY received_at, id LIMIT @limit`)
+      .iterate({ ...range.params, limit: query.limit, ...after.params }) as IterableIterator<{
       doc: string;
     }>;
     const incidents: Incident[] = [];
@@ -366,6 +359,12 @@ function checkProblems(db: Database.Database, check: 'quick_check' | 'integrity_
 
 /** Rows whose triage is pending are kept by retention: the runner is still to get them, raw body included. */
 const NOT_PENDING = `id NOT IN (SELECT incident_id FROM triage_outbox WHERE state = 'pending')`;
+
+/** Oldest-first keyset: the rows after `after` in (received_at, id) order; every row when there is none. */
+function afterCondition(after: CursorPosition | undefined): { sql: string; params: Record<string, string> } {
+  if (!after) return { sql: '1 = 1', params: {} };
+  return { sql: '(received_at > @afterTime OR (received_at = @afterTime AND id > @afterId))', params: { afterTime: after.receivedAt, afterId: after.id } };
+}
 
 function rangeCondition(range: IncidentRange): { sql: string; params: Record<string, string> } {
   const conditions = ['1 = 1'];

@@ -260,11 +260,7 @@ export class MongoStore implements Store {
   /** A keyset step of `limit` documents in received order (ids and times only); those with a raw body not pending triage get `raw: null`. */
   pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune> {
     return this.run(async () => {
-      const conditions: Filter<IncidentDocument>[] = [{ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope) }];
-      if (query.after) {
-        const { receivedAt, id } = query.after;
-        conditions.push({ $or: [{ receivedAt: { $gt: receivedAt } }, { receivedAt, id: { $gt: id } }] });
-      }
+      const conditions: Filter<IncidentDocument>[] = [{ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope) }, afterFilter(query.after)];
       const rows = await this.incidents
         .find({ $and: conditions }, { projection: { _id: 1, receivedAt: 1, id: 1 } })
         .sort({ receivedAt: 1, id: 1 })
@@ -283,11 +279,7 @@ export class MongoStore implements Store {
   /** Oldest first by the receivedAt index, documents read until their raw bodies reach the page's bytes. */
   scanIncidents(query: IncidentScan): Promise<Incident[]> {
     return this.run(async () => {
-      const conditions: Filter<IncidentDocument>[] = [rangeFilter(query)];
-      if (query.after) {
-        const { receivedAt, id } = query.after;
-        conditions.push({ $or: [{ receivedAt: { $gt: receivedAt } }, { receivedAt, id: { $gt: id } }] });
-      }
+      const conditions: Filter<IncidentDocument>[] = [rangeFilter(query), afterFilter(query.after)];
       const cursor = this.incidents.find({ $and: conditions }).sort({ receivedAt: 1, id: 1 }).limit(query.limit);
       const incidents: Incident[] = [];
       try {
@@ -402,6 +394,12 @@ export class MongoStore implements Store {
     }, PREPARE_RETRY_MS);
     this.prepareTimer.unref();
   }
+}
+
+/** Oldest-first keyset: the documents after `after` in (receivedAt, id) order; every one when there is none. */
+function afterFilter(after: CursorPosition | undefined): Filter<IncidentDocument> {
+  if (!after) return {};
+  return { $or: [{ receivedAt: { $gt: after.receivedAt } }, { receivedAt: after.receivedAt, id: { $gt: after.id } }] };
 }
 
 function rangeFilter(range: IncidentRange): Filter<IncidentDocument> {
