@@ -61,6 +61,7 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts, norma
     receivedAt: delivery.receivedAt,
     dedupeKey: delivery.dedupeKey,
     raw: delivery.raw,
+    labels: delivery.labels,
     status: 'new' as const,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
     normalizerVersion,

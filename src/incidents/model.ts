@@ -94,6 +94,9 @@ export interface TriageInfo {
 
 export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
 
+/** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
+export type Labels = Record<string, string>;
+
 /**
  * A stored incident. `raw` is the request body exactly as received (validated UTF-8), or null once
  * retention dropped it (raw bodies may be kept shorter than incidents).
@@ -106,6 +109,7 @@ export interface Incident extends IncidentDraft {
   dedupeKey: string;
   status: IncidentStatus;
   triage: TriageInfo;
+  labels: Labels;
   raw: string | null;
   /** The version of its format's normalizer that built its fields (see FormatModule.version); 0: before versions were recorded. */
   normalizerVersion: number;
@@ -121,6 +125,7 @@ export interface DeliveryFacts {
   receivedAt: string;
   dedupeKey: string;
   raw: string;
+  labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
 }

@@ -7,6 +7,7 @@ import type { Source, SourceLookup } from '../sources/source.js';
 import { fileKey } from '../sources/source-spec.js';
 import { parseJsonObject } from '../normalize/parse.js';
 import { normalize, normalizerVersion } from '../normalize/index.js';
+import { applyFilter } from '../filters/filter.js';
 import type { JobHandler } from './job.js';
 
 /*
@@ -66,6 +67,10 @@ export function renormalized(incident: Incident, source: Source | undefined, for
   const payload = parseJsonObject(incident.raw);
   const draft = payload.ok ? normalize(payload.value, source) : payload;
   if (!draft.ok) return { outcome: 'skipped', reason: 'not_normalizable', error: draft.error };
+  // The source's filter sets the severity at ingest (docs/filters.md), so it does here too, or its choice
+  // would read as a change. Its match and labels are not run again: a stored incident stays, with its labels.
+  const outcome = source.filter && payload.ok ? applyFilter(source.filter, payload.value, draft.value, source.name) : undefined;
+  if (outcome && !outcome.filtered && outcome.severity) draft.value.severity = outcome.severity;
   const version = normalizerVersion(draft.value.format);
   const fields = DRAFT_FIELDS.filter((field) => !isDeepStrictEqual(incident[field], draft.value[field])).map(fileKey);
   if (incident.normalizerVersion !== version) fields.push(fileKey('normalizerVersion'));

@@ -62,6 +62,13 @@ export const SPEC_CASES: readonly SpecCase[] = [
   accept('raw bodies for a while, incidents for good', { retentionDays: 0, rawBodyRetentionDays: 30 }),
   reject('raw bodies kept longer than incidents', 'rawBodyRetentionDays', { retentionDays: 7, rawBodyRetentionDays: 8 }),
   reject('a raw body retention above 100 years', 'rawBodyRetentionDays', { rawBodyRetentionDays: 36_501 }),
+  accept('a filter of every kind', { filter: { match: 'payload.a == 1', severity: '"high"', labels: { team: '"blue"', 'on-call_2': 'payload.b' } } }),
+  reject('an empty filter', 'filter', { filter: {} }),
+  reject('an empty match expression', 'filter.match', { filter: { match: '' } }),
+  reject('a 2049-character expression', 'filter.severity', { filter: { severity: `"${'x'.repeat(2047)}"` } }),
+  reject('a label name that is no DNS label', 'filter.labels', { filter: { labels: { 'Team.Name': '"x"' } } }),
+  accept('16 labels', { filter: { labels: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`l${i}`, '"x"'])) } }),
+  reject('17 labels', 'filter.labels', { filter: { labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, '"x"'])) } }),
   accept('a suspended source', { suspend: true }),
   reject('a non-boolean suspend', 'suspend', { suspend: 'yes' }),
 ];

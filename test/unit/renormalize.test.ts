@@ -7,6 +7,7 @@ import { parseJsonObject } from '../../src/normalize/parse.js';
 import { newIncident } from '../../src/incidents/incident.js';
 import type { Incident } from '../../src/incidents/model.js';
 import { testSource } from '../helpers/source.js';
+import { compileFilter } from '../../src/filters/filter.js';
 
 const body = JSON.stringify({ event_type: 'security_alert', data: { alert_id: 'a-1', severity: 'p1', host: 'ws-1' } });
 
@@ -16,7 +17,15 @@ function ingested(source = testSource({ name: 'edr' }), raw = body): Incident {
   assert.ok(payload.ok);
   const draft = normalize(payload.value, source);
   assert.ok(draft.ok);
-  const facts = { id: 'a1b2', source: source.name, receivedAt: '2026-01-15T10:00:00.000Z', dedupeKey: 'ext:generic:a-1', raw, triagePlaybook: null };
+  const facts = {
+    id: 'a1b2',
+    source: source.name,
+    receivedAt: '2026-01-15T10:00:00.000Z',
+    dedupeKey: 'ext:generic:a-1',
+    raw,
+    labels: {},
+    triagePlaybook: null,
+  };
   return { ...newIncident(draft.value, facts, normalizerVersion(draft.value.format)), number: 'INC-2026-0001' };
 }
 
@@ -36,6 +45,16 @@ describe('re-normalizing one incident', () => {
       incident.title,
       1,
     ]);
+  });
+
+  it("keeps the severity the source's filter chose at ingest", () => {
+    const filter = compileFilter({ severity: '"low"' });
+    assert.ok(filter.ok);
+    const source = testSource({ name: 'edr', filter: filter.value });
+    const incident = { ...ingested(source), severity: 'low' as const };
+    assert.deepEqual(renormalized(incident, source, undefined), { outcome: 'unchanged' });
+    const result = renormalized(incident, testSource({ name: 'edr' }), undefined);
+    assert.deepEqual(result.outcome === 'changed' && [result.fields, result.draft.severity], [['severity'], 'medium']);
   });
 
   it('counts an incident built before versions were recorded as changed in its normalizer version only', () => {
