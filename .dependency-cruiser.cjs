@@ -1,5 +1,5 @@
 /**
- * Who may import whom in src/ (docs/architecture.md draws it). test/static/dependencies.test.ts runs
+ * Who may import whom in src/ (CONTRIBUTING.md draws it). test/static/dependencies.test.ts runs
  * these rules in `npm test`; `npx depcruise src` prints the same verdict.
  *
  * FLOORS lists src/'s folders lowest first. A module imports only from its own folder, from a folder

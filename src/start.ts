@@ -25,6 +25,7 @@ import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { TriageBacklog } from './workers/triage-backlog.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
@@ -82,7 +83,17 @@ export async function start(options: StartOptions): Promise<Service> {
   metrics.watchStoreSizes(store.kind, () => store.sizes());
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
-  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  const fileProvider = new FileSourceProvider({
+    path: settings.configPath,
+    env,
+    logger,
+    allowMissing: settings.configPathIsDefault,
+    onReload: (problem) => {
+      metrics.configRejected.set(problem === undefined ? 0 : 1);
+      if (problem !== undefined) metrics.configRejections.inc();
+    },
+  });
+  metrics.configRejected.set(0);
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
     ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
@@ -127,6 +138,7 @@ export async function start(options: StartOptions): Promise<Service> {
           workerId: worker,
         })
       : undefined;
+  const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const jobs = new JobRunner({
@@ -165,6 +177,7 @@ export async function start(options: StartOptions): Promise<Service> {
     logger,
     metrics,
     sources: registry,
+    configProblem: () => fileProvider.problem(),
     store,
     accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
     deliveries,
@@ -180,6 +193,7 @@ export async function start(options: StartOptions): Promise<Service> {
     trustedProxies: settings.trustedProxies,
   });
 
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   server.on('request', app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;
@@ -194,6 +208,7 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   inboxWorker.start();
   triageDispatcher?.start();
+  triageBacklog.start();
   deliveries.start();
   kubernetes?.startController(registry);
   authenticator.start();
@@ -230,6 +245,7 @@ export async function start(options: StartOptions): Promise<Service> {
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
       backupSchedule?.stop();
+      triageBacklog.stop();
       await Promise.all([inboxWorker.stop(), triageDispatcher?.stop(), jobs.stop(), retention.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();

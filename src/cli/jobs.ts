@@ -21,19 +21,18 @@ export function progressText(job: JobJson): string {
  * place on a terminal; otherwise a line at each further tenth or every 10 s, so logs of scripts stay short.
  */
 export async function followJob(ctx: CommandContext, started: JobJson): Promise<JobJson> {
-  const { progress } = ctx;
   let job = started;
   let lastTenth = -1;
   let lastLineAt = 0;
   for (;;) {
     const { done, total } = job.progress;
-    if (progress.terminal) {
+    if (ctx.noteIsTerminal) {
       const filled = total ? Math.round((BAR_WIDTH * Math.min(done, total)) / total) : 0;
-      progress.write(`\r${job.kind} ${job.job_id} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${progressText(job)}\x1b[K`);
+      ctx.note(`\r${job.kind} ${job.job_id} [${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${progressText(job)}\x1b[K`);
     } else {
       const tenth = total ? Math.floor((10 * done) / total) : -1;
       if (tenth > lastTenth || Date.now() - lastLineAt >= LINE_EVERY_MS) {
-        progress.write(`${job.kind} ${job.job_id}: ${job.state === 'running' ? '' : `${job.state} `}${progressText(job)}\n`);
+        ctx.note(`${job.kind} ${job.job_id}: ${job.state === 'running' ? '' : `${job.state} `}${progressText(job)}\n`);
         lastTenth = tenth;
         lastLineAt = Date.now();
       }
@@ -42,6 +41,6 @@ export async function followJob(ctx: CommandContext, started: JobJson): Promise<
     await sleep(POLL_MS);
     job = await ctx.client.get<JobJson>(`/api/jobs/${encodeURIComponent(job.job_id)}`);
   }
-  if (progress.terminal) progress.write('\n');
+  if (ctx.noteIsTerminal) ctx.note('\n');
   return job;
 }

@@ -1,7 +1,9 @@
 import type { IntegrityReport } from '../store/store.js';
-import type { Command, CommandContext, OptionValues } from './command.js';
-import { EXIT, usageError } from './exit-codes.js';
+import type { Command, CommandContext, FlagSpecs, FlagValues } from './command.js';
+import { EXIT } from './exit-codes.js';
+import { LIMIT_FLAG, query, TIME_FLAGS, timeFlag, wholeNumberFlag } from './list-flags.js';
 import { FORMATS } from '../incidents/model.js';
+import { JOB_KINDS } from '../jobs/job.js';
 import { followJob, progressText, type JobJson } from './jobs.js';
 import { printDocument, printItems, type Column } from './output.js';
 
@@ -14,17 +16,19 @@ const JOB_COLUMNS: Column<JobJson>[] = [
   { header: 'FINISHED', value: (job) => job.finished_at },
 ];
 
-const WAIT_FLAGS = { 'no-wait': { type: 'boolean' } } as const;
+const NO_WAIT_FLAG: FlagSpecs = {
+  'no-wait': { type: 'boolean', description: 'print the started job and return (follow it with `tw-cli job get <id> --wait`)' },
+};
 
 /**
  * A started job's answer: by default followed to its end with progress on stderr, then its report
  * (or error) and an exit code that says how it ended; with --no-wait the started job at once.
  */
-export async function answerJob(ctx: CommandContext, values: OptionValues, started: JobJson): Promise<number> {
+async function answerJob(ctx: CommandContext, values: FlagValues, started: JobJson): Promise<number> {
   const job = values['no-wait'] ? started : await followJob(ctx, started);
   if (ctx.outputGiven || job.state === 'running') printDocument(ctx.write, ctx.output === 'table' ? 'yaml' : ctx.output, job);
   else if (job.state === 'done') printDocument(ctx.write, 'yaml', { job_id: job.job_id, ...job.report });
-  if (job.state === 'failed') ctx.progress.write(`error: ${job.kind} ${job.job_id} failed: ${job.error}\n`);
+  if (job.state === 'failed') ctx.note(`error: ${job.kind} ${job.job_id} failed: ${job.error}\n`);
   return job.state === 'failed' ? EXIT.error : EXIT.ok;
 }
 
@@ -33,8 +37,7 @@ export const storeCommands: Command[] = [
     path: ['store', 'check'],
     args: [],
     summary: `Run the store's full integrity check now; exit ${EXIT.damaged} when it finds damage`,
-    flags: [],
-    options: {},
+    flags: {},
     async run(ctx) {
       const report = await ctx.client.post<IntegrityReport>('/api/store/integrity-check');
       const columns: Column<IntegrityReport['parts'][number]>[] = [
@@ -53,8 +56,7 @@ export const storeCommands: Command[] = [
     path: ['store', 'backup'],
     args: [],
     summary: 'Back up the embedded store online into TW_BACKUP_DIR on the server, showing its progress',
-    flags: ['--no-wait   print the started job and return (follow it with `tw-cli job get <id> --wait`)'],
-    options: WAIT_FLAGS,
+    flags: NO_WAIT_FLAG,
     async run(ctx, values) {
       return answerJob(ctx, values, await ctx.client.post<JobJson>('/api/store/backup'));
     },
@@ -63,51 +65,35 @@ export const storeCommands: Command[] = [
     path: ['incident', 'renormalize'],
     args: [],
     summary: "Re-run today's normalizers over stored raw bodies (after a mapping fix); ids, numbers and received times never change",
-    flags: [
-      '--source S        only this source (its settings of today are applied)',
-      `--format F        only incidents stored in this format (${FORMATS.join('|')})`,
-      '--since T         received at or after this ISO time',
-      '--until T         received before this ISO time',
-      '--dry-run         count what would change, and which fields, without writing',
-      '--requeue-triage  queue the incidents that change for triage again',
-      '--no-wait         print the started job and return',
+    details: [
+      'Examples:',
+      '  tw-cli incident renormalize --source edr --since 7d --dry-run',
+      '  tw-cli incident renormalize --source edr --since 7d --requeue-triage',
     ],
-    options: {
-      source: { type: 'string' },
-      format: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'requeue-triage': { type: 'boolean' },
-      ...WAIT_FLAGS,
+    flags: {
+      source: { type: 'string', placeholder: 'S', description: 'only this source (its settings of today are applied)' },
+      format: { type: 'string', choices: FORMATS, placeholder: 'F', description: 'only incidents stored in this format' },
+      ...TIME_FLAGS,
+      'dry-run': { type: 'boolean', description: 'count what would change, and which fields, without writing' },
+      'requeue-triage': { type: 'boolean', description: 'queue the incidents that change for triage again' },
+      ...NO_WAIT_FLAG,
     },
     async run(ctx, values) {
-      const format = values.format as string | undefined;
-      if (format !== undefined && !(FORMATS as readonly string[]).includes(format)) throw usageError(`--format must be one of ${FORMATS.join(', ')}`);
-      const range = Object.fromEntries(
-        (['source', 'since', 'until'] as const).filter((name) => values[name] !== undefined).map((name) => [name, values[name]]),
-      );
-      const body = {
-        ...range,
-        ...(format !== undefined && { format }),
-        dry_run: values['dry-run'] === true,
-        requeue_triage: values['requeue-triage'] === true,
-      };
+      const range = { source: values.source, format: values.format, since: timeFlag(values, 'since'), until: timeFlag(values, 'until') };
+      const body = { ...range, dry_run: values['dry-run'] === true, requeue_triage: values['requeue-triage'] === true };
       return answerJob(ctx, values, await ctx.client.post<JobJson>('/api/store/renormalize', body));
     },
   },
   {
     path: ['job', 'list'],
-    aliases: [['jobs']],
+    aliases: ['ls'],
     args: [],
     summary: 'List admin jobs (backup, renormalize), newest first',
-    flags: ['--kind backup|renormalize  --limit N'],
-    options: { kind: { type: 'string' }, limit: { type: 'string' } },
+    flags: { kind: { type: 'string', choices: JOB_KINDS, placeholder: 'K', description: 'only jobs of this kind' }, ...LIMIT_FLAG },
     async run(ctx, values) {
-      const params = new URLSearchParams(
-        Object.entries({ kind: values.kind, limit: values.limit }).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-      ).toString();
-      const list = await ctx.client.get<{ items: JobJson[] }>(`/api/jobs${params ? `?${params}` : ''}`);
+      const list = await ctx.client.get<{ items: JobJson[] }>(
+        `/api/jobs${query({ kind: values.kind as string | undefined, limit: wholeNumberFlag(values, 'limit') })}`,
+      );
       printItems(ctx.write, ctx.output, list.items, JOB_COLUMNS, list);
       return EXIT.ok;
     },
@@ -116,8 +102,7 @@ export const storeCommands: Command[] = [
     path: ['job', 'get'],
     args: ['id'],
     summary: 'Show an admin job; --wait follows it to its end',
-    flags: ['--wait   draw its progress until it ends; exit 1 if it failed'],
-    options: { wait: { type: 'boolean' } },
+    flags: { wait: { type: 'boolean', description: 'draw its progress until it ends; exit 1 if it failed' } },
     async run(ctx, values, [id]) {
       const job = await ctx.client.get<JobJson>(`/api/jobs/${encodeURIComponent(id!)}`);
       if (values.wait) return answerJob(ctx, {}, job);

@@ -4,7 +4,7 @@ import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** Where Kubernetes mounts the pod's own namespace (the service account volume). */
-export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** The leader Lease's timing (client-go's leaderelection names). */
 export interface LeaseTiming {

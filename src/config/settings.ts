@@ -25,7 +25,7 @@ export interface Settings {
   trustedProxies: BlockList;
 }
 
-export const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
+const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -20,6 +20,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   sources: ServedSources & { ready(): boolean };
+  /** Why the edited webhook_config.yaml is not served (the last good one is), if it is not. */
+  configProblem?: () => string | undefined;
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
@@ -49,7 +51,14 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
         const checks = { sources: deps.sources.ready(), store: store.healthy };
         const ready = checks.sources && checks.store;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
+        // A rejected edit does not make the replica unready: it serves the last good configuration.
+        const configError = deps.configProblem?.();
+        ctx.body = {
+          status: ready ? 'ready' : 'not_ready',
+          checks,
+          ...(!store.healthy && { store_error: store.reason }),
+          ...(configError && { config_error: configError }),
+        };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {

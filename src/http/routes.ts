@@ -1,4 +1,4 @@
-import Router from '@koa/router';
+import Router, { type RouterMiddleware } from '@koa/router';
 import type { Scope } from '../apikeys/api-key.js';
 import type { RequestMiddleware, RequestState } from './state.js';
 import {
@@ -10,6 +10,7 @@ import {
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
   RENORMALIZE_BODY,
+  STATUS_CHANGE_BODY,
   TRIAGE_QUERY,
   type QueryProperties,
 } from './api/schemas.js';
@@ -63,6 +64,8 @@ export const ROUTES = [
   { id: 'deliveries.list', method: 'GET', path: '/api/deliveries', access: key('logs:read'), query: DELIVERIES_QUERY },
   { id: 'incidents.list', method: 'GET', path: '/api/incidents', access: key('incidents:read'), query: INCIDENTS_QUERY },
   { id: 'incidents.get', method: 'GET', path: '/api/incidents/:id', access: key('incidents:read') },
+  { id: 'incidents.acknowledge', method: 'POST', path: '/api/incidents/:id/acknowledge', access: key('incidents:write'), body: STATUS_CHANGE_BODY },
+  { id: 'incidents.resolve', method: 'POST', path: '/api/incidents/:id/resolve', access: key('incidents:write'), body: STATUS_CHANGE_BODY },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read') },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read'), query: TRIAGE_QUERY },
   { id: 'store.check', method: 'POST', path: '/api/store/integrity-check', access: key('admin') },
@@ -74,8 +77,11 @@ export const ROUTES = [
 
 export type RouteId = (typeof ROUTES)[number]['id'];
 
+/** A route's middleware: Koa's, with the route's `ctx.params`. */
+export type RouteMiddleware = RouterMiddleware<RequestState>;
+
 /** What serves each route: one or more middleware after the authorization check. */
-export type RouteHandlers = Record<RouteId, RequestMiddleware | readonly RequestMiddleware[]>;
+export type RouteHandlers = Record<RouteId, RouteMiddleware | readonly RouteMiddleware[]>;
 
 /** Turns a row's access into the check that runs once the row matched (see http/api/auth.ts). */
 export type Authorize = (access: Access) => RequestMiddleware | undefined;
@@ -90,7 +96,7 @@ export function tableRouter(handlers: RouteHandlers, authorize: Authorize): Rout
   for (const row of ROUTES as readonly RouteRow[]) {
     const check = authorize(row.access);
     const handler = handlers[row.id as RouteId];
-    const chain = [...(check ? [check] : []), ...(Array.isArray(handler) ? handler : [handler as RequestMiddleware])];
+    const chain = [...(check ? [check] : []), ...(typeof handler === 'function' ? [handler] : handler)];
     router.register(row.path, [row.method], chain, { name: row.id });
   }
   return router;

@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { ServedSources } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
+import type { RouteMiddleware } from './routes.js';
 import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
@@ -25,8 +26,8 @@ const MAX_NAME_IN_MESSAGE = 253;
 const ACCEPTED_LINES_PER_SECOND = 20;
 const FILTER_ERROR_LINES_PER_SECOND = 5;
 
-/** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
-export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
+/** `POST /api/webhooks/:source`: the checks of docs/api.md ("The webhook route") in the contract's order. */
+export function webhookRoute(deps: WebhookRouteDeps): RouteMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.
   const eventLog = deps.logger.child({}, { redact: [] });
@@ -94,6 +95,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     }
     const { created, incident } = result.value;
     ctx.state.incidentId = incident.id;
+    ctx.state.incidentNumber = incident.number;
     const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
     if (created) {
       deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });

@@ -63,6 +63,9 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts, norma
     raw: delivery.raw,
     labels: delivery.labels,
     status: 'new' as const,
+    test: delivery.test,
+    acknowledged: null,
+    resolved: null,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
     normalizerVersion,
   });

@@ -92,7 +92,19 @@ export interface TriageInfo {
   dispatchedAt: string | null;
 }
 
-export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
+/** Where people are with an incident: new, acknowledged (someone is on it), resolved. */
+export const INCIDENT_STATUSES = ['new', 'acknowledged', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Who moved an incident to a status, when, and why. */
+export interface StatusChange {
+  /** ISO time. */
+  at: string;
+  /** The API key's name (`bootstrap` for a TW_API_TOKEN key). */
+  by: string;
+  keyId: string;
+  note: string | null;
+}
 
 /** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
 export type Labels = Record<string, string>;
@@ -108,6 +120,11 @@ export interface Incident extends IncidentDraft {
   receivedAt: string;
   dedupeKey: string;
   status: IncidentStatus;
+  /** Made by a test event (`webhook test`): never triaged, left out of listings unless asked for. */
+  test: boolean;
+  /** Set when the incident was acknowledged; kept after it is resolved. */
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
   labels: Labels;
   raw: string | null;
@@ -128,6 +145,8 @@ export interface DeliveryFacts {
   labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
+  /** A test event's incident (see normalize/test-event.ts). */
+  test: boolean;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { CursorPosition } from './cursor.js';
 import type { IncidentScope } from './retention.js';
-import type { Incident, IncidentDraft, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from './model.js';
+import type { Incident, IncidentDraft, IncidentSummary, NewIncident, Severity, IncidentStatus, StatusChange, TriageState } from './model.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
 export type InsertResult = { created: true; incident: Incident } | { created: false; incident: Incident };
@@ -9,6 +9,8 @@ export interface IncidentQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  /** Only test events' incidents (true) or none of them (false); both when absent. */
+  test?: boolean;
   /** ISO time bounds on receivedAt (inclusive since, exclusive until). */
   since?: string;
   until?: string;
@@ -39,6 +41,17 @@ export interface IncidentStore {
   /** By incident id (uuid) or number (INC-yyyy-nnnn). */
   getIncident(idOrNumber: string): Promise<Incident | undefined>;
   listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Moves the incident to `to`, recording `change`, if its status is one of `from` (checked and
+   * written in one step, so two people acting at once cannot both change it). Resolves, once
+   * durable, to the incident as it is afterwards, changed or not; undefined when there is none.
+   */
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined>;
   /**
    * Retention: deletes up to `limit` incidents of `scope` received before `before` (oldest first),
    * never one whose triage is pending, with their outbox entries; returns how many it deleted.
@@ -81,8 +94,8 @@ export interface IncidentScan extends IncidentRange {
 
 /** An incident's fields as today's normalizer makes them. */
 export interface NormalizedUpdate {
-  /** Which incident: its id and its event's identity (the MongoDB store finds it by that). */
-  incident: Pick<Incident, 'id' | 'source' | 'dedupeKey'>;
+  /** Which incident: its id, its number (the embedded outbox's key) and its event's identity (the MongoDB store finds it by that). */
+  incident: Pick<Incident, 'id' | 'number' | 'source' | 'dedupeKey'>;
   draft: IncidentDraft;
   normalizerVersion: number;
   /** Queue it for triage again with this playbook, or null. */
@@ -180,6 +193,8 @@ export interface DeliveryRecord {
   code: string | null;
   latencyMs: number;
   incidentId: string | null;
+  /** INC-yyyy-nnnn of the incident created or found (duplicate), so a log reader sees what people quote. */
+  incidentNumber: string | null;
   queueId: string | null;
   remoteAddress: string | null;
 }

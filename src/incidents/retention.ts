@@ -44,8 +44,3 @@ function rule(scope: IncidentScope, { days, rawBodyDays }: RetentionSettings, no
   const rawDays = rawBodyDays !== 0 && (days === 0 || rawBodyDays < days) ? rawBodyDays : 0;
   return { scope, incidentsBefore: cutoff(days), rawBodiesBefore: cutoff(rawDays) };
 }
-
-/** Whether an incident of `source` is in `scope`. */
-export function inScope(scope: IncidentScope, source: string): boolean {
-  return 'source' in scope ? scope.source === source : !scope.exceptSources.includes(source);
-}

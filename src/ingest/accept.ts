@@ -5,9 +5,9 @@ import type { Source } from '../sources/source.js';
 import type { InboxStore, NewQueueEntry } from '../incidents/ports.js';
 import { ok, type Result } from '../core/result.js';
 
-export type QueueReason = 'async' | 'budget';
+type QueueReason = 'async' | 'budget';
 
-export type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
+type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
 
 /** What the webhook route does with a verified delivery: store it now, or queue it durably. */
 export type Accept = (source: Source, event: WebhookEvent) => Promise<Result<Accepted>>;

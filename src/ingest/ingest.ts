@@ -7,6 +7,7 @@ import { normalize, normalizerVersion } from '../normalize/index.js';
 import { applyFilter } from '../filters/filter.js';
 import { dedupeKey } from '../incidents/dedupe.js';
 import { newIncident } from '../incidents/incident.js';
+import { isTestEvent } from '../normalize/test-event.js';
 import { domainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -44,6 +45,8 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     if (outcome?.severity) draft.severity = outcome.severity;
     const key = dedupeKey({ headers: event.headers, externalId: draft.externalId, format: draft.format, rawBody: event.rawBody });
     if (!key.ok) return key;
+    // A test event is stored like any other but never asks for triage.
+    const test = isTestEvent(parsed.value.payload);
     const result = await store.insertIncident(
       newIncident(
         draft,
@@ -54,7 +57,8 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
           dedupeKey: key.value,
           raw: parsed.value.text,
           labels: outcome?.labels ?? {},
-          triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
+          triagePlaybook: source.autoTriage && !test ? (source.playbook ?? null) : null,
+          test,
         },
         normalizerVersion(draft.format),
       ),

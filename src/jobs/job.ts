@@ -8,9 +8,9 @@ import type { Claim } from '../incidents/ports.js';
 export const JOB_KINDS = ['backup', 'renormalize'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-export type JobState = 'running' | 'done' | 'failed';
+type JobState = 'running' | 'done' | 'failed';
 
-export interface JobProgress {
+interface JobProgress {
   done: number;
   /** null until known. */
   total: number | null;

@@ -32,7 +32,7 @@ export interface RenormalizeParams {
 }
 
 /** What the job found, in the API's words; final once done (a type, not an interface: it is the job's JSON report as it is). */
-export type RenormalizeReport = {
+type RenormalizeReport = {
   dry_run: boolean;
   /** Incidents of the range looked at. */
   examined: number;
@@ -91,7 +91,7 @@ export interface RenormalizeDeps {
   batchBytes?: number;
 }
 
-export function emptyReport(dryRun: boolean): RenormalizeReport {
+function emptyReport(dryRun: boolean): RenormalizeReport {
   return {
     dry_run: dryRun,
     examined: 0,
@@ -161,11 +161,12 @@ function tally(report: RenormalizeReport, batch: readonly Incident[], params: Re
     for (const field of result.fields) report.fields[field] = (report.fields[field] ?? 0) + 1;
     if (report.samples.length < MAX_SAMPLES) report.samples.push({ incident_number: incident.number, fields: result.fields });
     // One still pending is queued already: the dispatcher reads it, new fields and all, when it claims it.
-    const playbook = params.requeue_triage && incident.triage.state !== 'pending' ? (source?.playbook ?? incident.triage.playbook) : null;
+    // A test event never asks for triage, here no more than at ingest.
+    const playbook = params.requeue_triage && incident.triage.state !== 'pending' && !incident.test ? (source?.playbook ?? incident.triage.playbook) : null;
     if (playbook) report.requeued++;
-    const { id, source: sourceName, dedupeKey } = incident;
+    const { id, number, source: sourceName, dedupeKey } = incident;
     updates.push({
-      incident: { id, source: sourceName, dedupeKey },
+      incident: { id, number, source: sourceName, dedupeKey },
       draft: result.draft,
       normalizerVersion: result.normalizerVersion,
       requeuePlaybook: playbook ?? null,

@@ -201,6 +201,16 @@ export function createMetrics() {
       labelNames: ['store', 'kind'] as const,
       registers: [registry],
     }),
+    configRejected: new Gauge({
+      name: 'webhook_config_reload_rejected',
+      help: 'Whether the edited webhook_config.yaml is rejected (1) and the last good configuration serves instead, or served (0)',
+      registers: [registry],
+    }),
+    configRejections: new Counter({
+      name: 'webhook_config_reload_rejections_total',
+      help: 'Reloads of webhook_config.yaml that were rejected (invalid YAML or schema, an unset ${VAR}, the file gone)',
+      registers: [registry],
+    }),
     sourceConflicts: new Counter({
       name: 'webhook_source_conflicts_total',
       help: 'Times a source name was claimed by a second provider and refused',

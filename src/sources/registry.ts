@@ -14,7 +14,7 @@ export interface SourceConflict {
  * `invalid` (holds the name but cannot be served, e.g. its Secret is missing: the provider's
  * reason); `conflict` (another claimant holds the name: `heldBy` is its origin).
  */
-export type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
+type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
 
 export interface SourceStatus {
   name: string;

@@ -26,7 +26,7 @@ export interface SourceSpec {
   rawBodyRetentionDays?: number;
 }
 
-export const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
+const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
 
 /** What an unset field means. The CRD carries the same values as schema defaults. */
 export const SOURCE_DEFAULTS = {

@@ -9,12 +9,12 @@ import type { JobControl, JobHandler } from '../jobs/job.js';
 /** `tw-webhooks-<UTC time to the millisecond>.sqlite`: names sort as the backups were made. */
 const BACKUP_NAME = /^tw-webhooks-\d{8}T\d{9}Z\.sqlite$/;
 
-export function backupFileName(at: Date): string {
+function backupFileName(at: Date): string {
   return `tw-webhooks-${at.toISOString().replace(/[-:.]/g, '')}.sqlite`;
 }
 
 /** The backups in `directory`, oldest first. */
-export function listBackups(directory: string): string[] {
+function listBackups(directory: string): string[] {
   let names: string[];
   try {
     names = readdirSync(directory);

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * A source's CEL filter behaves the same whichever way the source is declared: in
  * webhook_config.yaml, through the registration API, or as a WebhookSource on the real
@@ -13,8 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { deliver, getJson, metricsText, request, sample, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { apply, condition, getWebhookSource, installCrd, kubernetesEnv, secret, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { assertOneFailureLine, runUntilExit, startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 const FILTER = {
   match: 'payload.data.severity != "low"',

@@ -2,7 +2,6 @@
  * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -176,7 +175,12 @@ describe('checks in the contract order', () => {
   it('invalid_signature: wrong secret, tampered body, malformed digest', async () => {
     const body = alert('s-1');
     const wrong = signedHeaders('not-the-secret', body);
-    assertError(await post('/api/webhooks/edr', body, wrong), 401, 'invalid_signature', 'Webhook signature verification failed');
+    assertError(
+      await post('/api/webhooks/edr', body, wrong),
+      401,
+      'invalid_signature',
+      "Webhook signature verification failed: X-Webhook-Signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<X-Webhook-Timestamp>.<raw body>' with the secret)",
+    );
     const good = signedHeaders('current-secret', body);
     assertError(await post('/api/webhooks/edr', body.replace('high', 'low'), good), 401, 'invalid_signature');
     const truncated = { ...good, 'x-webhook-signature': good['x-webhook-signature']!.slice(0, -1) };
@@ -201,7 +205,7 @@ describe('checks in the contract order', () => {
       if (reply.status === 429) limited = reply;
     }
     assert.deepEqual(statuses.slice(0, 2), [201, 201]);
-    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assert.ok(limited, `expected a 429 in ${statuses.join(', ')}`);
     assertError(limited, 429, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });

@@ -46,6 +46,7 @@ function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
     code: null,
     latencyMs: 1.5,
     incidentId: randomUUID(),
+    incidentNumber: 'INC-2026-0042',
     queueId: null,
     remoteAddress: '127.0.0.1',
     ...overrides,

@@ -14,7 +14,7 @@ import { decodeCursor, type CursorPosition } from '../../src/incidents/cursor.js
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
-  reopen?(store: Store): Promise<Store>;
+  reopen?: (store: Store) => Promise<Store>;
 }
 
 /** A new incident as the domain builds it from a delivery's facts and its draft (the store gets it whole). */
@@ -28,6 +28,7 @@ export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts & {
     raw: '{"a":1}',
     labels: {},
     triagePlaybook: null,
+    test: false,
     format: 'generic',
     eventType: 'security_alert',
     title: 'Test alert',
@@ -60,7 +61,7 @@ export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts & {
  * Asserts that a stored incident carries every field of the input it was made from: what the store
  * reads back is compared with what was given to it, not with what it returned on insert.
  */
-export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
+function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
   assert.ok(stored, `incident ${input.id} is stored`);
   const { triage, ...fields } = input;
   for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);
@@ -184,6 +185,48 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const result = await store.insertIncident(input);
       assert.equal(result.incident.triage.state, 'pending');
       assertStoredAs(await store.getIncident(input.id), input);
+    });
+
+    it('moves an incident to acknowledged and resolved only from the statuses given, durably, keeping who and when', async () => {
+      const store = await open();
+      const input = newIncident();
+      const { incident } = await store.insertIncident(input);
+      assert.equal(incident.status, 'new');
+      assert.equal(incident.acknowledged, null);
+      const ack = { at: '2026-03-01T10:05:00.000Z', by: 'alice', keyId: 'key-1', note: 'on it' };
+      const acknowledged = await store.changeIncidentStatus(incident.number, 'acknowledged', ['new'], ack);
+      assert.equal(acknowledged?.status, 'acknowledged');
+      assert.deepEqual(acknowledged?.acknowledged, ack);
+      // Asked again from `new` only: nothing changes, the incident comes back as it is.
+      const again = await store.changeIncidentStatus(incident.id, 'acknowledged', ['new'], { ...ack, by: 'bob' });
+      assert.deepEqual(again?.acknowledged, ack);
+      const resolve = { at: '2026-03-01T11:00:00.000Z', by: 'bob', keyId: 'key-2', note: null };
+      const resolved = await store.changeIncidentStatus(incident.id, 'resolved', ['new', 'acknowledged'], resolve);
+      assert.equal(resolved?.status, 'resolved');
+      const stored = await store.getIncident(incident.id);
+      assert.equal(stored?.status, 'resolved');
+      assert.deepEqual(stored?.acknowledged, ack, 'the acknowledgement is kept');
+      assert.deepEqual(stored?.resolved, resolve);
+      assert.equal(stored?.raw, input.raw);
+      assert.deepEqual(
+        (await store.listIncidents({ limit: 10, status: 'resolved' })).items.map((item) => item.id),
+        [incident.id],
+        'the status filter sees the change',
+      );
+      assert.equal(await store.changeIncidentStatus('INC-1999-0001', 'resolved', ['new'], resolve), undefined);
+    });
+
+    it("keeps a test event's incident apart: marked, never triaged, listed only when asked for", async () => {
+      const store = await open();
+      const real = newIncident();
+      const test = newIncident({ test: true });
+      await store.insertIncident(real);
+      assertStoredAs((await store.insertIncident(test)).incident, test);
+      assertStoredAs(await store.getIncident(test.id), test);
+      const ids = async (filter: { test?: boolean }) => (await store.listIncidents({ limit: 10, ...filter })).items.map((item) => item.id).sort();
+      assert.deepEqual(await ids({ test: false }), [real.id]);
+      assert.deepEqual(await ids({ test: true }), [test.id]);
+      assert.deepEqual(await ids({}), [real.id, test.id].sort());
     });
 
     it('lists newest first with filters and keyset pagination', async () => {
@@ -386,8 +429,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const at = '2026-04-02T00:00:00.000Z';
       const rewritten = await store.renormalizeIncidents(
         [
-          { incident: first, draft, normalizerVersion: 2, requeuePlaybook: null },
-          { incident: second, draft: { ...draft, severity: 'low' }, normalizerVersion: 2, requeuePlaybook: 'malware_triage' },
+          { incident: stored[0]!, draft, normalizerVersion: 2, requeuePlaybook: null },
+          { incident: stored[1]!, draft: { ...draft, severity: 'low' }, normalizerVersion: 2, requeuePlaybook: 'malware_triage' },
         ],
         at,
       );

@@ -1,5 +1,4 @@
 /** The route's accept step: inline within the budget, durably queued beyond it or for async sources. */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';

@@ -7,7 +7,6 @@
  *   the way a crash would end it (Worker.terminate), as in store-embedded.test.ts.
  * A database down at start-up is tested against the real process in e2e/lifecycle.test.ts.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -73,6 +72,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
       nowMs: Date.now,
     },
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   cleanups.push(

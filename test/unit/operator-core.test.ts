@@ -68,8 +68,8 @@ describe('ApiKeyAuthenticator', () => {
     assert.equal((await auth.authenticate('tw_boot'))?.keyId, BOOTSTRAP_KEY_ID);
     assert.ok(grants((await auth.authenticate('tw_boot'))!.scopes, 'logs:read'));
     const principal = await auth.authenticate(reader.token);
-    assert.deepEqual(principal, { keyId: reader.record.id, scopes: ['webhooks:read'] });
-    assert.equal(grants(principal!.scopes, 'webhooks:write'), false);
+    assert.deepEqual(principal, { keyId: reader.record.id, name: 'r', scopes: ['webhooks:read'] });
+    assert.equal(grants(principal.scopes, 'webhooks:write'), false);
     assert.equal(await auth.authenticate('tw_unknown'), undefined);
     assert.equal(await auth.authenticate('not-even-prefixed'), undefined);
 

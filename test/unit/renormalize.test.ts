@@ -25,6 +25,7 @@ function ingested(source = testSource({ name: 'edr' }), raw = body): Incident {
     raw,
     labels: {},
     triagePlaybook: null,
+    test: false,
   };
   return { ...newIncident(draft.value, facts, normalizerVersion(draft.value.format)), number: 'INC-2026-0001' };
 }

@@ -79,6 +79,17 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
+function statusChangeOperation(status: string): Operation {
+  return {
+    summary: `Mark an incident ${status}, recorded with the API key's name and the time`,
+    responses: {
+      '200': { description: `The incident, ${status} (now or before)`, ...json(ref('Incident')) },
+      '404': errorResponse('`not_found`'),
+      '409': errorResponse('`conflict`: the incident is past that status'),
+    },
+  };
+}
+
 /** Each route's operation; its path, method and security come from its row in routes.ts. */
 const OPERATIONS: Record<RouteId, Operation> = {
   'webhooks.receive': {
@@ -188,6 +199,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
       '404': errorResponse('`not_found`'),
     },
   },
+  'incidents.acknowledge': statusChangeOperation('acknowledged'),
+  'incidents.resolve': statusChangeOperation('resolved'),
   'queue.get': {
     summary: 'A queued delivery',
     responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`') },

@@ -1,4 +1,4 @@
-import { FORMATS, SEVERITIES, type IncidentStatus } from '../../incidents/model.js';
+import { FORMATS, INCIDENT_STATUSES, SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
 import { JOB_KINDS } from '../../jobs/job.js';
 import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN } from '../../sources/source-spec.js';
@@ -19,13 +19,12 @@ const sourceParameter = { type: 'string', maxLength: 253 };
 
 export const SOURCE_NAME = { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH } as const;
 
-export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
-
 export const INCIDENTS_QUERY = {
   limit: limitParameter(50, 500),
   source: sourceParameter,
   severity: { type: 'string', enum: SEVERITIES },
   status: { type: 'string', enum: INCIDENT_STATUSES },
+  test: { type: 'boolean', description: 'true: only the incidents of test events; false: none of them; both when absent' },
   since: { type: 'string', format: 'date-time' },
   until: { type: 'string', format: 'date-time' },
   cursor: { type: 'string', maxLength: 1024 },
@@ -84,12 +83,29 @@ export const REGISTRATION_BODY = {
   },
 } as const;
 
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
+const mappingSchema = specProperties.severity_mapping as { additionalProperties: object };
+
+/**
+ * `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid
+ * for the grace period). `severity_mapping` is merged into the current map, as a JSON merge patch
+ * (RFC 7396) merges objects: a key set to null is removed.
+ */
 export const REGISTRATION_CHANGE_BODY = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
+  properties: {
+    secret: secretSchema,
+    ...specProperties,
+    severity_mapping: { ...mappingSchema, additionalProperties: { anyOf: [mappingSchema.additionalProperties, { type: 'null' }] } },
+  },
+} as const;
+
+/** `POST /api/incidents/:id/acknowledge|resolve`: an optional note for whoever reads the incident next. */
+export const STATUS_CHANGE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { note: { type: 'string', maxLength: 1000 } },
 } as const;
 
 export const CREATE_API_KEY_BODY = {

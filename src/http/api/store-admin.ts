@@ -20,7 +20,7 @@ const parseJobsQuery = routeQuery<{ kind?: JobKind; limit: number }>('jobs.list'
 const validateRenormalize = routeBody<RenormalizeParams>('store.renormalize');
 
 /** A started job: 202 with where to follow it. */
-export function answerStarted(ctx: RequestContext, job: Parameters<typeof jobJson>[0]): void {
+function answerStarted(ctx: RequestContext, job: Parameters<typeof jobJson>[0]): void {
   ctx.status = 202;
   ctx.set('Location', `/api/jobs/${job.id}`);
   ctx.body = jobJson(job);

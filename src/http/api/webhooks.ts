@@ -7,6 +7,7 @@ import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
+import { testEventPayload } from '../../normalize/test-event.js';
 import { sourceJson } from '../../wire/source.js';
 import type { Dispatch } from '../in-process.js';
 import type { RequestMiddleware } from '../state.js';
@@ -87,11 +88,14 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange);
-        const change = specOf(fields as FileSource);
+        const { secret, severity_mapping: mappingPatch, ...fields } = validBody(ctx, validateChange);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
         if (!current) throw notRegistered(name);
+        const change = specOf({
+          ...fields,
+          ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
+        });
         checkRules({ ...current, ...change }); // the merged source must still hold together
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
@@ -117,6 +121,17 @@ export function webhooksHandlers(
   };
 }
 
+/** The current map with the patch applied: null removes a key, a value sets it. */
+function mergedMapping(current: Readonly<Record<string, string>> | undefined, patch: Record<string, string | null>): Record<string, string> {
+  // A Map, so a vendor value such as `__proto__` stays a key (fromEntries defines own properties).
+  const merged = new Map(Object.entries(current ?? {}));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
+}
+
 /** Sources of the file or the cluster are changed there, not here. */
 async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
@@ -127,7 +142,7 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
 
 /** The camelCase spec of validated body fields, once the rules across fields hold. */
 function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
-  const spec = specOf(fields as FileSource);
+  const spec = specOf(fields);
   checkRules(spec);
   return spec;
 }
@@ -144,20 +159,15 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event handed to this process's own receiver in memory, so it takes the
- * real path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed test event in the source's format and verification profile, handed to this process's
+ * own receiver in memory, so it takes the real path (lookup, verification, normalization, storage)
+ * and lands in the delivery log like any other. It is marked as a test inside the signed body:
+ * its incident is never triaged and is left out of default listings.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
   const eventId = `tw-test-${randomUUID()}`;
-  const body = Buffer.from(
-    JSON.stringify({
-      event_type: 'test',
-      timestamp: new Date(nowMs).toISOString(),
-      source: source.name,
-      data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
-    }),
-  );
+  const body = Buffer.from(JSON.stringify(testEventPayload(source.format, source.name, eventId, new Date(nowMs))));
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
   const response = await deps

@@ -98,6 +98,6 @@ export class ApiSourceProvider implements SourceProvider {
   }
 }
 
-export function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
+function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
   return record.previousSecret !== null && record.previousSecretExpiresAt !== null && Date.parse(record.previousSecretExpiresAt) > nowMs;
 }

@@ -43,16 +43,10 @@ import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { JobStore } from '../../jobs/job.js';
 import { encodeInsert, insertResult, type EncodedInsertResult } from './encoded-insert.js';
 
-/**
- * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
- * tsx, whose loader a worker does not inherit on Node 20, so there the thread registers it first.
- */
+/** The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with tsx (a worker inherits its loader). */
 function startThread(workerData: { dataDir: string }): Worker {
   const extension = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./store-thread${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+  return new Worker(new URL(`./store-thread${extension}`, import.meta.url), { workerData });
 }
 
 interface PendingCall {
@@ -206,6 +200,10 @@ export class EmbeddedStore implements Store {
 
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.call('incidents', 'listIncidents', [query]);
+  }
+
+  changeIncidentStatus(...args: Parameters<Store['changeIncidentStatus']>): Promise<Incident | undefined> {
+    return this.call('incidents', 'changeIncidentStatus', args);
   }
 
   private remote<T>(target: RemoteTarget): T {

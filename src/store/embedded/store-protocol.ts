@@ -30,6 +30,7 @@ export const REMOTE_METHODS = {
     insertEncoded: true,
     getIncident: true,
     listIncidents: true,
+    changeIncidentStatus: true,
     pruneIncidents: true,
     pruneRawBodies: true,
     scanIncidents: true,
@@ -107,7 +108,7 @@ export function restoreBuffers<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => restoreBuffers(item)) as T;
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key] as Uint8Array);
+    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key]);
   }
   return value;
 }

@@ -1,6 +1,6 @@
 import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
 import type { Logger } from '../../log/logger.js';
-import type { Incident, NewIncident } from '../../incidents/model.js';
+import type { Incident, IncidentStatus, NewIncident, StatusChange } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
@@ -144,9 +144,9 @@ export class MongoStore implements Store {
       if (!(error instanceof MongoServerError)) throw error;
       // Dropped since it was listed: nothing to check.
       if (error.code === 26) return undefined;
-      // The server could not read the collection to check it (FerretDB: a damaged SQLite file).
+      // The server could not read the collection to check it (FerretDB: its storage failing, e.g. a damaged page).
       if (error.code === 1) return { name, ok: false, problems: [error.message] };
-      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`);
+      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`, { cause: error });
       throw error;
     }
     const ok = result.valid === true;
@@ -201,12 +201,33 @@ export class MongoStore implements Store {
     });
   }
 
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined> {
+    return this.run(async () => {
+      const which = { $or: [{ id: idOrNumber }, { number: idOrNumber }] };
+      // One conditional update: of two people acting at once, only one moves the status.
+      const changed = await this.incidents.findOneAndUpdate(
+        { $and: [which, { status: { $in: [...from] } }] },
+        { $set: { status: to, [to]: change } },
+        { returnDocument: 'after' },
+      );
+      if (changed) return fromDocument(changed);
+      const current = await this.incidents.findOne(which);
+      return current ? fromDocument(current) : undefined;
+    });
+  }
+
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.run(async () => {
       const filter: Filter<IncidentDocument> = {};
       if (query.source) filter.source = query.source;
       if (query.severity) filter.severity = query.severity;
       if (query.status) filter.status = query.status;
+      if (query.test !== undefined) filter.test = query.test ? true : { $ne: true };
       if (query.since || query.until) {
         filter.receivedAt = { ...(query.since && { $gte: query.since }), ...(query.until && { $lt: query.until }) };
       }
