@@ -5,7 +5,6 @@
  * run, then the real run killed with SIGKILL halfway and taken over by the restarted service; the
  * incidents read back with the new fields and the same ids, numbers and received times.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

@@ -4,7 +4,6 @@
  * round, by TW_RETENTION_DAYS / TW_RAW_BODY_RETENTION_DAYS and a source's own retention_days in
  * webhook_config.yaml; what is left is read through the API, and the metrics say what went.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +16,9 @@ import { freshMongoUri } from '../helpers/mongo-database.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import type { Store } from '../../src/store/store.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = ['sources:', '  edr:', '    secret: "edr-secret"', '  email-gateway:', '    secret: "gw-secret"', '    retention_days: 3', ''].join('\n');
 const RAW = JSON.stringify({ event_type: 'security_alert', data: { alert_id: 'a-1', severity: 'high' } });

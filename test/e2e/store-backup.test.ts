@@ -4,7 +4,6 @@
  * fresh data directory, the service started on it; and the on-demand integrity check through the
  * API and `tw-cli store check`, on both stores.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +14,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { allIncidents, assertError, deliver, getJson, request, TEST_TOKEN } from '../helpers/api-client.js';
 import { twCli } from '../helpers/cli.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const ADMIN = { authorization: `Bearer ${TEST_TOKEN}` };

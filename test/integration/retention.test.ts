@@ -4,7 +4,6 @@
  * bodies before incidents, the one waiting for triage kept; and on the embedded store the file
  * giving the space back to the file system, also a file made before it vacuumed incrementally.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -22,6 +21,9 @@ import { createLogger, type Logger } from '../../src/log/logger.js';
 import { newIncident } from '../helpers/store-contract.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { sample } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const NOW = new Date('2026-03-31T12:00:00.000Z');
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000).toISOString();
