@@ -38,6 +38,12 @@ import { SecretBox } from './providers/api/secret-box.js';
 import { dataDirKey } from './providers/api/key-file.js';
 import { StoreRegistrations } from './providers/api/store-registrations.js';
 import { MIN_SECRET_BYTES, isWeakSecret } from './verify/secret-strength.js';
+import { loadDataSettings } from './config/data-settings.js';
+import { JobRunner } from './workers/job-runner.js';
+import { BackupSchedule, backupJob } from './workers/backups.js';
+import { IncidentRetention } from './workers/incident-retention.js';
+import { renormalizeJob } from './jobs/renormalize.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -68,6 +74,7 @@ export async function start(options: StartOptions): Promise<Service> {
   const settings = loadSettings(env);
   const pipeline = loadPipelineSettings(env);
   const operator = loadOperatorSettings(env);
+  const data = loadDataSettings(env, settings.dataDir);
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
   const kubernetesSettings = loadKubernetesSettings(env);
@@ -82,6 +89,7 @@ export async function start(options: StartOptions): Promise<Service> {
     if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
   });
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
+  metrics.watchStoreSizes(store.kind, () => store.sizes());
   // The embedded store's own key is read (or made) once its directory is open, below.
   let encryptionKey = operator.encryptionKey;
   const secretBox = new SecretBox(() => encryptionKey);
@@ -155,6 +163,29 @@ export async function start(options: StartOptions): Promise<Service> {
   const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
+  // Admin jobs (backup, renormalize), scheduled backups and retention run in the control plane.
+  const jobs = controls
+    ? new JobRunner({
+        store: store.jobs,
+        handlers: [
+          ...(store.backup ? [backupJob({ store, settings: data.backup, metrics })] : []),
+          renormalizeJob({
+            store,
+            sources: registry,
+            now: () => new Date(),
+            // Like retention's: requests get the store between two batches.
+            pause: () => sleep(20),
+            counted: (outcome, incidents) => metrics.renormalized.inc({ outcome }, incidents),
+          }),
+        ],
+        workerId: worker,
+        logger,
+        metrics,
+      })
+    : undefined;
+  const backupSchedule = jobs && store.backup ? new BackupSchedule({ jobs, settings: data.backup, metrics, logger }) : undefined;
+  const retention = controls ? new IncidentRetention({ store, sources: registry, settings: data.retention, metrics, logger }) : undefined;
+
   const authenticator = controls ? new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger }) : undefined;
   const registrations = !controls
     ? undefined
@@ -183,13 +214,15 @@ export async function start(options: StartOptions): Promise<Service> {
       bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     },
     ...(authenticator &&
-      registrations && {
+      registrations &&
+      jobs && {
         api: {
           authenticate: (token) => authenticator.authenticate(token),
           forgetApiKey: (id) => authenticator.forget(id),
           webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(testReceiver), nowMs: Date.now },
           follow: (follower) => deliveries.follow(follower),
           followLimits: limits.follow,
+          jobs,
           nowMs: Date.now,
         },
       }),
@@ -230,6 +263,9 @@ export async function start(options: StartOptions): Promise<Service> {
   deliveries.start();
   if (controls) kubernetes?.startController(registry);
   authenticator?.start();
+  jobs?.start();
+  backupSchedule?.start();
+  retention?.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
@@ -269,8 +305,9 @@ export async function start(options: StartOptions): Promise<Service> {
       deliveries.endFollowers();
       await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map(drained));
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
+      backupSchedule?.stop();
       triageBacklog.stop();
-      await Promise.all([inboxWorker?.stop(), triageDispatcher?.stop()]);
+      await Promise.all([inboxWorker?.stop(), triageDispatcher?.stop(), jobs?.stop(), retention?.stop()]);
       await Promise.all([deliveries.stop(), authenticator?.stop()]);
       await registry.stop();
       await store.close();

@@ -5,9 +5,11 @@ import {
   CREATE_API_KEY_BODY,
   DELIVERIES_QUERY,
   INCIDENTS_QUERY,
+  JOBS_QUERY,
   LOGS_QUERY,
   REGISTRATION_BODY,
   REGISTRATION_CHANGE_BODY,
+  RENORMALIZE_BODY,
   STATUS_CHANGE_BODY,
   TRIAGE_QUERY,
   AUDIT_QUERY,
@@ -89,6 +91,11 @@ export const ROUTES = [
   { id: 'incidents.resolve', method: 'POST', path: '/api/incidents/:id/resolve', access: key('incidents:write'), plane: 'control', body: STATUS_CHANGE_BODY },
   { id: 'queue.get', method: 'GET', path: '/api/queue/:queueId', access: key('incidents:read'), plane: 'control' },
   { id: 'triage.list', method: 'GET', path: '/api/triage/requests', access: key('incidents:read'), plane: 'control', query: TRIAGE_QUERY },
+  { id: 'store.check', method: 'POST', path: '/api/store/integrity-check', access: key('admin'), plane: 'control' },
+  { id: 'store.backup', method: 'POST', path: '/api/store/backup', access: key('admin'), plane: 'control' },
+  { id: 'store.renormalize', method: 'POST', path: '/api/store/renormalize', access: key('admin'), plane: 'control', body: RENORMALIZE_BODY },
+  { id: 'jobs.list', method: 'GET', path: '/api/jobs', access: key('admin'), plane: 'control', query: JOBS_QUERY },
+  { id: 'jobs.get', method: 'GET', path: '/api/jobs/:id', access: key('admin'), plane: 'control' },
 ] as const satisfies readonly RouteRow[];
 
 export type RouteId = (typeof ROUTES)[number]['id'];

@@ -3,7 +3,7 @@ import type { Incident } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
 import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
-import { normalize } from '../normalize/index.js';
+import { normalize, normalizerVersion } from '../normalize/index.js';
 import { applyFilter } from '../filters/filter.js';
 import { dedupeKey } from '../incidents/dedupe.js';
 import { signedEventId } from '../verify/index.js';
@@ -54,16 +54,20 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     // A test event is stored like any other but never asks for triage.
     const test = isTestEvent(parsed.value.payload);
     const result = await store.insertIncident(
-      newIncident(draft, {
-        id: newId(),
-        source: source.name,
-        receivedAt: event.receivedAt.toISOString(),
-        dedupeKey: key.value,
-        raw: parsed.value.text,
-        labels: outcome?.labels ?? {},
-        triagePlaybook: source.autoTriage && !test ? (source.playbook ?? null) : null,
-        test,
-      }),
+      newIncident(
+        draft,
+        {
+          id: newId(),
+          source: source.name,
+          receivedAt: event.receivedAt.toISOString(),
+          dedupeKey: key.value,
+          raw: parsed.value.text,
+          labels: outcome?.labels ?? {},
+          triagePlaybook: source.autoTriage && !test ? (source.playbook ?? null) : null,
+          test,
+        },
+        normalizerVersion(draft.format),
+      ),
     );
     return ok({ filtered: false, created: result.created, incident: result.incident, filterErrors });
   };

@@ -183,10 +183,10 @@ describe('monitoring with a real Prometheus', () => {
 
   it('has alert rules that `promtool check rules` accepts and Prometheus loads', async () => {
     const { stdout } = await run('promtool', ['check', 'rules', join(workDir, 'rules.yaml')]);
-    assert.match(stdout, /SUCCESS: 11 rules found/);
+    assert.match(stdout, /SUCCESS: 13 rules found/);
     const rules = (await (await fetch(`${prometheusUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } };
     const loaded = rules.data.groups.flatMap((group) => group.rules);
-    assert.equal(loaded.length, 11);
+    assert.equal(loaded.length, 13);
   });
 
   it('passes `promtool test rules`: a unit test per alert', async () => {

@@ -11,6 +11,8 @@ import { logsHandlers, type FollowLimits, type LogsDeps } from './logs.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import type { Logger } from '../../log/logger.js';
 import { auditHandlers, changeRecorder } from './audit.js';
+import { storeAdminHandlers } from './store-admin.js';
+import type { JobControl } from '../../jobs/job.js';
 
 export interface ApiDeps {
   store: Store;
@@ -23,6 +25,8 @@ export interface ApiDeps {
   followLimits: FollowLimits;
   metrics: Metrics;
   logger: Logger;
+  /** Admin jobs: backup, renormalize. */
+  jobs: JobControl;
   nowMs: () => number;
 }
 
@@ -49,5 +53,6 @@ export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
     ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs, recordChange }),
     ...webhooksHandlers({ ...deps.webhooks, recordChange }),
     ...auditHandlers(store.audit),
+    ...storeAdminHandlers({ store, jobs: deps.jobs, sources: deps.webhooks.sources }),
   };
 }

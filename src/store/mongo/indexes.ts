@@ -23,6 +23,7 @@ const INDEXES: Record<string, IndexDescription[]> = {
     { key: { at: -1, _id: -1 }, name: 'at' },
     { key: { target: 1, at: -1, _id: -1 }, name: 'target_at' },
   ],
+  jobs: [{ key: { createdAt: -1 }, name: 'createdAt' }],
 };
 
 export async function createIndexes(db: Db, deliveryRetentionSeconds: number, logger?: Logger): Promise<void> {
