@@ -116,7 +116,7 @@ export async function start(options: StartOptions): Promise<Service> {
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
   const registrations = kubernetesSettings.enabled
-    ? await kubernetesRegistrations(kubernetesSettings.namespace, operator.rotationGraceSeconds)
+    ? await kubernetesRegistrations(kubernetesSettings.registrationNamespace, operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,
@@ -200,7 +200,7 @@ export async function start(options: StartOptions): Promise<Service> {
   return { url, port, logger, metrics, registry, store, stop };
 }
 
-/** Kubernetes mode: registrations become objects in TW_NAMESPACE (default: the pod's namespace). The client loads only here. */
+/** Kubernetes mode: registrations become objects in TW_REGISTRATION_NAMESPACE (default: TW_NAMESPACE). The client loads only here. */
 async function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Promise<Registrations> {
   const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
     import('@kubernetes/client-node'),

@@ -13,6 +13,7 @@ describe('Kubernetes settings', () => {
     assert.deepEqual(loadKubernetesSettings({}, noFile), {
       enabled: false,
       namespace: 'default',
+      registrationNamespace: 'default',
       watchNamespaces: [],
       podName: hostname(),
       lease: { durationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
@@ -24,6 +25,7 @@ describe('Kubernetes settings', () => {
     writeFileSync(file, 'security\n');
     assert.equal(loadKubernetesSettings({}, file).namespace, 'security');
     assert.equal(loadKubernetesSettings({ TW_NAMESPACE: 'ops' }, file).namespace, 'ops');
+    assert.equal(loadKubernetesSettings({ TW_NAMESPACE: 'ops' }, file).registrationNamespace, 'ops', 'registrations default to the same namespace');
   });
 
   it('reads every variable', () => {
@@ -31,6 +33,7 @@ describe('Kubernetes settings', () => {
       {
         TW_KUBERNETES: 'true',
         TW_WATCH_NAMESPACES: 'team-a, team-b,',
+        TW_REGISTRATION_NAMESPACE: 'tw-sources',
         TW_POD_NAME: 'tw-0',
         TW_LEASE_DURATION_SECONDS: '4',
         TW_LEASE_RENEW_DEADLINE_SECONDS: '3',
@@ -40,6 +43,7 @@ describe('Kubernetes settings', () => {
     );
     assert.equal(settings.enabled, true);
     assert.deepEqual(settings.watchNamespaces, ['team-a', 'team-b']);
+    assert.equal(settings.registrationNamespace, 'tw-sources');
     assert.equal(settings.podName, 'tw-0');
     assert.deepEqual(settings.lease, { durationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 });
   });
