@@ -59,7 +59,7 @@ export interface Condition {
 }
 
 export interface WebhookSourceJson {
-  metadata: { name: string; namespace: string; generation: number; creationTimestamp: string };
+  metadata: { name: string; namespace: string; uid: string; generation: number; creationTimestamp: string };
   spec: Record<string, unknown>;
   status?: { observedGeneration?: number; webhookPath?: string; sourceName?: string; conditions?: Condition[] };
 }

@@ -16,6 +16,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { createTestNamespace, helmBin, kubectlBin, prometheusOperatorCrdsDir } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   chartCrdDir,
   chartDir,
@@ -98,13 +99,18 @@ describe('the Helm chart', () => {
   before(async () => {
     // The ServiceMonitor and PrometheusRule kinds, from prometheus-operator's own CRD files.
     await run(kubectlBin(), ['apply', '--server-side', '-f', prometheusOperatorCrdsDir()], { maxBuffer: 16 << 20 });
-    await run(kubectlBin(), [
-      'wait',
-      '--for=condition=Established',
-      'crd/servicemonitors.monitoring.coreos.com',
-      'crd/prometheusrules.monitoring.coreos.com',
-      '--timeout=60s',
-    ]);
+    // kubectl wait fails at once on a CRD that has no status yet (a loaded API server), hence the retries.
+    await waitFor(
+      () =>
+        run(kubectlBin(), [
+          'wait',
+          '--for=condition=Established',
+          'crd/servicemonitors.monitoring.coreos.com',
+          'crd/prometheusrules.monitoring.coreos.com',
+          '--timeout=60s',
+        ]).then(() => true),
+      { message: 'the prometheus-operator CRDs Established', timeoutMs: 90_000, intervalMs: 500 },
+    );
   });
 
   it('passes `helm lint --strict` with its defaults and with values-production.yaml', async () => {
