@@ -79,6 +79,21 @@ function podman(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
   return run('podman', [...PODMAN, ...args], { env, maxBuffer: 32 << 20, timeout: PODMAN_TIMEOUT_MS });
 }
 
+/** The chart values that run a locally built image (`repository:tag`, never pulled) with the API key from the Secret `tw-api-key`. */
+export function localImageValues(image: string): string[] {
+  const [repository, tag] = image.split(/:(?=[^:/]+$)/);
+  return [
+    '--set',
+    `image.repository=${repository}`,
+    '--set',
+    `image.tag=${tag}`,
+    '--set',
+    'image.pullPolicy=Never',
+    '--set',
+    'apiKey.existingSecret.name=tw-api-key',
+  ];
+}
+
 /** The admin kubeconfig's server URL and CA, for a ServiceAccount's in-cluster config. */
 export function apiServerOf(kubeconfigFile: string): { server: string; caCert: string } {
   const config = JSON.parse(readFileSync(kubeconfigFile, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[] };

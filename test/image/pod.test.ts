@@ -15,20 +15,14 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { apply, condition, getWebhookSource, installCrd, kubectl, secret, webhookSource } from '../helpers/kube-sources.js';
 import { createTestNamespace, helmBin } from '../helpers/servers.js';
-import { signedHeaders } from '../helpers/sign.js';
+import { deliver, genericAlert } from '../helpers/api-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { chartDir, helmTemplate } from '../deploy/chart.js';
-import { apiServerOf, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
+import { apiServerOf, localImageValues, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
 
 const run = promisify(execFile);
 const IMAGE = process.env.TW_IMAGE;
 const API_KEY = `tw_${randomBytes(24).toString('base64url')}`;
-
-async function deliver(url: string, source: string, secretValue: string, alertId: string) {
-  const body = JSON.stringify({ event_type: 'security_alert', data: { alert_id: alertId, severity: 'high' } });
-  const response = await fetch(`${url}/api/webhooks/${source}`, { method: 'POST', body, headers: signedHeaders(secretValue, body) });
-  return { status: response.status, body: (await response.json()) as { incident_id?: string; incident_number?: string; duplicate?: boolean } };
-}
 
 describe("the chart's pod, run with podman kube play", () => {
   let namespace: string;
@@ -45,20 +39,10 @@ describe("the chart's pod, run with podman kube play", () => {
 
   before(async () => {
     if (!IMAGE) throw new Error('TW_IMAGE is not set: run scripts/image-test.sh (npm run test:image), which builds the image and runs this test');
-    const [repository, tag] = IMAGE.split(/:(?=[^:/]+$)/);
     await installCrd();
     namespace = await createTestNamespace();
     release = `pod-${randomBytes(3).toString('hex')}`;
-    const values = [
-      '--set',
-      `image.repository=${repository}`,
-      '--set',
-      `image.tag=${tag}`,
-      '--set',
-      'image.pullPolicy=Never',
-      '--set',
-      'apiKey.existingSecret.name=tw-api-key',
-    ];
+    const values = localImageValues(IMAGE);
     await kubectl(['create', 'secret', 'generic', 'tw-api-key', '-n', namespace, `--from-literal=api-key=${API_KEY}`]);
     await run(helmBin(), ['install', release, chartDir, '-n', namespace, '--set', 'crds.install=false', ...values]);
     rendered = await helmTemplate(
@@ -123,7 +107,7 @@ describe("the chart's pod, run with podman kube play", () => {
       async () => (condition(await getWebhookSource(namespace, 'pod-source'), 'Ready')?.status === 'True' ? true : undefined),
       60_000,
     );
-    const accepted = await deliver(first.url, 'pod-source', 'pod-secret', 'pod-1');
+    const accepted = await deliver(first.url, 'pod-source', 'pod-secret', genericAlert('pod-1'));
     assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
     assert.match(accepted.body.incident_number ?? '', /^INC-\d{4}-0001$/);
     stored = accepted.body;
@@ -136,7 +120,7 @@ describe("the chart's pod, run with podman kube play", () => {
     { todo: 'the service does not open TW_RECEIVER_PORT yet; the chart already routes the public Service there' },
     async () => {
       assert.ok(first.receiverUrl);
-      assert.equal((await deliver(first.receiverUrl, 'pod-source', 'pod-secret', 'pod-receiver')).status, 201);
+      assert.equal((await deliver(first.receiverUrl, 'pod-source', 'pod-secret', genericAlert('pod-receiver'))).status, 201);
       assert.equal((await fetch(`${first.receiverUrl}/api/incidents`, { headers: { authorization: `Bearer ${API_KEY}` } })).status, 404);
     },
   );
@@ -152,12 +136,12 @@ describe("the chart's pod, run with podman kube play", () => {
     assert.equal(((await read.json()) as { incident_number: string }).incident_number, stored.incident_number);
     await waitFor(
       'served again',
-      async () => ((await deliver(second.url, 'pod-source', 'pod-secret', 'pod-2')).status === 201 ? true : undefined),
+      async () => ((await deliver(second.url, 'pod-source', 'pod-secret', genericAlert('pod-2'))).status === 201 ? true : undefined),
       60_000,
     ).catch(async (error: Error) => assert.fail(`${error.message}\n${await second.logs()}`));
-    const repeat = await deliver(second.url, 'pod-source', 'pod-secret', 'pod-1');
+    const repeat = await deliver(second.url, 'pod-source', 'pod-secret', genericAlert('pod-1'));
     assert.deepEqual([repeat.status, repeat.body.duplicate, repeat.body.incident_id], [200, true, stored.incident_id]);
-    const next = await deliver(second.url, 'pod-source', 'pod-secret', 'pod-3');
+    const next = await deliver(second.url, 'pod-source', 'pod-secret', genericAlert('pod-3'));
     assert.match(next.body.incident_number ?? '', /^INC-\d{4}-0003$/, 'numbering carries over: 0001 before the restart, 0002 and 0003 after');
     assert.equal(await second.stop(), 0);
   });

@@ -18,39 +18,22 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { apply, condition, getWebhookSource, installCrd, kubectl, secret, webhookSource } from '../helpers/kube-sources.js';
 import { createTestNamespace, helmBin } from '../helpers/servers.js';
-import { signedHeaders } from '../helpers/sign.js';
+import { deliver, genericAlert } from '../helpers/api-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { chartDir } from '../deploy/chart.js';
-import { apiServerOf, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
+import { apiServerOf, localImageValues, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
 
 const run = promisify(execFile);
 const { TW_IMAGE: IMAGE, TW_PREVIOUS_IMAGE: PREVIOUS_IMAGE, TW_PREVIOUS_CHART: PREVIOUS_CHART } = process.env;
 const API_KEY = `tw_${randomBytes(24).toString('base64url')}`;
 const CRD = 'crd/webhooksources.triagewarden.io';
 
-function imageValues(image: string): string[] {
-  const [repository, tag] = image.split(/:(?=[^:/]+$)/);
-  return [
-    '--set',
-    `image.repository=${repository}`,
-    '--set',
-    `image.tag=${tag}`,
-    '--set',
-    'image.pullPolicy=Never',
-    '--set',
-    'apiKey.existingSecret.name=tw-api-key',
-  ];
-}
-
 async function helm(args: string[]): Promise<string> {
   return (await run(helmBin(), args, { maxBuffer: 16 << 20 })).stdout;
 }
 
-async function deliver(url: string, alertId: string) {
-  const body = JSON.stringify({ event_type: 'security_alert', data: { alert_id: alertId, severity: 'high' } });
-  const response = await fetch(`${url}/api/webhooks/carried`, { method: 'POST', body, headers: signedHeaders('carried-secret', body) });
-  return { status: response.status, body: (await response.json()) as { incident_id: string; incident_number: string; duplicate?: boolean } };
-}
+/** A signed alert to the carried-over source. */
+const send = (url: string, alertId: string) => deliver(url, 'carried', 'carried-secret', genericAlert(alertId));
 
 describe('helm upgrade from the previous release, with data in place', () => {
   let namespace: string;
@@ -65,7 +48,7 @@ describe('helm upgrade from the previous release, with data in place', () => {
       chart,
       '-n',
       namespace,
-      ...imageValues(image),
+      ...localImageValues(image),
       '--show-only',
       'templates/deployment.yaml',
       '--show-only',
@@ -104,12 +87,12 @@ describe('helm upgrade from the previous release, with data in place', () => {
   let sourceUid: string;
 
   it('the previous release serves a WebhookSource and stores incidents', async () => {
-    await helm(['install', release, PREVIOUS_CHART!, '-n', namespace, ...imageValues(PREVIOUS_IMAGE!)]);
+    await helm(['install', release, PREVIOUS_CHART!, '-n', namespace, ...localImageValues(PREVIOUS_IMAGE!)]);
     await apply([secret(namespace, 'carried', { secret: 'carried-secret' }), webhookSource(namespace, 'carried', { secretRef: { name: 'carried' } })]);
     const previous = await play(PREVIOUS_CHART!, PREVIOUS_IMAGE!);
     await waitFor('Ready', async () => (condition(await getWebhookSource(namespace, 'carried'), 'Ready')?.status === 'True' ? true : undefined), 60_000);
     for (const alert of ['up-1', 'up-2']) {
-      const accepted = await deliver(previous.url, alert);
+      const accepted = await send(previous.url, alert);
       assert.equal(accepted.status, 201, JSON.stringify(accepted.body));
       stored.push(accepted.body);
     }
@@ -126,7 +109,7 @@ describe('helm upgrade from the previous release, with data in place', () => {
     const before = JSON.parse(await kubectl(['get', CRD, '-o', 'json'])) as { metadata: { labels?: Record<string, string> } };
     assert.notEqual(before.metadata.labels?.['app.kubernetes.io/managed-by'], 'Helm', 'the previous chart left the CRD unowned (crds/)');
     assert.ok((await kubectl(['get', 'clusterrole', `${release}-tw-webhooks-sources`, '-o', 'name'])).trim(), 'the previous release read Secrets cluster-wide');
-    await helm(['upgrade', release, chartDir, '-n', namespace, '--take-ownership', ...imageValues(IMAGE!)]);
+    await helm(['upgrade', release, chartDir, '-n', namespace, '--take-ownership', ...localImageValues(IMAGE!)]);
     const crd = JSON.parse(await kubectl(['get', CRD, '-o', 'json'])) as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } };
     assert.equal(crd.metadata.labels['app.kubernetes.io/managed-by'], 'Helm');
     assert.equal(crd.metadata.annotations['meta.helm.sh/release-name'], release);
@@ -157,9 +140,9 @@ describe('helm upgrade from the previous release, with data in place', () => {
       assert.equal(read.status, 200);
       assert.equal(((await read.json()) as { incident_number: string }).incident_number, incident.incident_number);
     }
-    const repeat = await deliver(current.url, 'up-1');
+    const repeat = await send(current.url, 'up-1');
     assert.deepEqual([repeat.status, repeat.body.duplicate, repeat.body.incident_id], [200, true, stored[0]!.incident_id]);
-    const next = await deliver(current.url, 'up-3');
+    const next = await send(current.url, 'up-3');
     assert.equal(next.status, 201);
     assert.match(next.body.incident_number, /^INC-\d{4}-0003$/);
     await waitFor('status written by the new pod', async () => {
@@ -181,13 +164,13 @@ describe('helm upgrade from the previous release, with data in place', () => {
     );
     assert.notEqual(text, readFileSync(file, 'utf8'));
     writeFileSync(file, text);
-    await helm(['upgrade', release, changed, '-n', namespace, ...imageValues(IMAGE!)]);
+    await helm(['upgrade', release, changed, '-n', namespace, ...localImageValues(IMAGE!)]);
     const columns = JSON.parse(await kubectl(['get', CRD, '-o', 'json'])).spec.versions[0].additionalPrinterColumns.map(
       (column: { name: string }) => column.name,
     );
     assert.ok(columns.includes('Upgraded'), JSON.stringify(columns));
     assert.equal((await getWebhookSource(namespace, 'carried')).metadata.uid, sourceUid);
     // Back to this chart's schema, for whatever runs next on this API server.
-    await helm(['upgrade', release, chartDir, '-n', namespace, ...imageValues(IMAGE!)]);
+    await helm(['upgrade', release, chartDir, '-n', namespace, ...localImageValues(IMAGE!)]);
   });
 });
