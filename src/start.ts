@@ -64,7 +64,12 @@ export async function start(options: StartOptions): Promise<Service> {
 
   // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
   // here because the API's sources live in it).
-  const store = await createStore(settings, pipeline, logger);
+  const store = await createStore(settings, pipeline, logger, (fault, turnedUnhealthy) => {
+    metrics.storeErrors.inc({ store: store.kind, kind: fault.kind });
+    // Once: what follows (refused requests, quiet worker loops) is the consequence, not news.
+    if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
+  });
+  metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
   const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });

@@ -45,10 +45,11 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
         ctx.body = { status: 'ok' };
       },
       readyz: (ctx) => {
-        const checks = { sources: deps.sources.ready(), store: deps.store.healthy() };
+        const store = deps.store.health();
+        const checks = { sources: deps.sources.ready(), store: store.healthy };
         const ready = checks.sources && checks.store;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks };
+        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {

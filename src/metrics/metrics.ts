@@ -3,9 +3,17 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Label value for requests to names that are not registered: keeps label cardinality bounded. */
 export const UNKNOWN_SOURCE_LABEL = '_unknown';
 
+/** A store's health as tw_store_healthy reports it. */
+export interface StoreHealthSample {
+  store: string;
+  healthy: boolean;
+}
+
 /** The one metrics registry of the process, created in main and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
+  // Read at each scrape, so the gauge is what /readyz would say; set once the store exists.
+  let storeHealth: (() => StoreHealthSample) | undefined;
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check
   // metrics refuses them); the same numbers by type remain as nodejs_active_{handles,requests,resources}.
@@ -85,6 +93,26 @@ export function createMetrics() {
     deliveryLogDropped: new Counter({
       name: 'webhook_delivery_log_dropped_total',
       help: 'Delivery log records dropped because the store was unavailable and the buffer was full',
+      registers: [registry],
+    }),
+    storeHealthy: new Gauge({
+      name: 'tw_store_healthy',
+      help: 'Whether the store takes writes (1) or not (0), as /readyz reports it, by store (embedded, mongodb)',
+      labelNames: ['store'] as const,
+      registers: [registry],
+      collect() {
+        const sample = storeHealth?.();
+        if (sample) this.set({ store: sample.store }, sample.healthy ? 1 : 0);
+      },
+    }),
+    /** tw_store_healthy follows `read` from now on. */
+    watchStoreHealth(read: () => StoreHealthSample): void {
+      storeHealth = read;
+    },
+    storeErrors: new Counter({
+      name: 'tw_store_errors_total',
+      help: 'Non-transient store errors met (a damaged, full or unwritable file, refused credentials, ...), by store and kind',
+      labelNames: ['store', 'kind'] as const,
       registers: [registry],
     }),
     sourceConflicts: new Counter({

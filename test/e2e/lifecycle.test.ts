@@ -99,7 +99,11 @@ describe('database down at start-up (MongoDB store)', () => {
     const unready = await getAnonymous(service.url, '/readyz');
     assert.equal(unready.status, 503);
     // Sources registered through the API live in the store too, so they cannot be loaded either.
-    assert.deepEqual(unready.body, { status: 'not_ready', checks: { sources: false, store: false } });
+    assert.deepEqual(unready.body, {
+      status: 'not_ready',
+      checks: { sources: false, store: false },
+      store_error: 'MongoDB store is not ready yet (indexes not created)',
+    });
     assert.equal((await getAnonymous(service.url, '/healthz')).status, 200);
     const early = await deliver(service.url, 'edr', 'edr-secret', genericAlert('late-1'));
     assertError(early, 503, 'unavailable');

@@ -6,81 +6,14 @@
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { startService, type RunningService } from '../helpers/service.js';
-import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
+import { join } from 'node:path';
+import { assertOneFailureLine, runUntilExit, startService, type RunningService } from '../helpers/service.js';
+import { deliver, genericAlert, waitFor } from '../helpers/api-client.js';
 
-const MAIN = resolve(import.meta.dirname, '../../dist/main.js');
 const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
-
-interface Exit {
-  code: number | null;
-  lines: Record<string, any>[];
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the service until it exits by itself (a failed start), with only the given settings. */
-function runUntilExit(env: Record<string, string>, config = GOOD_CONFIG): Promise<Exit> {
-  const dir = mkdtempSync(join(tmpdir(), 'tw-start-'));
-  const configPath = join(dir, 'webhook_config.yaml');
-  writeFileSync(configPath, config);
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOST: '127.0.0.1',
-      PORT: '0',
-      TW_CONFIG: configPath,
-      TW_DATA_DIR: join(dir, 'data'),
-      TW_API_TOKEN: TEST_TOKEN,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
-  const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  return new Promise((done) =>
-    child.once('close', (code) => {
-      clearTimeout(deadline);
-      const lines = stdout
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => {
-          try {
-            return JSON.parse(line) as Record<string, any>;
-          } catch {
-            return { notJson: line };
-          }
-        });
-      done({ code, lines, stdout, stderr });
-    }),
-  );
-}
-
-/** One JSON line at fatal level, naming the problem; exit code 1; every line JSON; no stack anywhere. */
-function assertOneFailureLine(exit: Exit, message: RegExp): void {
-  assert.equal(exit.code, 1, `exit code; stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`);
-  assert.equal(exit.stderr, '', 'nothing on stderr');
-  assert.deepEqual(
-    exit.lines.filter((line) => 'notJson' in line),
-    [],
-    'every stdout line is JSON',
-  );
-  const failures = exit.lines.filter((line) => line.level >= 50);
-  assert.equal(failures.length, 1, `exactly one error line:\n${exit.stdout}`);
-  const [failure] = failures;
-  assert.equal(failure!.level, 60);
-  assert.match(failure!.msg, /^cannot start: /);
-  assert.match(failure!.msg, message);
-  assert.doesNotMatch(exit.stdout, /"stack"|\n\s+at /, 'no stack trace');
-}
 
 describe('start-up failures: one JSON line, exit code 1', () => {
   const holders: Server[] = [];

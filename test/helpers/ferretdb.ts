@@ -34,6 +34,11 @@ export class DedicatedFerretdb {
     return `mongodb://127.0.0.1:${this.port}/${database}`;
   }
 
+  /** FerretDB's SQLite backend keeps each database in a file of its own (see runFerretdb). */
+  databaseFile(database: string): string {
+    return join(this.workDir, 'data', `${database}.sqlite`);
+  }
+
   /** (Re)starts the server on the same port and data; resolves once it answers a ping. */
   async restart(): Promise<void> {
     this.server = await runFerretdb(this.binary, this.port, this.workDir);

@@ -2,6 +2,7 @@
  * Starts the real service (the built `dist/main.js`, as `npm start` runs it) on a free loopback
  * port with its own data dir and config, and drives it over real HTTP.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -95,4 +96,70 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stop: () => waitExit('SIGTERM'),
     kill9: () => waitExit('SIGKILL'),
   };
+}
+
+export interface Exit {
+  code: number | null;
+  lines: Record<string, any>[];
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the service until it exits by itself (a failed start), with only the given settings. */
+export function runUntilExit(env: Record<string, string>, config = 'sources:\n  edr:\n    secret: "edr-secret"\n'): Promise<Exit> {
+  const dir = mkdtempSync(join(tmpdir(), 'tw-start-'));
+  const configPath = join(dir, 'webhook_config.yaml');
+  writeFileSync(configPath, config);
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      TW_CONFIG: configPath,
+      TW_DATA_DIR: join(dir, 'data'),
+      TW_API_TOKEN: TEST_TOKEN,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr.on('data', (chunk) => (stderr += String(chunk)));
+  const deadline = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((done) =>
+    child.once('close', (code) => {
+      clearTimeout(deadline);
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          try {
+            return JSON.parse(line) as Record<string, any>;
+          } catch {
+            return { notJson: line };
+          }
+        });
+      done({ code, lines, stdout, stderr });
+    }),
+  );
+}
+
+/** One JSON line at fatal level, naming the problem; exit code 1; every line JSON; no stack anywhere. Returns the line. */
+export function assertOneFailureLine(exit: Exit, message: RegExp): Record<string, any> {
+  assert.equal(exit.code, 1, `exit code; stdout:\n${exit.stdout}\nstderr:\n${exit.stderr}`);
+  assert.equal(exit.stderr, '', 'nothing on stderr');
+  assert.deepEqual(
+    exit.lines.filter((line) => 'notJson' in line),
+    [],
+    'every stdout line is JSON',
+  );
+  const failures = exit.lines.filter((line) => line.level >= 50);
+  assert.equal(failures.length, 1, `exactly one error line:\n${exit.stdout}`);
+  const [failure] = failures;
+  assert.equal(failure!.level, 60);
+  assert.match(failure!.msg, /^cannot start: /);
+  assert.match(failure!.msg, message);
+  assert.doesNotMatch(exit.stdout, /"stack"|\n\s+at /, 'no stack trace');
+  return failure!;
 }

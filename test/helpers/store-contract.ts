@@ -244,6 +244,19 @@ export function storeContract(name: string, factory: StoreFactory): void {
       assert.ok(pages >= 2, `${pages} pages`);
     });
 
+    it('finds nothing wrong in the integrity check of a store in use, and is healthy', async () => {
+      const store = await open();
+      await Promise.all(Array.from({ length: 20 }, () => store.insertIncident(newIncident())));
+      const report = await store.checkIntegrity();
+      assert.ok(report.parts.length > 0, 'something was checked');
+      assert.deepEqual(
+        report.parts.filter((part) => !part.ok || part.problems.length > 0),
+        [],
+      );
+      assert.equal(report.ok, true);
+      assert.deepEqual(store.health(), { healthy: true });
+    });
+
     if (factory.reopen) {
       const reopen = factory.reopen;
       it('keeps incidents and continues numbering after a restart', async () => {

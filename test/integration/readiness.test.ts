@@ -39,7 +39,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, 'sources:\n  edr:\n    secret: "edr-secret"\n');
   const logger = createLogger('silent');
-  const store = new EmbeddedStore(join(dir, 'data'), 100);
+  const store = new EmbeddedStore(join(dir, 'data'), { restartDelayMs: 100 });
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
   const app = createApp({
@@ -103,7 +103,7 @@ describe('/readyz', () => {
     await (store as unknown as { thread: Worker }).thread.terminate();
     const down = await getAnonymous(url, '/readyz');
     assert.equal(down.status, 503);
-    assert.deepEqual(down.body.checks, { sources: true, store: false });
+    assert.deepEqual(down.body, { status: 'not_ready', checks: { sources: true, store: false }, store_error: 'embedded store thread is restarting' });
     const refused = await deliver(url, 'edr', 'edr-secret', genericAlert('while-down'));
     assert.equal(refused.status, 503);
     assert.equal(refused.body.error.code, 'unavailable');

@@ -6,10 +6,11 @@ import type { Worker } from 'node:worker_threads';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { StoreDamagedError, StoreUnavailableError, type Store, type StoreFault } from '../../src/store/store.js';
 import { newIncident, storeContract } from '../helpers/store-contract.js';
 import { pipelineContract } from '../helpers/pipeline-contract.js';
 import { waitFor } from '../helpers/wait.js';
+import { damageRootPagesUnder, dataPagesInTheMiddle, overwritePages } from '../helpers/sqlite-damage.js';
 
 const dirs = new WeakMap<Store, string>();
 
@@ -42,17 +43,17 @@ describe('embedded store thread', () => {
   const endThread = (store: EmbeddedStore) => (store as unknown as { thread: Worker }).thread.terminate();
 
   async function untilHealthy(store: EmbeddedStore): Promise<void> {
-    await waitFor(() => store.healthy(), { timeoutMs: 10_000, intervalMs: 20, message: 'the store thread to come back' });
+    await waitFor(() => store.health().healthy, { timeoutMs: 10_000, intervalMs: 20, message: 'the store thread to come back' });
   }
 
   it('answers unavailable while its thread is gone and comes back with the data', async () => {
-    const store = new EmbeddedStore(mkdtempSync(join(tmpdir(), 'tw-store-')), 100);
+    const store = new EmbeddedStore(mkdtempSync(join(tmpdir(), 'tw-store-')), { restartDelayMs: 100 });
     await store.open();
     after(() => store.close());
     const first = await store.insertIncident(newIncident());
 
     await endThread(store);
-    assert.equal(store.healthy(), false);
+    assert.equal(store.health().healthy, false);
     await assert.rejects(store.insertIncident(newIncident()), StoreUnavailableError);
 
     await untilHealthy(store);
@@ -63,7 +64,7 @@ describe('embedded store thread', () => {
   });
 
   it('rejects the calls in flight when the thread dies; their retries store each event once', async () => {
-    const store = new EmbeddedStore(mkdtempSync(join(tmpdir(), 'tw-store-')), 100);
+    const store = new EmbeddedStore(mkdtempSync(join(tmpdir(), 'tw-store-')), { restartDelayMs: 100 });
     await store.open();
     after(() => store.close());
     const incidents = Array.from({ length: 40 }, () => newIncident());
@@ -85,5 +86,99 @@ describe('embedded store thread', () => {
     for (const [index, outcome] of outcomes.entries()) {
       if (outcome.status === 'fulfilled') assert.equal(retried[index]!.created, false, 'an acknowledged event is found again, not stored twice');
     }
+  });
+});
+
+describe('embedded store integrity', () => {
+  /** A store of a few hundred incidents with 1 KB bodies: pages of real rows to damage. */
+  async function filledStore(options: ConstructorParameters<typeof EmbeddedStore>[1] = {}): Promise<{ store: EmbeddedStore; dir: string; ids: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-store-'));
+    const store = new EmbeddedStore(dir, options);
+    await store.open();
+    after(() => store.close());
+    const raw = JSON.stringify({ padding: 'x'.repeat(1000) });
+    const stored = await Promise.all(Array.from({ length: 300 }, () => store.insertIncident(newIncident({ raw }))));
+    return { store, dir, ids: stored.map((result) => result.incident.id) };
+  }
+
+  it('refuses to open a file whose start-up check finds damage, naming the file, the damage and the recovery', async () => {
+    const { store, dir } = await filledStore();
+    await store.close();
+    const file = join(dir, 'tw-webhooks.sqlite');
+    const { pages, pageSize } = dataPagesInTheMiddle(file, 'incidents', 2);
+    overwritePages(file, pageSize, pages);
+
+    const error = await new EmbeddedStore(dir).open().then(
+      () => assert.fail('opened a damaged file'),
+      (failure: unknown) => failure,
+    );
+    assert.ok(error instanceof StoreDamagedError, String(error));
+    assert.equal(error.damage.file, file);
+    assert.ok(error.damage.problems.length >= 1 && error.damage.problems.length <= 5, error.damage.problems.join('\n'));
+    assert.ok(
+      error.damage.problems.some((problem) => pages.some((page) => problem.includes(`page ${page}`))),
+      `the damaged pages ${pages} are named: ${error.damage.problems.join('\n')}`,
+    );
+    assert.match(error.damage.recovery, /backup/);
+    assert.match(error.damage.recovery, new RegExp(`sqlite3 ${file} "\\.recover"`));
+  });
+
+  it('names the delivery log file when that one is damaged (a header that is not SQLite)', async () => {
+    const { store, dir } = await filledStore();
+    await store.close();
+    const file = join(dir, 'deliveries.sqlite');
+    overwritePages(file, 4096, [1]);
+    const error = await new EmbeddedStore(dir).open().then(
+      () => assert.fail('opened a damaged file'),
+      (failure: unknown) => failure,
+    );
+    assert.ok(error instanceof StoreDamagedError, String(error));
+    assert.equal(error.damage.file, file);
+    assert.match(error.damage.problems[0]!, /not a database \(SQLITE_NOTADB\)/);
+    assert.match(error.damage.recovery, /delivery log: move it aside/);
+  });
+
+  it('a fault met while running: unhealthy with the reason, reported once, nothing served but the integrity check', async () => {
+    const faults: [StoreFault, boolean][] = [];
+    const { store, dir, ids } = await filledStore({ onFault: (fault, turnedUnhealthy) => faults.push([fault, turnedUnhealthy]) });
+    // The id index: every insert writes to it.
+    damageRootPagesUnder(join(dir, 'tw-webhooks.sqlite'), ['sqlite_autoindex_incidents_1']);
+
+    await assert.rejects(store.insertIncident(newIncident()), StoreUnavailableError);
+    const health = store.health();
+    assert.equal(health.healthy, false);
+    assert.match(health.healthy ? '' : health.reason, /^tw-webhooks\.sqlite: database disk image is malformed \(SQLITE_CORRUPT\)$/);
+    // Reads too: what the file answers is no longer trusted.
+    await assert.rejects(store.getIncident(ids[0]!), StoreUnavailableError);
+    await assert.rejects(store.inbox.claimEntry('w', new Date(), 1000), StoreUnavailableError);
+    await assert.rejects(store.deliveries.appendDeliveries([]), StoreUnavailableError);
+
+    const report = await store.checkIntegrity();
+    assert.equal(report.ok, false);
+    const incidentsFile = report.parts.find((part) => part.name === 'tw-webhooks.sqlite');
+    assert.equal(incidentsFile?.ok, false);
+    assert.ok(incidentsFile.problems.length > 0);
+    assert.deepEqual(
+      report.parts.find((part) => part.name === 'deliveries.sqlite'),
+      { name: 'deliveries.sqlite', ok: true, problems: [] },
+    );
+
+    assert.deepEqual(faults, [[{ kind: 'corrupt', reason: health.healthy ? '' : health.reason }, true]], 'reported once');
+  });
+
+  it('a restarted thread whose reopening check finds damage serves nothing and is not restarted again', async () => {
+    const faults: StoreFault[] = [];
+    const { store, dir } = await filledStore({ restartDelayMs: 100, onFault: (fault) => faults.push(fault) });
+    damageRootPagesUnder(join(dir, 'tw-webhooks.sqlite'), ['incidents']);
+    await (store as unknown as { thread: Worker }).thread.terminate();
+
+    await waitFor(() => faults.length > 0, { timeoutMs: 10_000, message: 'the reopened files to be checked' });
+    assert.equal(faults[0]!.kind, 'corrupt');
+    assert.match(faults[0]!.reason, /^tw-webhooks\.sqlite is damaged: /);
+    assert.deepEqual(store.health(), { healthy: false, reason: faults[0]!.reason });
+    await assert.rejects(store.insertIncident(newIncident()), StoreUnavailableError);
+    // A restart would check and report the file again: five restart delays pass without one.
+    await new Promise((waited) => setTimeout(waited, 500));
+    assert.equal(faults.length, 1);
   });
 });

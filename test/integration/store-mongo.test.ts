@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { MongoStore } from '../../src/store/mongo/mongo-store.js';
-import type { Store } from '../../src/store/store.js';
-import { storeContract } from '../helpers/store-contract.js';
+import { StoreUnavailableError, type Store, type StoreFault } from '../../src/store/store.js';
+import { newIncident, storeContract } from '../helpers/store-contract.js';
 import { pipelineContract } from '../helpers/pipeline-contract.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
+import { DedicatedFerretdb } from '../helpers/ferretdb.js';
+import { damageRootPagesUnder, schemaNames } from '../helpers/sqlite-damage.js';
 
 const uris = new WeakMap<Store, string>();
 
@@ -71,6 +73,58 @@ describe('MongoDB claims', () => {
     } finally {
       await client.close();
       await store.close();
+    }
+  });
+});
+
+describe('MongoDB faults and integrity', () => {
+  // FerretDB has no roles to take away: its storage failing (pages of its SQLite file damaged, see
+  // e2e/mongo-faults.test.ts) is the non-transient error it really produces.
+  it('a fault answers unavailable, keeps the store unhealthy and is reported; validate names the damaged collection', async () => {
+    const db = await DedicatedFerretdb.start();
+    const faults: [StoreFault, boolean][] = [];
+    const store = new MongoStore({
+      uri: db.uri('tw_damaged'),
+      writeConcern: 'majority',
+      maxPoolSize: 5,
+      deliveryRetentionSeconds: 3600,
+      onFault: (fault, turned) => faults.push([fault, turned]),
+    });
+    try {
+      await store.open();
+      for (let i = 0; i < 10; i++) await store.insertIncident(newIncident());
+      const file = db.databaseFile('tw_damaged');
+      damageRootPagesUnder(
+        file,
+        schemaNames(file).filter((name) => /^incidents_[0-9a-f]+(__id_)?$/.test(name)),
+      );
+
+      await assert.rejects(store.insertIncident(newIncident()), StoreUnavailableError);
+      await assert.rejects(store.getIncident('INC-2026-0001'), StoreUnavailableError);
+      const health = store.health();
+      assert.equal(health.healthy, false);
+      assert.match(health.healthy ? '' : health.reason, /^MongoDB: .*database disk image is malformed.* \(code 1\)$/);
+      assert.deepEqual(
+        faults.map(([fault, turned]) => [fault.kind, turned]),
+        [
+          ['server_error', true],
+          ['server_error', false],
+        ],
+        'reported each time, unhealthy once',
+      );
+
+      const report = await store.checkIntegrity();
+      assert.equal(report.ok, false);
+      const incidents = report.parts.find((part) => part.name === 'incidents');
+      assert.equal(incidents?.ok, false);
+      assert.match(incidents.problems[0]!, /database disk image is malformed/);
+      assert.ok(
+        report.parts.some((part) => part.name === 'counters' && part.ok),
+        'the other collections are checked too',
+      );
+    } finally {
+      await store.close();
+      await db.stop();
     }
   });
 });

@@ -145,6 +145,40 @@ describe('hostile payloads give a safe draft or an error, never a throw', () => 
     assert.ok(result.value.observables.emails.length <= MAX_OBSERVABLES_PER_KIND);
   });
 
+  it('keeps trailing punctuation out of URLs, emails and ips found in text', () => {
+    const result = ingest(
+      JSON.stringify({
+        event_type: 'x',
+        data: { details: 'see (https://evil.example/a?b=1).; or https://evil.example/c],: from bob@example.com:. at 192.0.2.4.' },
+      }),
+    );
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.observables.urls, ['https://evil.example/a?b=1', 'https://evil.example/c']);
+    assert.deepEqual(result.value.observables.emails, ['bob@example.com']);
+    assert.deepEqual(result.value.observables.ips, ['192.0.2.4']);
+  });
+
+  it('scans 60,000-character runs of punctuation in text in linear time', () => {
+    const run = (char: string) => char.repeat(60_000);
+    const cases: Array<[text: string, urls: string[]]> = [
+      // Each of these took seconds while the trailing trims were `replace(/[…]+$/)`.
+      [`http://a${run('.')}x`, []],
+      [`a@${run('.')}x`, []],
+      [`a${run(':')}x`, []],
+      [`http://a${run('.')}`, ['http://a']],
+      [`http://a${run(' ')}x`, ['http://a']],
+    ];
+    for (const [text, urls] of cases) {
+      const started = performance.now();
+      const result = ingest(JSON.stringify({ event_type: 'x', data: { title: text, details: text } }));
+      const elapsedMs = performance.now() - started;
+      assert.ok(result.ok);
+      assert.deepEqual(result.value.observables.urls, urls);
+      assert.deepEqual(result.value.observables.emails, []);
+      assert.ok(elapsedMs < 250, `normalizing ${JSON.stringify(text.slice(0, 12))}… took ${elapsedMs.toFixed(0)} ms`);
+    }
+  });
+
   it('treats an unparsable Office 365 Data string as no details', () => {
     const result = ingest(
       JSON.stringify({ Name: 'Alert', AlertId: 'a1', Severity: 'High', CreationTime: '2024-01-15T10:00:00', Data: '{"f3u":' + '['.repeat(1000) }),

@@ -1,15 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import { extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import {
+  StoreDamagedError,
   StoreUnavailableError,
   type DeliveryLogStore,
   type IncidentPage,
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
+  type IntegrityReport,
   type Store,
+  type StoreFault,
+  type StoreFaultListener,
+  type StoreHealth,
   type TriageOutboxStore,
 } from '../store.js';
 import {
@@ -42,12 +47,21 @@ interface PendingCall {
   reject: (error: unknown) => void;
 }
 
+export interface EmbeddedStoreOptions {
+  /** Pause before a thread that died is started again. */
+  restartDelayMs?: number;
+  /** Told when the store meets a fault (see sqlite-errors.ts). */
+  onFault?: StoreFaultListener;
+}
+
 /**
  * The zero-setup store: SQLite (see SqliteStore) on a thread of its own. Calls are queued and sent
  * at the next microtask checkpoint (see store-protocol.ts); each resolves when the thread's reply
  * comes back, so an insert still resolves only after its commit is on disk. If the thread dies, the calls in flight and every call
  * until it is back answer StoreUnavailableError (503: the sender retries, and dedupe catches a
- * write that did commit); it is restarted after a pause.
+ * write that did commit); it is restarted after a pause. A fault (a damaged, full or unwritable
+ * file, see sqlite-errors.ts) is different: the store stays unhealthy until the service is
+ * restarted, whose start-up check then examines the files again.
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
@@ -66,10 +80,11 @@ export class EmbeddedStore implements Store {
   private nextCallId = 0;
   private readonly pending = new Map<number, PendingCall>();
   private restartTimer: NodeJS.Timeout | undefined;
+  private fault: StoreFault | undefined;
 
   constructor(
     private readonly dataDir: string,
-    private readonly restartDelayMs = 1_000,
+    private readonly options: EmbeddedStoreOptions = {},
   ) {}
 
   open(): Promise<void> {
@@ -87,7 +102,14 @@ export class EmbeddedStore implements Store {
           this.send();
           resolve();
         } else if ('openFailed' in message) {
-          reject(new StoreUnavailableError(`embedded store cannot open ${this.dataDir}: ${message.openFailed.message}`));
+          const { damage } = message.openFailed;
+          // Damage found when a restarted thread reopens the files: served no more (no restart).
+          if (damage && this.everOpened) this.faulted({ kind: 'corrupt', reason: `${basename(damage.file)} is damaged: ${damage.problems[0] ?? ''}` });
+          reject(
+            damage ? new StoreDamagedError(damage) : new StoreUnavailableError(`embedded store cannot open ${this.dataDir}: ${message.openFailed.message}`),
+          );
+        } else if ('fault' in message) {
+          this.faulted(message.fault);
         }
       });
       thread.on('error', (error) => reject(new StoreUnavailableError('embedded store thread failed', error)));
@@ -95,8 +117,14 @@ export class EmbeddedStore implements Store {
     });
   }
 
-  healthy(): boolean {
-    return this.running;
+  health(): StoreHealth {
+    if (this.fault) return { healthy: false, reason: this.fault.reason };
+    if (!this.running) return { healthy: false, reason: this.everOpened ? 'embedded store thread is restarting' : 'embedded store is not open' };
+    return { healthy: true };
+  }
+
+  checkIntegrity(): Promise<IntegrityReport> {
+    return this.call('incidents', 'checkIntegrity', []);
   }
 
   async close(): Promise<void> {
@@ -160,7 +188,13 @@ export class EmbeddedStore implements Store {
       );
   }
 
-  /** The thread is gone: fail what was in flight, and bring it back unless we are closing (or it never opened). */
+  private faulted(fault: StoreFault): void {
+    if (this.fault) return;
+    this.fault = fault;
+    this.options.onFault?.(fault, true);
+  }
+
+  /** The thread is gone: fail what was in flight, and bring it back unless we are closing (or it never opened, or met a fault). */
   private lost(thread: Worker): void {
     if (thread !== this.thread) return;
     this.running = false;
@@ -169,9 +203,9 @@ export class EmbeddedStore implements Store {
     for (const call of this.pending.values()) call.reject(failed);
     this.pending.clear();
     this.queued = [];
-    if (this.closing || !this.everOpened) return;
+    if (this.closing || !this.everOpened || this.fault) return;
     // A failed reopen exits the new thread, which lands here again: retried until it works.
-    this.restartTimer = setTimeout(() => void this.open().catch(() => undefined), this.restartDelayMs);
+    this.restartTimer = setTimeout(() => void this.open().catch(() => undefined), this.options.restartDelayMs ?? 1_000);
     this.restartTimer.unref();
   }
 }

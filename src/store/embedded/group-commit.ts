@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../store.js';
+import { sqliteFaultKind } from './sqlite-errors.js';
 
 interface PendingWork {
   work: (db: Database.Database) => unknown;
@@ -61,20 +62,27 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /**
  * The common case runs every unit flat in one transaction (a savepoint per unit costs about a third
  * of the throughput); only when that fails is the batch redone with a savepoint per unit, so the
- * failing unit is rejected alone.
+ * failing unit is rejected alone. A fault (a damaged, full or failing file, see sqlite-errors.ts) is
+ * no unit's own: nothing of the batch commits, so none of it is acknowledged into that file.
  */
 function commitBatch(db: Database.Database, batch: readonly PendingWork[]): Outcome[] {
   try {
     return db.transaction(() => batch.map((item): Outcome => ({ ok: true, value: item.work(db) })))();
-  } catch {
+  } catch (error) {
+    if (isFault(error)) throw error;
     return db.transaction(() =>
       batch.map((item): Outcome => {
         try {
           return { ok: true, value: db.transaction(() => item.work(db))() };
         } catch (error) {
+          if (isFault(error)) throw error;
           return { ok: false, error };
         }
       }),
     )();
   }
+}
+
+function isFault(error: unknown): boolean {
+  return sqliteFaultKind(error) !== undefined;
 }

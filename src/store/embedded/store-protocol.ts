@@ -1,5 +1,5 @@
-import { StoreUnavailableError } from '../store.js';
-import type { DeliveryLogStore, InboxStore, IncidentStore, Store, TriageOutboxStore } from '../store.js';
+import { StoreDamagedError, StoreUnavailableError } from '../store.js';
+import type { DeliveryLogStore, FileDamage, InboxStore, IncidentStore, Store, StoreFault, TriageOutboxStore } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
@@ -14,15 +14,16 @@ import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
  */
 
 /** What the store thread hosts: the Store's parts, with inserts taking the encoded form. */
-export type ThreadHostedStore = Omit<Store, 'kind' | 'healthy' | 'insertIncident'> & {
+export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'> & {
   insertEncoded(insert: EncodedInsert): Promise<EncodedInsertResult>;
 };
 
 /** The methods each part of the store offers over the thread boundary (checked against its interface). */
 export const REMOTE_METHODS = {
-  // Inserts cross encoded (see encoded-insert.ts); the reads as they are.
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true } satisfies Record<
-    Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded',
+  // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
+  // integrity check is served here too (it reads every file).
+  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
+    Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
     true
   >,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<
@@ -52,10 +53,13 @@ export type RemoteResult = [number, unknown] | [number, undefined, RemoteError];
 export interface RemoteError {
   name: string;
   message: string;
+  /** A StoreDamagedError's findings. */
+  damage?: FileDamage;
 }
 
 export type ToStoreThread = { calls: RemoteCall[] } | { close: true };
-export type FromStoreThread = { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] };
+/** `fault`: the thread met a non-transient error and serves nothing more but the integrity check. */
+export type FromStoreThread = { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { fault: StoreFault };
 
 export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
   return Object.hasOwn(REMOTE_METHODS[target], method);
@@ -64,6 +68,7 @@ export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
 export function remoteError(error: unknown): RemoteError {
   // An unavailable store's public message is generic; its reason is what the other side needs.
   if (error instanceof StoreUnavailableError) return { name: error.name, message: error.reason };
+  if (error instanceof StoreDamagedError) return { name: error.name, message: error.message, damage: error.damage };
   return error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
 }
 

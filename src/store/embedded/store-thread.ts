@@ -3,7 +3,7 @@
  * never hold up the event loop that answers requests. Started by EmbeddedStore.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { SqliteStore } from './sqlite-store.js';
+import { DELIVERIES_FILE, INCIDENTS_FILE, SqliteStore } from './sqlite-store.js';
 import {
   isRemoteMethod,
   remoteError,
@@ -14,6 +14,8 @@ import {
   type RemoteTarget,
   type ToStoreThread,
 } from './store-protocol.js';
+import { StoreUnavailableError, type IntegrityReport, type StoreFault } from '../store.js';
+import { isTransientSqliteError, sqliteFault } from './sqlite-errors.js';
 
 const port = parentPort!;
 const store = new SqliteStore((workerData as { dataDir: string }).dataDir);
@@ -26,6 +28,8 @@ const targets: Record<RemoteTarget, object> = {
   registeredSources: store.registeredSources,
 };
 
+/** The first non-transient error met; from then on the files are left alone (see sqlite-errors.ts). */
+let fault: StoreFault | undefined;
 let settled: RemoteResult[] = [];
 let replyScheduled = false;
 
@@ -51,12 +55,40 @@ function flushReplies(): void {
 
 function run([id, target, method, args]: RemoteCall): void {
   if (!isRemoteMethod(target, method)) return reply([id, undefined, { name: 'Error', message: `no store method ${target}.${method}` }]);
+  const checking = method === 'checkIntegrity';
+  // The integrity check still runs: it is how a faulty file is examined.
+  if (fault && !checking) return reply([id, undefined, remoteError(new StoreUnavailableError(fault.reason))]);
   const receiver = targets[target] as Record<string, (...args: unknown[]) => Promise<unknown>>;
   // Every call is submitted in this turn, so the writes among them share one group commit.
   receiver[method]!(...restoreBuffers(args)).then(
-    (value) => reply([id, value]),
-    (error: unknown) => reply([id, undefined, remoteError(error)]),
+    (value) => {
+      if (checking) damageFound(value as IntegrityReport);
+      reply([id, value]);
+    },
+    (error: unknown) => reply([id, undefined, remoteError(storeError(error, target === 'deliveries' ? DELIVERIES_FILE : INCIDENTS_FILE))]),
   );
+}
+
+/** A fault or a transient SQLite error answers unavailable (503); a fault also ends serving. */
+function storeError(error: unknown, file: string): unknown {
+  const found = sqliteFault(error, file);
+  if (found) {
+    faulted(found);
+    return new StoreUnavailableError(found.reason, error);
+  }
+  if (isTransientSqliteError(error)) return new StoreUnavailableError(`${file}: ${(error as Error).message}`, error);
+  return error;
+}
+
+function damageFound(report: IntegrityReport): void {
+  const damaged = report.parts.find((part) => !part.ok);
+  if (damaged) faulted({ kind: 'corrupt', reason: `${damaged.name} failed its integrity check: ${damaged.problems[0] ?? 'damaged'}` });
+}
+
+function faulted(found: StoreFault): void {
+  if (fault) return;
+  fault = found;
+  post({ fault });
 }
 
 port.on('message', (message: ToStoreThread) => {

@@ -10,7 +10,32 @@ import {
   MongoTopologyClosedError,
   MongoWriteConcernError,
 } from 'mongodb';
-import { StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError, type StoreFault, type StoreFaultKind } from '../store.js';
+
+/**
+ * Server codes that retrying will not fix, only someone acting on the deployment: the store turns
+ * unhealthy on them (docs/operations.md, "Store faults"). They win over the "unavailable" rules
+ * below: the driver labels a failed authentication ResetPool, and an unsatisfiable write concern
+ * arrives as a MongoWriteConcernError, both of which would otherwise pass for an outage.
+ */
+const FAULT_CODES: ReadonlyMap<number, StoreFaultKind> = new Map([
+  // The server failed the operation itself: FerretDB reports its storage's errors (a damaged or
+  // full SQLite file) this way; elections, shutdowns and timeouts have codes of their own.
+  [1, 'server_error'], // InternalError
+  [11, 'auth'], // UserNotFound
+  [13, 'auth'], // Unauthorized: the user lacks a role the operation needs
+  [18, 'auth'], // AuthenticationFailed: the URI's credentials are refused
+  [79, 'write_concern'], // UnknownReplWriteConcern
+  [100, 'write_concern'], // UnsatisfiableWriteConcern: e.g. more members than the set has
+  [14031, 'disk_full'], // OutOfDiskSpace
+]);
+
+/** The fault a MongoDB error is; undefined when it is not one. */
+export function mongoFault(error: unknown): StoreFault | undefined {
+  if (!(error instanceof MongoError) || typeof error.code !== 'number') return undefined;
+  const kind = FAULT_CODES.get(error.code);
+  return kind && { kind, reason: `MongoDB: ${error.message} (code ${error.code})` };
+}
 
 /**
  * Server codes that mean "not now" rather than "wrong request": no primary, shutting down, stepped
@@ -49,6 +74,7 @@ const UNAVAILABLE_LABELS = [
 
 /** true when the failure means the database cannot serve us right now (503), not a bug (500). */
 export function isUnavailable(error: unknown): boolean {
+  if (mongoFault(error)) return false;
   if (
     error instanceof MongoNetworkError || // includes pool-cleared and network timeouts
     error instanceof MongoServerSelectionError ||
@@ -70,11 +96,19 @@ export function isDuplicateKey(error: unknown): boolean {
   return error instanceof MongoServerError && error.code === 11000;
 }
 
-/** Runs a database operation, turning "unavailable" failures into the store's StoreUnavailableError. */
-export async function unavailableAsStoreError<T>(operation: () => Promise<T>): Promise<T> {
+/**
+ * Runs a database operation, turning "unavailable" failures and faults into the store's
+ * StoreUnavailableError (503); a fault is also passed to `onFault`.
+ */
+export async function unavailableAsStoreError<T>(operation: () => Promise<T>, onFault: (fault: StoreFault) => void): Promise<T> {
   try {
     return await operation();
   } catch (error) {
+    const fault = mongoFault(error);
+    if (fault) {
+      onFault(fault);
+      throw new StoreUnavailableError(fault.reason, error);
+    }
     if (isUnavailable(error)) throw new StoreUnavailableError('MongoDB is unavailable', error);
     throw error;
   }

@@ -1,10 +1,20 @@
-import type { Collection, Db, Filter, MongoClient } from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../cursor.js';
-import { StoreUnavailableError, type IncidentPage, type IncidentQuery, type InsertResult, type Store } from '../store.js';
+import {
+  StoreUnavailableError,
+  type IncidentPage,
+  type IncidentQuery,
+  type InsertResult,
+  type IntegrityReport,
+  type Store,
+  type StoreFault,
+  type StoreFaultListener,
+  type StoreHealth,
+} from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
 import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
@@ -19,6 +29,8 @@ import { NumberAllocator } from './number-allocator.js';
 export interface MongoStoreOptions extends MongoConnectionSettings {
   deliveryRetentionSeconds: number;
   logger?: Logger;
+  /** Told of each fault met (see errors.ts). */
+  onFault?: StoreFaultListener;
 }
 
 interface CounterDocument {
@@ -29,6 +41,8 @@ interface CounterDocument {
 const PREPARE_RETRY_MS = 2_000;
 /** Numbers only collide where $inc is not atomic (FerretDB 1.x, across replicas); each retry takes a fresh one. */
 const MAX_NUMBER_COLLISIONS = 20;
+/** How long after its last fault the store stays unhealthy (see health()). */
+const FAULT_HOLD_MS = 30_000;
 
 /**
  * The production store. Incidents are numbered from a per-year counter document (`$inc`, one
@@ -55,6 +69,7 @@ export class MongoStore implements Store {
   private readonly numbers = new NumberAllocator((year, by) => this.incrementCounter(year, by));
   private prepareTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastFault: { fault: StoreFault; atMs: number } | undefined;
 
   constructor(private readonly options: MongoStoreOptions) {
     this.client = createClient(options);
@@ -86,8 +101,52 @@ export class MongoStore implements Store {
     }
   }
 
-  healthy(): boolean {
-    return this.prepared && this.server.up;
+  /**
+   * Unhealthy while the indexes are missing, while no server takes writes, and for 30 s after the
+   * last fault. Operations still go to the server meanwhile: it owns the data, it is the judge of
+   * what it stores, and an operator's fix (a role granted back, disk freed) is seen by the next one
+   * without a restart. The hold keeps a failure that only some operations meet from making
+   * readiness flap, and the log says it once per stretch of faults, not once per operation.
+   */
+  health(): StoreHealth {
+    if (!this.prepared) return { healthy: false, reason: 'MongoDB store is not ready yet (indexes not created)' };
+    if (!this.server.up) return { healthy: false, reason: 'MongoDB has no writable server' };
+    const fault = this.recentFault();
+    return fault ? { healthy: false, reason: fault.reason } : { healthy: true };
+  }
+
+  /**
+   * The server owns its storage's integrity (checksums, journal, replica set); this asks it with
+   * `validate` on each of our collections, in the background so reads and writes go on (MongoDB
+   * 4.4+ on WiredTiger), and passes its answer on. It needs the dbAdmin role, which readWrite lacks.
+   */
+  async checkIntegrity(): Promise<IntegrityReport> {
+    const collections = await this.run(() => this.db.listCollections({}, { nameOnly: true }).toArray());
+    const parts: IntegrityReport['parts'] = [];
+    for (const { name } of collections) {
+      const part = await this.run(() => this.validate(name));
+      if (part) parts.push(part);
+    }
+    return { ok: parts.every((part) => part.ok), parts };
+  }
+
+  /** One collection's answer; errors that are the check's own, not the store's, are not faults. */
+  private async validate(name: string): Promise<IntegrityReport['parts'][number] | undefined> {
+    let result: { valid?: boolean; errors?: string[] };
+    try {
+      result = await this.db.command({ validate: name, background: true });
+    } catch (error) {
+      if (!(error instanceof MongoServerError)) throw error;
+      // Dropped since it was listed: nothing to check.
+      if (error.code === 26) return undefined;
+      // The server could not read the collection to check it (FerretDB: a damaged SQLite file).
+      if (error.code === 1) return { name, ok: false, problems: [error.message] };
+      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`);
+      throw error;
+    }
+    const ok = result.valid === true;
+    const problems = result.errors ?? [];
+    return { name, ok, problems: ok || problems.length > 0 ? problems : ['not valid'] };
   }
 
   async close(): Promise<void> {
@@ -200,7 +259,23 @@ export class MongoStore implements Store {
   private run<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.prepared) return Promise.reject(new StoreUnavailableError('MongoDB store is not ready yet'));
     if (!this.server.up) return Promise.reject(new StoreUnavailableError('MongoDB has no writable server'));
-    return unavailableAsStoreError(operation);
+    return unavailableAsStoreError(operation, (fault) => this.faulted(fault)).then((value) => {
+      if (this.lastFault && !this.recentFault()) {
+        this.lastFault = undefined;
+        this.options.logger?.info('MongoDB store healthy again: no fault for 30 s and an operation succeeded');
+      }
+      return value;
+    });
+  }
+
+  private faulted(fault: StoreFault): void {
+    const turnedUnhealthy = this.recentFault() === undefined;
+    this.lastFault = { fault, atMs: Date.now() };
+    this.options.onFault?.(fault, turnedUnhealthy);
+  }
+
+  private recentFault(): StoreFault | undefined {
+    return this.lastFault && Date.now() - this.lastFault.atMs < FAULT_HOLD_MS ? this.lastFault.fault : undefined;
   }
 
   private async prepare(): Promise<void> {

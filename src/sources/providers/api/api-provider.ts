@@ -29,6 +29,7 @@ export class ApiSourceProvider implements SourceProvider {
   private timer: NodeJS.Timeout | undefined;
   private seen = '';
   private refreshing: Promise<void> | undefined;
+  private readFailing = false;
   private readonly nowMs: () => number;
 
   constructor(private readonly options: ApiSourceProviderOptions) {
@@ -64,9 +65,12 @@ export class ApiSourceProvider implements SourceProvider {
     try {
       records = await this.options.store.listRegisteredSources();
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'registered sources could not be read; keeping the last set');
+      // Once per stretch of failed reads, not every two seconds (the store reports its own trouble).
+      this.options.logger[this.readFailing ? 'debug' : 'warn']({ err: error }, 'registered sources could not be read; keeping the last set');
+      this.readFailing = true;
       return;
     }
+    this.readFailing = false;
     const now = this.nowMs();
     const active = records.map((record) => ({ record, withPrevious: previousActive(record, now) }));
     const fingerprint = JSON.stringify(active);
