@@ -1,10 +1,11 @@
 /**
  * The wiring of one tw-webhooks process: settings → sources → store → workers → HTTP server.
- * `main.ts`, the tests and the CLI call `start()`; each part is built here and passed to the next.
+ * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
+ * here and passed to the next.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from './log/logger.js';
 import { loadSettings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { startupWarnings } from './config/startup-warnings.js';
@@ -12,24 +13,26 @@ import { createLogger } from './log/logger.js';
 import { createMetrics, forgetRemovedSources, type Metrics } from './metrics/metrics.js';
 import { createStore } from './store/create-store.js';
 import type { Store } from './store/store.js';
-import { createIngest } from './incidents/ingest.js';
-import { createAccept } from './incidents/accept.js';
+import { createIngest } from './ingest/ingest.js';
+import { createAccept } from './ingest/accept.js';
 import { SourceRegistry } from './sources/registry.js';
-import { FileSourceProvider } from './sources/providers/file.js';
+import { FileSourceProvider } from './providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { inProcess } from './http/in-process.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { TriageBacklog } from './workers/triage-backlog.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
 import { loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
-import { ApiSourceProvider } from './sources/providers/api/api-provider.js';
-import { SecretBox } from './sources/providers/api/secret-box.js';
-import { StoreRegistrations, type Registrations } from './sources/providers/api/store-registrations.js';
+import { ApiSourceProvider } from './providers/api/api-provider.js';
+import { SecretBox } from './providers/api/secret-box.js';
+import { StoreRegistrations } from './providers/api/store-registrations.js';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -72,7 +75,17 @@ export async function start(options: StartOptions): Promise<Service> {
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
   const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
   const rateLimiter = new RateLimiter();
-  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  const fileProvider = new FileSourceProvider({
+    path: settings.configPath,
+    env,
+    logger,
+    allowMissing: settings.configPathIsDefault,
+    onReload: (problem) => {
+      metrics.configRejected.set(problem === undefined ? 0 : 1);
+      if (problem !== undefined) metrics.configRejections.inc();
+    },
+  });
+  metrics.configRejected.set(0);
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
     ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
@@ -110,29 +123,33 @@ export async function start(options: StartOptions): Promise<Service> {
     triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
-          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
+          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs, format: pipeline.triage.format }),
           settings: pipeline.triage,
           metrics,
           logger,
           workerId: worker,
         })
       : undefined;
+  const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
   const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetesSettings.enabled
-    ? await kubernetesRegistrations(kubernetesSettings.registrationNamespace, operator.rotationGraceSeconds)
+  const registrations = kubernetes
+    ? kubernetes.registrations(operator.rotationGraceSeconds)
     : new StoreRegistrations({
         store: store.registeredSources,
         box: secretBox,
         rotationGraceSeconds: operator.rotationGraceSeconds,
         written: () => apiProvider.refresh(),
       });
-  let selfUrl = '';
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
   const app = createApp({
     logger,
     metrics,
     sources: registry,
+    configProblem: () => fileProvider.problem(),
     store,
     accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
     deliveries,
@@ -140,16 +157,15 @@ export async function start(options: StartOptions): Promise<Service> {
     api: {
       authenticate: (token) => authenticator.authenticate(token),
       forgetApiKey: (id) => authenticator.forget(id),
-      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
+      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(server), nowMs: Date.now },
       follow: (follower) => deliveries.follow(follower),
       nowMs: Date.now,
     },
     trustedProxies: settings.trustedProxies,
   });
 
-  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
-  // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
+  server.on('request', app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
@@ -163,13 +179,13 @@ export async function start(options: StartOptions): Promise<Service> {
   }
   inboxWorker.start();
   triageDispatcher?.start();
+  triageBacklog.start();
   deliveries.start();
   kubernetes?.startController(registry);
   authenticator.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
-  selfUrl = url;
   const sources = registry.list();
   logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
   const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;
@@ -196,6 +212,7 @@ export async function start(options: StartOptions): Promise<Service> {
       await closed;
       clearTimeout(grace);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
+      triageBacklog.stop();
       await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);
       await registry.stop();
@@ -203,17 +220,6 @@ export async function start(options: StartOptions): Promise<Service> {
     })());
 
   return { url, port, logger, metrics, registry, store, stop };
-}
-
-/** Kubernetes mode: registrations become objects in TW_REGISTRATION_NAMESPACE (default: TW_NAMESPACE). The client loads only here. */
-async function kubernetesRegistrations(namespace: string, rotationGraceSeconds: number): Promise<Registrations> {
-  const [{ KubeConfig, KubernetesObjectApi }, { KubernetesRegistrations }] = await Promise.all([
-    import('@kubernetes/client-node'),
-    import('./sources/providers/api/kubernetes-registrations.js'),
-  ]);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return new KubernetesRegistrations(KubernetesObjectApi.makeApiClient(kubeConfig), namespace, rotationGraceSeconds);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,19 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { LeaseTiming } from '../controller/leader-election.js';
 import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** Where Kubernetes mounts the pod's own namespace (the service account volume). */
-export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The leader Lease's timing (client-go's leaderelection names). */
+export interface LeaseTiming {
+  /** How long non-leaders wait after the last change they saw before taking over. */
+  durationSeconds: number;
+  /** The leader steps down if it could not renew for this long (shorter than the duration). */
+  renewDeadlineSeconds: number;
+  /** Pause between tries, acquiring and renewing alike. */
+  retryPeriodSeconds: number;
+}
 
 export interface KubernetesSettings {
   /** `TW_KUBERNETES`: WebhookSource objects are a source provider and the controller runs. */
   enabled: boolean;
   /** `TW_NAMESPACE`: where the leader Lease lives. */
   namespace: string;
-  /** `TW_REGISTRATION_NAMESPACE`: where the registration API writes WebhookSources and Secrets; default `namespace`. */
-  registrationNamespace: string;
   /** `TW_WATCH_NAMESPACES`: WebhookSources and Secrets are read from these only; empty = cluster-wide. */
   watchNamespaces: string[];
   /** `TW_POD_NAME`: this replica's identity in the Lease and in Events. */
@@ -39,11 +46,9 @@ export function loadKubernetesSettings(env: NodeJS.ProcessEnv, namespaceFile = P
       `TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds}) must be greater than 1.2 × TW_LEASE_RETRY_PERIOD_SECONDS (${lease.retryPeriodSeconds})`,
     );
   }
-  const namespace = read.string('TW_NAMESPACE') ?? podNamespace(namespaceFile) ?? 'default';
   return {
     enabled: read.boolean('TW_KUBERNETES', false),
-    namespace,
-    registrationNamespace: read.string('TW_REGISTRATION_NAMESPACE') ?? namespace,
+    namespace: read.string('TW_NAMESPACE') ?? podNamespace(namespaceFile) ?? 'default',
     watchNamespaces: read.list('TW_WATCH_NAMESPACES'),
     podName: read.string('TW_POD_NAME') ?? hostname(),
     lease,

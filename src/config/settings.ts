@@ -1,5 +1,5 @@
 import type { BlockList } from 'node:net';
-import type { LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from '../log/logger.js';
 import { ApiTokens } from './api-tokens.js';
 import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
@@ -25,7 +25,7 @@ export interface Settings {
   trustedProxies: BlockList;
 }
 
-export const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
+const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

@@ -1,5 +1,5 @@
 import { ConfigError } from './config-error.js';
-import { StoreDamagedError, StoreUnavailableError } from '../store/store.js';
+import { StoreDamagedError, StoreUnavailableError } from '../core/errors.js';
 
 /** A start-up failure as one sentence a user can act on: no stack, the cause named. */
 export function startupFailureMessage(error: unknown): string {

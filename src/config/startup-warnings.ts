@@ -1,5 +1,3 @@
-import type { Source } from '../sources/source.js';
-
 export interface StartupWarning {
   message: string;
   fields: Record<string, unknown>;
@@ -7,7 +5,7 @@ export interface StartupWarning {
 
 export interface StartupFacts {
   apiKeys: number;
-  sources: readonly Pick<Source, 'name' | 'autoTriage'>[];
+  sources: readonly { name: string; autoTriage: boolean }[];
   triageRunnerConfigured: boolean;
   /** The registration API keeps secrets in the store, and TW_ENCRYPTION_KEY is not set. */
   registrationWithoutEncryptionKey: boolean;

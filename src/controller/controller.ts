@@ -1,17 +1,18 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { keyOf } from '../sources/providers/kubernetes/informer.js';
-import type { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
-import { originOf, sourceNameOf, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import type { KubeClient } from '../kubernetes/kube-client.js';
+import { keyOf } from '../kubernetes/informer.js';
+import type { KubernetesSourceProvider } from '../kubernetes/provider.js';
+import { originOf, sourceNameOf, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { LAST_EVENT_WRITE_INTERVAL_MS, type ClaimView } from './desired-status.js';
 import { EventRecorder } from './events.js';
-import { LeaderElection, type LeaseTiming } from './leader-election.js';
+import { LeaderElection } from './leader-election.js';
+import type { LeaseTiming } from '../config/kubernetes-settings.js';
 import { CacheBehind, reconcile } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 
-export const LEASE_NAME = 'tw-webhooks-leader';
+const LEASE_NAME = 'tw-webhooks-leader';
 
 export interface WebhookSourceControllerOptions {
   client: KubeClient;
@@ -77,10 +78,6 @@ export class WebhookSourceController {
     await Promise.all(this.workers);
   }
 
-  isLeader(): boolean {
-    return this.election.isLeader();
-  }
-
   private lead(): void {
     this.options.metrics.leader.set(1);
     const queue = new WorkQueue();
@@ -96,7 +93,7 @@ export class WebhookSourceController {
     this.queue = undefined;
   }
 
-  private claimOf(object: WebhookSourceObject): ClaimView {
+  private claimOf(object: CachedWebhookSource): ClaimView {
     const status = this.options.registry.statusesAt(originOf(object))[0];
     return status?.state === 'conflict' && status.heldBy ? { holder: 'other', heldBy: describeOrigin(status.heldBy) } : { holder: 'self' };
   }

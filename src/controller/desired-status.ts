@@ -1,18 +1,18 @@
-import { secretProblem, sourceNameOf, type SecretView, type WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
+import { filterProblem, secretProblem, sourceNameOf, type SecretView, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import { STATUS_REASONS } from '../sources/registry.js';
-import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../sources/webhook-source-crd.js';
+import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../kubernetes/webhook-source-crd.js';
 
 /** Who serves the object's source name on this replica: the object itself, or another declaration. */
 export type ClaimView = { holder: 'self' } | { holder: 'other'; heldBy: string };
 
 /** The reasons of True conditions; False ones come from the registry (conflict, suspended) and the secret check. */
-export const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
+const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
 
 /** `lastEventTime` moves at most this often, so busy sources do not turn into a status write per request. */
 export const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;
 
 export interface DesiredStatusInput {
-  object: WebhookSourceObject;
+  object: CachedWebhookSource;
   secret: SecretView;
   claim: ClaimView;
   /** metav1.Time of this reconcile (RFC 3339, seconds). */
@@ -42,7 +42,7 @@ export function desiredStatus({ object, secret, claim, now, lastEventAt }: Desir
 
 type Draft = Omit<Condition, 'observedGeneration' | 'lastTransitionTime'>;
 
-function secretResolved(object: WebhookSourceObject, secret: SecretView): Draft {
+function secretResolved(object: CachedWebhookSource, secret: SecretView): Draft {
   const type = 'SecretResolved';
   if (secret.state !== 'resolved') return { type, status: 'False', ...secretProblem(object, secret) };
   const { name, key = DEFAULT_SECRET_KEY, previousKey } = object.spec.secretRef;
@@ -57,7 +57,7 @@ function secretResolved(object: WebhookSourceObject, secret: SecretView): Draft 
   };
 }
 
-function readyCondition(object: WebhookSourceObject, name: string, path: string, secret: Draft, claim: ClaimView): Draft {
+function readyCondition(object: CachedWebhookSource, name: string, path: string, secret: Draft, claim: ClaimView): Draft {
   const type = 'Ready';
   if (object.spec.suspend === true)
     return { type, status: 'False', reason: STATUS_REASONS.suspended, message: `suspended: ${path} answers 404 unknown_source` };
@@ -69,6 +69,8 @@ function readyCondition(object: WebhookSourceObject, name: string, path: string,
       message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration`,
     };
   }
+  const invalid = filterProblem(object);
+  if (invalid) return { type, status: 'False', ...invalid };
   if (secret.status !== 'True') return { type, status: 'False', reason: secret.reason, message: secret.message };
   return { type, status: 'True', reason: REASONS.serving, message: `serving ${path}` };
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import type { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import type { WebhookSourceObject } from '../sources/providers/kubernetes/webhook-source.js';
-import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
+import type { Logger } from '../log/logger.js';
+import type { KubeClient } from '../kubernetes/kube-client.js';
+import type { CachedWebhookSource } from '../kubernetes/webhook-source.js';
+import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';
 import { microTime, nowMicros } from './lease.js';
 
-export const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
+const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
 
 /** events.k8s.io/v1 Events about WebhookSources. Best effort: a lost Event never fails a reconcile. */
 export class EventRecorder {
@@ -15,7 +15,7 @@ export class EventRecorder {
     private readonly logger: Logger,
   ) {}
 
-  async record(object: WebhookSourceObject, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
+  async record(object: CachedWebhookSource, type: 'Normal' | 'Warning', reason: string, note: string): Promise<void> {
     const event = {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
@@ -28,7 +28,7 @@ export class EventRecorder {
       reason,
       note: note.slice(0, 1024),
       regarding: {
-        apiVersion: `${WEBHOOK_SOURCE_API.group}/${WEBHOOK_SOURCE_API.version}`,
+        apiVersion: WEBHOOK_SOURCE_API.apiVersion,
         kind: WEBHOOK_SOURCE_API.kind,
         namespace: object.namespace,
         name: object.name,

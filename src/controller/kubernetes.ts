@@ -1,21 +1,20 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { KubernetesSettings } from '../config/kubernetes-settings.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../sources/providers/kubernetes/informer.js';
-import { KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { KubernetesSourceProvider } from '../sources/providers/kubernetes/provider.js';
+import { DEFAULT_INFORMER_TIMING, type InformerHealth } from '../kubernetes/informer.js';
+import { KubeClient, loadKubeConfig } from '../kubernetes/kube-client.js';
+import { KubernetesSourceProvider } from '../kubernetes/provider.js';
+import { KubernetesRegistrations } from '../kubernetes/registrations.js';
 import type { SourceRegistry } from '../sources/registry.js';
 import { WebhookSourceController } from './controller.js';
 
 /**
- * The Kubernetes side of one replica: the source provider (for the registry) and, once the
- * registry exists, the controller. In a pod the service account is used, elsewhere KUBECONFIG.
+ * The Kubernetes side of one replica, over one client: the source provider (for the registry),
+ * the registration API's writes (objects in TW_NAMESPACE) and, once the registry exists, the
+ * controller. In a pod the service account is used, elsewhere KUBECONFIG.
  */
 export function createKubernetes(settings: KubernetesSettings, metrics: Metrics, logger: Logger) {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  const client = new KubeClient(kubeConfig);
+  const client = new KubeClient(loadKubeConfig());
   const health: InformerHealth = {
     synced: (resource) => metrics.informerSynced.set({ resource }, 1),
     restarted: (resource) => metrics.informerRestarts.inc({ resource }),
@@ -26,6 +25,7 @@ export function createKubernetes(settings: KubernetesSettings, metrics: Metrics,
   let controller: WebhookSourceController | undefined;
   return {
     provider,
+    registrations: (rotationGraceSeconds: number) => new KubernetesRegistrations(client, settings.namespace, rotationGraceSeconds),
     /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
     startController(registry: SourceRegistry): void {
       controller = new WebhookSourceController({

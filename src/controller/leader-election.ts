@@ -1,16 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from 'pino';
-import { isNotFound, type KubeClient } from '../sources/providers/kubernetes/kube-client.js';
+import type { Logger } from '../log/logger.js';
+import { isNotFound, type KubeClient } from '../kubernetes/kube-client.js';
+import type { LeaseTiming } from '../config/kubernetes-settings.js';
 import { decideLease, newLease, nowMicros, releasedLease, type LeaseSpec } from './lease.js';
-
-export interface LeaseTiming {
-  /** How long non-leaders wait after the last change they saw before taking over. */
-  durationSeconds: number;
-  /** The leader steps down if it could not renew for this long (shorter than the duration). */
-  renewDeadlineSeconds: number;
-  /** Pause between tries, acquiring and renewing alike. */
-  retryPeriodSeconds: number;
-}
 
 export interface LeaderElectionOptions {
   client: KubeClient;
@@ -51,10 +43,6 @@ export class LeaderElection {
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${options.namespace}/leases`;
-  }
-
-  isLeader(): boolean {
-    return this.leading;
   }
 
   start(): void {

@@ -1,15 +1,14 @@
-import type { Logger } from 'pino';
-import { isConflict, isNotFound, type KubeClient } from '../sources/providers/kubernetes/kube-client.js';
-import { WEBHOOK_SOURCE_API } from '../sources/webhook-source-crd.js';
+import type { Logger } from '../log/logger.js';
+import { isConflict, isNotFound, type KubeClient } from '../kubernetes/kube-client.js';
+import { SECRET_LABEL, webhookSourcePath } from '../kubernetes/webhook-source-crd.js';
 import {
-  SECRET_LABEL,
   resolveSecret,
   sourceNameOf,
-  toWebhookSourceObject,
+  toCachedWebhookSource,
   type SecretObject,
   type SecretView,
-  type WebhookSourceObject,
-} from '../sources/providers/kubernetes/webhook-source.js';
+  type CachedWebhookSource,
+} from '../kubernetes/webhook-source.js';
 import { desiredStatus, metaTime, sameStatus, transition, type ClaimView } from './desired-status.js';
 import type { EventRecorder } from './events.js';
 
@@ -17,10 +16,10 @@ export interface ReconcilerDeps {
   client: KubeClient;
   /** The informer caches: reconciling reads them, never the API server (one GET only to tell "unlabelled" from "missing"). */
   cache: {
-    object(key: string): WebhookSourceObject | undefined;
-    secretOf(object: WebhookSourceObject): SecretObject | undefined;
+    object(key: string): CachedWebhookSource | undefined;
+    secretOf(object: CachedWebhookSource): SecretObject | undefined;
   };
-  claimOf(object: WebhookSourceObject): ClaimView;
+  claimOf(object: CachedWebhookSource): ClaimView;
   lastEventAt(sourceName: string): number | undefined;
   events: EventRecorder;
   logger: Logger;
@@ -53,7 +52,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<void
     try {
       await deps.client.request(
         'PATCH',
-        `${objectPath(object)}/status`,
+        `${webhookSourcePath(object.namespace, object.name)}/status`,
         { metadata: { resourceVersion: object.resourceVersion }, status },
         'application/merge-patch+json',
       );
@@ -70,7 +69,7 @@ export async function reconcile(key: string, deps: ReconcilerDeps): Promise<void
   }
 }
 
-async function secretView(object: WebhookSourceObject, deps: ReconcilerDeps): Promise<SecretView> {
+async function secretView(object: CachedWebhookSource, deps: ReconcilerDeps): Promise<SecretView> {
   const cached = deps.cache.secretOf(object);
   if (cached) return resolveSecret(object, cached, (deps.now ?? Date.now)());
   // Not in the label-selected cache: one GET says whether it is missing or merely unlabelled.
@@ -88,16 +87,11 @@ async function secretView(object: WebhookSourceObject, deps: ReconcilerDeps): Pr
   }
 }
 
-async function fresh(object: WebhookSourceObject, deps: ReconcilerDeps): Promise<WebhookSourceObject | undefined> {
+async function fresh(object: CachedWebhookSource, deps: ReconcilerDeps): Promise<CachedWebhookSource | undefined> {
   try {
-    return toWebhookSourceObject(await deps.client.request<Record<string, unknown>>('GET', objectPath(object)));
+    return toCachedWebhookSource(await deps.client.request<Record<string, unknown>>('GET', webhookSourcePath(object.namespace, object.name)));
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
   }
-}
-
-function objectPath(object: WebhookSourceObject): string {
-  const { group, version, plural } = WEBHOOK_SOURCE_API;
-  return `/apis/${group}/${version}/namespaces/${object.namespace}/${plural}/${object.name}`;
 }

@@ -1,9 +1,9 @@
 import type { BlockList } from 'node:net';
 import Koa from 'koa';
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
-import type { Accept } from '../incidents/accept.js';
+import type { Accept } from '../ingest/accept.js';
 import { deliveryRecord } from './delivery-record.js';
 import type { DeliveryRecorder } from '../workers/delivery-recorder.js';
 import { apiHandlers, type ApiDeps } from './api/api-handlers.js';
@@ -13,13 +13,15 @@ import { OPENAPI_DOCUMENT } from './api/openapi.js';
 import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
-import { webhookRoute, webhookTiming, type EventRecorder } from './webhook-route.js';
-import type { SourceLookup } from '../sources/source.js';
+import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { ServedSources } from '../sources/source.js';
 
 export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
-  sources: SourceLookup & EventRecorder & { ready(): boolean };
+  sources: ServedSources & { ready(): boolean };
+  /** Why the edited webhook_config.yaml is not served (the last good one is), if it is not. */
+  configProblem?: () => string | undefined;
   store: Store;
   accept: Accept;
   /** The delivery log; every webhook request is recorded when given. */
@@ -49,7 +51,14 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
         const checks = { sources: deps.sources.ready(), store: store.healthy };
         const ready = checks.sources && checks.store;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
+        // A rejected edit does not make the replica unready: it serves the last good configuration.
+        const configError = deps.configProblem?.();
+        ctx.body = {
+          status: ready ? 'ready' : 'not_ready',
+          checks,
+          ...(!store.healthy && { store_error: store.reason }),
+          ...(configError && { config_error: configError }),
+        };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {

@@ -1,5 +1,5 @@
 import type { BlockList } from 'node:net';
-import type { DeliveryRecord } from '../store/store.js';
+import type { DeliveryRecord } from '../incidents/ports.js';
 import { clientAddress } from './client-address.js';
 import type { RequestContext } from './state.js';
 
@@ -10,9 +10,11 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     at: new Date().toISOString(),
     source,
     status: ctx.status,
-    code: state.errorCode ?? null,
+    // A filtered delivery is a success with a code of its own, so the log tells it from a stored one.
+    code: state.errorCode ?? (state.filtered ? 'filtered' : null),
     latencyMs: Math.round(latencyMs * 1000) / 1000,
     incidentId: state.incidentId ?? null,
+    incidentNumber: state.incidentNumber ?? null,
     queueId: state.queueId ?? null,
     remoteAddress: clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
   };

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { DomainError } from '../core/errors.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { ERROR_STATUS, errorHeaders } from './error-status.js';

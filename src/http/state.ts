@@ -10,7 +10,10 @@ export interface RequestState {
   /** Metric label of a webhook request: a registered source or `_unknown`; unset on other routes. */
   sourceLabel?: string;
   incidentId?: string;
+  incidentNumber?: string;
   queueId?: string;
+  /** The source's filter filtered the delivery out (200 `filtered`). */
+  filtered?: boolean;
   errorCode?: ErrorCode;
   /** The API key of an `/api` request, once authenticated. */
   principal?: Principal;

@@ -1,23 +1,19 @@
-import type { Logger } from 'pino';
-import type { SourceLookup } from '../sources/source.js';
+import type { Logger } from '../log/logger.js';
+import type { ServedSources } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
-import type { Accept } from '../incidents/accept.js';
+import type { RouteMiddleware } from './routes.js';
+import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
 import { DomainError } from '../core/errors.js';
 import { readRawBody } from './raw-body.js';
-import { verifyRequest } from './verify/index.js';
+import { verifyRequest } from '../verify/index.js';
 import type { RateLimiter } from './rate-limit.js';
 import { LineBudget } from '../log/line-budget.js';
 
-/** Where accepted events are noted, for the source's status (last event time): a Map write. */
-export interface EventRecorder {
-  recordEvent(name: string, atMs: number): void;
-}
-
 export interface WebhookRouteDeps {
-  sources: SourceLookup & EventRecorder;
-  /** Stores the delivery inline or queues it (see incidents/accept.ts). */
+  sources: ServedSources;
+  /** Stores the delivery inline or queues it (see ingest/accept.ts). */
   accept: Accept;
   rateLimiter: RateLimiter;
   metrics: Metrics;
@@ -28,9 +24,10 @@ export interface WebhookRouteDeps {
 const MAX_NAME_IN_MESSAGE = 253;
 /** Accepted events logged per second and process; the delivery log and the metrics count every one. */
 const ACCEPTED_LINES_PER_SECOND = 20;
+const FILTER_ERROR_LINES_PER_SECOND = 5;
 
-/** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
-export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
+/** `POST /api/webhooks/:source`: the checks of docs/api.md ("The webhook route") in the contract's order. */
+export function webhookRoute(deps: WebhookRouteDeps): RouteMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.
   const eventLog = deps.logger.child({}, { redact: [] });
@@ -39,6 +36,12 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   const logAccepted = (fields: Record<string, unknown>, message: string) => {
     const skipped = eventLines.take(deps.nowMs());
     if (skipped !== undefined) eventLog.info(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
+  };
+  // A filter that fails on every event of a busy source would otherwise log every request.
+  const filterErrorLines = new LineBudget(FILTER_ERROR_LINES_PER_SECOND);
+  const logFilterErrors = (fields: Record<string, unknown>, message: string) => {
+    const skipped = filterErrorLines.take(deps.nowMs());
+    if (skipped !== undefined) deps.logger.warn(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
   };
   return async (ctx) => {
     const name = String(ctx.params.source);
@@ -77,8 +80,22 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       logAccepted({ source: name, queueId, reason }, 'delivery queued');
       return;
     }
+    const { filterErrors } = result.value;
+    if (filterErrors.length > 0) {
+      deps.metrics.filterErrors.inc({ source: name }, filterErrors.length);
+      logFilterErrors({ source: name, errors: filterErrors }, 'filter expressions could not be evaluated');
+    }
+    if (result.value.filtered) {
+      ctx.state.filtered = true;
+      deps.metrics.filtered.inc({ source: name });
+      ctx.status = 200;
+      ctx.body = { status: 'filtered' };
+      logAccepted({ source: name }, 'delivery filtered');
+      return;
+    }
     const { created, incident } = result.value;
     ctx.state.incidentId = incident.id;
+    ctx.state.incidentNumber = incident.number;
     const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
     if (created) {
       deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });

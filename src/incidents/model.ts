@@ -92,7 +92,22 @@ export interface TriageInfo {
   dispatchedAt: string | null;
 }
 
-export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
+/** Where people are with an incident: new, acknowledged (someone is on it), resolved. */
+export const INCIDENT_STATUSES = ['new', 'acknowledged', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Who moved an incident to a status, when, and why. */
+export interface StatusChange {
+  /** ISO time. */
+  at: string;
+  /** The API key's name (`bootstrap` for a TW_API_TOKEN key). */
+  by: string;
+  keyId: string;
+  note: string | null;
+}
+
+/** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
+export type Labels = Record<string, string>;
 
 /** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
 export interface Incident extends IncidentDraft {
@@ -102,20 +117,35 @@ export interface Incident extends IncidentDraft {
   receivedAt: string;
   dedupeKey: string;
   status: IncidentStatus;
+  /** Made by a test event (`webhook test`): never triaged, left out of listings unless asked for. */
+  test: boolean;
+  /** Set when the incident was acknowledged; kept after it is resolved. */
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
+  labels: Labels;
   raw: string;
 }
 
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */
 export type IncidentSummary = Omit<Incident, 'raw'>;
 
-/** Everything the store needs to create an incident; the store assigns the number atomically. */
-export interface NewIncident extends IncidentDraft {
+/** What a delivery adds to its normalized draft: who sent it, when, how it dedupes, and the triage it asks for. */
+export interface DeliveryFacts {
   id: string;
   source: string;
   receivedAt: string;
   dedupeKey: string;
   raw: string;
+  labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
+  /** A test event's incident (see normalize/test-event.ts). */
+  test: boolean;
 }
+
+/**
+ * An incident built whole by the domain, all but its number: the store allocates that inside its
+ * insert (gap-free, exactly once) and encodes everything else as given.
+ */
+export type NewIncident = Omit<Incident, 'number'>;

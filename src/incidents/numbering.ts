@@ -8,9 +8,3 @@ export function formatIncidentNumber(year: number, sequence: number): string {
 export function numberingYear(receivedAtIso: string): number {
   return Number(receivedAtIso.slice(0, 4));
 }
-
-const NUMBER_PATTERN = /^INC-\d{4}-\d{4,}$/;
-
-export function isIncidentNumber(value: string): boolean {
-  return NUMBER_PATTERN.test(value);
-}

@@ -9,7 +9,7 @@ export interface StoreHealthSample {
   healthy: boolean;
 }
 
-/** The one metrics registry of the process, created in main and passed to whoever records. */
+/** The one metrics registry of the process, created by start() and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
   // Read at each scrape, so the gauge is what /readyz would say; set once the store exists.
@@ -54,6 +54,18 @@ export function createMetrics() {
     duplicates: new Counter({
       name: 'webhook_duplicates_total',
       help: 'Deliveries recognized as repeats of a stored event, by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    filtered: new Counter({
+      name: 'webhook_filtered_total',
+      help: "Deliveries the source's filter filtered out (answered 200 filtered, not stored), by source",
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    filterErrors: new Counter({
+      name: 'webhook_filter_errors_total',
+      help: 'Filter expressions that could not be evaluated on a delivery (the event was kept unchanged by them), by source',
       labelNames: ['source'] as const,
       registers: [registry],
     }),
@@ -113,6 +125,16 @@ export function createMetrics() {
       name: 'tw_store_errors_total',
       help: 'Non-transient store errors met (a damaged, full or unwritable file, refused credentials, ...), by store and kind',
       labelNames: ['store', 'kind'] as const,
+      registers: [registry],
+    }),
+    configRejected: new Gauge({
+      name: 'webhook_config_reload_rejected',
+      help: 'Whether the edited webhook_config.yaml is rejected (1) and the last good configuration serves instead, or served (0)',
+      registers: [registry],
+    }),
+    configRejections: new Counter({
+      name: 'webhook_config_reload_rejections_total',
+      help: 'Reloads of webhook_config.yaml that were rejected (invalid YAML or schema, an unset ${VAR}, the file gone)',
       registers: [registry],
     }),
     sourceConflicts: new Counter({

@@ -3,7 +3,7 @@ import type { Source } from '../sources/source.js';
 import type { Result } from '../core/result.js';
 
 /** A normalizer is pure: parsed JSON + the source in, a draft or a human-readable reason out. */
-export type Normalizer = (payload: unknown, source: Source) => Result<IncidentDraft, string>;
+type Normalizer = (payload: unknown, source: Source) => Result<IncidentDraft, string>;
 
 export interface FormatModule {
   format: Format;

@@ -1,4 +1,4 @@
-import type { Source, SourceClaim, SourceProvider } from './source.js';
+import type { ServedSources, Source, SourceClaim, SourceProvider } from './source.js';
 
 /** A name declared by more than one provider (or twice by one). The oldest claimant keeps it. */
 export interface SourceConflict {
@@ -14,7 +14,7 @@ export interface SourceConflict {
  * `invalid` (holds the name but cannot be served, e.g. its Secret is missing: the provider's
  * reason); `conflict` (another claimant holds the name: `heldBy` is its origin).
  */
-export type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
+type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
 
 export interface SourceStatus {
   name: string;
@@ -55,7 +55,7 @@ interface RankedClaim {
  * not a passing Secret outage — is what moves a name. Every claimant's state is kept for status
  * reporting (`statusesAt`, `onStatus`); the conflict is never silent.
  */
-export class SourceRegistry {
+export class SourceRegistry implements ServedSources {
   private readonly sets: (readonly SourceClaim[])[];
   private index = new Map<string, Source>();
   private currentConflicts = new Map<string, SourceConflict>();
@@ -100,17 +100,9 @@ export class SourceRegistry {
     return this.providers.every((provider) => provider.synced());
   }
 
-  conflicts(): readonly SourceConflict[] {
-    return [...this.currentConflicts.values()];
-  }
-
   /** The state of the claims declared at `origin`: one per Kubernetes object, one per source for the file. */
   statusesAt(origin: string): readonly SourceStatus[] {
     return this.currentStatuses.get(origin) ?? [];
-  }
-
-  statuses(): readonly SourceStatus[] {
-    return [...this.currentStatuses.values()].flat();
   }
 
   /** Called after every change with the claims whose state is new or changed (not on unchanged rebuilds). */

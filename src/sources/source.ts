@@ -1,5 +1,6 @@
 import type { Format, Severity } from '../incidents/model.js';
 import { ok, type Result } from '../core/result.js';
+import type { CompiledFilter } from '../filters/filter.js';
 
 /** How a source proves a request came from it (docs/api.md, verification profiles). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;
@@ -27,6 +28,8 @@ export interface Source {
   toleranceSeconds: number;
   maxBodyBytes: number;
   rateLimit: RateLimit | undefined;
+  /** CEL expressions that filter events, set their severity or add labels (docs/filters.md); compiled when the source was loaded. */
+  filter: CompiledFilter | undefined;
   /** `async` answers 202 after a durable inbox write; `sync` normalizes and stores inline. */
   processing: 'sync' | 'async';
   /** false when suspended: the route answers unknown_source, like Flux's suspended receivers. */
@@ -78,4 +81,10 @@ export interface SourceProvider {
 /** The registry as the hot path sees it: an in-memory lookup, never I/O. */
 export interface SourceLookup {
   get(name: string): Source | undefined;
+}
+
+/** What the receiver needs of the registry: the lookup, and a note of each accepted event (for the source's last event time). */
+export interface ServedSources extends SourceLookup {
+  /** On the hot path: a Map write. */
+  recordEvent(name: string, atMs: number): void;
 }

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Settings } from '../config/settings.js';
 import type { PipelineSettings } from '../config/pipeline-settings.js';
 import type { Store, StoreFaultListener } from './store.js';

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 
 const PRUNE_EVERY_MS = 10 * 60_000;
 

@@ -1,5 +1,5 @@
 import type { TriageInfo } from '../incidents/model.js';
-import type { TriageOutcome } from './store.js';
+import type { TriageOutcome } from '../incidents/ports.js';
 
 /** The triage fields an attempt's outcome changes (both stores apply exactly these). */
 export function triageChanges(outcome: TriageOutcome): Partial<TriageInfo> {

@@ -1,6 +1,6 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { DeliveryLogStore, DeliveryRecord } from '../store/store.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../incidents/ports.js';
 import { schedulePrune } from '../store/retention.js';
 
 const FLUSH_MS = 1_000;

@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
-import { StoreUnavailableError } from '../store/store.js';
+import type { Logger } from '../log/logger.js';
+import { StoreUnavailableError } from '../core/errors.js';
 
 export interface LeaseLoopOptions<T> {
   /** For logs: `inbox`, `triage`. */

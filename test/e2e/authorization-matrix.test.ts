@@ -6,7 +6,6 @@
  * (in-process `start()`, embedded store). Paths are sent byte for byte with node:http: fetch would
  * normalize `/./` and `..` before they reach the server.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';

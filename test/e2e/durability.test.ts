@@ -2,7 +2,6 @@
  * Every 2xx means durably stored: a kill -9 in the middle of a burst of concurrent deliveries loses
  * no acknowledged incident and duplicates no number; numbering continues after the restart.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

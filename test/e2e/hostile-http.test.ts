@@ -1,4 +1,3 @@
-// servers: none
 /**
  * What hostile senders found, mended and driven over real HTTP (and raw sockets where node's own
  * client would refuse to send the request) against the real service process.

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * GitOps tools see readiness: the Argo CD health check of docs/kubernetes.md (the very `argocd-cm`
  * block there), run by a Lua 5.1 interpreter (Argo CD's gopher-lua is Lua 5.1), on WebhookSources
@@ -26,8 +25,10 @@ import {
   webhookSource,
   type WebhookSourceJson,
 } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { startService } from '../helpers/service.js';
+
+await needs('kube');
 
 const run = promisify(execFile);
 const DOC = resolve(import.meta.dirname, '../../docs/kubernetes.md');

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * The API server goes away mid-watch and comes back. This test runs its own kube-apiserver and
  * etcd (test/infra/kube.ts) so stopping them disturbs no other test.
@@ -23,6 +22,9 @@ import {
   webhookSource,
 } from '../helpers/kube-sources.js';
 import { startService, type RunningService } from '../helpers/service.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('kube');
 
 let kube: Started;
 let kubeconfig: string;

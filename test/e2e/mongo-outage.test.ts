@@ -3,7 +3,6 @@
  * Retry-After (never a 500, never a 2xx that was not stored), /readyz turns 503, and once the
  * database is back on the same port and data the service recovers by itself, without a restart.
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +10,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allIncidents, deliver, genericAlert, getAnonymous, waitFor, type Reply } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const SENDERS = 8;

@@ -3,13 +3,15 @@
  * four times at once (sender retries, duplicated deliveries); each alert becomes one incident.
  * Senders retry a 503 as real ones do (600 requests at once can exhaust the pool on a slow machine).
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { allIncidents, deliverRetrying, genericAlert, type Reply } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const ALERTS = 150;

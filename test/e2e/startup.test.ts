@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Start-up as a user meets it, against the real `dist/main.js`: every failure is one JSON log line
  * at fatal level and exit code 1 (no stack trace, nothing on stderr); what is probably a mistake

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * GitOps and Kubernetes mode against the real kube-apiserver of `npm test`: what
  * `tw-cli webhook add --output yaml` prints is accepted by the API server as is, and in Kubernetes
@@ -10,10 +9,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { createTestNamespace, kubeFromEnv, kubectlBin } from '../helpers/servers.js';
+import { createTestNamespace, kubectlBin, kubeFromEnv, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { runProgram, twCli } from '../helpers/cli.js';
+
+await needs('kube');
 
 const run = promisify(execFile);
 const webhookSources = { group: 'triagewarden.io', version: 'v1alpha1', plural: 'webhooksources' };
@@ -86,7 +87,7 @@ describe('tw-cli and the Kubernetes API server', () => {
     });
     after(() => service?.stop());
 
-    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async (t) => {
+    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async () => {
       const added = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'k8s-edr-secret', '--auto-triage', '--playbook', 'malware_triage'], env);
       assert.equal(added.code, 0, added.stderr);
 

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Every documented vendor event family, sent signed over real HTTP to the real service, becomes
  * the incident its fixture expects (test/fixtures/payloads/expected/): severity, title, type, observables,
@@ -9,14 +8,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { IncidentDraft } from '../../src/incidents/model.js';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
 
 const SECRET = 'family-secret';
-let service: RunningService;
+let service: ServiceUnderTest;
 
 before(async () => {
-  service = await startService({ config: `sources:\n  vendor:\n    secret: "${SECRET}"\n` });
+  service = await startInProcess({ config: `sources:\n  vendor:\n    secret: "${SECRET}"\n` });
 });
 after(async () => {
   await service?.stop();

@@ -2,12 +2,13 @@
  * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
 import { startService, type RunningService } from '../helpers/service.js';
 import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
 import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
@@ -174,7 +175,12 @@ describe('checks in the contract order', () => {
   it('invalid_signature: wrong secret, tampered body, malformed digest', async () => {
     const body = alert('s-1');
     const wrong = signedHeaders('not-the-secret', body);
-    assertError(await post('/api/webhooks/edr', body, wrong), 401, 'invalid_signature', 'Webhook signature verification failed');
+    assertError(
+      await post('/api/webhooks/edr', body, wrong),
+      401,
+      'invalid_signature',
+      "Webhook signature verification failed: X-Webhook-Signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<X-Webhook-Timestamp>.<raw body>' with the secret)",
+    );
     const good = signedHeaders('current-secret', body);
     assertError(await post('/api/webhooks/edr', body.replace('high', 'low'), good), 401, 'invalid_signature');
     const truncated = { ...good, 'x-webhook-signature': good['x-webhook-signature']!.slice(0, -1) };
@@ -199,7 +205,7 @@ describe('checks in the contract order', () => {
       if (reply.status === 429) limited = reply;
     }
     assert.deepEqual(statuses.slice(0, 2), [201, 201]);
-    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assert.ok(limited, `expected a 429 in ${statuses.join(', ')}`);
     assertError(limited, 429, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });
@@ -319,6 +325,32 @@ describe('verification profiles', () => {
     assert.equal(retry.body.duplicate, true);
     assert.equal(retry.body.incident_id, first.body.incident_id);
     assertError(await post('/api/webhooks/stdhooks', body, { ...headers, 'webhook-signature': 'v1,AAAA' }), 401, 'invalid_signature');
+  });
+
+  it("standard-webhooks: signed by the standardwebhooks library under the scheme's names, and by Svix's library under svix-*", async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const now = new Date();
+    /** The three headers under one spelling, the signature made by a library. */
+    const signedBy = (spelling: 'webhook' | 'svix', id: string, signature: string) => ({
+      'content-type': 'application/json',
+      [`${spelling}-id`]: id,
+      [`${spelling}-timestamp`]: String(Math.floor(now.getTime() / 1000)),
+      [`${spelling}-signature`]: signature,
+    });
+    const standard = alert('std-lib-1');
+    const standardSigned = signedBy('webhook', 'msg_std_lib', new StandardWebhook(secret).sign('msg_std_lib', now, standard));
+    assert.equal((await post('/api/webhooks/stdhooks', standard, standardSigned)).status, 201);
+
+    const svix = alert('svix-lib-1');
+    const svixSigned = signedBy('svix', 'msg_svix_lib', new SvixWebhook(secret).sign('msg_svix_lib', now, svix));
+    new SvixWebhook(secret).verify(svix, svixSigned); // what Svix's own receivers accept
+    const first = await post('/api/webhooks/stdhooks', svix, svixSigned);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const retry = await post('/api/webhooks/stdhooks', svix, svixSigned);
+    assert.equal(retry.status, 200, 'svix-id makes a retry a duplicate');
+    assert.equal(retry.body.incident_id, first.body.incident_id);
+    assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-id': 'msg_swapped' }), 401, 'invalid_signature');
+    assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-timestamp': 'late' }), 401, 'invalid_timestamp');
   });
 
   it('hmac-body: X-Hub-Signature-256 over the body alone', async () => {

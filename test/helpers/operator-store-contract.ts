@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashApiKeyToken, newApiKeyRecord } from '../../src/apikeys/api-key.js';
-import type { RegisteredSourceRecord } from '../../src/sources/providers/api/registered-source.js';
+import type { RegisteredSourceRecord } from '../../src/sources/registered-source.js';
 import { storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 function registered(name: string, overrides: Partial<RegisteredSourceRecord> = {}): RegisteredSourceRecord {

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { DeliveryRecord, NewQueueEntry, QueueOutcome } from '../../src/store/store.js';
+import type { DeliveryRecord, NewQueueEntry, QueueOutcome } from '../../src/incidents/ports.js';
 import { newIncident, storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -32,6 +32,7 @@ function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
     code: null,
     latencyMs: 1.5,
     incidentId: randomUUID(),
+    incidentNumber: 'INC-2026-0042',
     queueId: null,
     remoteAddress: '127.0.0.1',
     ...overrides,

@@ -6,24 +6,29 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { IncidentPage, Store } from '../../src/store/store.js';
-import type { Incident, NewIncident } from '../../src/incidents/model.js';
-import { decodeCursor } from '../../src/store/cursor.js';
+import type { IncidentPage } from '../../src/incidents/ports.js';
+import type { Store } from '../../src/store/store.js';
+import type { DeliveryFacts, Incident, IncidentDraft, NewIncident } from '../../src/incidents/model.js';
+import { newIncident as buildIncident } from '../../src/incidents/incident.js';
+import { decodeCursor } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
   openStore(): Promise<Store>;
-  reopen?(store: Store): Promise<Store>;
+  reopen?: (store: Store) => Promise<Store>;
 }
 
-export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
+/** A new incident as the domain builds it from a delivery's facts and its draft (the store gets it whole). */
+export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = {}): NewIncident {
   const id = randomUUID();
-  return {
+  const declared: IncidentDraft & DeliveryFacts = {
     id,
     source: 'edr',
     receivedAt: '2026-03-01T10:00:00.000Z',
     dedupeKey: `sha256:${id}`,
     raw: '{"a":1}',
+    labels: {},
     triagePlaybook: null,
+    test: false,
     format: 'generic',
     eventType: 'security_alert',
     title: 'Test alert',
@@ -49,18 +54,19 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
   };
+  return buildIncident(declared, declared);
 }
 
 /**
  * Asserts that a stored incident carries every field of the input it was made from: what the store
  * reads back is compared with what was given to it, not with what it returned on insert.
  */
-export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
+function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
   assert.ok(stored, `incident ${input.id} is stored`);
-  const { triagePlaybook, ...fields } = input;
+  const { triage, ...fields } = input;
   for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);
-  assert.equal(stored.triage.playbook, triagePlaybook);
-  assert.equal(stored.triage.state, triagePlaybook ? 'pending' : 'none');
+  assert.equal(stored.triage.playbook, triage.playbook);
+  assert.equal(stored.triage.state, triage.playbook ? 'pending' : 'none');
 }
 
 /** Inside a describe: opens stores from the factory and closes them all after the suite. */
@@ -91,6 +97,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         incidentType: 'phishing',
         externalId: 'vendor-42',
         occurredAt: '2026-03-01T09:58:59.123Z',
+        labels: { team: 'blue', 'on-call_2': 'ünïcödé "quoted"' },
         observables: {
           hosts: ['ws-1', 'ws-2'],
           users: ['alice'],
@@ -117,6 +124,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(read.triage.attempts, 0);
       }
       assert.equal(await store.getIncident(randomUUID()), undefined);
+      const [summary] = (await store.listIncidents({ limit: 1, maxBytes: 1 << 20 })).items;
+      assert.deepEqual(summary?.labels, input.labels, 'lists carry the labels');
     });
 
     it('keeps absent optional fields absent', async () => {
@@ -176,6 +185,48 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const result = await store.insertIncident(input);
       assert.equal(result.incident.triage.state, 'pending');
       assertStoredAs(await store.getIncident(input.id), input);
+    });
+
+    it('moves an incident to acknowledged and resolved only from the statuses given, durably, keeping who and when', async () => {
+      const store = await open();
+      const input = newIncident();
+      const { incident } = await store.insertIncident(input);
+      assert.equal(incident.status, 'new');
+      assert.equal(incident.acknowledged, null);
+      const ack = { at: '2026-03-01T10:05:00.000Z', by: 'alice', keyId: 'key-1', note: 'on it' };
+      const acknowledged = await store.changeIncidentStatus(incident.number, 'acknowledged', ['new'], ack);
+      assert.equal(acknowledged?.status, 'acknowledged');
+      assert.deepEqual(acknowledged?.acknowledged, ack);
+      // Asked again from `new` only: nothing changes, the incident comes back as it is.
+      const again = await store.changeIncidentStatus(incident.id, 'acknowledged', ['new'], { ...ack, by: 'bob' });
+      assert.deepEqual(again?.acknowledged, ack);
+      const resolve = { at: '2026-03-01T11:00:00.000Z', by: 'bob', keyId: 'key-2', note: null };
+      const resolved = await store.changeIncidentStatus(incident.id, 'resolved', ['new', 'acknowledged'], resolve);
+      assert.equal(resolved?.status, 'resolved');
+      const stored = await store.getIncident(incident.id);
+      assert.equal(stored?.status, 'resolved');
+      assert.deepEqual(stored?.acknowledged, ack, 'the acknowledgement is kept');
+      assert.deepEqual(stored?.resolved, resolve);
+      assert.equal(stored?.raw, input.raw);
+      assert.deepEqual(
+        (await store.listIncidents({ limit: 10, status: 'resolved' })).items.map((item) => item.id),
+        [incident.id],
+        'the status filter sees the change',
+      );
+      assert.equal(await store.changeIncidentStatus('INC-1999-0001', 'resolved', ['new'], resolve), undefined);
+    });
+
+    it("keeps a test event's incident apart: marked, never triaged, listed only when asked for", async () => {
+      const store = await open();
+      const real = newIncident();
+      const test = newIncident({ test: true });
+      await store.insertIncident(real);
+      assertStoredAs((await store.insertIncident(test)).incident, test);
+      assertStoredAs(await store.getIncident(test.id), test);
+      const ids = async (filter: { test?: boolean }) => (await store.listIncidents({ limit: 10, ...filter })).items.map((item) => item.id).sort();
+      assert.deepEqual(await ids({ test: false }), [real.id]);
+      assert.deepEqual(await ids({ test: true }), [test.id]);
+      assert.deepEqual(await ids({}), [real.id, test.id].sort());
     });
 
     it('lists newest first with filters and keyset pagination', async () => {

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The container image, run for real with podman (scripts/image-test.sh builds it and sets TW_IMAGE):
  * nothing in it but node, its libraries and the app (no shell, no npm); read-only root filesystem,

@@ -1,4 +1,3 @@
-// servers: kube, helm
 /**
  * The chart's pod runs for real: `helm install` of the default chart on the test API server (its
  * ServiceAccount and RBAC), then the rendered Deployment and claim started with `podman kube play`
@@ -14,11 +13,13 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { apply, condition, getWebhookSource, installCrd, kubectl, secret, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace, helmBin } from '../helpers/servers.js';
+import { createTestNamespace, helmBin, needs } from '../helpers/servers.js';
 import { deliver, genericAlert } from '../helpers/api-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { chartDir, helmTemplate } from '../deploy/chart.js';
 import { apiServerOf, localImageValues, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
+
+await needs('kube', 'helm');
 
 const run = promisify(execFile);
 const IMAGE = process.env.TW_IMAGE;

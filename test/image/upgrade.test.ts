@@ -1,4 +1,3 @@
-// servers: kube, helm
 /**
  * `helm upgrade` from the previous release with data in place, against the real test API server,
  * the pods run with `podman kube play`: the previous chart (TW_PREVIOUS_CHART) and its image
@@ -17,11 +16,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { apply, condition, getWebhookSource, installCrd, kubectl, secret, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace, helmBin } from '../helpers/servers.js';
+import { createTestNamespace, helmBin, needs } from '../helpers/servers.js';
 import { deliver, genericAlert } from '../helpers/api-client.js';
 import { waitFor } from '../helpers/wait.js';
 import { chartDir } from '../deploy/chart.js';
 import { apiServerOf, localImageValues, playChartPod, removeClaimVolume, type PlayedPod } from './kube-play.js';
+
+await needs('kube', 'helm');
 
 const run = promisify(execFile);
 const { TW_IMAGE: IMAGE, TW_PREVIOUS_IMAGE: PREVIOUS_IMAGE, TW_PREVIOUS_CHART: PREVIOUS_CHART } = process.env;

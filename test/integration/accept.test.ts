@@ -1,13 +1,12 @@
 /** The route's accept step: inline within the budget, durably queued beyond it or for async sources. */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createAccept } from '../../src/incidents/accept.js';
-import type { Ingest, WebhookEvent } from '../../src/incidents/ingest.js';
+import { createAccept } from '../../src/ingest/accept.js';
+import type { Ingest, WebhookEvent } from '../../src/ingest/ingest.js';
 import { ok } from '../../src/core/result.js';
 import { backoffMs } from '../../src/workers/backoff.js';
 import { testSource } from '../helpers/source.js';
@@ -28,7 +27,7 @@ function slowIngest(delayMs: number): Ingest {
   return async () => {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     const result = await store.insertIncident(newIncident({ dedupeKey: 'hdr:msg-7' }));
-    return ok({ created: result.created, incident: result.incident });
+    return ok({ filtered: false, created: result.created, incident: result.incident, filterErrors: [] });
   };
 }
 
@@ -36,7 +35,7 @@ describe('accepting a verified delivery', () => {
   it('answers inline when processing fits the budget', async () => {
     const accept = createAccept({ ingest: slowIngest(0), inbox: store.inbox, inlineBudgetMs: 1000 });
     const result = await accept(testSource({ name: 'edr' }), event);
-    assert.ok(result.ok && !result.value.queued && result.value.created);
+    assert.ok(result.ok && !result.value.queued && !result.value.filtered && result.value.created);
   });
 
   it('queues a slow delivery durably, keeping only the idempotency headers, while the inline attempt completes', async () => {

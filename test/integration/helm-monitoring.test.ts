@@ -1,4 +1,3 @@
-// servers: helm, monitoring-crds
 /**
  * The chart's monitoring against a real Prometheus (Debian's `prometheus`, started here): it scrapes
  * the running service with the ServiceMonitor's path, interval and timeout, the spec's
@@ -15,11 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
-import { helmBin } from '../helpers/servers.js';
+import { helmBin, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
 import { freePort } from '../infra/process.js';
 import { helmTemplate, repoRoot } from '../deploy/chart.js';
+
+await needs('helm', 'monitoring-crds');
 
 const run = promisify(execFile);
 const NAMESPACE = 'tw-webhooks';
@@ -154,7 +155,7 @@ describe('monitoring with a real Prometheus', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     assert.equal(received?.status, 'success');
-    const receivedBy = new Map(received!.data!.result.map((series) => [series.metric.source, series]));
+    const receivedBy = new Map(received.data!.result.map((series) => [series.metric.source, series]));
     assert.ok(Number(receivedBy.get('email-gateway')?.value[1]) > 0, JSON.stringify(received));
     assert.equal(receivedBy.get('email-gateway')?.metric.job, JOB);
     assert.equal(receivedBy.get('email-gateway')?.metric.namespace, NAMESPACE);
@@ -169,9 +170,9 @@ describe('monitoring with a real Prometheus', () => {
     const exposition = await (await fetch(`${service.url}/metrics`)).text();
     const checked = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
-    checked.stdout!.on('data', (chunk) => (output += String(chunk)));
-    checked.stderr!.on('data', (chunk) => (output += String(chunk)));
-    checked.stdin!.end(exposition);
+    checked.stdout.on('data', (chunk) => (output += String(chunk)));
+    checked.stderr.on('data', (chunk) => (output += String(chunk)));
+    checked.stdin.end(exposition);
     const code = await new Promise((done) => checked.once('exit', done));
     assert.equal(code, 0, output);
     assert.equal(output.trim(), '', 'no lint findings');

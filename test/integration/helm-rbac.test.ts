@@ -1,4 +1,3 @@
-// servers: kube, helm
 /**
  * The chart's privileges, least by default. Every Role, ClusterRole and binding it renders, for each
  * combination of the values that change RBAC, equals test/fixtures/rbac/rules.yaml (kept by hand: a
@@ -27,11 +26,13 @@ import {
   serviceAccountKubeconfig,
   webhookSource,
 } from '../helpers/kube-sources.js';
-import { createTestNamespace, helmBin } from '../helpers/servers.js';
+import { createTestNamespace, helmBin, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { chartDir, helmTemplate, repoRoot } from '../deploy/chart.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+
+await needs('kube', 'helm');
 
 const run = promisify(execFile);
 const FIXTURE = join(repoRoot, 'test/fixtures/rbac/rules.yaml');

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Informer supervision against a scripted API server. A fake on purpose, and only for faults the
  * real kube-apiserver cannot be made to produce on demand: a watch that goes silent without
@@ -11,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { waitFor } from '../helpers/api-client.js';
-import { Informer, type InformerEvent, type InformerTiming } from '../../src/sources/providers/kubernetes/informer.js';
-import { KubeClient } from '../../src/sources/providers/kubernetes/kube-client.js';
+import { Informer, type InformerEvent, type InformerTiming } from '../../src/kubernetes/informer.js';
+import { KubeClient } from '../../src/kubernetes/kube-client.js';
 
 interface Script {
   lists: number;

@@ -7,7 +7,6 @@
  *   the way a crash would end it (Worker.terminate), as in store-embedded.test.ts.
  * A database down at start-up is tested against the real process in e2e/lifecycle.test.ts.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -20,13 +19,13 @@ import { createApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
-import { FileSourceProvider } from '../../src/sources/providers/file.js';
+import { FileSourceProvider } from '../../src/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
-import { createIngest } from '../../src/incidents/ingest.js';
-import { createAccept } from '../../src/incidents/accept.js';
+import { createIngest } from '../../src/ingest/ingest.js';
+import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
-import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
-import { StoreRegistrations } from '../../src/sources/providers/api/store-registrations.js';
+import { SecretBox } from '../../src/providers/api/secret-box.js';
+import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -63,13 +62,14 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
           written: async () => undefined,
         }),
         registrationEnabled: false,
-        selfUrl: () => '',
+        dispatch: () => Promise.reject(new Error('no test events here')),
         nowMs: Date.now,
       },
       follow: () => () => undefined,
       nowMs: Date.now,
     },
   });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   cleanups.push(

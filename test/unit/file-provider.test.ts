@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, type TestContext } from 'node:test';
 import { pino } from 'pino';
 import { ConfigError } from '../../src/config/config-error.js';
-import { FileSourceProvider, type FileSourceProviderOptions } from '../../src/sources/providers/file.js';
+import { FileSourceProvider, type FileSourceProviderOptions } from '../../src/providers/file.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ENV = { EDR_SECRET: 'edr-secret' };

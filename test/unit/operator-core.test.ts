@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { SecretBox } from '../../src/sources/providers/api/secret-box.js';
+import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { ApiKeyAuthenticator, BOOTSTRAP_KEY_ID } from '../../src/apikeys/authenticator.js';
 import { grants, hashApiKeyToken, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from '../../src/apikeys/api-key.js';
 import { ApiTokens } from '../../src/config/api-tokens.js';
@@ -68,8 +68,8 @@ describe('ApiKeyAuthenticator', () => {
     assert.equal((await auth.authenticate('tw_boot'))?.keyId, BOOTSTRAP_KEY_ID);
     assert.ok(grants((await auth.authenticate('tw_boot'))!.scopes, 'logs:read'));
     const principal = await auth.authenticate(reader.token);
-    assert.deepEqual(principal, { keyId: reader.record.id, scopes: ['webhooks:read'] });
-    assert.equal(grants(principal!.scopes, 'webhooks:write'), false);
+    assert.deepEqual(principal, { keyId: reader.record.id, name: 'r', scopes: ['webhooks:read'] });
+    assert.equal(grants(principal.scopes, 'webhooks:write'), false);
     assert.equal(await auth.authenticate('tw_unknown'), undefined);
     assert.equal(await auth.authenticate('not-even-prefixed'), undefined);
 

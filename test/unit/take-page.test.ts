@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCursor, takePage } from '../../src/store/cursor.js';
+import { decodeCursor, takePage } from '../../src/incidents/cursor.js';
 
 interface Row {
   id: string;

@@ -28,7 +28,7 @@ type ApiRouteId = Exclude<keyof RouteHandlers, 'healthz' | 'readyz' | 'openapi' 
 export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
   const { store } = deps;
   return {
-    ...incidentsHandlers(store),
+    ...incidentsHandlers(store, deps.nowMs),
     ...queueHandlers(store.inbox),
     ...triageHandlers(store.triage),
     ...deliveriesHandlers(store.deliveries),

@@ -1,8 +1,9 @@
-import { Ajv } from 'ajv';
 import { DomainError } from '../../core/errors.js';
-import { newApiKeyRecord, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
+import { apiKeyJson } from '../../wire/api-key.js';
+import { newApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
+import { routeBody } from './validation.js';
 
 interface CreateApiKeyBody {
   name: string;
@@ -12,31 +13,7 @@ interface CreateApiKeyBody {
   expires_in_days?: number;
 }
 
-export const createApiKeySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'scopes'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 100 },
-    scopes: { type: 'array', minItems: 1, items: { enum: SCOPES } },
-    expires_at: { type: 'string', minLength: 1 },
-    expires_in_days: { type: 'integer', minimum: 1, maximum: 3650 },
-  },
-  not: { required: ['expires_at', 'expires_in_days'] },
-} as const;
-
-const validateCreate = new Ajv({ allErrors: true }).compile<CreateApiKeyBody>(createApiKeySchema);
-
-export function apiKeyJson(record: ApiKeyRecord) {
-  return {
-    id: record.id,
-    name: record.name,
-    scopes: record.scopes,
-    created_at: record.createdAt,
-    expires_at: record.expiresAt,
-    last_used_at: record.lastUsedAt,
-  };
-}
+const validateCreate = routeBody<CreateApiKeyBody>('apikeys.create');
 
 export interface ApiKeysDeps {
   store: ApiKeyStore;

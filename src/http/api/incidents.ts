@@ -1,13 +1,16 @@
 import { Readable } from 'node:stream';
-import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
-import type { IncidentPage, IncidentQuery, IncidentStore } from '../../store/store.js';
-import { decodeCursor } from '../../store/cursor.js';
+import type { IncidentStatus, Severity } from '../../incidents/model.js';
+import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
+import { changeStatus, type StatusTarget } from '../../incidents/status.js';
+import type { RouteMiddleware } from '../routes.js';
+import { jsonBody, validBody } from './json-body.js';
+import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
-import { incidentSummaryJson } from '../../incidents/incident-json.js';
-import { limitParameter, queryParser } from './query.js';
+import { incidentSummaryJson } from '../../wire/incident.js';
+import { OCSF_MEDIA_TYPE, ocsfFindingWithoutRaw } from '../../wire/ocsf.js';
+import { routeBody, routeQuery } from './validation.js';
 import type { RouteHandlers } from '../routes.js';
 
-const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
 const PAGE_BYTE_BUDGET = 1024 * 1024;
 
@@ -16,24 +19,45 @@ interface ListQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  test?: boolean;
   since?: string;
   until?: string;
   cursor?: string;
 }
 
-const parseListQuery = queryParser<ListQuery>({
-  limit: limitParameter(50, 500),
-  source: { type: 'string', maxLength: 253 },
-  severity: { type: 'string', enum: SEVERITIES },
-  status: { type: 'string', enum: STATUSES },
-  since: { type: 'string', format: 'date-time' },
-  until: { type: 'string', format: 'date-time' },
-  cursor: { type: 'string', maxLength: 1024 },
-});
+const parseListQuery = routeQuery<ListQuery>('incidents.list');
 
-/** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
-export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {
+const validateStatusChange = routeBody<{ note?: string }>('incidents.acknowledge');
+
+/**
+ * `GET /api/incidents` (filters, keyset pagination, summaries), `GET /api/incidents/:id` (id or
+ * number, with the raw body: our JSON, or an OCSF Detection Finding when the Accept header prefers
+ * `application/vnd.ocsf+json`, docs/api.md) and the status changes, recorded with the calling key
+ * and the time.
+ */
+export function incidentsHandlers(
+  store: IncidentStore,
+  nowMs: () => number,
+): Pick<RouteHandlers, 'incidents.list' | 'incidents.get' | 'incidents.acknowledge' | 'incidents.resolve'> {
+  const statusRoute = (to: StatusTarget): RouteMiddleware[] => [
+    jsonBody(),
+    async (ctx) => {
+      // No body (the parser makes it {}) is a change without a note.
+      const { note } = validBody(ctx, validateStatusChange);
+      const principal = ctx.state.principal!;
+      const result = await changeStatus(store, String(ctx.params.id), to, {
+        at: new Date(nowMs()).toISOString(),
+        by: principal.name,
+        keyId: principal.keyId,
+        note: note ?? null,
+      });
+      if (!result.ok) throw result.error;
+      ctx.body = incidentSummaryJson(result.value);
+    },
+  ];
   return {
+    'incidents.acknowledge': statusRoute('acknowledged'),
+    'incidents.resolve': statusRoute('resolved'),
     'incidents.list': async (ctx) => {
       const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
       ctx.type = 'application/json';
@@ -42,8 +66,12 @@ export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'in
     'incidents.get': async (ctx) => {
       const incident = await store.getIncident(String(ctx.params.id));
       if (!incident) throw new DomainError('not_found', `Incident '${String(ctx.params.id).slice(0, 64)}' not found`);
-      ctx.type = 'application/json';
-      ctx.body = Readable.from(incidentWithRawJson(incident));
+      ctx.vary('Accept');
+      const ocsf = ctx.accepts('application/json', OCSF_MEDIA_TYPE) === OCSF_MEDIA_TYPE;
+      ctx.type = ocsf ? OCSF_MEDIA_TYPE : 'application/json';
+      ctx.body = Readable.from(
+        ocsf ? withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', incident.raw) : withLongString(incidentSummaryJson(incident), 'raw', incident.raw),
+      );
     },
   };
 }
@@ -65,14 +93,15 @@ function storeQuery(query: ListQuery): IncidentQuery {
 const RAW_CHUNK = 64 * 1024;
 
 /**
- * The incident with its raw body (up to the source's body limit), the body escaped and written a
- * chunk at a time, so the answer is never a second whole copy. A chunk boundary may split a
- * surrogate pair: each half is written as its `\uXXXX` escape, which JSON readers join again.
+ * `object` with `text` (a raw body, up to the source's body limit) as its last field, the text
+ * escaped and written a chunk at a time, so the answer is never a second whole copy. A chunk
+ * boundary may split a surrogate pair: each half is written as its `\uXXXX` escape, which JSON
+ * readers join again.
  */
-function* incidentWithRawJson(incident: Incident): Generator<string> {
-  const summary = JSON.stringify(incidentSummaryJson(incident));
-  yield `${summary.slice(0, -1)},"raw":"`;
-  for (let at = 0; at < incident.raw.length; at += RAW_CHUNK) yield JSON.stringify(incident.raw.slice(at, at + RAW_CHUNK)).slice(1, -1);
+function* withLongString(object: object, key: string, text: string): Generator<string> {
+  const head = JSON.stringify(object);
+  yield `${head.slice(0, -1)},${JSON.stringify(key)}:"`;
+  for (let at = 0; at < text.length; at += RAW_CHUNK) yield JSON.stringify(text.slice(at, at + RAW_CHUNK)).slice(1, -1);
   yield '"}';
 }
 

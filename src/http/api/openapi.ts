@@ -1,14 +1,16 @@
-import { FORMATS, SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
-import { VERIFICATION_PROFILES } from '../../sources/source.js';
-import { createApiKeySchema } from './apikeys.js';
-import { changeSchema, registrationSchema } from './webhooks.js';
+import { API_KEY_JSON_SCHEMA } from '../../wire/api-key.js';
+import { DELIVERY_JSON_SCHEMA } from '../../wire/delivery.js';
+import { SOURCE_JSON_SCHEMA } from '../../wire/source.js';
+import { CREATE_API_KEY_BODY, REGISTRATION_BODY, REGISTRATION_CHANGE_BODY, SOURCE_NAME } from './schemas.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
+import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../../wire/ocsf.js';
 
 /*
- * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Request bodies are the very
+ * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Paths, methods, security, path
+ * and query parameters and request bodies come from the route table, whose rows hold the very
  * schemas the routes validate with (OpenAPI 3.1 schemas are JSON Schema), so the two cannot drift;
- * docs/api.md is the prose next to it.
+ * every route that validates input documents its 400. docs/api.md is the prose next to it.
  */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -23,9 +25,30 @@ const AUTH_ERRORS = {
 interface Operation {
   summary: string;
   description?: string;
-  parameters?: readonly unknown[];
+  /** Only for a body no row's schema says (the receiver takes raw bytes). */
   requestBody?: unknown;
   responses: Record<string, unknown>;
+}
+
+/** The request bodies that are components of their own (clients generate types from them). */
+const BODY_COMPONENTS = new Map<object, string>([
+  [REGISTRATION_BODY, 'Registration'],
+  [REGISTRATION_CHANGE_BODY, 'RegistrationChange'],
+  [CREATE_API_KEY_BODY, 'CreateApiKey'],
+]);
+
+/** A row's `:name` segments as path parameters; a source name has the spec's own pattern. */
+function pathParameters(path: string) {
+  return [...path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: name === 'source' ? SOURCE_NAME : { type: 'string' } }));
+}
+
+function queryParameters(query: RouteRow['query']) {
+  return Object.entries(query ?? {}).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    schema,
+    ...(description !== undefined && { description }),
+  }));
 }
 
 /** OpenAPI's `{name}` for the router's `:name`. */
@@ -37,26 +60,39 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
   for (const row of ROUTES as readonly RouteRow[]) {
     const operation = OPERATIONS[row.id as RouteId];
     const keyed = typeof row.access !== 'string';
+    const parameters = [...pathParameters(row.path), ...queryParameters(row.query)];
+    const body = row.body && { required: true, ...json(BODY_COMPONENTS.has(row.body) ? ref(BODY_COMPONENTS.get(row.body)!) : row.body) };
+    const invalidInput = row.query || row.body ? { '400': errorResponse(`\`bad_request\`: the ${row.body ? 'body' : 'query'} does not fit its schema`) } : {};
     (paths[openApiPath(row.path)] ??= {})[row.method.toLowerCase()] = {
       operationId: row.id,
       ...operation,
+      ...(parameters.length > 0 && { parameters }),
+      ...(body && { requestBody: body }),
       security: typeof row.access === 'string' ? [] : [{ apiKey: [row.access.scope] }],
-      responses: keyed ? { ...operation.responses, ...AUTH_ERRORS } : operation.responses,
+      responses: { ...invalidInput, ...operation.responses, ...(keyed && AUTH_ERRORS) },
     };
   }
   return paths;
 }
-const sourcePath = { name: 'source', in: 'path', required: true, schema: { type: 'string', pattern: '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$' } };
-const limit = (max: number, fallback: number) => ({ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: max, default: fallback } });
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
+
+function statusChangeOperation(status: string): Operation {
+  return {
+    summary: `Mark an incident ${status}, recorded with the API key's name and the time`,
+    responses: {
+      '200': { description: `The incident, ${status} (now or before)`, ...json(ref('Incident')) },
+      '404': errorResponse('`not_found`'),
+      '409': errorResponse('`conflict`: the incident is past that status'),
+    },
+  };
+}
 
 /** Each route's operation; its path, method and security come from its row in routes.ts. */
 const OPERATIONS: Record<RouteId, Operation> = {
   'webhooks.receive': {
     summary: 'Receive a signed webhook',
     description: 'Headers `X-Webhook-Timestamp` and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (default profile).',
-    parameters: [sourcePath],
     requestBody: { required: true, content: { 'application/json': { schema: {} } } },
     responses: {
       '201': { description: 'Incident created', ...json(ref('Accepted')) },
@@ -72,16 +108,12 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.get': {
     summary: 'Show one source (any origin)',
-    parameters: [sourcePath],
     responses: { '200': { description: 'The source', ...json(ref('Source')) }, '404': errorResponse('`unknown_source`') },
   },
   'webhooks.update': {
     summary: 'Change a source registered through the API; a new secret rotates',
-    parameters: [sourcePath],
-    requestBody: { required: true, ...json(ref('RegistrationChange')) },
     responses: {
       '200': { description: 'The changed source', ...json(ref('Source')) },
-      '400': errorResponse('`bad_request`'),
       '404': errorResponse('`unknown_source`'),
       '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
       '409': errorResponse('`conflict`: declared in the file or the cluster'),
@@ -89,7 +121,6 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.remove': {
     summary: 'Remove a source registered through the API',
-    parameters: [sourcePath],
     responses: {
       '204': { description: 'Removed' },
       '404': errorResponse('`unknown_source`'),
@@ -105,10 +136,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
     summary: 'Register a source',
     description:
       "Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit's `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).",
-    requestBody: { required: true, ...json(ref('Registration')) },
     responses: {
       '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
-      '400': errorResponse('`bad_request`'),
       '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
       '409': errorResponse('`conflict`: the name is taken (file, cluster or API)'),
       '503': errorResponse('`unavailable`: no TW_ENCRYPTION_KEY (outside development mode), or the store/cluster is down'),
@@ -116,7 +145,6 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.test': {
     summary: 'Send a signed test event through the real receiver and report the outcome',
-    parameters: [sourcePath],
     responses: { '200': { description: 'The test ran; `accepted` says how it went', ...json(ref('TestResult')) }, '404': errorResponse('`unknown_source`') },
   },
   'apikeys.list': {
@@ -125,28 +153,19 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'apikeys.create': {
     summary: 'Create an API key; the token is in this answer only',
-    requestBody: { required: true, ...json(ref('CreateApiKey')) },
     responses: {
       '201': {
         description: 'Created',
         ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }),
       },
-      '400': errorResponse('`bad_request`'),
     },
   },
   'apikeys.revoke': {
     summary: 'Revoke an API key',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '204': { description: 'Revoked' }, '404': errorResponse('`not_found`') },
   },
   'logs.list': {
     summary: 'The delivery log: every webhook request, accepted or rejected, oldest of the tail first',
-    parameters: [
-      { name: 'filter', in: 'query', schema: { const: 'webhook' } },
-      { name: 'tail', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-      { name: 'source', in: 'query', schema: { type: 'string' } },
-      { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
-    ],
     responses: {
       '200': {
         description: 'Records, or an event stream with follow=true',
@@ -159,37 +178,33 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'deliveries.list': {
     summary: 'The delivery log, newest first',
-    parameters: [{ name: 'source', in: 'query', schema: { type: 'string' } }, limit(1000, 100)],
     responses: { '200': { description: 'Records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } }) } },
   },
   'incidents.list': {
     summary: 'Incidents, newest first, keyset-paginated',
-    parameters: [
-      { name: 'source', in: 'query', schema: { type: 'string' } },
-      { name: 'severity', in: 'query', schema: { enum: SEVERITIES } },
-      { name: 'status', in: 'query', schema: { enum: ['new', 'triaging', 'triaged', 'closed'] } },
-      { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
-      { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-      limit(500, 50),
-    ],
     responses: {
       '200': { description: 'A page', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Incident') }, next: nullable('string') } }) },
     },
   },
   'incidents.get': {
     summary: 'One incident by id or number',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-    responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`') },
+    description: `\`Accept: ${OCSF_MEDIA_TYPE}\` answers the incident as an OCSF ${OCSF_VERSION} Detection Finding (class 2004); the mapping is in docs/normalization.md.`,
+    responses: {
+      '200': {
+        description: 'The incident, with its raw body',
+        content: { 'application/json': { schema: ref('Incident') }, [OCSF_MEDIA_TYPE]: { schema: ref('DetectionFinding') } },
+      },
+      '404': errorResponse('`not_found`'),
+    },
   },
+  'incidents.acknowledge': statusChangeOperation('acknowledged'),
+  'incidents.resolve': statusChangeOperation('resolved'),
   'queue.get': {
     summary: 'A queued delivery',
-    parameters: [{ name: 'queueId', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`') },
   },
   'triage.list': {
     summary: 'The auto-triage outbox',
-    parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
     responses: { '200': { description: 'Triage requests' } },
   },
   openapi: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
@@ -230,27 +245,11 @@ export const OPENAPI_DOCUMENT = {
         required: ['status', 'queue_id', 'message'],
         properties: { status: { const: 'queued' }, queue_id: { type: 'string' }, message: { type: 'string' } },
       },
-      Registration: registrationSchema,
-      RegistrationChange: changeSchema,
-      Source: {
-        type: 'object',
-        properties: {
-          source: { type: 'string' },
-          origin: { type: 'string', description: '`api`, `file:<path>` or `kubernetes:<namespace>/<name>`' },
-          webhook_path: { type: 'string' },
-          enabled: { type: 'boolean' },
-          verification: { enum: VERIFICATION_PROFILES },
-          format: { enum: [...FORMATS, null] },
-          auto_triage: { type: 'boolean' },
-          playbook: nullable('string'),
-          severity_mapping: { type: 'object', additionalProperties: { enum: SEVERITIES } },
-          tolerance_seconds: { type: 'integer' },
-          max_body_bytes: { type: 'integer' },
-          rate_limit: { oneOf: [{ type: 'null' }, { type: 'object', properties: { requests_per_second: { type: 'number' }, burst: { type: 'integer' } } }] },
-          processing: { enum: ['sync', 'async'] },
-          active_secrets: { type: 'integer', description: '2 while a rotated-out secret is still accepted; secrets themselves are never shown' },
-        },
-      },
+      Registration: REGISTRATION_BODY,
+      RegistrationChange: REGISTRATION_CHANGE_BODY,
+      Source: SOURCE_JSON_SCHEMA,
+      ApiKey: API_KEY_JSON_SCHEMA,
+      Delivery: DELIVERY_JSON_SCHEMA,
       TestResult: {
         type: 'object',
         properties: {
@@ -261,35 +260,17 @@ export const OPENAPI_DOCUMENT = {
           latency_ms: { type: 'number' },
         },
       },
-      CreateApiKey: createApiKeySchema,
-      ApiKey: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          name: { type: 'string' },
-          scopes: { type: 'array', items: { enum: SCOPES } },
-          created_at: { type: 'string', format: 'date-time' },
-          expires_at: nullable('string'),
-          last_used_at: { type: ['string', 'null'], description: 'Updated at most once a minute' },
-        },
-      },
-      Delivery: {
-        type: 'object',
-        properties: {
-          at: { type: 'string', format: 'date-time' },
-          source: { type: 'string', description: 'A registered source or `_unknown`' },
-          status: { type: 'integer' },
-          code: { type: ['string', 'null'], description: 'The error code; null when accepted' },
-          latency_ms: { type: 'number' },
-          incident_id: nullable('string'),
-          queue_id: nullable('string'),
-          remote_address: nullable('string'),
-        },
-      },
+      CreateApiKey: CREATE_API_KEY_BODY,
       Incident: {
         type: 'object',
         description: 'See docs/api.md for the fields',
         properties: { incident_id: { type: 'string' }, incident_number: { type: 'string' } },
+      },
+      DetectionFinding: {
+        type: 'object',
+        description: `An OCSF ${OCSF_VERSION} Detection Finding; see docs/normalization.md for the mapping`,
+        required: ['class_uid', 'category_uid', 'activity_id', 'type_uid', 'time', 'severity_id', 'metadata', 'finding_info'],
+        properties: { class_uid: { const: 2004 }, category_uid: { const: 2 }, type_uid: { const: 200401 }, time: { type: 'integer' } },
       },
     },
   },

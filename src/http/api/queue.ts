@@ -1,9 +1,9 @@
-import type { InboxStore, QueueEntry } from '../../store/store.js';
+import type { InboxStore, QueueEntry } from '../../incidents/ports.js';
 import { DomainError } from '../../core/errors.js';
 import type { RouteHandlers } from '../routes.js';
 
 /** The public shape of a queue entry (no body, no headers). */
-export function queueEntryJson(entry: QueueEntry) {
+function queueEntryJson(entry: QueueEntry) {
   return {
     queue_id: entry.id,
     source: entry.source,

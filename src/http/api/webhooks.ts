@@ -1,51 +1,25 @@
-import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
-import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../config/webhook-config.js';
-import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import { specOf, type FileSource } from '../../sources/webhook-config.js';
+import { brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
-import { API_ORIGIN } from '../../sources/providers/api/api-provider.js';
-import type { RegistrationSpec } from '../../sources/providers/api/registered-source.js';
-import { notRegistered, type Registrations } from '../../sources/providers/api/store-registrations.js';
-import { signedHeaders } from '../verify/sign.js';
+import { API_ORIGIN } from '../../providers/api/api-provider.js';
+import type { RegistrationSpec } from '../../sources/registered-source.js';
+import { notRegistered, type Registrations } from '../../sources/registered-source.js';
+import { signedHeaders } from '../../verify/sign.js';
+import { testEventPayload } from '../../normalize/test-event.js';
+import { sourceJson } from '../../wire/source.js';
+import type { Dispatch } from '../in-process.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
+import { routeBody } from './validation.js';
 
 type RegistrationBody = FileSource & { source: string };
 type ChangeBody = Record<string, unknown> & { secret?: string };
 
-// The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
-const {
-  secret: secretSchema,
-  previous_secret: previousSecretSchema,
-  ...specProperties
-} = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
-
-/** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
-export const registrationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['source', 'secret'],
-  properties: {
-    source: { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
-    secret: secretSchema,
-    previous_secret: previousSecretSchema,
-    ...specProperties,
-  },
-} as const;
-
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
-export const changeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
-} as const;
-
-const ajv = new Ajv({ allErrors: true });
-const validateRegistration = ajv.compile<RegistrationBody>(registrationSchema);
-const validateChange = ajv.compile<ChangeBody>(changeSchema);
+const validateRegistration = routeBody<RegistrationBody>('webhooks.register');
+const validateChange = routeBody<ChangeBody>('webhooks.update');
 
 export interface WebhooksDeps {
   /** Every source served, whichever provider declared it. */
@@ -53,30 +27,9 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** Where this process listens, for test events (they go through the real receiver). */
-  selfUrl: () => string;
+  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  dispatch: Dispatch;
   nowMs: () => number;
-}
-
-/** A source as the API shows it: the config file's keys, never a secret (only how many are active). */
-export function sourceJson(source: Source) {
-  return {
-    source: source.name,
-    origin: source.origin,
-    webhook_path: `/api/webhooks/${source.name}`,
-    enabled: source.enabled,
-    verification: source.verification,
-    format: source.format ?? null,
-    auto_triage: source.autoTriage,
-    playbook: source.playbook ?? null,
-    severity_mapping: source.severityMapping,
-    tolerance_seconds: source.toleranceSeconds,
-    max_body_bytes: source.maxBodyBytes,
-    rate_limit: source.rateLimit ? { requests_per_second: source.rateLimit.requestsPerSecond, burst: source.rateLimit.burst } : null,
-    processing: source.processing,
-    /** 2 while a rotated-out secret is still accepted. */
-    active_secrets: source.secrets.length,
-  };
 }
 
 /**
@@ -135,11 +88,14 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange);
-        const change = specOf(fields as FileSource);
+        const { secret, severity_mapping: mappingPatch, ...fields } = validBody(ctx, validateChange);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
         if (!current) throw notRegistered(name);
+        const change = specOf({
+          ...fields,
+          ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
+        });
         checkRules({ ...current, ...change }); // the merged source must still hold together
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
@@ -165,6 +121,17 @@ export function webhooksHandlers(
   };
 }
 
+/** The current map with the patch applied: null removes a key, a value sets it. */
+function mergedMapping(current: Readonly<Record<string, string>> | undefined, patch: Record<string, string | null>): Record<string, string> {
+  // A Map, so a vendor value such as `__proto__` stays a key (fromEntries defines own properties).
+  const merged = new Map(Object.entries(current ?? {}));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
+}
+
 /** Sources of the file or the cluster are changed there, not here. */
 async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
@@ -175,14 +142,14 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
 
 /** The camelCase spec of validated body fields, once the rules across fields hold. */
 function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
-  const spec = specOf(fields as FileSource);
+  const spec = specOf(fields);
   checkRules(spec);
   return spec;
 }
 
-/** The rules across fields (auto-triage needs a playbook, …), in the body's key names. */
+/** The rules across fields (auto-triage needs a playbook, …) and the filter's expressions compiling, in the body's key names. */
 function checkRules(spec: RegistrationSpec): void {
-  const broken = brokenRules(spec, fileKeys);
+  const broken = [...brokenRules(spec, fileKeys), ...filterProblems(spec, fileKeys)];
   if (broken.length > 0) throw new DomainError('bad_request', broken.join('; '));
 }
 
@@ -192,31 +159,29 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
- * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed test event in the source's format and verification profile, handed to this process's
+ * own receiver in memory, so it takes the real path (lookup, verification, normalization, storage)
+ * and lands in the delivery log like any other. It is marked as a test inside the signed body:
+ * its incident is never triaged and is left out of default listings.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
   const eventId = `tw-test-${randomUUID()}`;
-  const body = Buffer.from(
-    JSON.stringify({
-      event_type: 'test',
-      timestamp: new Date(nowMs).toISOString(),
-      source: source.name,
-      data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
-    }),
-  );
+  const body = Buffer.from(JSON.stringify(testEventPayload(source.format, source.name, eventId, new Date(nowMs))));
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
-  const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  }).catch((error: unknown) => {
-    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
-  });
-  const text = await response.text();
+  const response = await deps
+    .dispatch({
+      method: 'POST',
+      path: `/api/webhooks/${encodeURIComponent(source.name)}`,
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
+      body,
+      timeoutMs: 10_000,
+    })
+    .catch((error: unknown) => {
+      throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
+    });
+  const text = response.body.toString('utf8');
   let answer: unknown = text;
   try {
     answer = JSON.parse(text);

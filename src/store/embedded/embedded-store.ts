@@ -2,21 +2,16 @@ import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Incident, NewIncident } from '../../incidents/model.js';
+import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import {
-  StoreDamagedError,
-  StoreUnavailableError,
   type DeliveryLogStore,
   type IncidentPage,
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
-  type IntegrityReport,
-  type Store,
-  type StoreFault,
-  type StoreFaultListener,
-  type StoreHealth,
   type TriageOutboxStore,
-} from '../store.js';
+} from '../../incidents/ports.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
 import {
   REMOTE_METHODS,
   restoreBuffers,
@@ -27,19 +22,13 @@ import {
   type ToStoreThread,
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
-import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import { encodeInsert, insertResult, type EncodedInsertResult } from './encoded-insert.js';
 
-/**
- * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
- * tsx, whose loader a worker does not inherit on Node 20, so there the thread registers it first.
- */
+/** The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with tsx (a worker inherits its loader). */
 function startThread(workerData: { dataDir: string }): Worker {
   const extension = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./store-thread${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+  return new Worker(new URL(`./store-thread${extension}`, import.meta.url), { workerData });
 }
 
 interface PendingCall {
@@ -139,8 +128,7 @@ export class EmbeddedStore implements Store {
   }
 
   insertIncident(incident: NewIncident): Promise<InsertResult> {
-    const { encoded, unnumbered } = prepareInsert(incident);
-    return this.call<EncodedInsertResult>('incidents', 'insertEncoded', [encoded]).then((answer) => insertResult(answer, unnumbered));
+    return this.call<EncodedInsertResult>('incidents', 'insertEncoded', [encodeInsert(incident)]).then((answer) => insertResult(answer, incident));
   }
 
   getIncident(idOrNumber: string): Promise<Incident | undefined> {
@@ -149,6 +137,10 @@ export class EmbeddedStore implements Store {
 
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.call('incidents', 'listIncidents', [query]);
+  }
+
+  changeIncidentStatus(...args: Parameters<Store['changeIncidentStatus']>): Promise<Incident | undefined> {
+    return this.call('incidents', 'changeIncidentStatus', args);
   }
 
   private remote<T>(target: RemoteTarget): T {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { StoreUnavailableError } from '../store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
 import { sqliteFaultKind } from './sqlite-errors.js';
 
 interface PendingWork {

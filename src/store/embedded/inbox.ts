@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome, QueueStatus } from '../store.js';
+import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome, QueueStatus } from '../../incidents/ports.js';
 import type { GroupCommit } from './group-commit.js';
 
 export const INBOX_SCHEMA = `

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
 
 /** API keys (by id, found by token hash) and sources registered through the API, each one JSON row. */
 export const OPERATOR_SCHEMA = `

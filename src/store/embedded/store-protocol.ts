@@ -1,7 +1,9 @@
-import { StoreDamagedError, StoreUnavailableError } from '../store.js';
-import type { DeliveryLogStore, FileDamage, InboxStore, IncidentStore, Store, StoreFault, TriageOutboxStore } from '../store.js';
+import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
+import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../../incidents/ports.js';
+import type { FileDamage } from '../../core/errors.js';
+import type { Store, StoreFault } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceStore } from '../../sources/registered-source.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
 
 /*
@@ -22,7 +24,7 @@ export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'
 export const REMOTE_METHODS = {
   // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
   // integrity check is served here too (it reads every file).
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
+  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, changeIncidentStatus: true, checkIntegrity: true } satisfies Record<
     Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
     true
   >,
@@ -81,7 +83,7 @@ export function restoreBuffers<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => restoreBuffers(item)) as T;
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key] as Uint8Array);
+    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key]);
   }
   return value;
 }

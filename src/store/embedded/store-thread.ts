@@ -14,7 +14,8 @@ import {
   type RemoteTarget,
   type ToStoreThread,
 } from './store-protocol.js';
-import { StoreUnavailableError, type IntegrityReport, type StoreFault } from '../store.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import type { IntegrityReport, StoreFault } from '../store.js';
 import { isTransientSqliteError, sqliteFault } from './sqlite-errors.js';
 
 const port = parentPort!;

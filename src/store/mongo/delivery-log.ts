@@ -1,5 +1,5 @@
 import type { Collection, ObjectId } from 'mongodb';
-import type { DeliveryLogStore, DeliveryRecord } from '../store.js';
+import type { DeliveryLogStore, DeliveryRecord } from '../../incidents/ports.js';
 import type { RunOperation } from './run.js';
 
 /** `at` is a BSON date so the TTL index can expire it. */
@@ -31,7 +31,8 @@ export class MongoDeliveryLog implements DeliveryLogStore {
         .sort({ at: -1, _id: -1 })
         .limit(query.limit)
         .toArray();
-      return documents.map(({ _id, at, ...record }) => ({ ...record, at: at.toISOString() }));
+      // Records written before incidentNumber existed have none.
+      return documents.map(({ _id, at, ...record }) => ({ ...record, incidentNumber: record.incidentNumber ?? null, at: at.toISOString() }));
     });
   }
 

@@ -1,5 +1,5 @@
 import { Binary, type Collection } from 'mongodb';
-import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome } from '../store.js';
+import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome } from '../../incidents/ports.js';
 import type { RunOperation } from './run.js';
 import { claimFirst, pruneTickets, type ClaimTicket } from './claims.js';
 

@@ -1,9 +1,11 @@
-import type { Incident, IncidentSummary, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
-import { currentShape, draftFields } from '../../incidents/incident.js';
+import type { Incident, IncidentSummary, Labels, MitreAttack, NewIncident, Observables, StatusChange, TriageInfo } from '../../incidents/model.js';
+import { draftFields } from '../../incidents/incident.js';
+import { currentShape } from '../stored-shape.js';
 
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
- * string, so a hostile body (`$` or dotted keys, `__proto__`) never becomes a field name.
+ * string, so a hostile body (`$` or dotted keys, `__proto__`) never becomes a field name; label
+ * names come from the source's filter, whose names the source spec holds to a DNS-label pattern.
  * `_id` is the event's identity (source + dedupe key), so a second insert of the same event is a
  * duplicate-key error on `_id` — exactly-once rests on the one uniqueness every server enforces
  * atomically — and the dedupe lookup is an `_id` lookup (the only one FerretDB 1.x serves without
@@ -27,7 +29,11 @@ export interface IncidentDocument {
   observables: Observables;
   mitre: MitreAttack;
   status: Incident['status'];
+  test: boolean;
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
+  labels: Labels;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
   raw: string;
@@ -38,18 +44,23 @@ export function eventKey(source: string, dedupeKey: string): string {
   return JSON.stringify([source, dedupeKey]);
 }
 
-export function toDocument(incident: Incident): IncidentDocument {
+/** The document of a new incident and the number its insert allocated. */
+export function toDocument(incident: NewIncident, number: string): IncidentDocument {
   return Object.assign(draftFields(incident), {
     _id: eventKey(incident.source, incident.dedupeKey),
     id: incident.id,
-    number: incident.number,
+    number,
     source: incident.source,
     dedupeKey: incident.dedupeKey,
     receivedAt: incident.receivedAt,
     observables: copyObservables(incident.observables),
     mitre: copyMitre(incident.mitre),
     status: incident.status,
+    test: incident.test,
+    acknowledged: copyChange(incident.acknowledged),
+    resolved: copyChange(incident.resolved),
     triage: copyTriage(incident.triage),
+    labels: { ...incident.labels },
     raw: incident.raw,
   });
 }
@@ -69,8 +80,16 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     observables: copyObservables(document.observables),
     mitre: copyMitre(document.mitre),
     status: document.status,
+    test: document.test,
+    acknowledged: copyChange(document.acknowledged),
+    resolved: copyChange(document.resolved),
     triage: copyTriage(document.triage),
+    labels: { ...document.labels },
   });
+}
+
+function copyChange(change: StatusChange | null): StatusChange | null {
+  return change && { at: change.at, by: change.by, keyId: change.keyId, note: change.note };
 }
 
 function copyObservables(observables: Observables): Observables {

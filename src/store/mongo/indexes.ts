@@ -1,5 +1,5 @@
 import type { Db, IndexDescription } from 'mongodb';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { isUnavailable } from './errors.js';
 
 /** Created at open(); createIndexes is idempotent, so every replica may run it at start-up. */

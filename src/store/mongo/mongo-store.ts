@@ -1,20 +1,11 @@
 import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
-import type { Logger } from 'pino';
-import type { Incident, NewIncident } from '../../incidents/model.js';
-import { toIncident } from '../../incidents/incident.js';
+import type { Logger } from '../../log/logger.js';
+import type { Incident, IncidentStatus, NewIncident, StatusChange } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { takePage } from '../cursor.js';
-import {
-  StoreUnavailableError,
-  type IncidentPage,
-  type IncidentQuery,
-  type InsertResult,
-  type IntegrityReport,
-  type Store,
-  type StoreFault,
-  type StoreFaultListener,
-  type StoreHealth,
-} from '../store.js';
+import { takePage } from '../../incidents/cursor.js';
+import { StoreUnavailableError } from '../../core/errors.js';
+import { type IncidentPage, type IncidentQuery, type InsertResult } from '../../incidents/ports.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
 import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
@@ -139,9 +130,9 @@ export class MongoStore implements Store {
       if (!(error instanceof MongoServerError)) throw error;
       // Dropped since it was listed: nothing to check.
       if (error.code === 26) return undefined;
-      // The server could not read the collection to check it (FerretDB: a damaged SQLite file).
+      // The server could not read the collection to check it (FerretDB: its storage failing, e.g. a damaged page).
       if (error.code === 1) return { name, ok: false, problems: [error.message] };
-      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`);
+      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`, { cause: error });
       throw error;
     }
     const ok = result.valid === true;
@@ -162,10 +153,10 @@ export class MongoStore implements Store {
       if (existing) return { created: false, incident: existing };
       for (let collisions = 0; ; collisions++) {
         const year = numberingYear(incident.receivedAt);
-        const stored = toIncident(incident, formatIncidentNumber(year, await this.numbers.next(year)));
+        const number = formatIncidentNumber(year, await this.numbers.next(year));
         try {
-          await this.incidents.insertOne(toDocument(stored));
-          return { created: true, incident: stored };
+          await this.incidents.insertOne(toDocument(incident, number));
+          return { created: true, incident: Object.assign(incident, { number }) };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
           // Either the event is stored (another replica won, or a driver retry of our own insert),
@@ -185,12 +176,33 @@ export class MongoStore implements Store {
     });
   }
 
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined> {
+    return this.run(async () => {
+      const which = { $or: [{ id: idOrNumber }, { number: idOrNumber }] };
+      // One conditional update: of two people acting at once, only one moves the status.
+      const changed = await this.incidents.findOneAndUpdate(
+        { $and: [which, { status: { $in: [...from] } }] },
+        { $set: { status: to, [to]: change } },
+        { returnDocument: 'after' },
+      );
+      if (changed) return fromDocument(changed);
+      const current = await this.incidents.findOne(which);
+      return current ? fromDocument(current) : undefined;
+    });
+  }
+
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.run(async () => {
       const filter: Filter<IncidentDocument> = {};
       if (query.source) filter.source = query.source;
       if (query.severity) filter.severity = query.severity;
       if (query.status) filter.status = query.status;
+      if (query.test !== undefined) filter.test = query.test ? true : { $ne: true };
       if (query.since || query.until) {
         filter.receivedAt = { ...(query.since && { $gte: query.since }), ...(query.until && { $lt: query.until }) };
       }

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { ApiKeyRecord, ApiKeyStore } from '../../apikeys/api-key.js';
-import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/providers/api/registered-source.js';
+import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
 import { isDuplicateKey } from './errors.js';
 import type { RunOperation } from './run.js';
 

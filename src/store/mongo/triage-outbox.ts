@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { Incident, TriageState } from '../../incidents/model.js';
-import type { Claim, TriageOutboxStore, TriageOutcome } from '../store.js';
+import type { Claim, TriageOutboxStore, TriageOutcome } from '../../incidents/ports.js';
 import { triageChanges } from '../triage-outcome.js';
 import { fromDocument, type IncidentDocument } from './incident-document.js';
 import type { RunOperation } from './run.js';

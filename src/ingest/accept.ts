@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { Ingest, IngestOutcome, WebhookEvent } from './ingest.js';
+import { IDEMPOTENCY_HEADERS, idempotencyKey } from '../incidents/dedupe.js';
+import type { Source } from '../sources/source.js';
+import type { InboxStore, NewQueueEntry } from '../incidents/ports.js';
+import { ok, type Result } from '../core/result.js';
+
+type QueueReason = 'async' | 'budget';
+
+type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
+
+/** What the webhook route does with a verified delivery: store it now, or queue it durably. */
+export type Accept = (source: Source, event: WebhookEvent) => Promise<Result<Accepted>>;
+
+export interface AcceptDeps {
+  ingest: Ingest;
+  inbox: InboxStore;
+  /** 0 = always wait for inline processing. */
+  inlineBudgetMs: number;
+  /** Called after an entry is durably queued (wakes this replica's worker). */
+  onQueued?: (reason: QueueReason, source: Source) => void;
+}
+
+/**
+ * `processing: async` sources are queued without processing. Sync ones are processed inline, but
+ * if that takes longer than the budget the delivery is written to the inbox and answered 202: the
+ * inline attempt keeps running, and whichever of it and the worker stores the incident second finds
+ * the first's (same source + dedupe key), so the event is stored exactly once and the queue entry
+ * ends `done` with the incident's ids. Nothing is acknowledged before the inbox write is durable.
+ */
+export function createAccept(deps: AcceptDeps): Accept {
+  const enqueue = async (source: Source, event: WebhookEvent, reason: QueueReason): Promise<Result<Accepted>> => {
+    const entry = queueEntry(source, event);
+    await deps.inbox.enqueue(entry);
+    deps.onQueued?.(reason, source);
+    return ok({ queued: true, queueId: entry.id, reason });
+  };
+
+  return async (source, event) => {
+    // A key the use-case would refuse is refused now, not after the delivery was queued.
+    const key = idempotencyKey(event.headers);
+    if (!key.ok) return key;
+    if (source.processing === 'async') return enqueue(source, event, 'async');
+    const inline = deps
+      .ingest(source, event)
+      .then((result): Result<Accepted> => (result.ok ? ok(Object.assign({ queued: false as const }, result.value)) : result));
+    if (deps.inlineBudgetMs === 0) return inline;
+    let timer: NodeJS.Timeout | undefined;
+    const overBudget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.inlineBudgetMs)));
+    const first = await Promise.race([inline, overBudget]).finally(() => clearTimeout(timer));
+    if (first !== undefined) return first;
+    // From here the inline attempt's outcome is the worker's business (a failure is retried there).
+    inline.catch(() => undefined);
+    return enqueue(source, event, 'budget');
+  };
+}
+
+/** The inbox entry of a delivery: the raw body and only the headers the dedupe key reads. */
+function queueEntry(source: Source, event: WebhookEvent): NewQueueEntry {
+  const headers: [string, string][] = [];
+  for (const name of IDEMPOTENCY_HEADERS) {
+    const value = event.headers[name];
+    if (typeof value === 'string') headers.push([name, value]);
+  }
+  return { id: `queue-${randomUUID()}`, source: source.name, body: event.rawBody, headers, receivedAt: event.receivedAt.toISOString() };
+}

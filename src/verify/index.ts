@@ -1,0 +1,62 @@
+import type { Source } from '../sources/source.js';
+import { verifyHmacBody } from './hmac-body.js';
+import { HMAC_SHA256_HEADERS, verifyHmacSha256 } from './hmac-sha256.js';
+import { headerSpelling, verifyStandardWebhooks } from './standard-webhooks.js';
+import { presentedTokens, verifyToken } from './token.js';
+import type { Verdict } from './verdict.js';
+
+export type { Verdict } from './verdict.js';
+
+const TIMESTAMP_HEADER = HMAC_SHA256_HEADERS.timestamp.toLowerCase();
+const SIGNATURE_HEADER = HMAC_SHA256_HEADERS.signature.toLowerCase();
+
+export interface VerifiableRequest {
+  /** Lower-cased names, like node's IncomingHttpHeaders. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  query: URLSearchParams;
+  rawBody: Buffer;
+}
+
+/**
+ * Verifies a request against its source's profile. Pure: the caller passes the clock in, so the
+ * route and the tests decide what "now" is.
+ */
+export function verifyRequest(source: Source, request: VerifiableRequest, nowSeconds: number): Verdict {
+  const header = (name: string) => headerValue(request.headers, name);
+  const { secrets, toleranceSeconds } = source;
+  const { rawBody } = request;
+  switch (source.verification) {
+    case 'hmac-sha256':
+      return verifyHmacSha256({
+        secrets,
+        timestamp: header(TIMESTAMP_HEADER),
+        signatureHeader: header(SIGNATURE_HEADER),
+        rawBody,
+        nowSeconds,
+        toleranceSeconds,
+      });
+    case 'standard-webhooks': {
+      const spelling = headerSpelling((name) => request.headers[name] !== undefined);
+      return verifyStandardWebhooks({
+        secrets,
+        spelling,
+        id: header(`${spelling}-id`),
+        timestamp: header(`${spelling}-timestamp`),
+        signatureHeader: header(`${spelling}-signature`),
+        rawBody,
+        nowSeconds,
+        toleranceSeconds,
+      });
+    }
+    case 'hmac-body':
+      return verifyHmacBody({ secrets, signatureHeader: header('x-hub-signature-256'), rawBody });
+    case 'token':
+      return verifyToken({ secrets, presented: presentedTokens(header, request.query) });
+  }
+}
+
+/** Repeated headers arrive as arrays only for a few names; join them the way node joins the rest. */
+function headerValue(headers: VerifiableRequest['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
