@@ -8,8 +8,8 @@
  */
 const FLOORS = [
   { floor: 'core', folders: ['core'] },
-  // the incident and source models, the ports the domain owns, the sources' CEL filters, normalize, verify/sign, the ingest use-case
-  { floor: 'domain', folders: ['incidents', 'filters', 'sources', 'apikeys', 'normalize', 'verify', 'ingest'] },
+  // the incident and source models, the ports the domain owns, the sources' CEL filters, normalize, verify/sign, the ingest use-case, admin jobs
+  { floor: 'domain', folders: ['incidents', 'filters', 'sources', 'apikeys', 'audit', 'normalize', 'verify', 'ingest', 'jobs'] },
   // implement the domain's ports against the world: databases, files, the cluster, background loops, JSON
   { floor: 'adapters', folders: ['wire', 'store', 'providers', 'kubernetes', 'workers'] },
   { floor: 'entry points', folders: ['http', 'controller', 'cli'] },

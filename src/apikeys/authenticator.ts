@@ -5,7 +5,7 @@ import { hashApiKeyToken, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scop
 /** Who is calling: a stored key, or the bootstrap `TW_API_TOKEN` (all scopes). */
 export interface Principal {
   keyId: string;
-  /** The key's name, recorded as who changed an incident. */
+  /** The key's name, recorded as who changed an incident and in the audit log (a revoked key's id alone says little). */
   name: string;
   scopes: readonly Scope[];
 }

@@ -31,8 +31,10 @@ export interface CommandContext {
   outputGiven: boolean;
   /** Standard output: the result. */
   write: (text: string) => void;
-  /** Standard error: notes beside the result (more pages, a token shown once) that scripts do not parse. */
+  /** Standard error: notes beside the result (more pages, a token shown once, a job's progress) that scripts do not parse. */
   note: (text: string) => void;
+  /** Whether standard error is a terminal: a job's progress is a bar redrawn in place there, else a line now and then. */
+  noteIsTerminal: boolean;
   /** All of standard input, for secrets and bodies that stay out of shell history. */
   readStdin: () => Promise<Buffer>;
   env: NodeJS.ProcessEnv;

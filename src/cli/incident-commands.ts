@@ -51,7 +51,7 @@ function printIncident(ctx: CommandContext, incident: IncidentJson): void {
     ['MITRE ATT&CK', summary.mitre],
   ];
   printFields(ctx.write, fields);
-  ctx.write(`Raw body:\n${rawBody(raw)}\n`);
+  ctx.write(raw === null ? 'Raw body: dropped by retention\n' : `Raw body:\n${rawBody(raw)}\n`);
 }
 
 const incidentPath = (id: string) => `/api/incidents/${encodeURIComponent(id)}`;

@@ -20,7 +20,7 @@ const AGE = /^(\d{1,9})([smhd])$/;
 const SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
 /** `--since 2h` or `--since 2026-03-01T10:00:00Z` as the ISO time the API takes. */
-function timeFlag(values: FlagValues, name: string, nowMs = Date.now()): string | undefined {
+export function timeFlag(values: FlagValues, name: string, nowMs = Date.now()): string | undefined {
   const raw = values[name] as string | undefined;
   if (raw === undefined) return undefined;
   const age = AGE.exec(raw);

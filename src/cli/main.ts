@@ -12,8 +12,9 @@ import { webhookCommands } from './webhook-commands.js';
 import { readCommands } from './read-commands.js';
 import { incidentCommands } from './incident-commands.js';
 import { apiKeyCommands } from './apikey-commands.js';
+import { storeCommands } from './store-commands.js';
 
-export const COMMANDS: readonly Command[] = [...webhookCommands, ...incidentCommands, ...readCommands, ...apiKeyCommands];
+export const COMMANDS: readonly Command[] = [...webhookCommands, ...incidentCommands, ...readCommands, ...apiKeyCommands, ...storeCommands];
 
 /** Commands whose `<source>` argument completes to the names the API serves. */
 const SOURCE_ARGUMENT = /^webhook (get|update|remove|test)$/;
@@ -64,6 +65,7 @@ try {
   process.exitCode = await runCli(process.argv.slice(2), process.env, {
     write: (text) => process.stdout.write(text),
     note: (text) => process.stderr.write(text),
+    noteIsTerminal: process.stderr.isTTY === true,
     readStdin,
   });
 } catch (error) {

@@ -33,6 +33,7 @@ const ENV_HELP = `Environment:
 export interface CliIo {
   write: (text: string) => void;
   note: (text: string) => void;
+  noteIsTerminal: boolean;
   readStdin: () => Promise<Buffer>;
 }
 
@@ -128,6 +129,7 @@ export function buildProgram(commands: readonly Command[], env: NodeJS.ProcessEn
         outputGiven: globals.output !== undefined,
         write: io.write,
         note: io.note,
+        noteIsTerminal: io.noteIsTerminal,
         readStdin: io.readStdin,
         env,
       };

@@ -1,10 +1,12 @@
 import type { deliveryJson } from '../wire/delivery.js';
+import type { auditJson } from '../wire/audit.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, usageError } from './exit-codes.js';
 import { LIMIT_FLAG, query, wholeNumberFlag } from './list-flags.js';
 import { cell, printDocument, printFields, printItems, type Column } from './output.js';
 
 type DeliveryJson = ReturnType<typeof deliveryJson>;
+type AuditJson = ReturnType<typeof auditJson>;
 
 /** What a webhook answer meant, by its status: the contract gives each success its own status. */
 function outcome(record: DeliveryJson): string {
@@ -48,6 +50,15 @@ const TRIAGE_COLUMNS: Column<TriageRequestJson>[] = [
   { header: 'LAST-ERROR', value: (request) => request.last_error },
 ];
 
+const AUDIT_COLUMNS: Column<AuditJson>[] = [
+  { header: 'TIME', value: (record) => record.at },
+  { header: 'ACTION', value: (record) => record.action },
+  { header: 'TARGET', value: (record) => record.target },
+  { header: 'KEY', value: (record) => `${record.actor.key_name} (${record.actor.key_id})` },
+  { header: 'KUBERNETES-USER', value: (record) => record.actor.kubernetes_user },
+  { header: 'DETAILS', value: (record) => JSON.stringify(record.details) },
+];
+
 /** One delivery per line as they come (`--follow`), in the chosen format: table rows or JSON lines. */
 async function followLogs(ctx: CommandContext, path: string): Promise<number> {
   const response = await ctx.client.open(path, 'text/event-stream');
@@ -60,8 +71,15 @@ async function followLogs(ctx: CommandContext, path: string): Promise<number> {
     while ((end = buffered.indexOf('\n\n')) >= 0) {
       const event = buffered.slice(0, end);
       buffered = buffered.slice(end + 2);
-      const data = event.split('\n').find((line) => line.startsWith('data: '));
+      const lines = event.split('\n');
+      const data = lines.find((line) => line.startsWith('data: '));
       if (!data) continue;
+      if (lines.includes('event: end')) {
+        // The service ends a stream that had nothing to send for a long time (TW_FOLLOW_IDLE_SECONDS).
+        const { idle_seconds: idleSeconds } = JSON.parse(data.slice('data: '.length)) as { idle_seconds?: number };
+        ctx.note(`warning: the log stream was idle for ${idleSeconds ?? '?'} s and the API ended it; run the command again to keep following\n`);
+        return EXIT.ok;
+      }
       const record = JSON.parse(data.slice('data: '.length)) as DeliveryJson;
       if (ctx.output === 'table') {
         // Rows of a stream cannot be aligned to rows not seen yet: tab-separated, header once.
@@ -123,6 +141,23 @@ export const readCommands: Command[] = [
         `/api/triage/requests${query({ state: values.state as string | undefined, limit: wholeNumberFlag(values, 'limit') })}`,
       );
       printItems(ctx.write, ctx.output, page.items, TRIAGE_COLUMNS, page);
+      return EXIT.ok;
+    },
+  },
+  {
+    path: ['audit', 'list'],
+    aliases: ['ls'],
+    args: [],
+    summary: 'Who changed which API key or registered source, and when, newest first (admin)',
+    flags: {
+      limit: { type: 'string', placeholder: 'N', description: 'at most N records (default 100, at most 1000)' },
+      target: { type: 'string', placeholder: 'T', description: 'only the changes to one key id or source' },
+    },
+    async run(ctx, values) {
+      const list = await ctx.client.get<{ items: AuditJson[] }>(
+        `/api/audit${query({ limit: wholeNumberFlag(values, 'limit'), target: values.target as string | undefined })}`,
+      );
+      printItems(ctx.write, ctx.output, list.items, AUDIT_COLUMNS, list);
       return EXIT.ok;
     },
   },

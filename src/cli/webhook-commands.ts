@@ -79,7 +79,11 @@ async function secretFrom(ctx: CommandContext, values: FlagValues, required: boo
   if (file !== undefined)
     secret = await readFile(file, 'utf8').catch((error: Error) => Promise.reject(new CliError(`cannot read ${file}: ${error.message}`, EXIT.usage)));
   else if (inline === '-') secret = (await ctx.readStdin()).toString('utf8');
-  else secret = inline;
+  else {
+    secret = inline;
+    if (secret !== undefined)
+      ctx.note('warning: --secret on the command line shows in `ps` and in shell history; prefer --secret-file F or --secret - (stdin)\n');
+  }
   secret = secret?.replace(/\r?\n$/, '');
   if (required && !secret) throw usageError('a secret is required: --secret S, --secret-file F or --secret - (stdin)');
   return secret;

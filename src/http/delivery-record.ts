@@ -16,6 +16,7 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     incidentId: state.incidentId ?? null,
     incidentNumber: state.incidentNumber ?? null,
     queueId: state.queueId ?? null,
-    remoteAddress: clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
+    remoteAddress:
+      state.clientAddress !== undefined ? state.clientAddress : clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
   };
 }

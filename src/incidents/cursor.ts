@@ -6,7 +6,7 @@ export interface CursorPosition {
   id: string;
 }
 
-function encodeCursor(incident: Pick<Incident, 'receivedAt' | 'id'>): string {
+export function encodeCursor(incident: Pick<Incident, 'receivedAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([incident.receivedAt, incident.id])).toString('base64url');
 }
 

@@ -109,7 +109,10 @@ export interface StatusChange {
 /** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
 export type Labels = Record<string, string>;
 
-/** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
+/**
+ * A stored incident. `raw` is the request body exactly as received (validated UTF-8), or null once
+ * retention dropped it (raw bodies may be kept shorter than incidents).
+ */
 export interface Incident extends IncidentDraft {
   id: string;
   number: string;
@@ -124,7 +127,9 @@ export interface Incident extends IncidentDraft {
   resolved: StatusChange | null;
   triage: TriageInfo;
   labels: Labels;
-  raw: string;
+  raw: string | null;
+  /** The version of its format's normalizer that built its fields (see FormatModule.version); 0: before versions were recorded. */
+  normalizerVersion: number;
 }
 
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */

@@ -51,6 +51,7 @@ const single = (value: unknown): unknown => (Array.isArray(value) ? value[0] : v
 
 export const splunk: FormatModule = {
   format: 'splunk',
+  version: 1,
 
   // `search_name` may be null (Splunk's documented example), so the envelope's other keys decide.
   detect: (payload) =>

@@ -81,7 +81,7 @@ export function headerSpelling(has: (name: string) => boolean): HeaderSpelling {
 const signingKeys = new WeakMap<Buffer, Buffer>();
 
 /** The spec serializes secrets as `whsec_<base64>`; the key is the decoded bytes. Other secrets are used as is. */
-function signingKey(secret: Buffer): Buffer {
+export function signingKey(secret: Buffer): Buffer {
   let key = signingKeys.get(secret);
   if (key === undefined) {
     const text = secret.toString('utf8');

@@ -27,6 +27,7 @@ export function incidentSummaryJson(incident: IncidentSummary) {
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
     mitre: incident.mitre,
+    normalizer_version: incident.normalizerVersion,
     labels: incident.labels,
     triage: triageJson(incident.triage),
   };

@@ -105,7 +105,8 @@ export function ocsfFindingWithoutRaw(incident: Incident): Record<string, unknow
     },
     ...(observables.length > 0 && { observables }),
     ...(evidences.length > 0 && { evidences }),
-    raw_data_size: Buffer.byteLength(incident.raw, 'utf8'),
+    // Absent once retention dropped the raw body, like raw_data.
+    ...(incident.raw !== null && { raw_data_size: Buffer.byteLength(incident.raw, 'utf8') }),
     unmapped: {
       source: incident.source,
       format: incident.format,

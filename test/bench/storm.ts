@@ -2,7 +2,8 @@
  * An alert storm scored by loss. Real vendor bodies (test/fixtures/payloads, one source per vendor
  * family, each signed with its own secret) at a steady rate with bursts at ten times it, from all
  * the sources at once. Senders behave like real vendors: each event carries its own `webhook-id`
- * (the same on every retry), a 429 or 503 is retried after its Retry-After and a failed or timed
+ * (the same on every retry; the sources verify Standard Webhooks, whose signature covers it, since
+ * an id the signature does not cover is not an event's identity — docs/api.md, "Event identity"), a 429 or 503 is retried after its Retry-After and a failed or timed
  * out attempt after a second (a bounded number of times), any other answer is final. Afterwards every acknowledged event is looked for through the
  * read API: acknowledged but not stored is lost, stored twice breaks exactly-once.
  */
@@ -12,7 +13,7 @@ import { Agent, request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from 'mongodb';
-import { signedHeaders } from '../helpers/sign.js';
+import { standardWebhooksHeaders } from '../helpers/sign.js';
 
 export interface StormSource {
   name: string;
@@ -78,7 +79,7 @@ export function stormSources(): StormSource[] {
     const family = FAMILIES[file.split('-')[0]!];
     if (!family) continue;
     const name = `storm-${family}`;
-    const source = sources.get(name) ?? { name, secret: `${name}-secret`, bodies: [] };
+    const source = sources.get(name) ?? { name, secret: `whsec_${Buffer.from(`${name}-signing-key`).toString('base64')}`, bodies: [] };
     source.bodies.push(readFileSync(join(folder, file)));
     sources.set(name, source);
   }
@@ -90,7 +91,7 @@ export function stormConfig(sources: readonly StormSource[], rateLimit: { reques
   return sources
     .map(
       (source) =>
-        `  ${source.name}:\n    secret: "${source.secret}"\n` +
+        `  ${source.name}:\n    secret: "${source.secret}"\n    verification: standard-webhooks\n` +
         `    rate_limit:\n      requests_per_second: ${rateLimit.requestsPerSecond}\n      burst: ${rateLimit.burst}\n`,
     )
     .join('');
@@ -166,7 +167,7 @@ export async function runStorm(
     outcomes.push(outcome);
     for (;;) {
       outcome.attempts++;
-      const headers = { ...signedHeaders(source.secret, body), 'webhook-id': outcome.webhookId };
+      const headers = standardWebhooksHeaders(source.secret, outcome.webhookId, body);
       const answer = await post(agent, port, `/api/webhooks/${source.name}`, headers, body, plan.timeoutSeconds * 1000);
       if (outcome.attempts === 1) outcome.firstAnswerMs = performance.now() - scheduledAt;
       answers[answer.status] = (answers[answer.status] ?? 0) + 1;

@@ -14,7 +14,6 @@ import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,15 +35,8 @@ await needs('kube', 'helm');
 
 const REPO = resolve(import.meta.dirname, '../..');
 /** The command the README starts the service with for reading back what is sent: every page that does not start its own runs against it. */
-const README_START = 'TW_API_TOKEN=tw_dev npm start';
+const README_START = 'TW_API_TOKEN=tw_local_dev_token_1234 npm start';
 const STEP_TIMEOUT_MS = 180_000;
-/**
- * Set in every session although no page says so, each with the reason the run prints. Until the
- * embedded store generates its own encryption key, registering a source needs one.
- */
-const INTERIM_ENV: Record<string, { value: string; reason: string }> = {
-  TW_ENCRYPTION_KEY: { value: randomBytes(32).toString('base64'), reason: 'registration needs a key until the embedded store generates its own' },
-};
 
 const ALL_PAGES = [
   'README.md',
@@ -168,7 +160,6 @@ class Session {
       cwd: dir,
       env: {
         ...readerEnvironment(),
-        ...Object.fromEntries(Object.entries(INTERIM_ENV).map(([name, { value }]) => [name, value])),
         PATH: `${binDir(dir)}:${process.env.PATH ?? ''}`,
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -257,8 +248,7 @@ describe('the docs run as written', () => {
   after(() => {
     const partial = PAGES.length < ALL_PAGES.length ? ` (only ${PAGES.join(', ')}: DOC_PAGES is set)` : '';
     const summary = `docs examples${partial}: ${tally.commands} commands in ${tally.blocks} blocks executed, ${tally.outputs} outputs checked, ${tally.validated} JSON/YAML blocks validated; ${tally.notRun.length} blocks not run`;
-    const interim = Object.entries(INTERIM_ENV).map(([name, { reason }]) => `#   set although no page says so: ${name} (${reason})\n`);
-    process.stdout.write(`# ${summary}\n${tally.notRun.map((line) => `#   not run: ${line}\n`).join('')}${interim.join('')}`);
+    process.stdout.write(`# ${summary}\n${tally.notRun.map((line) => `#   not run: ${line}\n`).join('')}`);
   });
 
   before(() => {

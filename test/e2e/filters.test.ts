@@ -22,7 +22,7 @@ const FILTER = {
   severity: 'payload.data.score > 90.0 ? "critical" : incident.severity',
   labels: { team: 'payload.data.team', host: 'incident.observables.hosts[0]' },
 };
-const SECRET = 'filter-secret';
+const SECRET = 'filter-secret-0123456789';
 /** Re-reads the payload inside a macro over it: quadratic in the payload, so refused. */
 const QUADRATIC = 'payload.data.items.exists(i, payload.data.items.exists(j, i.id == j.parent))';
 const QUADRATIC_REASON =

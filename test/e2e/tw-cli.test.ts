@@ -66,6 +66,20 @@ describe('tw-cli against the real service', () => {
     assert.equal(listedByReader.code, 0, listedByReader.stderr);
   });
 
+  it('refuses a secret shorter than 16 bytes (400, exit 1), and warns that --secret shows in ps', async () => {
+    const inline = await cli(['webhook', 'add', 'short', '--secret', 'fifteen-bytes!!']);
+    assert.equal(inline.code, 1);
+    assert.match(inline.stderr, /^warning: --secret on the command line shows in `ps` and in shell history; prefer --secret-file F or --secret - \(stdin\)$/m);
+    assert.match(inline.stderr, /secret must be at least 16 bytes; generate one with `openssl rand -hex 32` \(bad_request\)/);
+    const piped = await cli(['webhook', 'add', 'short', '--secret', '-'], 'fifteen-bytes!!\n');
+    assert.equal(piped.code, 1);
+    assert.doesNotMatch(piped.stderr, /warning/, 'no warning when the secret stays off the command line');
+    // Standard Webhooks' key is the decoded base64 of a whsec_ secret: 15 bytes of key are too few, however long the text.
+    const weakKey = await cli(['webhook', 'add', 'short', '--verification', 'standard-webhooks', '--secret', '-'], `whsec_${'A'.repeat(20)}\n`);
+    assert.match(weakKey.stderr, /secret must be at least 16 bytes of key/);
+    assert.equal((await cli(['webhook', 'list', '-o', 'json'])).stdout.includes('"short"'), false, 'nothing was registered');
+  });
+
   it('answers a wrong key with exit 4 and an unreachable API with exit 5, each in one line', async () => {
     const wrong = await cli(['webhook', 'list'], undefined, 'tw_not_a_key');
     assert.equal(wrong.code, 4);
@@ -83,7 +97,7 @@ describe('tw-cli against the real service', () => {
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /email-gateway' registered: POST \/api\/webhooks\/email-gateway/);
 
-    const again = await cli(['webhook', 'add', 'email-gateway', '--secret', 'other']);
+    const again = await cli(['webhook', 'add', 'email-gateway', '--secret', 'other-secret-0123456789']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /already registered .*\(conflict\)/);
 
@@ -106,7 +120,7 @@ describe('tw-cli against the real service', () => {
       'add',
       'filtered',
       '--secret',
-      'f-secret',
+      'filtered-secret-0123456789',
       '--filter-match',
       'payload.data.severity != "low"',
       '--filter-label',
@@ -115,11 +129,11 @@ describe('tw-cli against the real service', () => {
     assert.equal(added.code, 0, added.stderr);
     const shown = JSON.parse((await cli(['webhook', 'get', 'filtered', '-o', 'json'])).stdout);
     assert.deepEqual(shown.filter, { match: 'payload.data.severity != "low"', labels: { team: 'payload.data.team' } });
-    assert.deepEqual((await deliver(service.url, 'filtered', 'f-secret', genericAlert('cli-low', 'low'))).body, { status: 'filtered' });
-    const refused = await cli(['webhook', 'add', 'refused', '--secret', 's', '--filter-severity', 'incident.severity.lowerAscii()']);
+    assert.deepEqual((await deliver(service.url, 'filtered', 'filtered-secret-0123456789', genericAlert('cli-low', 'low'))).body, { status: 'filtered' });
+    const refused = await cli(['webhook', 'add', 'refused', '--secret', 'refused-secret-0123456789', '--filter-severity', 'incident.severity.lowerAscii()']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /filter\.severity: unknown function 'lowerAscii' \(bad_request\)/);
-    const malformed = await cli(['webhook', 'add', 'refused', '--secret', 's', '--filter-label', 'no-expression']);
+    const malformed = await cli(['webhook', 'add', 'refused', '--secret', 'refused-secret-0123456789', '--filter-label', 'no-expression']);
     assert.equal(malformed.code, 2);
     assert.match(malformed.stderr, /--filter-label takes NAME=EXPRESSION/);
   });
@@ -201,7 +215,7 @@ describe('tw-cli against the real service', () => {
     assert.match(ok.stdout, /^accepted: HTTP 201 INC-\d{4}-\d{4,}/);
 
     // A source pinned to CrowdStrike gets a test event in CrowdStrike's shape, so it passes too.
-    assert.equal((await cli(['webhook', 'add', 'edr', '--secret', 'edr-secret', '--format', 'crowdstrike'])).code, 0);
+    assert.equal((await cli(['webhook', 'add', 'edr', '--secret', 'edr-secret-0123456789', '--format', 'crowdstrike'])).code, 0);
     const pinned = await cli(['webhook', 'test', 'edr']);
     assert.equal(pinned.code, 0, pinned.stdout);
 
@@ -217,6 +231,8 @@ describe('tw-cli against the real service', () => {
   });
 
   it('rotates the secret through PATCH: both secrets verify during the grace period, then only the new one', async () => {
+    const weak = await cli(['webhook', 'update', 'email-gateway', '--secret', '-'], 'too-short\n');
+    assert.match(weak.stderr, /secret must be at least 16 bytes.*\(bad_request\)/, 'a rotation is held to the same minimum');
     const rotated = await cli(['webhook', 'update', 'email-gateway', '--secret', ROTATED]);
     assert.equal(rotated.code, 0, rotated.stderr);
     assert.match(rotated.stdout, /2 active secrets/);
@@ -246,6 +262,43 @@ describe('tw-cli against the real service', () => {
     assert.equal((await cli(['webhook', 'delete', 'email-gateway'])).code, 3);
   });
 
+  it('audit list: who changed which key or source and when, for admins only, without a secret', async () => {
+    const ops = await cli(['apikey', 'create', 'ops', '--scope', 'admin']);
+    assert.equal(ops.code, 0, ops.stderr);
+    const opsToken = ops.stdout.trim();
+    assert.equal((await cli(['webhook', 'add', 'audited', '--secret', '-', '--format', 'generic'], `${SECRET}\n`, opsToken)).code, 0);
+    assert.equal((await cli(['webhook', 'remove', 'audited'], undefined, opsToken)).code, 0);
+
+    const listed = await cli(['audit', 'list', '-o', 'json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const items = JSON.parse(listed.stdout).items as {
+      at: string;
+      action: string;
+      target: string;
+      actor: { key_id: string; key_name: string };
+      details: any;
+    }[];
+    const opsKeyId = items.find((item) => item.action === 'apikey.create' && item.details.name === 'ops')!.target;
+    const by = (action: string, target: string) => items.find((item) => item.action === action && item.target === target);
+    assert.deepEqual(by('source.remove', 'audited')?.actor, { key_id: opsKeyId, key_name: 'ops', kubernetes_user: null });
+    assert.deepEqual(by('source.register', 'audited')?.details, { keys: ['format'], previous_secret: false });
+    assert.equal(by('apikey.create', opsKeyId)?.actor.key_id, 'bootstrap');
+    assert.deepEqual(by('apikey.create', opsKeyId)?.details, { name: 'ops', scopes: ['admin'], expires_at: null });
+    assert.equal(by('source.update', 'email-gateway')?.details.secret_rotated, true, 'the rotation above');
+    assert.ok(
+      items.every((item, index) => index === 0 || items[index - 1]!.at >= item.at),
+      'newest first',
+    );
+    for (const secret of [SECRET, ROTATED]) assert.equal(listed.stdout.includes(secret), false);
+
+    const table = await cli(['audit', 'list', '--target', 'audited']);
+    assert.match(table.stdout, /^TIME +ACTION +TARGET +KEY/);
+    assert.equal(table.stdout.trim().split('\n').length, 3, 'a header and the two changes to that source');
+    const forbidden = await cli(['audit', 'list'], undefined, readerToken);
+    assert.equal(forbidden.code, 4);
+    assert.match(forbidden.stderr, /lacks the 'admin' scope/);
+  });
+
   it('keeps no secret in plain text in the store files or the logs', async () => {
     assert.equal((await cli(['webhook', 'add', 'siem', '--secret', SECRET])).code, 0);
     const files = readdirSync(service.dataDir).map((file) => join(service.dataDir, file));
@@ -255,7 +308,7 @@ describe('tw-cli against the real service', () => {
     );
     for (const file of files) {
       const bytes = readFileSync(file);
-      for (const secret of [SECRET, ROTATED, 'edr-secret']) {
+      for (const secret of [SECRET, ROTATED, 'edr-secret-0123456789']) {
         assert.equal(bytes.includes(secret), false, `${file} holds a secret in plain text`);
         assert.equal(bytes.includes(Buffer.from(secret).toString('base64')), false, `${file} holds a secret in base64`);
       }
@@ -275,25 +328,14 @@ describe('tw-cli against the real service', () => {
 });
 
 describe('registration refusals', () => {
-  it('refuses to store a secret without TW_ENCRYPTION_KEY outside development mode, and says how', async () => {
-    const service = await startService({ config: 'sources: {}\n' });
-    try {
-      const added = await twCli(['webhook', 'add', 'siem', '--secret', 's'], { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN });
-      assert.equal(added.code, 1);
-      assert.match(added.stderr, /TW_ENCRYPTION_KEY is not set.*TW_DEV_MODE=true.*\(unavailable\)/);
-    } finally {
-      await service.stop();
-    }
-  });
-
   it('turns registration off with TW_REGISTRATION_API=false (405) while listing and test events still work', async () => {
     const service = await startService({
       config: 'sources:\n  siem:\n    secret: file-secret\n',
-      env: { TW_REGISTRATION_API: 'false', TW_DEV_MODE: 'true' },
+      env: { TW_REGISTRATION_API: 'false' },
     });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
-      const added = await twCli(['webhook', 'add', 'edr', '--secret', 's'], env);
+      const added = await twCli(['webhook', 'add', 'edr', '--secret', SECRET], env);
       assert.equal(added.code, 1);
       assert.match(added.stderr, /Registration through the API is turned off \(TW_REGISTRATION_API=false\).*\(method_not_allowed\)/);
       const response = await fetch(`${service.url}/api/webhooks/siem`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
@@ -310,10 +352,10 @@ describe('registration refusals', () => {
   });
 
   it('a name declared in the config file is a conflict for the API, and is changed only in the file', async () => {
-    const service = await startService({ config: 'sources:\n  siem:\n    secret: file-secret\n', env: { TW_DEV_MODE: 'true' } });
+    const service = await startService({ config: 'sources:\n  siem:\n    secret: file-secret\n' });
     try {
       const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
-      const added = await twCli(['webhook', 'add', 'siem', '--secret', 's'], env);
+      const added = await twCli(['webhook', 'add', 'siem', '--secret', SECRET], env);
       assert.equal(added.code, 1);
       assert.match(added.stderr, /already registered \(declared in file:.*webhook_config\.yaml\) \(conflict\)/);
       const removed = await twCli(['webhook', 'remove', 'siem'], env);
@@ -327,7 +369,7 @@ describe('registration refusals', () => {
       assert.match(((await badName.json()) as { error: { message: string } }).error.message, /source must match pattern/);
 
       // A change is checked against the whole merged source: auto-triage still needs a playbook.
-      assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', 's'], env)).code, 0);
+      assert.equal((await twCli(['webhook', 'add', 'edr', '--secret', SECRET], env)).code, 0);
       const incomplete = await twCli(['webhook', 'update', 'edr', '--auto-triage'], env);
       assert.equal(incomplete.code, 1);
       assert.match(incomplete.stderr, /playbook is required when auto_triage is true \(bad_request\)/);
@@ -550,7 +592,7 @@ describe('tw-cli as kubectl and gh users expect it', () => {
     assert.match(described.stdout, /^Playbook: +phishing_triage$/m);
     for (const verification of ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token']) {
       const name = `signed-${verification}`;
-      const secret = verification === 'standard-webhooks' ? `whsec_${randomBytes(24).toString('base64')}` : `secret-${verification}`;
+      const secret = verification === 'standard-webhooks' ? `whsec_${randomBytes(24).toString('base64')}` : `secret-${verification}-0123456789`;
       assert.equal((await cli(['webhook', 'add', name, '--secret', secret, '--verification', verification])).code, 0);
       const body = genericAlert(name);
       const signed = await cli(['webhook', 'sign', '--secret', secret, '--verification', verification], {}, body);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { IncidentDraft } from '../../src/incidents/model.js';
 import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
+import { TEST_TOKEN } from '../helpers/api-client.js';
 
 const SECRET = 'family-secret';
 let service: ServiceUnderTest;
@@ -100,7 +101,7 @@ async function ingest(fixture: string): Promise<{ body: Buffer; incident: Record
   const accepted = await fetch(`${service.url}/api/webhooks/vendor`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
   assert.equal(accepted.status, 201, await accepted.clone().text());
   const { incident_id } = (await accepted.json()) as { incident_id: string };
-  const read = await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: 'Bearer tw_test_token' } });
+  const read = await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
   assert.equal(read.status, 200);
   return { body, incident: (await read.json()) as Record<string, any> };
 }
@@ -141,7 +142,7 @@ describe('each vendor event family over HTTP', () => {
     const accepted = await fetch(`${service.url}/api/webhooks/vendor`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
     assert.equal(accepted.status, 201, await accepted.clone().text());
     const { incident_id } = (await accepted.json()) as { incident_id: string };
-    const incident = (await (await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: 'Bearer tw_test_token' } })).json()) as any;
+    const incident = (await (await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as any;
     assert.equal(incident.format, 'crowdstrike');
     assert.deepEqual(incident.observables.hosts, ['dc-01.corp.example.com']);
     assert.deepEqual(incident.observables.users, ['svc-sql', 'svc-sql@corp.example.com', 'adm-carol@corp.example.com']);

@@ -54,7 +54,7 @@ describe('failures that used to be silent', () => {
 
   it('PATCH merges severity_mapping into the current map; a key set to null is removed', async () => {
     const env = { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN };
-    assert.equal((await twCli(['webhook', 'add', 'siem', '--secret', 's', '--severity-map', 'p1=critical,p2=high'], env)).code, 0);
+    assert.equal((await twCli(['webhook', 'add', 'siem', '--secret', 'siem-secret-0123456789', '--severity-map', 'p1=critical,p2=high'], env)).code, 0);
     const updated = await twCli(['webhook', 'update', 'siem', '--severity-map', 'p3=low,p1=', '-o', 'json'], env);
     assert.equal(updated.code, 0, updated.stderr);
     assert.deepEqual(JSON.parse(updated.stdout).severity_mapping, { p2: 'high', p3: 'low' });

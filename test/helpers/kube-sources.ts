@@ -12,7 +12,7 @@ import { signedHeaders } from './sign.js';
 
 const run = promisify(execFile);
 const CRD_FILE = resolve(import.meta.dirname, '../../crds/triagewarden.io_webhooksources.yaml');
-const SECRET_LABEL = { 'triagewarden.io/webhook-secret': 'true' };
+export const SECRET_LABEL = { 'triagewarden.io/webhook-secret': 'true' };
 
 /** kubectl with the test run's KUBECONFIG (or the one given); stdin optional. */
 export async function kubectl(args: readonly string[], options: { input?: string; kubeconfig?: string } = {}): Promise<string> {

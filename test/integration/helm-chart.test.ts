@@ -161,6 +161,7 @@ describe('the Helm chart', () => {
     // One pod: nobody else takes its traffic, so no drain delay; the grace period covers the 10 s of in-flight requests.
     assert.equal(env.TW_DRAIN_DELAY_SECONDS, '0');
     assert.equal(pod.terminationGracePeriodSeconds, 45);
+    assert.deepEqual([env.TW_RETENTION_DAYS, env.TW_RAW_BODY_RETENTION_DAYS], ['180', '30'], 'retention sized for the default claim');
     assert.deepEqual(
       [container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
       ['/healthz', '/healthz', '/readyz'],
@@ -394,6 +395,43 @@ describe('the Helm chart', () => {
         /needs MongoDB: set mongodb\.uri or mongodb\.existingSecret\.name\. On the embedded store each pod would keep its own data/,
       );
     }
+  });
+
+  it('backs the embedded store up onto a claim of its own with backup.enabled, and refuses it with MongoDB', async () => {
+    const namespace = await restrictedNamespace();
+    const rendered = await helmTemplate(helmBin(), ['--set', 'backup.enabled=true', '--set', 'backup.keep=3'], 'tw-webhooks', namespace);
+    const manifests = parse(rendered);
+    assert.deepEqual(
+      manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => [m.metadata.name, m.spec.resources.requests.storage]),
+      [
+        ['tw-webhooks-backups', '8Gi'],
+        ['tw-webhooks-data', '1Gi'],
+      ],
+    );
+    const pod = find(manifests, 'Deployment').spec.template.spec;
+    assert.equal(pod.volumes.find((v: { name: string }) => v.name === 'backups').persistentVolumeClaim.claimName, 'tw-webhooks-backups');
+    const container = pod.containers[0];
+    assert.deepEqual(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), [
+      '/tmp',
+      '/var/backups/tw-webhooks',
+      '/var/lib/tw-webhooks',
+    ]);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    assert.deepEqual([env.TW_BACKUP_DIR, env.TW_BACKUP_INTERVAL_HOURS, env.TW_BACKUP_KEEP], ['/var/backups/tw-webhooks', '24', '3']);
+    const warnings = await dryRunOnServer(rendered);
+    assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
+
+    assert.match(
+      await helmFails(['--set', 'backup.enabled=true', '--set', 'mongodb.uri=mongodb://db/tw']),
+      /backup\.enabled backs up the embedded store; MongoDB is backed up with mongodump/,
+    );
+  });
+
+  it('refuses raw bodies kept longer than their incidents, saying why', async () => {
+    assert.match(
+      await helmFails(['--set', 'retention.days=30', '--set', 'retention.rawBodyDays=31']),
+      /retention\.rawBodyDays must not exceed retention\.days/,
+    );
   });
 
   it('refuses wrong types and unknown keys through values.schema.json', async () => {

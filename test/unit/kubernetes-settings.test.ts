@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
-import { loadKubernetesSettings } from '../../src/config/kubernetes-settings.js';
+import { checkRegistrationWatched, loadKubernetesSettings } from '../../src/config/kubernetes-settings.js';
 
 const noFile = join(tmpdir(), 'no-such-namespace-file');
 
@@ -46,6 +46,16 @@ describe('Kubernetes settings', () => {
     assert.equal(settings.registrationNamespace, 'tw-sources');
     assert.equal(settings.podName, 'tw-0');
     assert.deepEqual(settings.lease, { durationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 });
+  });
+
+  it('with registration on, refuses a registration namespace outside the watched ones', () => {
+    const watching = (env: NodeJS.ProcessEnv) => () => checkRegistrationWatched(loadKubernetesSettings({ TW_KUBERNETES: 'true', ...env }, noFile));
+    assert.throws(
+      watching({ TW_WATCH_NAMESPACES: 'team-a', TW_REGISTRATION_NAMESPACE: 'tw-sources' }),
+      /must include TW_REGISTRATION_NAMESPACE \(tw-sources\)/,
+    );
+    assert.doesNotThrow(watching({ TW_WATCH_NAMESPACES: 'team-a, tw-sources', TW_REGISTRATION_NAMESPACE: 'tw-sources' }));
+    assert.doesNotThrow(watching({ TW_REGISTRATION_NAMESPACE: 'tw-sources' }), 'every namespace is watched');
   });
 
   it('refuses lease timings client-go refuses', () => {

@@ -18,7 +18,8 @@ import { clientAddress } from '../../src/http/client-address.js';
 import { verifyRequest, type VerifiableRequest } from '../../src/verify/index.js';
 import { parseSignatureHeader } from '../../src/verify/signature-header.js';
 import { checkTimestamp } from '../../src/verify/timestamp.js';
-import { dedupeKey, idempotencyKey } from '../../src/incidents/dedupe.js';
+import { checkedEventId, dedupeKey } from '../../src/incidents/dedupe.js';
+import { addressKey } from '../../src/http/sender-limits.js';
 import type { Format } from '../../src/incidents/model.js';
 import { detectFormat } from '../../src/normalize/detect.js';
 import { text as fieldText, type JsonObject } from '../../src/normalize/fields.js';
@@ -364,12 +365,13 @@ describe('header parsers take linear time in hostile headers', () => {
   const trusted = parseTrustedProxies(['127.0.0.0/8', '::1']);
   linearly('parseSignatureHeader', (text) => () => parseSignatureHeader(text));
   linearly('checkTimestamp', (text) => () => checkTimestamp(text, 'X-Webhook-Timestamp', NOW_SECONDS, 300));
-  linearly('idempotencyKey', (text) => () => idempotencyKey({ 'webhook-id': text, 'idempotency-key': text }));
+  linearly('checkedEventId', (text) => () => checkedEventId(text));
   linearly('dedupeKey of an alert id', (text) => {
     const rawBody = Buffer.from(text);
-    return () => dedupeKey({ headers: {}, externalId: text, format: 'generic', rawBody });
+    return () => dedupeKey({ signedId: undefined, externalId: text, format: 'generic', rawBody });
   });
   linearly('clientAddress of X-Forwarded-For', (text) => () => clientAddress('127.0.0.1', text, trusted));
   linearly('clientAddress of repeated X-Forwarded-For', (text) => () => clientAddress('::1', [text, text], trusted));
   linearly('the read API Bearer header', (text) => () => bearerToken(text));
+  linearly('addressKey of a client address', (text) => () => addressKey(text));
 });

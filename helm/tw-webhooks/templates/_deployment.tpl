@@ -131,6 +131,19 @@ spec:
               value: {{ $values.leaderElection.renewDeadlineSeconds | quote }}
             - name: TW_LEASE_RETRY_PERIOD_SECONDS
               value: {{ $values.leaderElection.retryPeriodSeconds | quote }}
+            # Retention and backups run in the control plane.
+            - name: TW_RETENTION_DAYS
+              value: {{ $values.retention.days | quote }}
+            - name: TW_RAW_BODY_RETENTION_DAYS
+              value: {{ $values.retention.rawBodyDays | quote }}
+            {{- if $values.backup.enabled }}
+            - name: TW_BACKUP_DIR
+              value: /var/backups/tw-webhooks
+            - name: TW_BACKUP_INTERVAL_HOURS
+              value: {{ $values.backup.intervalHours | quote }}
+            - name: TW_BACKUP_KEEP
+              value: {{ $values.backup.keep | quote }}
+            {{- end }}
             {{- end }}
             {{- with $values.trustedProxies }}
             - name: TW_TRUSTED_PROXIES
@@ -190,6 +203,10 @@ spec:
               mountPath: /var/lib/tw-webhooks
             - name: tmp
               mountPath: /tmp
+            {{- if and $controls $values.backup.enabled }}
+            - name: backups
+              mountPath: /var/backups/tw-webhooks
+            {{- end }}
             {{- if $values.config.sources }}
             - name: config
               mountPath: /etc/tw-webhooks
@@ -206,6 +223,11 @@ spec:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- if and $controls $values.backup.enabled }}
+        - name: backups
+          persistentVolumeClaim:
+            claimName: {{ default (printf "%s-backups" (include "tw-webhooks.fullname" $root)) $values.backup.persistence.existingClaim }}
+        {{- end }}
         {{- if $values.config.sources }}
         - name: config
           configMap:

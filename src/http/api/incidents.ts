@@ -69,9 +69,16 @@ export function incidentsHandlers(
       ctx.vary('Accept');
       const ocsf = ctx.accepts('application/json', OCSF_MEDIA_TYPE) === OCSF_MEDIA_TYPE;
       ctx.type = ocsf ? OCSF_MEDIA_TYPE : 'application/json';
-      ctx.body = Readable.from(
-        ocsf ? withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', incident.raw) : withLongString(incidentSummaryJson(incident), 'raw', incident.raw),
-      );
+      // Once retention dropped the raw body: `"raw": null` in ours, no `raw_data` (optional) in OCSF.
+      const { raw } = incident;
+      if (ocsf)
+        ctx.body = Readable.from(
+          raw === null ? [JSON.stringify(ocsfFindingWithoutRaw(incident))] : withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', raw),
+        );
+      else
+        ctx.body = Readable.from(
+          raw === null ? [JSON.stringify({ ...incidentSummaryJson(incident), raw })] : withLongString(incidentSummaryJson(incident), 'raw', raw),
+        );
     },
   };
 }

@@ -1,5 +1,6 @@
-import { INCIDENT_STATUSES, SEVERITIES } from '../../incidents/model.js';
+import { FORMATS, INCIDENT_STATUSES, SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
+import { JOB_KINDS } from '../../jobs/job.js';
 import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN } from '../../sources/source-spec.js';
 import { FILE_SOURCE_SCHEMA } from '../../sources/webhook-config.js';
 
@@ -39,11 +40,33 @@ export const LOGS_QUERY = {
   follow: { type: 'boolean', default: false, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
 } as const satisfies QueryProperties;
 
+export const AUDIT_QUERY = {
+  limit: limitParameter(100, 1000),
+  target: { type: 'string', maxLength: 253, description: 'One API key id or source name' },
+} as const satisfies QueryProperties;
+
 export const TRIAGE_STATES = ['pending', 'dispatched', 'failed'] as const;
 export const TRIAGE_QUERY = {
   state: { type: 'string', enum: TRIAGE_STATES, default: 'pending' },
   limit: limitParameter(50, 500),
 } as const satisfies QueryProperties;
+
+/** `POST /api/store/renormalize`: which incidents, and whether to write; `dry_run` is required, so no run writes by omission. */
+export const RENORMALIZE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dry_run'],
+  properties: {
+    source: { ...SOURCE_NAME, description: "Only this source's incidents; it must be served (its settings of today are what is applied)" },
+    format: { type: 'string', enum: FORMATS, description: 'Only incidents stored in this format' },
+    since: { type: 'string', format: 'date-time', description: 'Received at or after this time' },
+    until: { type: 'string', format: 'date-time', description: 'Received before this time' },
+    dry_run: { type: 'boolean', description: 'Count what would change, and which fields, without writing' },
+    requeue_triage: { type: 'boolean', default: false, description: 'Queue the incidents that change for triage again' },
+  },
+} as const;
+
+export const JOBS_QUERY = { kind: { type: 'string', enum: JOB_KINDS }, limit: limitParameter(20, 100) } as const satisfies QueryProperties;
 
 // The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
 const {

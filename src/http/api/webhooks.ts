@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
 import { specOf, type FileSource } from '../../sources/webhook-config.js';
-import { brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
+import { SOURCE_DEFAULTS, brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
+import { MIN_SECRET_BYTES, isWeakSecret } from '../../verify/secret-strength.js';
 import { testEventPayload } from '../../normalize/test-event.js';
 import { sourceJson } from '../../wire/source.js';
 import type { Dispatch } from '../in-process.js';
+import type { RecordChange } from './audit.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
@@ -27,7 +29,7 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  /** The receiver as a server of this process, in memory: test events go through the real receiver. */
   dispatch: Dispatch;
   nowMs: () => number;
 }
@@ -37,7 +39,7 @@ export interface WebhooksDeps {
  * cluster, API) are conflicts; sources declared elsewhere are shown but changed where they live.
  */
 export function webhooksHandlers(
-  deps: WebhooksDeps,
+  deps: WebhooksDeps & { recordChange: RecordChange },
 ): Pick<RouteHandlers, 'webhooks.list' | 'webhooks.get' | 'webhooks.register' | 'webhooks.update' | 'webhooks.remove' | 'webhooks.test'> {
   const writable: RequestMiddleware = async (ctx, next) => {
     if (!deps.registrationEnabled) {
@@ -69,6 +71,7 @@ export function webhooksHandlers(
       async (ctx) => {
         const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
         const spec = checkedSpec(fields);
+        refuseWeak(spec, { secret, previous_secret: previousSecret });
         const taken = deps.sources.get(name);
         if (taken)
           throw new DomainError(
@@ -77,6 +80,7 @@ export function webhooksHandlers(
           );
         const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
         await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
+        await deps.recordChange(ctx, 'source.register', name, { keys: Object.keys(fields).sort(), previous_secret: previousSecret !== undefined });
         ctx.status = 201;
         ctx.set('Location', `/api/webhooks/${name}`);
         ctx.body = sourceJson(deps.sources.get(name) ?? described);
@@ -97,7 +101,9 @@ export function webhooksHandlers(
           ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
         });
         checkRules({ ...current, ...change }); // the merged source must still hold together
+        refuseWeak({ ...current, ...change }, { secret });
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
+        await deps.recordChange(ctx, 'source.update', name, { keys: Object.keys(fields).sort(), secret_rotated: secret !== undefined });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
       },
     ],
@@ -108,6 +114,7 @@ export function webhooksHandlers(
         const name = String(ctx.params.source);
         await refuseForeign(deps, name);
         await deps.registrations.remove(name);
+        await deps.recordChange(ctx, 'source.remove', name);
         ctx.status = 204;
       },
     ],
@@ -137,6 +144,19 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
   if (served && served.origin !== API_ORIGIN && !(await deps.registrations.spec(name))) {
     throw new DomainError('conflict', `Webhook source '${name}' is declared in ${served.origin}; change it there`);
+  }
+}
+
+/** Registered secrets are at least MIN_SECRET_BYTES of key for the source's profile (declared ones only warn, see startupWarnings). */
+function refuseWeak(spec: RegistrationSpec, secrets: Record<string, string | undefined>): void {
+  const profile = spec.verification ?? SOURCE_DEFAULTS.verification;
+  for (const [key, secret] of Object.entries(secrets)) {
+    if (secret !== undefined && isWeakSecret(profile, Buffer.from(secret, 'utf8'))) {
+      throw new DomainError(
+        'bad_request',
+        `${key} must be at least ${MIN_SECRET_BYTES} bytes${profile === 'standard-webhooks' ? ' of key' : ''}; generate one with \`openssl rand -hex 32\``,
+      );
+    }
   }
 }
 

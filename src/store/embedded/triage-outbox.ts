@@ -41,6 +41,15 @@ export function upgradeTriageOutbox(db: Database.Database): void {
   })();
 }
 
+/** Queues an incident for triage again (re-normalization): its triage state and its outbox entry, both pending from `triage.nextAttemptAt`. */
+export function requeueTriageEntry(db: Database.Database, incidentNumber: string, triage: TriageInfo): void {
+  db.prepare(`UPDATE incidents SET doc = json_set(doc, '$.triage', json(?)) WHERE number = ?`).run(JSON.stringify(triage), incidentNumber);
+  db.prepare(
+    `INSERT INTO triage_outbox (incident_number, state, next_attempt_at, attempts) VALUES (?, 'pending', ?, 0)
+     ON CONFLICT (incident_number) DO UPDATE SET state = 'pending', next_attempt_at = excluded.next_attempt_at, attempts = 0, claimed_by = NULL`,
+  ).run(incidentNumber, triage.nextAttemptAt);
+}
+
 export class EmbeddedTriageOutbox implements TriageOutboxStore {
   constructor(private readonly database: () => Database.Database) {}
 

@@ -36,7 +36,9 @@ export interface IncidentDocument {
   labels: Labels;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
-  raw: string;
+  /** null once retention dropped it. */
+  raw: string | null;
+  normalizerVersion: number;
 }
 
 /** The `_id` of an event: injective for any source and key strings. */
@@ -62,6 +64,7 @@ export function toDocument(incident: NewIncident, number: string): IncidentDocum
     triage: copyTriage(incident.triage),
     labels: { ...incident.labels },
     raw: incident.raw,
+    normalizerVersion: incident.normalizerVersion,
   });
 }
 
@@ -85,6 +88,7 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     resolved: copyChange(document.resolved),
     triage: copyTriage(document.triage),
     labels: { ...document.labels },
+    normalizerVersion: document.normalizerVersion,
   });
 }
 
