@@ -1,5 +1,6 @@
 /**
- * What is derived from the chart and the one CRD source, in one place: the chart's copy of crds/,
+ * What is derived from the chart and the one CRD source, in one place: the chart's copy of crds/
+ * (files/crds/, rendered by templates/crds.yaml),
  * the README values table (from the `# --` comments of values.yaml) and manifests/install.yaml
  * (the chart rendered with default values). `npm run render:manifests` writes them; tests compare.
  */
@@ -14,7 +15,7 @@ const run = promisify(execFile);
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const chartDir = join(repoRoot, 'helm/tw-webhooks');
 const crdSourceDir = join(repoRoot, 'crds');
-export const chartCrdDir = join(chartDir, 'crds');
+export const chartCrdDir = join(chartDir, 'files/crds');
 export const chartReadme = join(chartDir, 'README.md');
 export const installManifest = join(repoRoot, 'manifests/install.yaml');
 
@@ -52,7 +53,7 @@ export async function renderInstallManifest(helm: string): Promise<string> {
     '    pod-security.kubernetes.io/enforce: restricted',
     '',
   ].join('\n');
-  return header + (await helmTemplate(helm, ['--include-crds'], MANIFESTS_RELEASE));
+  return header + (await helmTemplate(helm, [], MANIFESTS_RELEASE));
 }
 
 interface ValueDoc {

@@ -3,8 +3,7 @@
  * those rules (the namespaced variant), and serves, writes status, records Events and leads.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -19,6 +18,7 @@ import {
   kubernetesEnv,
   secret,
   sendSigned,
+  serviceAccountKubeconfig,
   webhookSource,
 } from '../helpers/kube-sources.js';
 import { createTestNamespace, needs } from '../helpers/servers.js';
@@ -42,33 +42,13 @@ function rbacObjects(file: string, namespace: string): object[] {
   });
 }
 
-/** A kubeconfig for the ServiceAccount: the admin kubeconfig's cluster, a TokenRequest token. */
-async function serviceAccountKubeconfig(namespace: string): Promise<string> {
-  const admin = JSON.parse(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { clusters: { name: string; cluster: object }[] };
-  const token = (await kubectl(['create', 'token', 'tw-webhooks', '-n', namespace, '--duration=1h'])).trim();
-  const file = join(mkdtempSync(join(tmpdir(), 'tw-sa-')), 'kubeconfig');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: admin.clusters,
-      users: [{ name: 'tw-webhooks', user: { token } }],
-      contexts: [{ name: 'sa', context: { cluster: admin.clusters[0]!.name, user: 'tw-webhooks', namespace } }],
-      'current-context': 'sa',
-    }),
-    { mode: 0o600 },
-  );
-  return file;
-}
-
 describe('the minimum RBAC of config/rbac', () => {
   it('lets the service serve, write status, record Events and hold the Lease', async () => {
     await installCrd();
     const namespace = await createTestNamespace();
     await apply([{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { namespace, name: 'tw-webhooks' } }]);
     await apply([...rbacObjects('namespaced-role.yaml', namespace), ...rbacObjects('lease-role.yaml', namespace)]);
-    const kubeconfig = await serviceAccountKubeconfig(namespace);
+    const kubeconfig = await serviceAccountKubeconfig(namespace, 'tw-webhooks');
     assert.equal((await kubectl(['auth', 'can-i', 'list', 'secrets', '-n', namespace], { kubeconfig })).trim(), 'yes');
     assert.equal((await kubectl(['auth', 'can-i', 'create', 'secrets', '-n', namespace], { kubeconfig }).catch(() => 'no\n')).trim(), 'no');
 

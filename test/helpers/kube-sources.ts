@@ -3,7 +3,9 @@
  * (apply, delete, wait), the service started in Kubernetes mode against one fresh namespace.
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { kubeconfigFile, kubectlBin } from './servers.js';
 import { signedHeaders } from './sign.js';
@@ -57,7 +59,7 @@ export interface Condition {
 }
 
 export interface WebhookSourceJson {
-  metadata: { name: string; namespace: string; generation: number; creationTimestamp: string };
+  metadata: { name: string; namespace: string; uid: string; generation: number; creationTimestamp: string };
   spec: Record<string, unknown>;
   status?: { observedGeneration?: number; webhookPath?: string; sourceName?: string; conditions?: Condition[] };
 }
@@ -98,4 +100,24 @@ export async function sendSigned(
   const text = await response.text();
   const parsed = text ? (JSON.parse(text) as { error?: { code?: string } }) : {};
   return { status: response.status, code: parsed.error?.code };
+}
+
+/** A kubeconfig for a ServiceAccount, as its pod would authenticate: the admin kubeconfig's cluster, a TokenRequest token. */
+export async function serviceAccountKubeconfig(namespace: string, serviceAccount: string): Promise<string> {
+  const admin = JSON.parse(readFileSync(process.env.KUBECONFIG!, 'utf8')) as { clusters: { name: string; cluster: object }[] };
+  const token = (await kubectl(['create', 'token', serviceAccount, '-n', namespace, '--duration=1h'])).trim();
+  const file = join(mkdtempSync(join(tmpdir(), 'tw-sa-')), 'kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: admin.clusters,
+      users: [{ name: serviceAccount, user: { token } }],
+      contexts: [{ name: 'sa', context: { cluster: admin.clusters[0]!.name, user: serviceAccount, namespace } }],
+      'current-context': 'sa',
+    }),
+    { mode: 0o600 },
+  );
+  return file;
 }

@@ -1,6 +1,7 @@
 /**
  * The container image, run for real with podman (scripts/image-test.sh builds it and sets TW_IMAGE):
- * read-only root filesystem, numeric non-root user, a mounted config and data volume. It answers the
+ * nothing in it but node, its libraries and the app (no shell, no npm); read-only root filesystem,
+ * numeric non-root user, a mounted config and data volume. It answers the
  * spec's signed test event, and a SIGTERM in the middle of a burst cuts no request off: each one is
  * answered 2xx and stored, or refused before it was read (and then not stored); the process exits 0.
  */
@@ -163,6 +164,33 @@ describe('the container image', () => {
   it('is set to run as the numeric non-root user, node started directly by an exec-form command (no shell)', async () => {
     const { stdout } = await run('podman', ['image', 'inspect', IMAGE!, '--format', '{{.Config.User}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}']);
     assert.equal(stdout.trim(), `${IMAGE_UID}:${IMAGE_UID} ["node","dist/main.js"] null`);
+  });
+
+  it('holds node, its libraries and the app, and nothing to run besides: no shell, no npm, no package manager', async () => {
+    const { stdout: id } = await run('podman', [...PODMAN, 'create', IMAGE!]);
+    const container = id.trim();
+    try {
+      const { stdout: listing } = await run('sh', ['-c', `podman ${PODMAN.join(' ')} export ${container} | tar -t`], { maxBuffer: 64 << 20 });
+      const files = listing.split('\n').filter(Boolean);
+      const outsideApp = files.filter((file) => !file.startsWith('app/'));
+      const executables = outsideApp.filter((file) => /^(usr\/)?(local\/)?s?bin\/./.test(file));
+      assert.deepEqual(executables, ['usr/local/bin/node']);
+      for (const absent of [/(^|\/)(sh|bash|dash|busybox)$/, /(^|\/)npm(-cli\.js)?$/, /(^|\/)npx$/, /(^|\/)(apt|apt-get|dpkg)$/]) {
+        assert.deepEqual(
+          files.filter((file) => absent.test(file)),
+          [],
+          String(absent),
+        );
+      }
+    } finally {
+      await run('podman', [...PODMAN, 'rm', container]);
+    }
+    // And the runtime agrees: there is no /bin/sh to exec.
+    const shell = await run('podman', [...PODMAN, 'run', '--rm', '--network', 'none', ...LIMITS, '--entrypoint', '/bin/sh', IMAGE!, '-c', 'true']).then(
+      () => 'ran',
+      (error: { stderr?: string }) => String(error.stderr),
+    );
+    assert.match(shell, /no such file or directory|not found/i);
   });
 
   let first: Container;

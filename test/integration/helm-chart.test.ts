@@ -3,6 +3,8 @@
  * on) accepted by the real kube-apiserver (`kubectl apply --dry-run=server`, with prometheus-operator's
  * own CRDs installed), restricted Pod Security with no warning, bad values refused, and everything
  * derived from it (the CRD copy, the README values table, manifests/) identical to a fresh render.
+ * The planes: on the embedded store one pod with two listeners, with MongoDB a receiver and a control
+ * Deployment; either way the public Service and the Ingress reach only the receiver listener.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +15,7 @@ import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { createTestNamespace, helmBin, kubectlBin, needs, prometheusOperatorCrdsDir } from '../helpers/servers.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   chartCrdDir,
   chartDir,
@@ -28,12 +31,11 @@ import {
 await needs('kube', 'helm', 'monitoring-crds');
 
 const run = promisify(execFile);
-const MONITORING_API = ['--api-versions', 'monitoring.coreos.com/v1'];
 
 type Manifest = {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
   spec?: any;
   data?: any;
   rules?: any;
@@ -49,10 +51,25 @@ function kinds(manifests: Manifest[]): string[] {
   return manifests.map((m) => m.kind).sort();
 }
 
-function find(manifests: Manifest[], kind: string): Manifest {
-  const found = manifests.find((m) => m.kind === kind);
-  assert.ok(found, `rendered ${kind}`);
+function find(manifests: Manifest[], kind: string, name?: string): Manifest {
+  const found = manifests.find((m) => m.kind === kind && (name === undefined || m.metadata.name === name));
+  assert.ok(found, `rendered ${kind} ${name ?? ''}`);
   return found;
+}
+
+type EnvVar = { name: string; value?: string; valueFrom?: unknown };
+type Container = { env: EnvVar[]; ports: { name: string; containerPort: number }[]; [key: string]: any };
+
+function containerOf(deployment: Manifest): Container {
+  return deployment.spec.template.spec.containers[0] as Container;
+}
+
+function envOf(container: Container): Record<string, unknown> {
+  return Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e.valueFrom]));
+}
+
+function portsOf(service: Manifest): [string, number, string][] {
+  return service.spec.ports.map((p: { name: string; port: number; targetPort: string }) => [p.name, p.port, p.targetPort]);
 }
 
 /** Server-side dry run of rendered YAML; returns kubectl's stderr (admission warnings). */
@@ -83,13 +100,18 @@ describe('the Helm chart', () => {
   before(async () => {
     // The ServiceMonitor and PrometheusRule kinds, from prometheus-operator's own CRD files.
     await run(kubectlBin(), ['apply', '--server-side', '-f', prometheusOperatorCrdsDir()], { maxBuffer: 16 << 20 });
-    await run(kubectlBin(), [
-      'wait',
-      '--for=condition=Established',
-      'crd/servicemonitors.monitoring.coreos.com',
-      'crd/prometheusrules.monitoring.coreos.com',
-      '--timeout=60s',
-    ]);
+    // kubectl wait fails at once on a CRD that has no status yet (a loaded API server), hence the retries.
+    await waitFor(
+      () =>
+        run(kubectlBin(), [
+          'wait',
+          '--for=condition=Established',
+          'crd/servicemonitors.monitoring.coreos.com',
+          'crd/prometheusrules.monitoring.coreos.com',
+          '--timeout=60s',
+        ]).then(() => true),
+      { message: 'the prometheus-operator CRDs Established', timeoutMs: 90_000, intervalMs: 500 },
+    );
   });
 
   it('passes `helm lint --strict` with its defaults and with values-production.yaml', async () => {
@@ -97,18 +119,20 @@ describe('the Helm chart', () => {
     await run(helmBin(), ['lint', '--strict', chartDir, '-f', join(chartDir, 'values-production.yaml')]);
   });
 
-  it('installs with no values: one replica, embedded store on a claim, Recreate, accepted by the API server without Pod Security warnings', async () => {
+  it('installs with no values: one pod with both planes and two listeners, embedded store on a claim, Recreate, accepted without Pod Security warnings', async () => {
     const namespace = await restrictedNamespace();
-    const rendered = await helmTemplate(helmBin(), ['--include-crds'], 'tw-webhooks', namespace);
+    const rendered = await helmTemplate(helmBin(), [], 'tw-webhooks', namespace);
     const manifests = parse(rendered);
     assert.deepEqual(kinds(manifests), [
-      'ClusterRole',
-      'ClusterRoleBinding',
       'CustomResourceDefinition',
       'Deployment',
+      'NetworkPolicy',
       'PersistentVolumeClaim',
       'Role',
+      'Role',
       'RoleBinding',
+      'RoleBinding',
+      'Service',
       'Service',
       'ServiceAccount',
     ]);
@@ -117,14 +141,27 @@ describe('the Helm chart', () => {
     assert.equal(deployment.spec.strategy.type, 'Recreate');
     const pod = deployment.spec.template.spec;
     assert.equal(pod.volumes.find((v: { name: string }) => v.name === 'data').persistentVolumeClaim.claimName, 'tw-webhooks-data');
-    const container = pod.containers[0];
-    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
+    assert.equal(find(manifests, 'PersistentVolumeClaim').spec.resources.requests.storage, '10Gi');
+    const container = containerOf(deployment);
+    const env = envOf(container);
     assert.equal(env.TW_KUBERNETES, 'true');
+    assert.equal(env.TW_MODE, 'all');
+    assert.deepEqual([env.PORT, env.TW_RECEIVER_PORT], ['8080', '8081']);
+    assert.deepEqual(
+      container.ports.map((p) => [p.name, p.containerPort]),
+      [
+        ['http', 8080],
+        ['receiver', 8081],
+      ],
+    );
+    assert.equal(env.TW_WATCH_NAMESPACES, namespace, 'the release namespace only');
     assert.deepEqual(env.TW_POD_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
     assert.deepEqual(env.TW_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
     assert.equal(env.MONGODB_URI, undefined);
-    assert.deepEqual([env.TW_RETENTION_DAYS, env.TW_RAW_BODY_RETENTION_DAYS], ['180', '30'], 'retention sized for the 1Gi claim');
-    assert.ok(pod.terminationGracePeriodSeconds > 10, 'longer than the 10 s drain');
+    // One pod: nobody else takes its traffic, so no drain delay; the grace period covers the 10 s of in-flight requests.
+    assert.equal(env.TW_DRAIN_DELAY_SECONDS, '0');
+    assert.equal(pod.terminationGracePeriodSeconds, 45);
+    assert.deepEqual([env.TW_RETENTION_DAYS, env.TW_RAW_BODY_RETENTION_DAYS], ['180', '30'], 'retention sized for the default claim');
     assert.deepEqual(
       [container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
       ['/healthz', '/healthz', '/readyz'],
@@ -133,10 +170,20 @@ describe('the Helm chart', () => {
     assert.deepEqual(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), ['/tmp', '/var/lib/tw-webhooks']);
     assert.ok(pod.affinity.podAntiAffinity, 'pod anti-affinity');
     assert.equal(pod.topologySpreadConstraints.length, 2);
-    assert.deepEqual(
-      find(manifests, 'Service').spec.ports.map((p: { name: string }) => p.name),
-      ['http', 'metrics'],
-    );
+    // Public: the receiver listener only. Control (inside the cluster): the /api routes and /metrics.
+    assert.deepEqual(portsOf(find(manifests, 'Service', 'tw-webhooks')), [['http', 8080, 'receiver']]);
+    assert.deepEqual(portsOf(find(manifests, 'Service', 'tw-webhooks-control')), [
+      ['http', 8080, 'http'],
+      ['metrics', 9090, 'http'],
+    ]);
+    assert.equal(find(manifests, 'Service', 'tw-webhooks-control').spec.type, 'ClusterIP');
+    const policy = find(manifests, 'NetworkPolicy');
+    assert.deepEqual(policy.spec.ingress, [
+      { ports: [{ port: 'receiver', protocol: 'TCP' }] },
+      { ports: [{ port: 'http', protocol: 'TCP' }], from: [{ namespaceSelector: {} }] },
+    ]);
+    const crd = find(manifests, 'CustomResourceDefinition');
+    assert.equal(crd.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'the CRD outlives an uninstall');
 
     const warnings = await dryRunOnServer(rendered);
     assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
@@ -144,7 +191,8 @@ describe('the Helm chart', () => {
 
   it('installs with `helm install` and prints the webhook URL pattern and the next commands', async () => {
     const namespace = await restrictedNamespace();
-    const { stdout } = await run(helmBin(), ['install', 'tw-notes', chartDir, '--namespace', namespace], { maxBuffer: 4 << 20 });
+    // The shared test API server already has the CRD (unowned); the upgrade test covers the chart's own.
+    const { stdout } = await run(helmBin(), ['install', 'tw-notes', chartDir, '--namespace', namespace, '--set', 'crds.install=false'], { maxBuffer: 4 << 20 });
     assert.match(stdout, /STATUS: deployed/);
     assert.match(stdout, new RegExp(`http://tw-notes-tw-webhooks\\.${namespace}\\.svc:8080/api/webhooks/<source>`));
     assert.match(stdout, new RegExp(`kubectl -n ${namespace} rollout status deployment/tw-notes-tw-webhooks`));
@@ -154,17 +202,21 @@ describe('the Helm chart', () => {
       'deployment.apps/tw-notes-tw-webhooks',
       'persistentvolumeclaim/tw-notes-tw-webhooks-data',
       'service/tw-notes-tw-webhooks',
+      'service/tw-notes-tw-webhooks-control',
       'serviceaccount/tw-notes-tw-webhooks',
     ]);
   });
 
-  it('renders every feature on (MongoDB, 3 replicas, namespaced RBAC, monitoring, ingress, policies, autoscaling) and the API server accepts it', async () => {
+  it('renders every feature on (MongoDB, the planes apart, namespaced RBAC, monitoring, ingress, policies, autoscaling) and the API server accepts it', async () => {
     const namespace = await restrictedNamespace();
     const watched = [await createTestNamespace(), await createTestNamespace()];
+    // A dry run cannot create a namespace for the objects to go into: the registration namespace exists already.
+    const registrationNamespace = await createTestNamespace();
     const args = [
-      ...MONITORING_API,
       '--set',
       'replicaCount=3',
+      '--set',
+      'control.replicaCount=2',
       '--set',
       'mongodb.uri=mongodb://mongo-0.mongo:27017/tw?replicaSet=rs0',
       '--set',
@@ -199,52 +251,113 @@ describe('the Helm chart', () => {
       'extraEnv[0].valueFrom.secretKeyRef.key=secret',
       '--set',
       'registrationApi.enabled=true',
+      '--set',
+      `registrationApi.namespace=${registrationNamespace}`,
+      '--set',
+      'registrationApi.createNamespace=false',
     ];
     const rendered = await helmTemplate(helmBin(), args, 'tw-webhooks', namespace);
     const manifests = parse(rendered);
     assert.deepEqual(kinds(manifests), [
       'ConfigMap',
       'ConfigMap',
+      'CustomResourceDefinition',
+      'Deployment',
       'Deployment',
       'HorizontalPodAutoscaler',
       'Ingress',
       'NetworkPolicy',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
       'PodDisruptionBudget',
       'PrometheusRule',
-      'Role',
-      'Role',
-      'Role',
-      'Role',
-      'RoleBinding',
-      'RoleBinding',
-      'RoleBinding',
-      'RoleBinding',
+      ...Array(8).fill('Role'),
+      ...Array(8).fill('RoleBinding'),
       'Secret',
       'Service',
+      'Service',
+      'Service',
+      'ServiceAccount',
       'ServiceAccount',
       'ServiceMonitor',
     ]);
-    const deployment = find(manifests, 'Deployment');
-    assert.equal(deployment.spec.strategy.type, 'RollingUpdate');
-    assert.equal(deployment.spec.replicas, undefined, 'the HPA owns the replica count');
-    const env = deployment.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[];
-    assert.equal(env.find((e) => e.name === 'MONGODB_URI')?.valueFrom.secretKeyRef.name, 'tw-webhooks-mongodb');
-    assert.equal(env.find((e) => e.name === 'TW_WATCH_NAMESPACES')?.value, watched.join(','));
-    assert.equal(env.find((e) => e.name === 'TW_REGISTRATION_API')?.value, 'true');
+    const receiver = find(manifests, 'Deployment', 'tw-webhooks');
+    const control = find(manifests, 'Deployment', 'tw-webhooks-control');
+    assert.equal(receiver.spec.strategy.type, 'RollingUpdate');
+    assert.equal(receiver.spec.replicas, undefined, 'the HPA owns the receivers');
+    assert.equal(find(manifests, 'HorizontalPodAutoscaler').spec.scaleTargetRef.name, 'tw-webhooks');
+    assert.equal(control.spec.replicas, 2);
+    // The receiver Deployment keeps the selector of earlier releases; the control pods are outside it.
+    assert.deepEqual(receiver.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'tw-webhooks', 'app.kubernetes.io/instance': 'tw-webhooks' });
+    assert.deepEqual(control.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'tw-webhooks-control', 'app.kubernetes.io/instance': 'tw-webhooks' });
+    assert.equal(receiver.spec.template.spec.serviceAccountName, 'tw-webhooks');
+    assert.equal(control.spec.template.spec.serviceAccountName, 'tw-webhooks-control');
+
+    const receiverEnv = envOf(containerOf(receiver));
+    const controlEnv = envOf(containerOf(control));
+    assert.deepEqual([receiverEnv.TW_MODE, receiverEnv.TW_RECEIVER_PORT], ['receiver', '8081']);
+    assert.deepEqual([controlEnv.TW_MODE, controlEnv.TW_RECEIVER_PORT], ['control', undefined]);
+    for (const env of [receiverEnv, controlEnv]) {
+      assert.equal((env.MONGODB_URI as { secretKeyRef: { name: string } }).secretKeyRef.name, 'tw-webhooks-mongodb');
+      assert.equal(env.TW_WATCH_NAMESPACES, [...watched, registrationNamespace].join(','));
+      assert.equal(env.TW_DRAIN_DELAY_SECONDS, '15', 'another pod takes the traffic: drain for longer than readiness takes to notice');
+    }
+    // API keys, registration and the Lease belong to the control plane alone.
+    assert.deepEqual([receiverEnv.TW_API_TOKEN, receiverEnv.TW_REGISTRATION_API, receiverEnv.TW_LEASE_DURATION_SECONDS], [undefined, undefined, undefined]);
+    assert.equal(controlEnv.TW_REGISTRATION_API, 'true');
+    assert.equal(controlEnv.TW_REGISTRATION_NAMESPACE, registrationNamespace);
+    assert.ok(controlEnv.TW_API_TOKEN);
+    assert.deepEqual(
+      containerOf(receiver).ports.map((p) => p.name),
+      ['http', 'receiver'],
+    );
+    assert.deepEqual(
+      containerOf(control).ports.map((p) => p.name),
+      ['http'],
+    );
+    assert.equal(containerOf(receiver).readinessProbe.httpGet.port, 'receiver', 'a receiver is probed on the listener it serves');
+    assert.equal(containerOf(control).readinessProbe.httpGet.port, 'http');
+
+    // Public: the Ingress → the public Service → the receivers' receiver listener, nothing else.
+    const ingress = find(manifests, 'Ingress');
+    assert.deepEqual(
+      ingress.spec.rules[0].http.paths.map((p: any) => [p.path, p.pathType, p.backend.service.name, p.backend.service.port.name]),
+      [['/api/webhooks/', 'Prefix', 'tw-webhooks', 'http']],
+    );
+    const publicService = find(manifests, 'Service', 'tw-webhooks');
+    assert.deepEqual(portsOf(publicService), [['http', 8080, 'receiver']]);
+    assert.deepEqual(publicService.spec.selector, receiver.spec.selector.matchLabels);
+    const controlService = find(manifests, 'Service', 'tw-webhooks-control');
+    assert.deepEqual(controlService.spec.selector, control.spec.selector.matchLabels);
+    assert.equal(controlService.spec.type, 'ClusterIP');
+    const receiverMetrics = find(manifests, 'Service', 'tw-webhooks-receiver-metrics');
+    assert.equal(receiverMetrics.spec.clusterIP, 'None');
+    assert.deepEqual(portsOf(receiverMetrics), [['metrics', 9090, 'http']]);
+    // The ServiceMonitor scrapes both planes under one job name.
+    const monitor = find(manifests, 'ServiceMonitor');
+    const selected = manifests.filter(
+      (m) =>
+        m.kind === 'Service' &&
+        Object.entries(monitor.spec.selector.matchLabels as Record<string, string>).every(([key, value]) => m.metadata.labels?.[key] === value),
+    );
+    assert.deepEqual(selected.map((m) => m.metadata.name).sort(), ['tw-webhooks-control', 'tw-webhooks-receiver-metrics']);
+    assert.equal(monitor.spec.jobLabel, 'triagewarden.io/metrics-job');
+    assert.ok(selected.every((m) => m.metadata.labels?.['triagewarden.io/metrics-job'] === 'tw-webhooks'));
+    // The control plane only from inside the cluster; the receivers' receiver port from anywhere.
+    const controlPolicy = find(manifests, 'NetworkPolicy', 'tw-webhooks-control');
+    assert.deepEqual(controlPolicy.spec.podSelector.matchLabels, control.spec.selector.matchLabels);
+    assert.deepEqual(controlPolicy.spec.ingress, [{ ports: [{ port: 'http', protocol: 'TCP' }], from: [{ namespaceSelector: {} }] }]);
+    assert.deepEqual(
+      find(manifests, 'NetworkPolicy', 'tw-webhooks').spec.ingress.map((rule: { ports: { port: string }[] }) => rule.ports[0]!.port),
+      ['receiver', 'http'],
+    );
+
     assert.deepEqual(
       manifests
         .filter((m) => m.kind === 'Role')
         .map((m) => m.metadata.namespace)
         .sort(),
-      [namespace, namespace, ...watched].sort(),
-    );
-    const registration = manifests.find((m) => m.kind === 'Role' && m.metadata.name.endsWith('-registration'));
-    assert.deepEqual(
-      registration?.rules.map((rule: { resources: string[]; verbs: string[] }) => [rule.resources, rule.verbs]),
-      [
-        [['webhooksources'], ['get', 'create', 'patch', 'delete']],
-        [['secrets'], ['get', 'create', 'patch', 'delete']],
-      ],
+      [namespace, ...[...watched, registrationNamespace].flatMap((where) => [where, where]), registrationNamespace].sort(),
     );
     const dashboard = manifests.find((m) => m.kind === 'ConfigMap' && m.metadata.labels?.grafana_dashboard === '1');
     assert.ok(dashboard, 'dashboard ConfigMap labelled for the Grafana sidecar');
@@ -253,11 +366,23 @@ describe('the Helm chart', () => {
     assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
   });
 
-  it('renders ServiceMonitor and PrometheusRule only where monitoring.coreos.com/v1 is served', async () => {
+  it('renders the ServiceMonitor and PrometheusRule when enabled, with no cluster to ask (a GitOps render)', async () => {
     const on = ['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
     const monitoring = (manifests: Manifest[]) => kinds(manifests).filter((kind) => kind === 'ServiceMonitor' || kind === 'PrometheusRule');
-    assert.deepEqual(monitoring(parse(await helmTemplate(helmBin(), on))), []);
-    assert.deepEqual(monitoring(parse(await helmTemplate(helmBin(), [...on, ...MONITORING_API]))), ['PrometheusRule', 'ServiceMonitor']);
+    // helm template asks no API server; the KUBECONFIG of the test run is hidden to make that certain.
+    const { stdout } = await run(helmBin(), ['template', 'tw-webhooks', chartDir, ...on], {
+      env: { ...process.env, KUBECONFIG: '/nonexistent' },
+      maxBuffer: 16 << 20,
+    });
+    assert.deepEqual(monitoring(parse(stdout)), ['PrometheusRule', 'ServiceMonitor']);
+    assert.deepEqual(monitoring(parse(await helmTemplate(helmBin(), []))), []);
+  });
+
+  it('refuses a grace period shorter than the drain delay and the in-flight grace, saying why', async () => {
+    assert.match(
+      await helmFails(['--set', 'drainDelaySeconds=40', '--set', 'terminationGracePeriodSeconds=45']),
+      /terminationGracePeriodSeconds \(45\) must be at least the drain delay \(40\) \+ 15/,
+    );
   });
 
   it('refuses more than one replica, or autoscaling, without MongoDB, saying why', async () => {

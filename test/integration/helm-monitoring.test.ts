@@ -63,8 +63,6 @@ describe('monitoring with a real Prometheus', () => {
     rendered = await helmTemplate(
       helmBin(),
       [
-        '--api-versions',
-        'monitoring.coreos.com/v1',
         '--set',
         'metrics.serviceMonitor.enabled=true',
         '--set',
@@ -87,7 +85,10 @@ describe('monitoring with a real Prometheus', () => {
       // would be refused unread (429), and this test counts the 401s.
       env: { TW_ADDRESS_FAILURES_BURST: '1000' },
     });
-    const endpoint = rendered.find((m) => m.kind === 'ServiceMonitor')!.spec.endpoints[0] as {
+    const monitor = rendered.find((m) => m.kind === 'ServiceMonitor')!;
+    assert.equal(monitor.spec.jobLabel, 'triagewarden.io/metrics-job');
+    assert.equal(monitor.spec.selector.matchLabels['triagewarden.io/metrics-job'], JOB);
+    const endpoint = monitor.spec.endpoints[0] as {
       path: string;
       interval: string;
       scrapeTimeout: string;
@@ -95,8 +96,9 @@ describe('monitoring with a real Prometheus', () => {
     };
     const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
-    // What the operator generates from the ServiceMonitor, reduced to one static target: the
-    // job is the Service name and the namespace label the release namespace.
+    // What the operator generates from the ServiceMonitor, reduced to one static target: the job is
+    // the Services' triagewarden.io/metrics-job label (the ServiceMonitor's jobLabel), the namespace
+    // label the release namespace.
     writeFileSync(
       join(workDir, 'prometheus.yml'),
       stringify({

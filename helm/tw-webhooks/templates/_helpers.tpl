@@ -30,11 +30,61 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: triagewarden
 {{- end }}
 
+{{/* The control plane's pods (MongoDB only). Their own app name keeps them out of the receiver
+Deployment's selector, which is the previous releases' one and immutable. */}}
+{{- define "tw-webhooks.controlSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-control" (include "tw-webhooks.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "tw-webhooks.controlFullname" -}}
+{{- printf "%s-control" (include "tw-webhooks.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* "true" when the planes run apart: MongoDB, so receivers and the control plane share the store. */}}
+{{- define "tw-webhooks.planesApart" -}}
+{{- include "tw-webhooks.mongodb" . }}
+{{- end }}
+
+{{/* The ServiceAccount of the receiving pods (the one pod on the embedded store). */}}
 {{- define "tw-webhooks.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "tw-webhooks.fullname" .) .Values.serviceAccount.name }}
 {{- else }}
 {{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* The ServiceAccount of the controller and the /api routes: the control plane's, or the one pod's. */}}
+{{- define "tw-webhooks.controlServiceAccountName" -}}
+{{- if not (include "tw-webhooks.planesApart" .) }}
+{{- include "tw-webhooks.serviceAccountName" . }}
+{{- else }}
+{{- default (include "tw-webhooks.controlFullname" .) .Values.serviceAccount.controlName }}
+{{- end }}
+{{- end }}
+
+{{- define "tw-webhooks.registrationNamespace" -}}
+{{- default (printf "%s-sources" .Release.Name) .Values.registrationApi.namespace }}
+{{- end }}
+
+{{/* The namespaces read, comma-separated (TW_WATCH_NAMESPACES); empty only for watchAllNamespaces. */}}
+{{- define "tw-webhooks.watchedNamespaces" -}}
+{{- if not .Values.watchAllNamespaces }}
+{{- $namespaces := .Values.watchNamespaces | default (list .Release.Namespace) }}
+{{- if .Values.registrationApi.enabled }}
+{{- $namespaces = append $namespaces (include "tw-webhooks.registrationNamespace" .) }}
+{{- end }}
+{{- $namespaces | uniq | join "," }}
+{{- end }}
+{{- end }}
+
+{{/* TW_DRAIN_DELAY_SECONDS: the value, else 15 where another pod takes the traffic (MongoDB), else 0. */}}
+{{- define "tw-webhooks.drainDelaySeconds" -}}
+{{- if kindIs "invalid" .Values.drainDelaySeconds }}
+{{- if include "tw-webhooks.mongodb" . }}15{{ else }}0{{ end }}
+{{- else }}
+{{- .Values.drainDelaySeconds }}
 {{- end }}
 {{- end }}
 
@@ -70,6 +120,19 @@ app.kubernetes.io/part-of: triagewarden
 {{- if and (not (include "tw-webhooks.mongodb" .)) (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) }}
 {{- fail "tw-webhooks: more than one replica (replicaCount > 1 or autoscaling.enabled) needs MongoDB: set mongodb.uri or mongodb.existingSecret.name. On the embedded store each pod would keep its own data." }}
 {{- end }}
+{{- if and .Values.watchAllNamespaces .Values.watchNamespaces }}
+{{- fail "tw-webhooks: set either watchAllNamespaces or watchNamespaces, not both" }}
+{{- end }}
+{{- if and .Values.registrationApi.enabled (eq (include "tw-webhooks.registrationNamespace" .) .Release.Namespace) }}
+{{- fail (printf "tw-webhooks: registrationApi.namespace must not be the release namespace (%s): the registration Role may create and change any Secret of its namespace, and the release's own Secrets (the Helm release, the MongoDB URI, the API keys) live there. Leave it empty for %s-sources, or name another namespace." .Release.Namespace .Release.Name) }}
+{{- end }}
+{{- if and (include "tw-webhooks.planesApart" .) (not .Values.serviceAccount.create) (not .Values.serviceAccount.controlName) }}
+{{- fail "tw-webhooks: with MongoDB the control plane runs as its own ServiceAccount: set serviceAccount.controlName when serviceAccount.create is false" }}
+{{- end }}
+{{- $drain := int (include "tw-webhooks.drainDelaySeconds" .) }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add $drain 15) }}
+{{- fail (printf "tw-webhooks: terminationGracePeriodSeconds (%d) must be at least the drain delay (%d) + 15: the service then takes up to 10 s for in-flight requests and flushes its stores" (int .Values.terminationGracePeriodSeconds) $drain) }}
+{{- end }}
 {{- end }}
 
 {{/* The label matchers every alert and dashboard query puts on our series (the ServiceMonitor's job is the Service name). */}}
@@ -84,13 +147,10 @@ job="{{ include "tw-webhooks.fullname" . }}",namespace="{{ .Release.Namespace }}
 {{- mul (trimSuffix $unit . | int) (get $units $unit) }}
 {{- end }}
 
-{{- define "tw-webhooks.monitoringApi" -}}
-{{- if .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" }}true{{ end }}
-{{- end }}
-
-{{- /* What the sources provider and the controller read and write where WebhookSources live. Secrets:
-RBAC cannot select by label; the informer only lists those labelled triagewarden.io/webhook-secret. */}}
-{{- define "tw-webhooks.watchRules" -}}
+{{- /* What the controller reads and writes where WebhookSources live. Secrets: RBAC cannot select by
+label; the informer lists only those labelled triagewarden.io/webhook-secret, and `get` is the one read
+that tells a missing Secret from an unlabelled one. */}}
+{{- define "tw-webhooks.controllerRules" -}}
 - apiGroups: [triagewarden.io]
   resources: [webhooksources]
   verbs: [get, list, watch]
@@ -103,4 +163,20 @@ RBAC cannot select by label; the informer only lists those labelled triagewarden
 - apiGroups: [events.k8s.io]
   resources: [events]
   verbs: [create, patch]
+{{- end }}
+
+{{- /* What a receiver reads: the two informers (list and watch), nothing else. */}}
+{{- define "tw-webhooks.receiverRules" -}}
+- apiGroups: [triagewarden.io]
+  resources: [webhooksources]
+  verbs: [list, watch]
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [list, watch]
+{{- end }}
+
+{{- /* On every Service with /metrics: the ServiceMonitor selects on it and takes the job name from it,
+so the series of both planes carry job="<fullname>", which the alerts and the dashboard select. */}}
+{{- define "tw-webhooks.metricsJobLabel" -}}
+triagewarden.io/metrics-job: {{ include "tw-webhooks.fullname" . }}
 {{- end }}
