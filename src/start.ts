@@ -4,6 +4,7 @@
  * here and passed to the next.
  */
 import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log/logger.js';
 import { loadSettings } from './config/settings.js';
@@ -19,6 +20,7 @@ import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
 import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
+import { closeServer, Drain } from './http/drain.js';
 import { answerClientError } from './http/client-error.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
@@ -47,7 +49,10 @@ export interface Service {
   metrics: Metrics;
   registry: SourceRegistry;
   store: Store;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
+  /**
+   * Fails readiness, keeps serving for TW_DRAIN_DELAY_SECONDS, stops accepting, lets in-flight
+   * requests finish (up to the grace period), then closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -130,6 +135,7 @@ export async function start(options: StartOptions): Promise<Service> {
         written: () => apiProvider.refresh(),
       });
   let selfUrl = '';
+  const drain = new Drain();
   const app = createApp({
     logger,
     metrics,
@@ -146,6 +152,7 @@ export async function start(options: StartOptions): Promise<Service> {
       nowMs: Date.now,
     },
     trustedProxies: settings.trustedProxies,
+    drain,
   });
 
   // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
@@ -186,16 +193,14 @@ export async function start(options: StartOptions): Promise<Service> {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      // Leadership first: another replica writes status while this one drains.
-      await kubernetes?.stop();
-      // Stop accepting and let in-flight requests finish (their writes are awaited); a sender that
-      // holds a connection past the grace period is cut off, it will retry what was not acknowledged.
+      // Unready at once but still serving for the drain delay (see http/drain.ts); leadership
+      // meanwhile, so another replica writes status. Then the followers' streams end, no new
+      // connections, and the requests in flight finish (their writes are awaited).
+      drain.begin();
+      logger.info({ drainDelaySeconds: settings.drainDelaySeconds }, 'draining: not ready, still serving');
+      await Promise.all([kubernetes?.stop(), settings.drainDelaySeconds > 0 && sleep(settings.drainDelaySeconds * 1000)]);
       deliveries.endFollowers();
-      const closed = new Promise<void>((done) => server.close(() => done()));
-      server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await closed;
-      clearTimeout(grace);
+      await closeServer(server, SHUTDOWN_GRACE_MS);
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
       await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
       await Promise.all([deliveries.stop(), authenticator.stop()]);

@@ -14,6 +14,7 @@ import { errorMiddleware } from './error-middleware.js';
 import type { RequestState } from './state.js';
 import { RateLimiter } from './rate-limit.js';
 import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { Drain } from './drain.js';
 import type { ServedSources } from '../sources/source.js';
 
 export interface AppDeps {
@@ -29,6 +30,8 @@ export interface AppDeps {
   api: Omit<ApiDeps, 'store'>;
   /** Peers whose X-Forwarded-For names the client (the delivery log's remote address). */
   trustedProxies: BlockList;
+  /** The shutdown's drain: /readyz fails and connections close once it has begun. */
+  drain: Drain;
   nowMs?: () => number;
 }
 
@@ -47,9 +50,10 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
       readyz: (ctx) => {
         const store = deps.store.health();
         const checks = { sources: deps.sources.ready(), store: store.healthy };
-        const ready = checks.sources && checks.store;
+        const { draining } = deps.drain;
+        const ready = checks.sources && checks.store && !draining;
         ctx.status = ready ? 200 : 503;
-        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }) };
+        ctx.body = { status: ready ? 'ready' : 'not_ready', checks, ...(!store.healthy && { store_error: store.reason }), ...(draining && { draining }) };
       },
       // The API's description, public like the docs it mirrors.
       openapi: (ctx) => {
@@ -72,6 +76,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
     authorizeWith(deps.api.authenticate),
   );
 
+  app.use(deps.drain.middleware());
   app.use(
     webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))),
   );

@@ -27,6 +27,7 @@ import { createAccept } from '../../src/ingest/accept.js';
 import { RateLimiter } from '../../src/http/rate-limit.js';
 import { SecretBox } from '../../src/providers/api/secret-box.js';
 import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
+import { Drain } from '../../src/http/drain.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -50,6 +51,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
     accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
     rateLimiter: new RateLimiter(),
     trustedProxies: new BlockList(),
+    drain: new Drain(),
     // The /api routes are not what this test is about: no key is valid and registration is off.
     api: {
       authenticate: async () => undefined,
