@@ -1,9 +1,8 @@
-import { Ajv } from 'ajv';
 import { DomainError } from '../../core/errors.js';
 import { apiKeyJson } from '../../wire/api-key.js';
 import { newApiKeyRecord, SCOPES, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
 import type { RouteHandlers } from '../routes.js';
-import { jsonBody, validBody } from './json-body.js';
+import { compiledOnUse, jsonBody, validBody } from './json-body.js';
 
 interface CreateApiKeyBody {
   name: string;
@@ -26,7 +25,7 @@ export const createApiKeySchema = {
   not: { required: ['expires_at', 'expires_in_days'] },
 } as const;
 
-const validateCreate = new Ajv({ allErrors: true }).compile<CreateApiKeyBody>(createApiKeySchema);
+const validateCreate = compiledOnUse<CreateApiKeyBody>(createApiKeySchema);
 
 export interface ApiKeysDeps {
   store: ApiKeyStore;
@@ -41,7 +40,7 @@ export function apiKeysHandlers(deps: ApiKeysDeps): Pick<RouteHandlers, 'apikeys
     'apikeys.create': [
       jsonBody(),
       async (ctx) => {
-        const body = validBody(ctx, validateCreate);
+        const body = validBody(ctx, validateCreate());
         const now = new Date(deps.nowMs());
         const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
         await deps.store.insertApiKey(record);

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DomainError } from '../../core/errors.js';
 
@@ -9,12 +9,12 @@ export type QueryProperties = Record<string, Record<string, unknown>>;
  * Compiles a route's query parameters into a parser: values coerced to the schema's types,
  * defaults filled in, unknown parameters refused. Anything else is a 400 bad_request naming the
  * parameter. An empty value (`?source=`) counts as absent; of a repeated one the first counts.
+ * Compiled on first use, like the body schemas (see compiledOnUse).
  */
 export function queryParser<T>(properties: QueryProperties): (querystring: string) => T {
-  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, verbose: true, strict: true });
-  addFormats.default(ajv, ['date-time']);
-  const validate = ajv.compile({ type: 'object', properties, additionalProperties: false });
+  let compiled: ValidateFunction | undefined;
   return (querystring) => {
+    const validate = (compiled ??= compileQuery(properties));
     const query: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [name, value] of new URLSearchParams(querystring)) {
       if (value !== '' && !Object.hasOwn(query, name)) query[name] = value;
@@ -22,6 +22,12 @@ export function queryParser<T>(properties: QueryProperties): (querystring: strin
     if (validate(query)) return query as T;
     throw new DomainError('bad_request', queryErrorMessage(validate.errors?.[0]));
   };
+}
+
+function compileQuery(properties: QueryProperties): ValidateFunction {
+  const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, verbose: true, strict: true });
+  addFormats.default(ajv, ['date-time']);
+  return ajv.compile({ type: 'object', properties, additionalProperties: false });
 }
 
 function queryErrorMessage(error: ErrorObject | undefined): string {

@@ -1,4 +1,3 @@
-import { Ajv } from 'ajv';
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
 import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../sources/webhook-config.js';
@@ -11,7 +10,7 @@ import { signedHeaders } from '../../verify/sign.js';
 import { sourceJson } from '../../wire/source.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
-import { jsonBody, validBody } from './json-body.js';
+import { compiledOnUse, jsonBody, validBody } from './json-body.js';
 
 type RegistrationBody = FileSource & { source: string };
 type ChangeBody = Record<string, unknown> & { secret?: string };
@@ -44,9 +43,8 @@ export const changeSchema = {
   properties: { secret: secretSchema, ...specProperties },
 } as const;
 
-const ajv = new Ajv({ allErrors: true });
-const validateRegistration = ajv.compile<RegistrationBody>(registrationSchema);
-const validateChange = ajv.compile<ChangeBody>(changeSchema);
+const validateRegistration = compiledOnUse<RegistrationBody>(registrationSchema);
+const validateChange = compiledOnUse<ChangeBody>(changeSchema);
 
 export interface WebhooksDeps {
   /** Every source served, whichever provider declared it. */
@@ -94,7 +92,7 @@ export function webhooksHandlers(
       writable,
       jsonBody(),
       async (ctx) => {
-        const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
+        const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration());
         const spec = checkedSpec(fields);
         const taken = deps.sources.get(name);
         if (taken)
@@ -115,7 +113,7 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange);
+        const { secret, ...fields } = validBody(ctx, validateChange());
         const change = specOf(fields as FileSource);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
