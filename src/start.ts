@@ -22,6 +22,7 @@ import { RateLimiter } from './http/rate-limit.js';
 import { createApp } from './http/app.js';
 import { closeServer, Drain } from './http/drain.js';
 import { answerClientError } from './http/client-error.js';
+import { inProcess } from './http/in-process.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
@@ -134,7 +135,9 @@ export async function start(options: StartOptions): Promise<Service> {
         rotationGraceSeconds: operator.rotationGraceSeconds,
         written: () => apiProvider.refresh(),
       });
-  let selfUrl = '';
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
   const drain = new Drain();
   const app = createApp({
     logger,
@@ -147,7 +150,7 @@ export async function start(options: StartOptions): Promise<Service> {
     api: {
       authenticate: (token) => authenticator.authenticate(token),
       forgetApiKey: (id) => authenticator.forget(id),
-      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, selfUrl: () => selfUrl, nowMs: Date.now },
+      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(server), nowMs: Date.now },
       follow: (follower) => deliveries.follow(follower),
       nowMs: Date.now,
     },
@@ -155,9 +158,7 @@ export async function start(options: StartOptions): Promise<Service> {
     drain,
   });
 
-  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
-  // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) }, app.callback());
+  server.on('request', app.callback());
   // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
   server.headersTimeout = settings.headersTimeoutMs;
   server.requestTimeout = settings.requestTimeoutMs;
@@ -177,7 +178,6 @@ export async function start(options: StartOptions): Promise<Service> {
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
-  selfUrl = url;
   const sources = registry.list();
   logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
   const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;

@@ -1,4 +1,4 @@
-import { OBSERVABLE_KINDS, type Incident, type IncidentDraft, type NewIncident, type Observables, type TriageInfo } from './model.js';
+import type { DeliveryFacts, IncidentDraft, NewIncident, TriageInfo } from './model.js';
 
 /** The initial triage state: a pending outbox entry when auto-triage asked for a playbook. */
 export function initialTriage(playbook: string | null, receivedAt: string): TriageInfo {
@@ -33,44 +33,15 @@ export function draftFields(draft: IncidentDraft): IncidentDraft {
   };
 }
 
-/**
- * An incident as read from a store, with the fields added since it was written present, so every
- * reader sees one shape: no MITRE ids, no domains/processes/files, and the per-algorithm hash
- * lists sorted out of `hashes` by length (all it held were MD5, SHA-1 and SHA-256 hex digests).
- * Mutates and returns the parsed object: it is fresh from JSON or the driver.
- */
-export function currentShape<T extends IncidentDraft>(stored: T): T {
-  stored.mitre ??= { tactics: [], techniques: [] };
-  const observables: Partial<Observables> = stored.observables;
-  if (observables.md5 === undefined) {
-    const hashes = observables.hashes ?? [];
-    observables.md5 = hashes.filter((hash) => hash.length === 32);
-    observables.sha1 = hashes.filter((hash) => hash.length === 40);
-    observables.sha256 = hashes.filter((hash) => hash.length === 64);
-  }
-  for (const kind of OBSERVABLE_KINDS) observables[kind] ??= [];
-  return stored;
-}
-
-/** What the ingest use-case hands the store: the draft plus who sent it, when, and how to dedupe it. */
-export function newIncident(draft: IncidentDraft, delivery: Omit<NewIncident, keyof IncidentDraft>): NewIncident {
-  return Object.assign(draftFields(draft), delivery);
-}
-
-/** A new incident as it will be stored, before the store gives it its number. */
-export function unnumberedIncident(incident: NewIncident): Omit<Incident, 'number'> {
-  return Object.assign(draftFields(incident), {
-    id: incident.id,
-    source: incident.source,
-    receivedAt: incident.receivedAt,
-    dedupeKey: incident.dedupeKey,
-    raw: incident.raw,
+/** The incident a delivery makes, built whole from its draft (one copy of the draft's fields): only the store's number is missing. */
+export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewIncident {
+  return Object.assign(draftFields(draft), {
+    id: delivery.id,
+    source: delivery.source,
+    receivedAt: delivery.receivedAt,
+    dedupeKey: delivery.dedupeKey,
+    raw: delivery.raw,
     status: 'new' as const,
-    triage: initialTriage(incident.triagePlaybook, incident.receivedAt),
+    triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
   });
-}
-
-/** The stored incident for a new one once the store has allocated its number. */
-export function toIncident(incident: NewIncident, number: string): Incident {
-  return Object.assign(unnumberedIncident(incident), { number });
 }

@@ -109,8 +109,8 @@ export interface Incident extends IncidentDraft {
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */
 export type IncidentSummary = Omit<Incident, 'raw'>;
 
-/** Everything the store needs to create an incident; the store assigns the number atomically. */
-export interface NewIncident extends IncidentDraft {
+/** What a delivery adds to its normalized draft: who sent it, when, how it dedupes, and the triage it asks for. */
+export interface DeliveryFacts {
   id: string;
   source: string;
   receivedAt: string;
@@ -119,3 +119,9 @@ export interface NewIncident extends IncidentDraft {
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
 }
+
+/**
+ * An incident built whole by the domain, all but its number: the store allocates that inside its
+ * insert (gap-free, exactly once) and encodes everything else as given.
+ */
+export type NewIncident = Omit<Incident, 'number'>;

@@ -29,9 +29,10 @@ export interface IncidentPage {
 
 export interface IncidentStore {
   /**
-   * Durably stores the incident (and its triage outbox entry when `triagePlaybook` is set) and
-   * allocates its number, or returns the already stored incident with the same source + dedupe key.
-   * Resolves only after the write is durable; rejects with StoreUnavailableError when it cannot be.
+   * Durably stores the incident the domain built (its triage outbox entry is its own `triage`),
+   * allocating its number inside the same transaction and completing the given object with it; or
+   * returns the already stored incident with the same source + dedupe key. Resolves only after the
+   * write is durable; rejects with StoreUnavailableError when it cannot be.
    */
   insertIncident(incident: NewIncident): Promise<InsertResult>;
   /** By incident id (uuid) or number (INC-yyyy-nnnn). */

@@ -1,4 +1,4 @@
-import type { ApiKeyRecord } from '../apikeys/api-key.js';
+import { SCOPES, type ApiKeyRecord } from '../apikeys/api-key.js';
 
 /** An API key as the API shows it: never the token or its hash. */
 export function apiKeyJson(record: ApiKeyRecord) {
@@ -11,3 +11,16 @@ export function apiKeyJson(record: ApiKeyRecord) {
     last_used_at: record.lastUsedAt,
   };
 }
+
+/** The schema of apiKeyJson (the OpenAPI document's `ApiKey`). */
+export const API_KEY_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    scopes: { type: 'array', items: { enum: SCOPES } },
+    created_at: { type: 'string', format: 'date-time' },
+    expires_at: { type: ['string', 'null'] },
+    last_used_at: { type: ['string', 'null'], description: 'Updated at most once a minute' },
+  },
+};

@@ -13,3 +13,18 @@ export function deliveryJson(record: DeliveryRecord) {
     remote_address: record.remoteAddress,
   };
 }
+
+/** The schema of deliveryJson (the OpenAPI document's `Delivery`). */
+export const DELIVERY_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', format: 'date-time' },
+    source: { type: 'string', description: 'A registered source or `_unknown`' },
+    status: { type: 'integer' },
+    code: { type: ['string', 'null'], description: 'The error code; null when accepted' },
+    latency_ms: { type: 'number' },
+    incident_id: { type: ['string', 'null'] },
+    queue_id: { type: ['string', 'null'] },
+    remote_address: { type: ['string', 'null'] },
+  },
+};

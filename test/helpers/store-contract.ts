@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { IncidentPage } from '../../src/incidents/ports.js';
 import type { Store } from '../../src/store/store.js';
-import type { Incident, NewIncident } from '../../src/incidents/model.js';
+import type { DeliveryFacts, Incident, IncidentDraft, NewIncident } from '../../src/incidents/model.js';
+import { newIncident as buildIncident } from '../../src/incidents/incident.js';
 import { decodeCursor } from '../../src/incidents/cursor.js';
 
 export interface StoreFactory {
@@ -16,9 +17,10 @@ export interface StoreFactory {
   reopen?(store: Store): Promise<Store>;
 }
 
-export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
+/** A new incident as the domain builds it from a delivery's facts and its draft (the store gets it whole). */
+export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = {}): NewIncident {
   const id = randomUUID();
-  return {
+  const declared: IncidentDraft & DeliveryFacts = {
     id,
     source: 'edr',
     receivedAt: '2026-03-01T10:00:00.000Z',
@@ -50,6 +52,7 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
     mitre: { tactics: ['TA0006'], techniques: ['T1003.001'] },
     ...overrides,
   };
+  return buildIncident(declared, declared);
 }
 
 /**
@@ -58,10 +61,10 @@ export function newIncident(overrides: Partial<NewIncident> = {}): NewIncident {
  */
 export function assertStoredAs(stored: Incident | undefined, input: NewIncident): asserts stored is Incident {
   assert.ok(stored, `incident ${input.id} is stored`);
-  const { triagePlaybook, ...fields } = input;
+  const { triage, ...fields } = input;
   for (const [key, value] of Object.entries(fields)) assert.deepEqual(stored[key as keyof Incident], value, `field ${key}`);
-  assert.equal(stored.triage.playbook, triagePlaybook);
-  assert.equal(stored.triage.state, triagePlaybook ? 'pending' : 'none');
+  assert.equal(stored.triage.playbook, triage.playbook);
+  assert.equal(stored.triage.state, triage.playbook ? 'pending' : 'none');
 }
 
 /** Inside a describe: opens stores from the factory and closes them all after the suite. */

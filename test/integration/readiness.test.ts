@@ -65,7 +65,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
           written: async () => undefined,
         }),
         registrationEnabled: false,
-        selfUrl: () => '',
+        dispatch: () => Promise.reject(new Error('no test events here')),
         nowMs: Date.now,
       },
       follow: () => () => undefined,

@@ -1,8 +1,9 @@
 import { DomainError } from '../../core/errors.js';
 import { apiKeyJson } from '../../wire/api-key.js';
-import { newApiKeyRecord, SCOPES, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
+import { newApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api-key.js';
 import type { RouteHandlers } from '../routes.js';
-import { compiledOnUse, jsonBody, validBody } from './json-body.js';
+import { jsonBody, validBody } from './json-body.js';
+import { routeBody } from './validation.js';
 
 interface CreateApiKeyBody {
   name: string;
@@ -12,20 +13,7 @@ interface CreateApiKeyBody {
   expires_in_days?: number;
 }
 
-export const createApiKeySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'scopes'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 100 },
-    scopes: { type: 'array', minItems: 1, items: { enum: SCOPES } },
-    expires_at: { type: 'string', minLength: 1 },
-    expires_in_days: { type: 'integer', minimum: 1, maximum: 3650 },
-  },
-  not: { required: ['expires_at', 'expires_in_days'] },
-} as const;
-
-const validateCreate = compiledOnUse<CreateApiKeyBody>(createApiKeySchema);
+const validateCreate = routeBody<CreateApiKeyBody>('apikeys.create');
 
 export interface ApiKeysDeps {
   store: ApiKeyStore;
@@ -40,7 +28,7 @@ export function apiKeysHandlers(deps: ApiKeysDeps): Pick<RouteHandlers, 'apikeys
     'apikeys.create': [
       jsonBody(),
       async (ctx) => {
-        const body = validBody(ctx, validateCreate());
+        const body = validBody(ctx, validateCreate);
         const now = new Date(deps.nowMs());
         const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
         await deps.store.insertApiKey(record);

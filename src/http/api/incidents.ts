@@ -1,13 +1,12 @@
 import { Readable } from 'node:stream';
-import { SEVERITIES, type Incident, type IncidentStatus, type Severity } from '../../incidents/model.js';
+import type { Incident, IncidentStatus, Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../wire/incident.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeQuery } from './validation.js';
 import type { RouteHandlers } from '../routes.js';
 
-const STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
 const PAGE_BYTE_BUDGET = 1024 * 1024;
 
@@ -21,15 +20,7 @@ interface ListQuery {
   cursor?: string;
 }
 
-const parseListQuery = queryParser<ListQuery>({
-  limit: limitParameter(50, 500),
-  source: { type: 'string', maxLength: 253 },
-  severity: { type: 'string', enum: SEVERITIES },
-  status: { type: 'string', enum: STATUSES },
-  since: { type: 'string', format: 'date-time' },
-  until: { type: 'string', format: 'date-time' },
-  cursor: { type: 'string', maxLength: 1024 },
-});
+const parseListQuery = routeQuery<ListQuery>('incidents.list');
 
 /** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
 export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {

@@ -1,5 +1,5 @@
 import bodyParser from 'koa-bodyparser';
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
+import type { ValidateFunction, ErrorObject } from 'ajv';
 import { DomainError } from '../../core/errors.js';
 import type { RequestContext, RequestMiddleware } from '../state.js';
 
@@ -20,17 +20,9 @@ export function jsonBody(): RequestMiddleware {
   }) as unknown as RequestMiddleware;
 }
 
-/**
- * A body schema compiled on first use: the management API is not on the receiver's path, and
- * compiling every validator at import was a quarter of the start-up's CPU (docs/deployment.md).
- */
-export function compiledOnUse<T>(schema: object): () => ValidateFunction<T> {
-  let validate: ValidateFunction<T> | undefined;
-  return () => (validate ??= new Ajv({ allErrors: true }).compile<T>(schema));
-}
-
-/** The parsed body, checked against a compiled schema; every problem in one 400 bad_request. */
-export function validBody<T>(ctx: RequestContext, validate: ValidateFunction<T>): T {
+/** The parsed body, checked against a route's schema (routeBody); every problem in one 400 bad_request. */
+export function validBody<T>(ctx: RequestContext, validator: () => ValidateFunction<T>): T {
+  const validate = validator();
   const body: unknown = (ctx.request as { body?: unknown }).body;
   if (validate(body)) return body;
   throw new DomainError('bad_request', describeProblems(validate.errors ?? []));

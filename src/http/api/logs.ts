@@ -3,10 +3,9 @@ import type { DeliveryLogStore, DeliveryRecord } from '../../incidents/ports.js'
 import type { RouteHandlers } from '../routes.js';
 import type { DeliveryFollower } from '../../workers/delivery-recorder.js';
 import { deliveryJson } from '../../wire/delivery.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeQuery } from './validation.js';
+import { LOGS_QUERY } from './schemas.js';
 
-const DEFAULT_TAIL = 100;
-const MAX_TAIL = 1000;
 /** Other replicas' records reach a follower through the store, this often: slow on purpose. */
 const REPLICA_POLL_MS = 5_000;
 const HEARTBEAT_MS = 15_000;
@@ -26,13 +25,7 @@ export interface LogsDeps {
  * record as this replica settles it (an in-process feed, no store polling per record) and, every
  * few seconds, what other replicas wrote to the store.
  */
-// `webhook` is the only log kept: the filter is there so scripts written against it keep working.
-const parseQuery = queryParser<{ filter: 'webhook'; source?: string; tail: number; follow: boolean }>({
-  filter: { enum: ['webhook'], default: 'webhook' },
-  source: { type: 'string', maxLength: 253 },
-  tail: limitParameter(DEFAULT_TAIL, MAX_TAIL),
-  follow: { type: 'boolean', default: false },
-});
+const parseQuery = routeQuery<{ filter: 'webhook'; source?: string; tail: number; follow: boolean }>('logs.list');
 
 export function logsHandlers(deps: LogsDeps): Pick<RouteHandlers, 'logs.list'> {
   return {
@@ -59,7 +52,7 @@ export function logsHandlers(deps: LogsDeps): Pick<RouteHandlers, 'logs.list'> {
       const unfollow = deps.follow({ record: send, end: () => stream.end() });
       let newest = records.at(-1)?.at ?? new Date().toISOString();
       const poll = setInterval(() => {
-        deps.store.listDeliveries({ source, limit: MAX_TAIL }).then(
+        deps.store.listDeliveries({ source, limit: LOGS_QUERY.tail.maximum }).then(
           (latest) => {
             for (const record of latest.reverse()) if (record.at >= newest) send(record);
             newest = latest.at(-1)?.at ?? newest;

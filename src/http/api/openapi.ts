@@ -1,15 +1,15 @@
-import { SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
-import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, specOfSource, toSource } from '../../sources/source-spec.js';
-import { FILE_SOURCE_SCHEMA, fileFieldsOf } from '../../sources/webhook-config.js';
-import { createApiKeySchema } from './apikeys.js';
-import { changeSchema, registrationSchema } from './webhooks.js';
+import { API_KEY_JSON_SCHEMA } from '../../wire/api-key.js';
+import { DELIVERY_JSON_SCHEMA } from '../../wire/delivery.js';
+import { SOURCE_JSON_SCHEMA } from '../../wire/source.js';
+import { CREATE_API_KEY_BODY, REGISTRATION_BODY, REGISTRATION_CHANGE_BODY, SOURCE_NAME } from './schemas.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
 
 /*
- * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Request bodies are the very
+ * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Paths, methods, security, path
+ * and query parameters and request bodies come from the route table, whose rows hold the very
  * schemas the routes validate with (OpenAPI 3.1 schemas are JSON Schema), so the two cannot drift;
- * docs/api.md is the prose next to it.
+ * every route that validates input documents its 400. docs/api.md is the prose next to it.
  */
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -24,9 +24,30 @@ const AUTH_ERRORS = {
 interface Operation {
   summary: string;
   description?: string;
-  parameters?: readonly unknown[];
+  /** Only for a body no row's schema says (the receiver takes raw bytes). */
   requestBody?: unknown;
   responses: Record<string, unknown>;
+}
+
+/** The request bodies that are components of their own (clients generate types from them). */
+const BODY_COMPONENTS = new Map<object, string>([
+  [REGISTRATION_BODY, 'Registration'],
+  [REGISTRATION_CHANGE_BODY, 'RegistrationChange'],
+  [CREATE_API_KEY_BODY, 'CreateApiKey'],
+]);
+
+/** A row's `:name` segments as path parameters; a source name has the spec's own pattern. */
+function pathParameters(path: string) {
+  return [...path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: name === 'source' ? SOURCE_NAME : { type: 'string' } }));
+}
+
+function queryParameters(query: RouteRow['query']) {
+  return Object.entries(query ?? {}).map(([name, { description, ...schema }]) => ({
+    name,
+    in: 'query',
+    schema,
+    ...(description !== undefined && { description }),
+  }));
 }
 
 /** OpenAPI's `{name}` for the router's `:name`. */
@@ -38,37 +59,20 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
   for (const row of ROUTES as readonly RouteRow[]) {
     const operation = OPERATIONS[row.id as RouteId];
     const keyed = typeof row.access !== 'string';
+    const parameters = [...pathParameters(row.path), ...queryParameters(row.query)];
+    const body = row.body && { required: true, ...json(BODY_COMPONENTS.has(row.body) ? ref(BODY_COMPONENTS.get(row.body)!) : row.body) };
+    const invalidInput = row.query || row.body ? { '400': errorResponse(`\`bad_request\`: the ${row.body ? 'body' : 'query'} does not fit its schema`) } : {};
     (paths[openApiPath(row.path)] ??= {})[row.method.toLowerCase()] = {
       operationId: row.id,
       ...operation,
+      ...(parameters.length > 0 && { parameters }),
+      ...(body && { requestBody: body }),
       security: typeof row.access === 'string' ? [] : [{ apiKey: [row.access.scope] }],
-      responses: keyed ? { ...operation.responses, ...AUTH_ERRORS } : operation.responses,
+      responses: { ...invalidInput, ...operation.responses, ...(keyed && AUTH_ERRORS) },
     };
   }
   return paths;
 }
-const SOURCE_NAME = { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH };
-const sourcePath = { name: 'source', in: 'path', required: true, schema: SOURCE_NAME };
-
-/**
- * A source as the API shows it (wire/source.ts): the config file's schema of every spec field,
- * or null where a source may leave it unset (what a source of an empty spec does not set).
- */
-const SERVED_SOURCE_SCHEMA = (() => {
-  const { secret: _secret, previous_secret: _previousSecret, ...fields } = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
-  const alwaysSet = fileFieldsOf(specOfSource(toSource({ name: 'any', origin: 'api', spec: {}, secrets: [] })));
-  return {
-    type: 'object',
-    properties: {
-      source: SOURCE_NAME,
-      origin: { type: 'string', description: '`api`, `file:<path>` or `kubernetes:<namespace>/<name>`' },
-      webhook_path: { type: 'string' },
-      ...Object.fromEntries(Object.entries(fields).map(([key, schema]) => [key, key in alwaysSet ? schema : { anyOf: [schema, { type: 'null' }] }])),
-      active_secrets: { type: 'integer', description: '2 while a rotated-out secret is still accepted; secrets themselves are never shown' },
-    },
-  };
-})();
-const limit = (max: number, fallback: number) => ({ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: max, default: fallback } });
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
@@ -77,7 +81,6 @@ const OPERATIONS: Record<RouteId, Operation> = {
   'webhooks.receive': {
     summary: 'Receive a signed webhook',
     description: 'Headers `X-Webhook-Timestamp` and `X-Webhook-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>` (default profile).',
-    parameters: [sourcePath],
     requestBody: { required: true, content: { 'application/json': { schema: {} } } },
     responses: {
       '201': { description: 'Incident created', ...json(ref('Accepted')) },
@@ -93,16 +96,12 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.get': {
     summary: 'Show one source (any origin)',
-    parameters: [sourcePath],
     responses: { '200': { description: 'The source', ...json(ref('Source')) }, '404': errorResponse('`unknown_source`') },
   },
   'webhooks.update': {
     summary: 'Change a source registered through the API; a new secret rotates',
-    parameters: [sourcePath],
-    requestBody: { required: true, ...json(ref('RegistrationChange')) },
     responses: {
       '200': { description: 'The changed source', ...json(ref('Source')) },
-      '400': errorResponse('`bad_request`'),
       '404': errorResponse('`unknown_source`'),
       '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
       '409': errorResponse('`conflict`: declared in the file or the cluster'),
@@ -110,7 +109,6 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.remove': {
     summary: 'Remove a source registered through the API',
-    parameters: [sourcePath],
     responses: {
       '204': { description: 'Removed' },
       '404': errorResponse('`unknown_source`'),
@@ -126,10 +124,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
     summary: 'Register a source',
     description:
       "Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit's `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).",
-    requestBody: { required: true, ...json(ref('Registration')) },
     responses: {
       '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
-      '400': errorResponse('`bad_request`'),
       '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
       '409': errorResponse('`conflict`: the name is taken (file, cluster or API)'),
       '503': errorResponse('`unavailable`: no TW_ENCRYPTION_KEY (outside development mode), or the store/cluster is down'),
@@ -137,7 +133,6 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.test': {
     summary: 'Send a signed test event through the real receiver and report the outcome',
-    parameters: [sourcePath],
     responses: { '200': { description: 'The test ran; `accepted` says how it went', ...json(ref('TestResult')) }, '404': errorResponse('`unknown_source`') },
   },
   'apikeys.list': {
@@ -146,28 +141,19 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'apikeys.create': {
     summary: 'Create an API key; the token is in this answer only',
-    requestBody: { required: true, ...json(ref('CreateApiKey')) },
     responses: {
       '201': {
         description: 'Created',
         ...json({ allOf: [ref('ApiKey'), { type: 'object', required: ['token'], properties: { token: { type: 'string', pattern: '^tw_' } } }] }),
       },
-      '400': errorResponse('`bad_request`'),
     },
   },
   'apikeys.revoke': {
     summary: 'Revoke an API key',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '204': { description: 'Revoked' }, '404': errorResponse('`not_found`') },
   },
   'logs.list': {
     summary: 'The delivery log: every webhook request, accepted or rejected, oldest of the tail first',
-    parameters: [
-      { name: 'filter', in: 'query', schema: { const: 'webhook' } },
-      { name: 'tail', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-      { name: 'source', in: 'query', schema: { type: 'string' } },
-      { name: 'follow', in: 'query', schema: { type: 'boolean' }, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
-    ],
     responses: {
       '200': {
         description: 'Records, or an event stream with follow=true',
@@ -180,37 +166,24 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'deliveries.list': {
     summary: 'The delivery log, newest first',
-    parameters: [{ name: 'source', in: 'query', schema: { type: 'string' } }, limit(1000, 100)],
     responses: { '200': { description: 'Records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } }) } },
   },
   'incidents.list': {
     summary: 'Incidents, newest first, keyset-paginated',
-    parameters: [
-      { name: 'source', in: 'query', schema: { type: 'string' } },
-      { name: 'severity', in: 'query', schema: { enum: SEVERITIES } },
-      { name: 'status', in: 'query', schema: { enum: ['new', 'triaging', 'triaged', 'closed'] } },
-      { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' } },
-      { name: 'until', in: 'query', schema: { type: 'string', format: 'date-time' } },
-      { name: 'cursor', in: 'query', schema: { type: 'string' } },
-      limit(500, 50),
-    ],
     responses: {
       '200': { description: 'A page', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Incident') }, next: nullable('string') } }) },
     },
   },
   'incidents.get': {
     summary: 'One incident by id or number',
-    parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`') },
   },
   'queue.get': {
     summary: 'A queued delivery',
-    parameters: [{ name: 'queueId', in: 'path', required: true, schema: { type: 'string' } }],
     responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`') },
   },
   'triage.list': {
     summary: 'The auto-triage outbox',
-    parameters: [{ name: 'state', in: 'query', schema: { enum: ['pending', 'dispatched', 'failed'] } }, limit(500, 50)],
     responses: { '200': { description: 'Triage requests' } },
   },
   openapi: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
@@ -251,9 +224,11 @@ export const OPENAPI_DOCUMENT = {
         required: ['status', 'queue_id', 'message'],
         properties: { status: { const: 'queued' }, queue_id: { type: 'string' }, message: { type: 'string' } },
       },
-      Registration: registrationSchema,
-      RegistrationChange: changeSchema,
-      Source: SERVED_SOURCE_SCHEMA,
+      Registration: REGISTRATION_BODY,
+      RegistrationChange: REGISTRATION_CHANGE_BODY,
+      Source: SOURCE_JSON_SCHEMA,
+      ApiKey: API_KEY_JSON_SCHEMA,
+      Delivery: DELIVERY_JSON_SCHEMA,
       TestResult: {
         type: 'object',
         properties: {
@@ -264,31 +239,7 @@ export const OPENAPI_DOCUMENT = {
           latency_ms: { type: 'number' },
         },
       },
-      CreateApiKey: createApiKeySchema,
-      ApiKey: {
-        type: 'object',
-        properties: {
-          id: { type: 'string' },
-          name: { type: 'string' },
-          scopes: { type: 'array', items: { enum: SCOPES } },
-          created_at: { type: 'string', format: 'date-time' },
-          expires_at: nullable('string'),
-          last_used_at: { type: ['string', 'null'], description: 'Updated at most once a minute' },
-        },
-      },
-      Delivery: {
-        type: 'object',
-        properties: {
-          at: { type: 'string', format: 'date-time' },
-          source: { type: 'string', description: 'A registered source or `_unknown`' },
-          status: { type: 'integer' },
-          code: { type: ['string', 'null'], description: 'The error code; null when accepted' },
-          latency_ms: { type: 'number' },
-          incident_id: nullable('string'),
-          queue_id: nullable('string'),
-          remote_address: nullable('string'),
-        },
-      },
+      CreateApiKey: CREATE_API_KEY_BODY,
       Incident: {
         type: 'object',
         description: 'See docs/api.md for the fields',

@@ -1,13 +1,9 @@
 import type { TriageOutboxStore } from '../../incidents/ports.js';
-import { limitParameter, queryParser } from './query.js';
+import { routeQuery } from './validation.js';
+import type { TRIAGE_STATES } from './schemas.js';
 import type { RouteHandlers } from '../routes.js';
 
-const STATES = ['pending', 'dispatched', 'failed'] as const;
-
-const parseQuery = queryParser<{ state: (typeof STATES)[number]; limit: number }>({
-  state: { type: 'string', enum: STATES, default: 'pending' },
-  limit: limitParameter(50, 500),
-});
+const parseQuery = routeQuery<{ state: (typeof TRIAGE_STATES)[number]; limit: number }>('triage.list');
 
 /** `GET /api/triage/requests?state=pending|dispatched|failed&limit=`: the auto-triage outbox. */
 export function triageHandlers(outbox: TriageOutboxStore): Pick<RouteHandlers, 'triage.list'> {

@@ -1,50 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
-import { FILE_SOURCE_SCHEMA, specOf, type FileSource } from '../../sources/webhook-config.js';
-import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN, brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import { specOf, type FileSource } from '../../sources/webhook-config.js';
+import { brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
 import { sourceJson } from '../../wire/source.js';
+import type { Dispatch } from '../in-process.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
-import { compiledOnUse, jsonBody, validBody } from './json-body.js';
+import { jsonBody, validBody } from './json-body.js';
+import { routeBody } from './validation.js';
 
 type RegistrationBody = FileSource & { source: string };
 type ChangeBody = Record<string, unknown> & { secret?: string };
 
-// The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
-const {
-  secret: secretSchema,
-  previous_secret: previousSecretSchema,
-  ...specProperties
-} = (FILE_SOURCE_SCHEMA as { properties: Record<string, object> }).properties;
-
-/** `POST /api/webhooks`: the spec's body (`source`, `secret`, `auto_triage`, `playbook`) plus the config file's optional keys. */
-export const registrationSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['source', 'secret'],
-  properties: {
-    source: { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH },
-    secret: secretSchema,
-    previous_secret: previousSecretSchema,
-    ...specProperties,
-  },
-} as const;
-
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
-export const changeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
-} as const;
-
-const validateRegistration = compiledOnUse<RegistrationBody>(registrationSchema);
-const validateChange = compiledOnUse<ChangeBody>(changeSchema);
+const validateRegistration = routeBody<RegistrationBody>('webhooks.register');
+const validateChange = routeBody<ChangeBody>('webhooks.update');
 
 export interface WebhooksDeps {
   /** Every source served, whichever provider declared it. */
@@ -52,8 +26,8 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** Where this process listens, for test events (they go through the real receiver). */
-  selfUrl: () => string;
+  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  dispatch: Dispatch;
   nowMs: () => number;
 }
 
@@ -92,7 +66,7 @@ export function webhooksHandlers(
       writable,
       jsonBody(),
       async (ctx) => {
-        const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration());
+        const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
         const spec = checkedSpec(fields);
         const taken = deps.sources.get(name);
         if (taken)
@@ -113,7 +87,7 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange());
+        const { secret, ...fields } = validBody(ctx, validateChange);
         const change = specOf(fields as FileSource);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
@@ -170,8 +144,8 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event sent over HTTP to this process's own receiver, so it takes the real
- * path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed generic test event handed to this process's own receiver in memory, so it takes the
+ * real path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
@@ -186,15 +160,18 @@ async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   );
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
-  const response = await fetch(`${deps.selfUrl()}/api/webhooks/${encodeURIComponent(source.name)}`, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
-    body,
-    signal: AbortSignal.timeout(10_000),
-  }).catch((error: unknown) => {
-    throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
-  });
-  const text = await response.text();
+  const response = await deps
+    .dispatch({
+      method: 'POST',
+      path: `/api/webhooks/${encodeURIComponent(source.name)}`,
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'tw-webhooks-test' },
+      body,
+      timeoutMs: 10_000,
+    })
+    .catch((error: unknown) => {
+      throw new DomainError('unavailable', `The test event could not reach this replica's receiver: ${(error as Error).message}`, { retryAfterSeconds: 1 });
+    });
+  const text = response.body.toString('utf8');
   let answer: unknown = text;
   try {
     answer = JSON.parse(text);

@@ -23,7 +23,7 @@ import {
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
-import { insertResult, prepareInsert, type EncodedInsertResult } from './encoded-insert.js';
+import { encodeInsert, insertResult, type EncodedInsertResult } from './encoded-insert.js';
 
 /**
  * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
@@ -134,8 +134,7 @@ export class EmbeddedStore implements Store {
   }
 
   insertIncident(incident: NewIncident): Promise<InsertResult> {
-    const { encoded, unnumbered } = prepareInsert(incident);
-    return this.call<EncodedInsertResult>('incidents', 'insertEncoded', [encoded]).then((answer) => insertResult(answer, unnumbered));
+    return this.call<EncodedInsertResult>('incidents', 'insertEncoded', [encodeInsert(incident)]).then((answer) => insertResult(answer, incident));
   }
 
   getIncident(idOrNumber: string): Promise<Incident | undefined> {

@@ -1,6 +1,6 @@
 import type { Incident, NewIncident } from '../../incidents/model.js';
 import type { InsertResult } from '../../incidents/ports.js';
-import { currentShape, unnumberedIncident } from '../../incidents/incident.js';
+import { currentShape } from '../stored-shape.js';
 
 /*
  * An insert as it crosses to the store thread and back. Strings cross a thread at memcpy cost; an
@@ -24,31 +24,23 @@ export interface EncodedInsert {
 /** The number of the new incident, or the stored JSON of the one it duplicates. */
 export type EncodedInsertResult = { number: string } | { existing: string };
 
-export interface PreparedInsert {
-  encoded: EncodedInsert;
-  /** The incident the answer completes: it gets the number, and is the result. */
-  unnumbered: Omit<Incident, 'number'>;
-}
-
-export function prepareInsert(incident: NewIncident): PreparedInsert {
-  const unnumbered = unnumberedIncident(incident);
-  const { triage } = unnumbered;
+/** The incident encoded for the store thread: the domain built it, the thread only adds the number. */
+export function encodeInsert(incident: NewIncident): EncodedInsert {
+  const { triage } = incident;
   return {
-    unnumbered,
-    encoded: {
-      json: JSON.stringify(unnumbered),
-      id: incident.id,
-      source: incident.source,
-      dedupeKey: incident.dedupeKey,
-      receivedAt: incident.receivedAt,
-      severity: incident.severity,
-      triageDueAt: triage.state === 'pending' ? triage.nextAttemptAt : null,
-    },
+    json: JSON.stringify(incident),
+    id: incident.id,
+    source: incident.source,
+    dedupeKey: incident.dedupeKey,
+    receivedAt: incident.receivedAt,
+    severity: incident.severity,
+    triageDueAt: triage.state === 'pending' ? triage.nextAttemptAt : null,
   };
 }
 
-export function insertResult(answer: EncodedInsertResult, unnumbered: Omit<Incident, 'number'>): InsertResult {
-  if ('number' in answer) return { created: true, incident: Object.assign(unnumbered, { number: answer.number }) };
+/** The thread's answer as the port's: the new incident completed with its number, or the stored original. */
+export function insertResult(answer: EncodedInsertResult, incident: NewIncident): InsertResult {
+  if ('number' in answer) return { created: true, incident: Object.assign(incident, { number: answer.number }) };
   return { created: false, incident: parseIncident(answer.existing) };
 }
 

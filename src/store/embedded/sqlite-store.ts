@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Incident, IncidentSummary } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
-import { currentShape } from '../../incidents/incident.js';
+import { currentShape } from '../stored-shape.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import type { IncidentPage, IncidentQuery } from '../../incidents/ports.js';

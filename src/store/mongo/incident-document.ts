@@ -1,5 +1,6 @@
-import type { Incident, IncidentSummary, MitreAttack, Observables, TriageInfo } from '../../incidents/model.js';
-import { currentShape, draftFields } from '../../incidents/incident.js';
+import type { Incident, IncidentSummary, MitreAttack, NewIncident, Observables, TriageInfo } from '../../incidents/model.js';
+import { draftFields } from '../../incidents/incident.js';
+import { currentShape } from '../stored-shape.js';
 
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
@@ -38,11 +39,12 @@ export function eventKey(source: string, dedupeKey: string): string {
   return JSON.stringify([source, dedupeKey]);
 }
 
-export function toDocument(incident: Incident): IncidentDocument {
+/** The document of a new incident and the number its insert allocated. */
+export function toDocument(incident: NewIncident, number: string): IncidentDocument {
   return Object.assign(draftFields(incident), {
     _id: eventKey(incident.source, incident.dedupeKey),
     id: incident.id,
-    number: incident.number,
+    number,
     source: incident.source,
     dedupeKey: incident.dedupeKey,
     receivedAt: incident.receivedAt,

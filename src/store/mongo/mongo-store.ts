@@ -1,7 +1,6 @@
 import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
 import type { Logger } from '../../log/logger.js';
 import type { Incident, NewIncident } from '../../incidents/model.js';
-import { toIncident } from '../../incidents/incident.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
@@ -154,10 +153,10 @@ export class MongoStore implements Store {
       if (existing) return { created: false, incident: existing };
       for (let collisions = 0; ; collisions++) {
         const year = numberingYear(incident.receivedAt);
-        const stored = toIncident(incident, formatIncidentNumber(year, await this.numbers.next(year)));
+        const number = formatIncidentNumber(year, await this.numbers.next(year));
         try {
-          await this.incidents.insertOne(toDocument(stored));
-          return { created: true, incident: stored };
+          await this.incidents.insertOne(toDocument(incident, number));
+          return { created: true, incident: Object.assign(incident, { number }) };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
           // Either the event is stored (another replica won, or a driver retry of our own insert),
