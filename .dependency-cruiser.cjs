@@ -8,8 +8,8 @@
  */
 const FLOORS = [
   { floor: 'core', folders: ['core'] },
-  // the incident and source models, the ports the domain owns, normalize, verify/sign, the ingest use-case
-  { floor: 'domain', folders: ['incidents', 'sources', 'apikeys', 'normalize', 'verify', 'ingest'] },
+  // the incident and source models, the ports the domain owns, the sources' CEL filters, normalize, verify/sign, the ingest use-case
+  { floor: 'domain', folders: ['incidents', 'filters', 'sources', 'apikeys', 'normalize', 'verify', 'ingest'] },
   // implement the domain's ports against the world: databases, files, the cluster, background loops, JSON
   { floor: 'adapters', folders: ['wire', 'store', 'providers', 'kubernetes', 'workers'] },
   { floor: 'entry points', folders: ['http', 'controller', 'cli'] },
@@ -37,6 +37,7 @@ const LIBRARIES = [
   { folders: ['http'], modules: ['koa', '@koa/router', 'koa-bodyparser', 'raw-body'], why: 'HTTP is an entry point' },
   { folders: ['log'], modules: ['pino'], why: 'log/ is the logger everywhere else imports (types included)' },
   { folders: ['metrics'], modules: ['prom-client'], why: 'one metrics registry' },
+  { folders: ['filters'], modules: ['@bufbuild/cel', '@bufbuild/re2'], why: 'one CEL environment, whose expressions are measured against their bounds before they are planned' },
 ];
 
 const libraryRules = LIBRARIES.map(({ folders, modules, why }) => ({

@@ -117,7 +117,7 @@ export async function start(options: StartOptions): Promise<Service> {
     triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
-          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs }),
+          runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs, format: pipeline.triage.format }),
           settings: pipeline.triage,
           metrics,
           logger,

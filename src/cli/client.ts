@@ -9,8 +9,9 @@ export interface ApiClientOptions {
 export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
+  /** `accept` asks for another representation of the resource (e.g. OCSF); the answer is JSON all the same. */
+  get<T>(path: string, accept = 'application/json'): Promise<T> {
+    return this.request<T>('GET', path, undefined, accept);
   }
 
   post<T>(path: string, body?: unknown): Promise<T> {
@@ -32,8 +33,8 @@ export class ApiClient {
     return response;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.fetch(method, path, body, 'application/json');
+  private async request<T>(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<T> {
+    const response = await this.fetch(method, path, body, accept);
     if (!response.ok) await this.fail(response);
     const text = await response.text();
     return (text === '' ? undefined : JSON.parse(text)) as T;

@@ -9,6 +9,8 @@ export type OptionValues = Record<string, string | boolean | (string | boolean)[
 export interface CommandContext {
   client: ApiClient;
   output: OutputFormat;
+  /** The media type to ask the API for: `application/json`, or one of the command's `representations`. */
+  accept: string;
   /** true when -o/--output was given (commands whose default is not a table check it). */
   outputGiven: boolean;
   write: (text: string) => void;
@@ -27,6 +29,11 @@ export interface Command {
   /** Lines describing the flags, for --help. */
   flags: readonly string[];
   options: OptionSpecs;
+  /**
+   * `-o` values besides table/json/yaml this command takes, each with the media type it asks the
+   * API for; the answer is printed as JSON (e.g. `-o ocsf`).
+   */
+  representations?: Readonly<Record<string, string>>;
   /** Resolves to the exit code. */
   run(ctx: CommandContext, values: OptionValues, args: readonly string[]): Promise<number>;
 }

@@ -133,13 +133,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv, wr
     throw usageError(`tw-cli ${command.path.join(' ')} takes ${command.args.map((arg) => `<${arg}>`).join(' ') || 'no arguments'}`);
   }
   const output = (values.output as string | undefined) ?? 'table';
-  if (!(OUTPUT_FORMATS as readonly string[]).includes(output)) throw usageError(`--output must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  const representation = command.representations?.[output];
+  const formats = [...OUTPUT_FORMATS, ...Object.keys(command.representations ?? {})];
+  if (!formats.includes(output)) throw usageError(`--output must be one of ${formats.join(', ')}`);
   const context: CommandContext = {
     client: new ApiClient({
       baseUrl: (values['api-url'] as string | undefined) ?? env.TW_API_URL ?? 'http://localhost:8080',
       token: env.TW_API_TOKEN?.trim() || undefined,
     }),
-    output: output as OutputFormat,
+    output: representation === undefined ? (output as OutputFormat) : 'json',
+    accept: representation ?? 'application/json',
     outputGiven: values.output !== undefined,
     write,
     readStdin,

@@ -1,6 +1,7 @@
 import type { deliveryJson } from '../wire/delivery.js';
 import type { apiKeyJson } from '../wire/api-key.js';
 import { SCOPES } from '../apikeys/api-key.js';
+import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../wire/ocsf.js';
 import type { Command, CommandContext } from './command.js';
 import { EXIT, usageError } from './exit-codes.js';
 import { cell, printDocument, printItems, type Column } from './output.js';
@@ -121,10 +122,11 @@ export const readCommands: Command[] = [
     path: ['incident', 'get'],
     args: ['id-or-number'],
     summary: 'Show one incident (by id or INC-yyyy-nnnn)',
-    flags: [],
+    flags: [`-o ocsf   the incident as an OCSF ${OCSF_VERSION} Detection Finding (JSON)`],
     options: {},
+    representations: { ocsf: OCSF_MEDIA_TYPE },
     async run(ctx, _values, [id]) {
-      const incident = await ctx.client.get<IncidentJson>(`/api/incidents/${encodeURIComponent(id!)}`);
+      const incident = await ctx.client.get<IncidentJson>(`/api/incidents/${encodeURIComponent(id!)}`, ctx.accept);
       printDocument(ctx.write, ctx.output === 'table' ? 'yaml' : ctx.output, incident);
       return EXIT.ok;
     },

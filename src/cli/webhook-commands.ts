@@ -43,6 +43,9 @@ const SHAPED_FLAGS = {
   burst: { type: 'string' },
   disabled: { type: 'boolean' },
   enabled: { type: 'boolean' },
+  'filter-match': { type: 'string' },
+  'filter-severity': { type: 'string' },
+  'filter-label': { type: 'string', multiple: true },
 } as const;
 
 const SPEC_FLAGS = { ...Object.fromEntries(VALUE_FIELDS.map(([key]) => [flagOf(key), { type: 'string' } as const])), ...SHAPED_FLAGS };
@@ -59,6 +62,9 @@ const SPEC_FLAG_HELP = [
   `--severity-map k=v,...                      vendor severity → ${SEVERITIES.join('|')}`,
   '--rate-limit RPS  --burst N                 authenticated requests per second for this source, and at once',
   '--disabled | --enabled                      stop or resume serving the source',
+  '--filter-match EXPR                         CEL: events for which it is false are answered 200 filtered, not stored',
+  '--filter-severity EXPR                      CEL: the incident severity (critical|high|medium|low|info)',
+  '--filter-label NAME=EXPR (repeatable)       CEL: a label to add and the expression of its value',
 ];
 
 /** Reads the secret from --secret, --secret-file or stdin (`--secret -`), trimming one final newline. */
@@ -124,10 +130,26 @@ export function specFromFlags(values: OptionValues): SourceSpec {
     const burst = integerFlag(values, 'burst');
     spec.rateLimit = { requestsPerSecond, ...(burst !== undefined && { burst }) };
   } else if (values.burst !== undefined) throw usageError('--burst needs --rate-limit');
+  const filter = filterFromFlags(values);
+  if (filter) spec.filter = filter;
   if (values.disabled && values.enabled) throw usageError('--disabled and --enabled at once');
   if (values.disabled) spec.suspend = true;
   if (values.enabled) spec.suspend = false;
   return spec as SourceSpec;
+}
+
+/** `--filter-match`, `--filter-severity` and `--filter-label name=expr` as the spec's filter (docs/filters.md); the service compiles it. */
+function filterFromFlags(values: OptionValues): SourceSpec['filter'] {
+  const match = values['filter-match'] as string | undefined;
+  const severity = values['filter-severity'] as string | undefined;
+  const labels: Record<string, string> = {};
+  for (const pair of (values['filter-label'] as string[] | undefined) ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw usageError(`--filter-label takes NAME=EXPRESSION; got '${pair}'`);
+    labels[pair.slice(0, at).trim()] = pair.slice(at + 1);
+  }
+  const filter = { ...(match !== undefined && { match }), ...(severity !== undefined && { severity }), ...(Object.keys(labels).length > 0 && { labels }) };
+  return Object.keys(filter).length > 0 ? filter : undefined;
 }
 
 const sourcePath = (name: string) => `/api/webhooks/${encodeURIComponent(name)}`;

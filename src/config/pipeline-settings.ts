@@ -41,6 +41,8 @@ export interface PipelineSettings {
     timeoutMs: number;
     /** `TW_TRIAGE_POLL_MS` (default 1000). */
     pollMs: number;
+    /** `TW_TRIAGE_FORMAT`: `native` (default) posts our request envelope, `ocsf` the incident as an OCSF Detection Finding. */
+    format: TriageFormat;
   };
   deliveries: {
     /** `TW_DELIVERY_RETENTION_HOURS` (default 168 = 7 days). */
@@ -48,8 +50,11 @@ export interface PipelineSettings {
   };
 }
 
+export const TRIAGE_FORMATS = ['native', 'ocsf'] as const;
+export type TriageFormat = (typeof TRIAGE_FORMATS)[number];
+
 export function loadPipelineSettings(env: NodeJS.ProcessEnv): PipelineSettings {
-  const { string: read, integer: int } = envReader(env);
+  const { string: read, integer: int, oneOf } = envReader(env);
   const writeConcern = read('TW_MONGODB_WRITE_CONCERN') ?? 'majority';
   const triageUrl = read('TW_TRIAGE_URL');
   const triageSecret = read('TW_TRIAGE_SECRET');
@@ -80,6 +85,7 @@ export function loadPipelineSettings(env: NodeJS.ProcessEnv): PipelineSettings {
       retryBaseMs: int('TW_TRIAGE_RETRY_BASE_MS', 1000, 1, 3_600_000),
       timeoutMs: int('TW_TRIAGE_TIMEOUT_MS', 10_000, 100, 600_000),
       pollMs: int('TW_TRIAGE_POLL_MS', 1000, 10, 60_000),
+      format: oneOf('TW_TRIAGE_FORMAT', 'native', TRIAGE_FORMATS),
     },
     deliveries: { retentionHours: int('TW_DELIVERY_RETENTION_HOURS', 168, 1, 24 * 366) },
   };

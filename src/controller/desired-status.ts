@@ -1,4 +1,4 @@
-import { secretProblem, sourceNameOf, type SecretView, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
+import { filterProblem, secretProblem, sourceNameOf, type SecretView, type CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import { STATUS_REASONS } from '../sources/registry.js';
 import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type WebhookSourceStatus } from '../kubernetes/webhook-source-crd.js';
 
@@ -69,6 +69,8 @@ function readyCondition(object: CachedWebhookSource, name: string, path: string,
       message: `source name '${name}' is already held by ${claim.heldBy}, an older declaration`,
     };
   }
+  const invalid = filterProblem(object);
+  if (invalid) return { type, status: 'False', ...invalid };
   if (secret.status !== 'True') return { type, status: 'False', reason: secret.reason, message: secret.message };
   return { type, status: 'True', reason: REASONS.serving, message: `serving ${path}` };
 }

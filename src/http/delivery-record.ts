@@ -10,7 +10,8 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     at: new Date().toISOString(),
     source,
     status: ctx.status,
-    code: state.errorCode ?? null,
+    // A filtered delivery is a success with a code of its own, so the log tells it from a stored one.
+    code: state.errorCode ?? (state.filtered ? 'filtered' : null),
     latencyMs: Math.round(latencyMs * 1000) / 1000,
     incidentId: state.incidentId ?? null,
     queueId: state.queueId ?? null,

@@ -11,6 +11,8 @@ export interface RequestState {
   sourceLabel?: string;
   incidentId?: string;
   queueId?: string;
+  /** The source's filter filtered the delivery out (200 `filtered`). */
+  filtered?: boolean;
   errorCode?: ErrorCode;
   /** The API key of an `/api` request, once authenticated. */
   principal?: Principal;

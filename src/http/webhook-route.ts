@@ -23,6 +23,7 @@ export interface WebhookRouteDeps {
 const MAX_NAME_IN_MESSAGE = 253;
 /** Accepted events logged per second and process; the delivery log and the metrics count every one. */
 const ACCEPTED_LINES_PER_SECOND = 20;
+const FILTER_ERROR_LINES_PER_SECOND = 5;
 
 /** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
 export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
@@ -34,6 +35,12 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
   const logAccepted = (fields: Record<string, unknown>, message: string) => {
     const skipped = eventLines.take(deps.nowMs());
     if (skipped !== undefined) eventLog.info(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
+  };
+  // A filter that fails on every event of a busy source would otherwise log every request.
+  const filterErrorLines = new LineBudget(FILTER_ERROR_LINES_PER_SECOND);
+  const logFilterErrors = (fields: Record<string, unknown>, message: string) => {
+    const skipped = filterErrorLines.take(deps.nowMs());
+    if (skipped !== undefined) deps.logger.warn(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
   };
   return async (ctx) => {
     const name = String(ctx.params.source);
@@ -70,6 +77,19 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       ctx.status = 202;
       ctx.body = { status: 'queued', queue_id: queueId, message: 'Event queued for processing' };
       logAccepted({ source: name, queueId, reason }, 'delivery queued');
+      return;
+    }
+    const { filterErrors } = result.value;
+    if (filterErrors.length > 0) {
+      deps.metrics.filterErrors.inc({ source: name }, filterErrors.length);
+      logFilterErrors({ source: name, errors: filterErrors }, 'filter expressions could not be evaluated');
+    }
+    if (result.value.filtered) {
+      ctx.state.filtered = true;
+      deps.metrics.filtered.inc({ source: name });
+      ctx.status = 200;
+      ctx.body = { status: 'filtered' };
+      logAccepted({ source: name }, 'delivery filtered');
       return;
     }
     const { created, incident } = result.value;

@@ -4,9 +4,9 @@ import { err, ok, type Result } from '../core/result.js';
 
 /**
  * Headers a sender sets to make a retry recognizable, in order of preference. `webhook-id` is the
- * Standard Webhooks message id; `idempotency-key` is the IETF draft's name.
+ * Standard Webhooks message id (`svix-id` under Svix's names); `idempotency-key` is the IETF draft's name.
  */
-export const IDEMPOTENCY_HEADERS = ['webhook-id', 'x-webhook-id', 'idempotency-key'] as const;
+export const IDEMPOTENCY_HEADERS = ['webhook-id', 'svix-id', 'x-webhook-id', 'idempotency-key'] as const;
 
 /** A longer idempotency key is refused (400 bad_request): no sender needs more, and it is never cut. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 1024;

@@ -41,6 +41,7 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewI
     receivedAt: delivery.receivedAt,
     dedupeKey: delivery.dedupeKey,
     raw: delivery.raw,
+    labels: delivery.labels,
     status: 'new' as const,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
   });

@@ -94,6 +94,9 @@ export interface TriageInfo {
 
 export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
 
+/** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
+export type Labels = Record<string, string>;
+
 /** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
 export interface Incident extends IncidentDraft {
   id: string;
@@ -103,6 +106,7 @@ export interface Incident extends IncidentDraft {
   dedupeKey: string;
   status: IncidentStatus;
   triage: TriageInfo;
+  labels: Labels;
   raw: string;
 }
 
@@ -116,6 +120,7 @@ export interface DeliveryFacts {
   receivedAt: string;
   dedupeKey: string;
   raw: string;
+  labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
 }

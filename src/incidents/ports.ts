@@ -72,8 +72,11 @@ export interface QueueEntry extends NewQueueEntry {
   updatedAt: string;
 }
 
+/** `done` without an incident: the source's filter filtered the event out. */
 export type QueueOutcome =
-  { status: 'done'; incidentId: string; incidentNumber: string } | { status: 'queued'; error: string; dueAt: string } | { status: 'dead'; error: string };
+  | { status: 'done'; incidentId: string | null; incidentNumber: string | null }
+  | { status: 'queued'; error: string; dueAt: string }
+  | { status: 'dead'; error: string };
 
 /** The inbox of queued deliveries, claimed with leases by the workers of every replica. */
 export interface InboxStore {
@@ -119,7 +122,7 @@ export interface DeliveryRecord {
   /** The source label: a registered name or `_unknown` (bounded, like the metrics). */
   source: string;
   status: number;
-  /** The error code, null on success. */
+  /** The error code; null on success, `filtered` for a delivery the source's filter filtered out. */
   code: string | null;
   latencyMs: number;
   incidentId: string | null;

@@ -9,6 +9,11 @@ export const MAX_VENDOR_SEVERITY_LENGTH = 128;
 export const MAX_OBSERVABLES_PER_KIND = 100;
 export const MAX_OBSERVABLE_LENGTH = 2048;
 export const MAX_MITRE_IDS = 32;
+/** Labels a filter adds: at most this many, names like Kubernetes label names, values cut to the length. */
+export const MAX_LABELS = 16;
+export const LABEL_NAME_PATTERN = '^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$';
+export const MAX_LABEL_NAME_LENGTH = 63;
+export const MAX_LABEL_VALUE_LENGTH = 256;
 /** Vendor alert ids are never cut (a cut id would merge distinct events): a longer one is an invalid payload. */
 export const MAX_EXTERNAL_ID_LENGTH = 1024;
 

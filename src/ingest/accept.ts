@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Incident } from '../incidents/model.js';
-import type { Ingest, WebhookEvent } from './ingest.js';
+import type { Ingest, IngestOutcome, WebhookEvent } from './ingest.js';
 import { IDEMPOTENCY_HEADERS, idempotencyKey } from '../incidents/dedupe.js';
 import type { Source } from '../sources/source.js';
 import type { InboxStore, NewQueueEntry } from '../incidents/ports.js';
@@ -8,7 +7,7 @@ import { ok, type Result } from '../core/result.js';
 
 export type QueueReason = 'async' | 'budget';
 
-export type Accepted = { queued: false; created: boolean; incident: Incident } | { queued: true; queueId: string; reason: QueueReason };
+export type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
 
 /** What the webhook route does with a verified delivery: store it now, or queue it durably. */
 export type Accept = (source: Source, event: WebhookEvent) => Promise<Result<Accepted>>;
@@ -44,7 +43,7 @@ export function createAccept(deps: AcceptDeps): Accept {
     if (source.processing === 'async') return enqueue(source, event, 'async');
     const inline = deps
       .ingest(source, event)
-      .then((result): Result<Accepted> => (result.ok ? ok({ queued: false, created: result.value.created, incident: result.value.incident }) : result));
+      .then((result): Result<Accepted> => (result.ok ? ok(Object.assign({ queued: false as const }, result.value)) : result));
     if (deps.inlineBudgetMs === 0) return inline;
     let timer: NodeJS.Timeout | undefined;
     const overBudget = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.inlineBudgetMs)));

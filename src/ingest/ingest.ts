@@ -4,6 +4,7 @@ import type { Source } from '../sources/source.js';
 import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
 import { normalize } from '../normalize/index.js';
+import { applyFilter } from '../filters/filter.js';
 import { dedupeKey } from '../incidents/dedupe.js';
 import { newIncident } from '../incidents/incident.js';
 import { domainError } from '../core/errors.js';
@@ -17,35 +18,43 @@ export interface WebhookEvent {
   receivedAt: Date;
 }
 
-export interface IngestOutcome {
-  created: boolean;
-  incident: Incident;
-}
+/**
+ * Stored (`created` false for a duplicate), or filtered out by the source's filter. `filterErrors`
+ * are the filter's expressions that could not be evaluated on this event (they changed nothing).
+ */
+export type IngestOutcome = ({ filtered: false; created: boolean; incident: Incident } | { filtered: true }) & { filterErrors: readonly string[] };
 
 export type Ingest = (source: Source, event: WebhookEvent) => Promise<Result<IngestOutcome>>;
 
 /**
- * The ingest use-case: parse → normalize → dedupe key → durable insert. A bad payload is a value
- * (invalid_payload); a store outage throws StoreUnavailableError for the error middleware.
+ * The ingest use-case: parse → normalize → the source's filter → dedupe key → durable insert. A
+ * bad payload is a value (invalid_payload); a store outage throws StoreUnavailableError for the
+ * error middleware. A filtered event is never stored.
  */
 export function createIngest(store: IncidentStore, newId: () => string = randomUUID): Ingest {
   return async (source, event) => {
     const parsed = parsePayload(event.rawBody);
     if (!parsed.ok) return err(domainError('invalid_payload', parsed.error));
-    const draft = normalize(parsed.value.payload, source);
-    if (!draft.ok) return err(domainError('invalid_payload', draft.error));
-    const key = dedupeKey({ headers: event.headers, externalId: draft.value.externalId, format: draft.value.format, rawBody: event.rawBody });
+    const normalized = normalize(parsed.value.payload, source);
+    if (!normalized.ok) return err(domainError('invalid_payload', normalized.error));
+    const draft = normalized.value;
+    const outcome = source.filter ? applyFilter(source.filter, parsed.value.payload, draft, source.name) : undefined;
+    const filterErrors = outcome?.errors ?? [];
+    if (outcome?.filtered) return ok({ filtered: true, filterErrors });
+    if (outcome?.severity) draft.severity = outcome.severity;
+    const key = dedupeKey({ headers: event.headers, externalId: draft.externalId, format: draft.format, rawBody: event.rawBody });
     if (!key.ok) return key;
     const result = await store.insertIncident(
-      newIncident(draft.value, {
+      newIncident(draft, {
         id: newId(),
         source: source.name,
         receivedAt: event.receivedAt.toISOString(),
         dedupeKey: key.value,
         raw: parsed.value.text,
+        labels: outcome?.labels ?? {},
         triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
       }),
     );
-    return ok({ created: result.created, incident: result.incident });
+    return ok({ filtered: false, created: result.created, incident: result.incident, filterErrors });
   };
 }

@@ -1,6 +1,6 @@
 import { err, ok } from '../core/result.js';
 import type { ClaimProblem, SourceClaim } from '../sources/source.js';
-import { toSource } from '../sources/source-spec.js';
+import { crdKeys, filterProblems, toSource } from '../sources/source-spec.js';
 import {
   DEFAULT_SECRET_KEY,
   PREVIOUS_KEY_EXPIRES_ANNOTATION,
@@ -123,6 +123,14 @@ export function toClaim(object: CachedWebhookSource, secret: SecretView): Source
   const name = sourceNameOf(object);
   const origin = originOf(object);
   const claimedAt = Date.parse(object.creationTimestamp);
+  const invalid = filterProblem(object);
+  if (invalid) return { name, origin, claimedAt, source: err(invalid) };
   if (secret.state !== 'resolved') return { name, origin, claimedAt, source: err(secretProblem(object, secret)) };
   return { name, origin, claimedAt, source: ok(toSource({ name, origin, spec: object.spec, secrets: secret.secrets })) };
+}
+
+/** Why the object's filter cannot be served: its expressions that do not compile, with the compiler's messages (Ready=False, InvalidFilter). */
+export function filterProblem(object: CachedWebhookSource): ClaimProblem | undefined {
+  const problems = filterProblems(object.spec, crdKeys);
+  return problems.length > 0 ? { reason: 'InvalidFilter', message: `spec.${problems.join('; spec.')}` } : undefined;
 }

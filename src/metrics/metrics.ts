@@ -57,6 +57,18 @@ export function createMetrics() {
       labelNames: ['source'] as const,
       registers: [registry],
     }),
+    filtered: new Counter({
+      name: 'webhook_filtered_total',
+      help: "Deliveries the source's filter filtered out (answered 200 filtered, not stored), by source",
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    filterErrors: new Counter({
+      name: 'webhook_filter_errors_total',
+      help: 'Filter expressions that could not be evaluated on a delivery (the event was kept unchanged by them), by source',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     sourcesRegistered: new Gauge({
       name: 'webhook_sources_registered',
       help: 'Sources currently registered (all providers merged)',

@@ -13,23 +13,28 @@ const TECHNIQUE_ID = /^T\d{4}(?:\.\d{3})?$/i;
 /** Lists longer than this are not ATT&CK annotations; look no further. */
 const MAX_VALUES_READ = 64;
 
-/** Enterprise ATT&CK tactics, names squashed to lower-case letters. */
-const TACTICS_BY_NAME: Readonly<Record<string, string>> = {
-  reconnaissance: 'TA0043',
-  resourcedevelopment: 'TA0042',
-  initialaccess: 'TA0001',
-  execution: 'TA0002',
-  persistence: 'TA0003',
-  privilegeescalation: 'TA0004',
-  defenseevasion: 'TA0005',
-  credentialaccess: 'TA0006',
-  discovery: 'TA0007',
-  lateralmovement: 'TA0008',
-  collection: 'TA0009',
-  commandandcontrol: 'TA0011',
-  exfiltration: 'TA0010',
-  impact: 'TA0040',
+/** Enterprise ATT&CK tactics by id, with their names as ATT&CK writes them. */
+export const TACTIC_NAMES: Readonly<Record<string, string>> = {
+  TA0043: 'Reconnaissance',
+  TA0042: 'Resource Development',
+  TA0001: 'Initial Access',
+  TA0002: 'Execution',
+  TA0003: 'Persistence',
+  TA0004: 'Privilege Escalation',
+  TA0005: 'Defense Evasion',
+  TA0006: 'Credential Access',
+  TA0007: 'Discovery',
+  TA0008: 'Lateral Movement',
+  TA0009: 'Collection',
+  TA0011: 'Command and Control',
+  TA0010: 'Exfiltration',
+  TA0040: 'Impact',
 };
+
+const squash = (name: string) => name.toLowerCase().replace(/[^a-z]+/g, '');
+
+/** The tactics by name squashed to lower-case letters, the way vendors' spellings are compared. */
+const TACTICS_BY_NAME: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(TACTIC_NAMES).map(([id, name]) => [squash(name), id]));
 
 export class MitreCollector {
   private readonly tactics = new Set<string>();
@@ -40,7 +45,7 @@ export class MitreCollector {
     for (const text of texts(value)) {
       if (TACTIC_ID.test(text)) this.put(this.tactics, text.toUpperCase());
       else {
-        const squashed = text.toLowerCase().replace(/[^a-z]+/g, '');
+        const squashed = squash(text);
         if (Object.hasOwn(TACTICS_BY_NAME, squashed)) this.put(this.tactics, TACTICS_BY_NAME[squashed]!);
       }
     }

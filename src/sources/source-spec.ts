@@ -1,4 +1,6 @@
 import { FORMATS, SEVERITIES, type Format, type Severity } from '../incidents/model.js';
+import { LABEL_NAME_PATTERN, MAX_LABEL_NAME_LENGTH, MAX_LABELS } from '../incidents/schema.js';
+import { compileFilter, type CompiledFilter, type FilterSpec } from '../filters/filter.js';
 import { VERIFICATION_PROFILES, type Source, type VerificationProfile } from './source.js';
 
 /**
@@ -17,6 +19,7 @@ export interface SourceSpec {
   maxBodyBytes?: number;
   rateLimit?: { requestsPerSecond: number; burst?: number };
   processing?: Source['processing'];
+  filter?: FilterSpec;
   suspend?: boolean;
 }
 
@@ -47,11 +50,15 @@ export interface SpecSchema {
   minLength?: number;
   maxLength?: number;
   pattern?: string;
+  minProperties?: number;
   maxProperties?: number;
   required?: readonly string[];
   properties?: Readonly<Record<string, SpecSchema>>;
   additionalProperties?: SpecSchema;
 }
+
+/** A CEL expression's text; its cost is bounded after parsing (filters/bounds.ts), its length here. */
+const celExpression = (description: string) => ({ type: 'string', description, minLength: 1, maxLength: 2048 }) as const;
 
 /**
  * Every field with its bounds, default and meaning. Bounds are chosen once here: tolerance
@@ -127,6 +134,23 @@ export const SOURCE_SPEC_PROPERTIES = {
     enum: PROCESSING_MODES,
     default: SOURCE_DEFAULTS.processing,
   },
+  filter: {
+    type: 'object',
+    description:
+      'CEL expressions over payload (the parsed body) and incident (the normalized incident, as the read API names its fields), ' +
+      'compiled when the source is loaded and refused there when their cost is not bounded (docs/filters.md).',
+    minProperties: 1,
+    properties: {
+      match: celExpression('Events for which this is false are answered 200 {"status":"filtered"}, counted and logged, and not stored.'),
+      severity: celExpression("The incident's severity: an expression yielding critical, high, medium, low or info."),
+      labels: {
+        type: 'object',
+        description: `Labels to add to the incident: a name (a DNS label of at most ${MAX_LABEL_NAME_LENGTH} characters) → an expression yielding its value.`,
+        maxProperties: MAX_LABELS,
+        additionalProperties: celExpression('An expression yielding the label value (a string, number or bool).'),
+      },
+    },
+  },
   suspend: {
     type: 'boolean',
     description: 'Answer 404 unknown_source for this source without deleting it.',
@@ -165,7 +189,7 @@ export const fileKeys: KeyNames = (path) => path.split('.').map(fileKey).join('.
  */
 export interface SpecRule {
   /** The field the CEL rule is attached to; `self` in `cel` is that field. Empty: the spec itself. */
-  at: '' | 'rateLimit' | 'severityMapping';
+  at: '' | 'rateLimit' | 'severityMapping' | 'filter';
   cel: string;
   holds: (spec: SourceSpec) => boolean;
   message: (keys: KeyNames) => string;
@@ -192,11 +216,25 @@ export const SPEC_RULES: readonly SpecRule[] = [
     holds: ({ severityMapping }) => Object.keys(severityMapping ?? {}).every((vendorValue) => !/[A-Z]/.test(vendorValue)),
     message: (keys) => `${keys('severityMapping')} keys must be lower-case; vendor values are lower-cased before lookup`,
   },
+  {
+    // Label names become keys of the stored incident and of the read API's JSON.
+    at: 'filter',
+    cel: `!has(self.labels) || self.labels.all(name, size(name) <= ${MAX_LABEL_NAME_LENGTH} && name.matches('${LABEL_NAME_PATTERN}'))`,
+    holds: ({ filter }) => Object.keys(filter?.labels ?? {}).every((name) => name.length <= MAX_LABEL_NAME_LENGTH && new RegExp(LABEL_NAME_PATTERN).test(name)),
+    message: (keys) => `${keys('filter.labels')} names must be DNS labels (a-z, 0-9, '-' and '_', at most ${MAX_LABEL_NAME_LENGTH} characters)`,
+  },
 ];
 
 /** The messages of the rules `spec` breaks, in the key names of its format. */
 export function brokenRules(spec: SourceSpec, keys: KeyNames): string[] {
   return SPEC_RULES.filter((rule) => !rule.holds(spec)).map((rule) => rule.message(keys));
+}
+
+/** Why each of the filter's expressions that does not compile is refused, in the key names of the format (`filter.match: …`). */
+export function filterProblems(spec: SourceSpec, keys: KeyNames): string[] {
+  if (!spec.filter) return [];
+  const compiled = compileFilter(spec.filter);
+  return compiled.ok ? [] : compiled.error.map(({ at, message }) => `${keys(`filter.${at}`)}: ${message}`);
 }
 
 /** A source as a provider read it, before defaults. */
@@ -205,7 +243,7 @@ export interface SourceDeclaration {
   name: string;
   /** Where it was declared, e.g. `file:/etc/tw/webhook_config.yaml` or `kubernetes:ns/name`. */
   origin: string;
-  /** A spec that passed the schema and `SPEC_RULES`; extra fields (sourceName, secretRef) are ignored. */
+  /** A spec that passed the schema, `SPEC_RULES` and `filterProblems`; extra fields (sourceName, secretRef) are ignored. */
   spec: SourceSpec;
   /** Resolved secret values, the current one first, then the one being rotated out. */
   secrets: readonly Buffer[];
@@ -228,9 +266,17 @@ export function toSource({ name, origin, spec, secrets }: SourceDeclaration): So
       burst: spec.rateLimit.burst ?? spec.rateLimit.requestsPerSecond,
     },
     processing: spec.processing ?? SOURCE_DEFAULTS.processing,
+    filter: spec.filter && compiled(spec.filter),
     enabled: !(spec.suspend ?? SOURCE_DEFAULTS.suspend),
     origin,
   };
+}
+
+/** A filter that passed `filterProblems` (compiled once: compilation is cached by expression). */
+function compiled(filter: FilterSpec): CompiledFilter {
+  const result = compileFilter(filter);
+  if (!result.ok) throw new Error(`a filter that does not compile reached toSource: ${result.error.map((problem) => problem.message).join('; ')}`);
+  return result.value;
 }
 
 /** The spec a served source amounts to, defaults applied: what the API shows of it. Unset fields stay undefined. */
@@ -245,6 +291,7 @@ export function specOfSource(source: Source): SourceSpec {
     maxBodyBytes: source.maxBodyBytes,
     rateLimit: source.rateLimit,
     processing: source.processing,
+    filter: source.filter?.spec,
     suspend: !source.enabled,
   };
 }

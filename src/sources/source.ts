@@ -1,5 +1,6 @@
 import type { Format, Severity } from '../incidents/model.js';
 import { ok, type Result } from '../core/result.js';
+import type { CompiledFilter } from '../filters/filter.js';
 
 /** How a source proves a request came from it (docs/api.md, verification profiles). Unsigned is never an option. */
 export const VERIFICATION_PROFILES = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'] as const;
@@ -27,6 +28,8 @@ export interface Source {
   toleranceSeconds: number;
   maxBodyBytes: number;
   rateLimit: RateLimit | undefined;
+  /** CEL expressions that filter events, set their severity or add labels (docs/filters.md); compiled when the source was loaded. */
+  filter: CompiledFilter | undefined;
   /** `async` answers 202 after a durable inbox write; `sync` normalizes and stores inline. */
   processing: 'sync' | 'async';
   /** false when suspended: the route answers unknown_source, like Flux's suspended receivers. */

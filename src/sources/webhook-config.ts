@@ -8,6 +8,7 @@ import {
   SOURCE_SPEC_PROPERTIES,
   brokenRules,
   fileKeys,
+  filterProblems,
   toSource,
   type InFileKeys,
   type SourceSpec,
@@ -88,7 +89,7 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, origin:
   const problems: string[] = [];
   for (const [name, fileSource] of Object.entries(config.sources ?? {})) {
     const spec = specOf(fileSource);
-    const broken = brokenRules(spec, fileKeys);
+    const broken = [...brokenRules(spec, fileKeys), ...filterProblems(spec, fileKeys)];
     if (broken.length > 0) problems.push(...broken.map((problem) => `sources.${name}.${problem}`));
     else {
       const secrets = [fileSource.secret, fileSource.previous_secret].filter((secret) => secret !== undefined);

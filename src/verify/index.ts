@@ -1,7 +1,7 @@
 import type { Source } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
 import { HMAC_SHA256_HEADERS, verifyHmacSha256 } from './hmac-sha256.js';
-import { verifyStandardWebhooks } from './standard-webhooks.js';
+import { headerSpelling, verifyStandardWebhooks } from './standard-webhooks.js';
 import { presentedTokens, verifyToken } from './token.js';
 import type { Verdict } from './verdict.js';
 
@@ -35,16 +35,19 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
         nowSeconds,
         toleranceSeconds,
       });
-    case 'standard-webhooks':
+    case 'standard-webhooks': {
+      const spelling = headerSpelling((name) => request.headers[name] !== undefined);
       return verifyStandardWebhooks({
         secrets,
-        id: header('webhook-id'),
-        timestamp: header('webhook-timestamp'),
-        signatureHeader: header('webhook-signature'),
+        spelling,
+        id: header(`${spelling}-id`),
+        timestamp: header(`${spelling}-timestamp`),
+        signatureHeader: header(`${spelling}-signature`),
         rawBody,
         nowSeconds,
         toleranceSeconds,
       });
+    }
     case 'hmac-body':
       return verifyHmacBody({ secrets, signatureHeader: header('x-hub-signature-256'), rawBody });
     case 'token':

@@ -4,13 +4,22 @@ import { parseDigests } from './signature-header.js';
 import { checkTimestamp } from './timestamp.js';
 import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
 
+/**
+ * The scheme's header names: its own (`webhook-id`, …) and Svix's (`svix-id`, `svix-timestamp`,
+ * `svix-signature`), which Svix's libraries and service send for the same scheme.
+ */
+export const HEADER_SPELLINGS = ['webhook', 'svix'] as const;
+export type HeaderSpelling = (typeof HEADER_SPELLINGS)[number];
+
 export interface StandardWebhooksInput {
   secrets: readonly Buffer[];
-  /** `webhook-id`, signed with the body so an id cannot be swapped onto another delivery. */
+  /** Which names the three headers below were read under; the timestamp's problems name its header. */
+  spelling: HeaderSpelling;
+  /** `<spelling>-id`, signed with the body so an id cannot be swapped onto another delivery. */
   id: string | undefined;
-  /** `webhook-timestamp`. */
+  /** `<spelling>-timestamp`. */
   timestamp: string | undefined;
-  /** `webhook-signature`: space-separated `v1,<base64>` entries. */
+  /** `<spelling>-signature`: space-separated `v1,<base64>` entries. */
   signatureHeader: string | undefined;
   rawBody: Buffer;
   nowSeconds: number;
@@ -42,7 +51,7 @@ export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: n
  * the same timestamp tolerance as the default profile.
  */
 export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
-  const timestampProblem = checkTimestamp(input.timestamp, 'webhook-timestamp', input.nowSeconds, input.toleranceSeconds);
+  const timestampProblem = checkTimestamp(input.timestamp, `${input.spelling}-timestamp`, input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
   const { id, timestamp, rawBody } = input;
   if (!id) return SIGNATURE_FAILED;
@@ -50,6 +59,16 @@ export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
     standardWebhooksMac(secret, id, timestamp!, rawBody),
   );
   return matches ? VERIFIED : SIGNATURE_FAILED;
+}
+
+/**
+ * A delivery is read under one spelling, never a mix: Svix's when it sent only Svix's names, else
+ * the scheme's own (so a delivery with none is told about `webhook-timestamp`). `has` tells whether
+ * a (lower-case) header was sent.
+ */
+export function headerSpelling(has: (name: string) => boolean): HeaderSpelling {
+  const sent = (spelling: HeaderSpelling) => has(`${spelling}-id`) || has(`${spelling}-timestamp`) || has(`${spelling}-signature`);
+  return !sent('webhook') && sent('svix') ? 'svix' : 'webhook';
 }
 
 /** Decoded keys per configured secret, so the hot path does not base64-decode on every request. */

@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary } from '../incidents/model.js';
+import type { Incident, IncidentSummary, TriageInfo } from '../incidents/model.js';
 
 /** The public snake_case shape of an incident (read API, CLI, triage runner): the summary and the raw body. */
 export function incidentJson(incident: Incident) {
@@ -24,13 +24,19 @@ export function incidentSummaryJson(incident: IncidentSummary) {
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
     mitre: incident.mitre,
-    triage: {
-      state: incident.triage.state,
-      playbook: incident.triage.playbook,
-      attempts: incident.triage.attempts,
-      last_error: incident.triage.lastError,
-      next_attempt_at: incident.triage.nextAttemptAt,
-      dispatched_at: incident.triage.dispatchedAt,
-    },
+    labels: incident.labels,
+    triage: triageJson(incident.triage),
+  };
+}
+
+/** An incident's triage state in the API's names. */
+export function triageJson(triage: TriageInfo) {
+  return {
+    state: triage.state,
+    playbook: triage.playbook,
+    attempts: triage.attempts,
+    last_error: triage.lastError,
+    next_attempt_at: triage.nextAttemptAt,
+    dispatched_at: triage.dispatchedAt,
   };
 }

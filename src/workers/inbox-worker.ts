@@ -79,8 +79,9 @@ export class InboxWorker {
     const label = outcome.status === 'queued' ? 'retry' : outcome.status;
     this.deps.metrics.queueProcessed.inc({ outcome: recorded ? label : 'lease_lost' });
     const fields = { queueId: entry.id, source: entry.source, attempts: entry.attempts, outcome: label };
-    if (outcome.status === 'done') this.deps.logger.info({ ...fields, incident: outcome.incidentNumber }, 'queued delivery processed');
-    else this.deps.logger.warn({ ...fields, error: outcome.error }, 'queued delivery not processed');
+    if (outcome.status === 'done') {
+      this.deps.logger.info({ ...fields, incident: outcome.incidentNumber }, outcome.incidentNumber ? 'queued delivery processed' : 'queued delivery filtered');
+    } else this.deps.logger.warn({ ...fields, error: outcome.error }, 'queued delivery not processed');
   }
 
   private async outcomeOf(entry: QueueEntry): Promise<QueueOutcome> {
@@ -101,6 +102,15 @@ export class InboxWorker {
         });
         // A payload that is not an incident never will be: dead-letter it at once.
         if (!result.ok) return { status: 'dead', error: `${result.error.code}: ${result.error.message}` };
+        const { filterErrors } = result.value;
+        if (filterErrors.length > 0) {
+          this.deps.metrics.filterErrors.inc({ source: entry.source }, filterErrors.length);
+          this.deps.logger.warn({ queueId: entry.id, source: entry.source, errors: filterErrors }, 'filter expressions could not be evaluated');
+        }
+        if (result.value.filtered) {
+          this.deps.metrics.filtered.inc({ source: entry.source });
+          return { status: 'done', incidentId: null, incidentNumber: null };
+        }
         return { status: 'done', incidentId: result.value.incident.id, incidentNumber: result.value.incident.number };
       } catch (error) {
         failure = error instanceof Error ? error.message : String(error);

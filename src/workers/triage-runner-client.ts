@@ -1,6 +1,8 @@
 import { signHmacSha256 } from '../verify/hmac-sha256.js';
 import type { Incident } from '../incidents/model.js';
 import { incidentJson } from '../wire/incident.js';
+import { OCSF_MEDIA_TYPE, ocsfFinding } from '../wire/ocsf.js';
+import type { TriageFormat } from '../config/pipeline-settings.js';
 
 export type DeliveryResult = { ok: true } | { ok: false; retryable: boolean; error: string };
 
@@ -8,6 +10,8 @@ export interface RunnerClientOptions {
   url: string;
   secret: string;
   timeoutMs: number;
+  /** What the body is: our request envelope, or the incident as an OCSF Detection Finding. */
+  format: TriageFormat;
   nowSeconds?: () => number;
 }
 
@@ -18,7 +22,8 @@ const RETRYABLE_STATUSES = new Set([408, 409, 425, 429]);
  * POSTs a triage request to the playbook runner, signed the way our own receivers verify
  * (`X-Webhook-Timestamp` + `X-Webhook-Signature: sha256=<hex HMAC of "<ts>.<body>">`). The incident
  * id is the idempotency key (`Idempotency-Key` and Standard Webhooks' `webhook-id`), so a retry of
- * a request the runner already took is recognizable; `X-Triage-Attempt` numbers the attempts.
+ * a request the runner already took is recognizable; `X-Triage-Attempt` numbers the attempts and
+ * `X-Triage-Playbook` names the playbook, so an OCSF body (which has no place for them) loses nothing.
  */
 export class TriageRunnerClient {
   private readonly nowSeconds: () => number;
@@ -28,24 +33,24 @@ export class TriageRunnerClient {
   }
 
   async send(incident: Incident, attempt: number): Promise<DeliveryResult> {
-    const body = JSON.stringify({
-      request_id: incident.id,
-      playbook: incident.triage.playbook,
-      source: incident.source,
-      attempt,
-      incident: incidentJson(incident),
-    });
+    const ocsf = this.options.format === 'ocsf';
+    const body = JSON.stringify(
+      ocsf
+        ? ocsfFinding(incident)
+        : { request_id: incident.id, playbook: incident.triage.playbook, source: incident.source, attempt, incident: incidentJson(incident) },
+    );
     let response: Response;
     try {
       response = await fetch(this.options.url, {
         method: 'POST',
         body,
         headers: {
-          'content-type': 'application/json',
+          'content-type': ocsf ? OCSF_MEDIA_TYPE : 'application/json',
           ...signHmacSha256(this.options.secret, body, this.nowSeconds()),
           'idempotency-key': incident.id,
           'webhook-id': incident.id,
           'x-triage-attempt': String(attempt),
+          ...(incident.triage.playbook !== null && { 'x-triage-playbook': incident.triage.playbook }),
         },
         signal: AbortSignal.timeout(this.options.timeoutMs),
         redirect: 'error',

@@ -88,6 +88,30 @@ describe('tw-cli against the real service', () => {
     assert.equal(shown.active_secrets, 1);
   });
 
+  it('adds a source with a filter from --filter-* flags, and the service refuses a bad expression with its message (exit 1)', async () => {
+    const added = await cli([
+      'webhook',
+      'add',
+      'filtered',
+      '--secret',
+      'f-secret',
+      '--filter-match',
+      'payload.data.severity != "low"',
+      '--filter-label',
+      'team=payload.data.team',
+    ]);
+    assert.equal(added.code, 0, added.stderr);
+    const shown = JSON.parse((await cli(['webhook', 'get', 'filtered', '-o', 'json'])).stdout);
+    assert.deepEqual(shown.filter, { match: 'payload.data.severity != "low"', labels: { team: 'payload.data.team' } });
+    assert.deepEqual((await deliver(service.url, 'filtered', 'f-secret', genericAlert('cli-low', 'low'))).body, { status: 'filtered' });
+    const refused = await cli(['webhook', 'add', 'refused', '--secret', 's', '--filter-severity', 'incident.severity.lowerAscii()']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /filter\.severity: unknown function 'lowerAscii' \(bad_request\)/);
+    const malformed = await cli(['webhook', 'add', 'refused', '--secret', 's', '--filter-label', 'no-expression']);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /--filter-label takes NAME=EXPRESSION/);
+  });
+
   it('accepts a signed event and rejects a wrongly signed one; logs --filter webhook --tail 100 shows both with their codes', async () => {
     const accepted = await deliver(service.url, 'email-gateway', SECRET, genericAlert('cli-accepted'));
     assert.equal(accepted.status, 201);

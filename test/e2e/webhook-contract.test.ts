@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { Webhook as SvixWebhook } from 'svix';
 import { startService, type RunningService } from '../helpers/service.js';
 import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
 import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
@@ -319,6 +321,32 @@ describe('verification profiles', () => {
     assert.equal(retry.body.duplicate, true);
     assert.equal(retry.body.incident_id, first.body.incident_id);
     assertError(await post('/api/webhooks/stdhooks', body, { ...headers, 'webhook-signature': 'v1,AAAA' }), 401, 'invalid_signature');
+  });
+
+  it("standard-webhooks: signed by the standardwebhooks library under the scheme's names, and by Svix's library under svix-*", async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const now = new Date();
+    /** The three headers under one spelling, the signature made by a library. */
+    const signedBy = (spelling: 'webhook' | 'svix', id: string, signature: string) => ({
+      'content-type': 'application/json',
+      [`${spelling}-id`]: id,
+      [`${spelling}-timestamp`]: String(Math.floor(now.getTime() / 1000)),
+      [`${spelling}-signature`]: signature,
+    });
+    const standard = alert('std-lib-1');
+    const standardSigned = signedBy('webhook', 'msg_std_lib', new StandardWebhook(secret).sign('msg_std_lib', now, standard));
+    assert.equal((await post('/api/webhooks/stdhooks', standard, standardSigned)).status, 201);
+
+    const svix = alert('svix-lib-1');
+    const svixSigned = signedBy('svix', 'msg_svix_lib', new SvixWebhook(secret).sign('msg_svix_lib', now, svix));
+    new SvixWebhook(secret).verify(svix, svixSigned); // what Svix's own receivers accept
+    const first = await post('/api/webhooks/stdhooks', svix, svixSigned);
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const retry = await post('/api/webhooks/stdhooks', svix, svixSigned);
+    assert.equal(retry.status, 200, 'svix-id makes a retry a duplicate');
+    assert.equal(retry.body.incident_id, first.body.incident_id);
+    assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-id': 'msg_swapped' }), 401, 'invalid_signature');
+    assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-timestamp': 'late' }), 401, 'invalid_timestamp');
   });
 
   it('hmac-body: X-Hub-Signature-256 over the body alone', async () => {

@@ -50,6 +50,13 @@ export const SPEC_CASES: readonly SpecCase[] = [
   reject('an unknown severity', 'severityMapping', { severityMapping: { sev1: 'urgent' } }),
   accept('64 severity mappings', { severityMapping: mapping(64) }),
   reject('65 severity mappings', 'severityMapping', { severityMapping: mapping(65) }),
+  accept('a filter of every kind', { filter: { match: 'payload.a == 1', severity: '"high"', labels: { team: '"blue"', 'on-call_2': 'payload.b' } } }),
+  reject('an empty filter', 'filter', { filter: {} }),
+  reject('an empty match expression', 'filter.match', { filter: { match: '' } }),
+  reject('a 2049-character expression', 'filter.severity', { filter: { severity: `"${'x'.repeat(2047)}"` } }),
+  reject('a label name that is no DNS label', 'filter.labels', { filter: { labels: { 'Team.Name': '"x"' } } }),
+  accept('16 labels', { filter: { labels: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`l${i}`, '"x"'])) } }),
+  reject('17 labels', 'filter.labels', { filter: { labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, '"x"'])) } }),
   accept('a suspended source', { suspend: true }),
   reject('a non-boolean suspend', 'suspend', { suspend: 'yes' }),
 ];

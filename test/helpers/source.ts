@@ -14,6 +14,7 @@ export function testSource(overrides: Partial<Source> & { name: string }): Sourc
     maxBodyBytes: SOURCE_DEFAULTS.maxBodyBytes,
     rateLimit: undefined,
     processing: SOURCE_DEFAULTS.processing,
+    filter: undefined,
     enabled: true,
     origin: 'test',
     ...overrides,

@@ -26,6 +26,7 @@ export function newIncident(overrides: Partial<IncidentDraft & DeliveryFacts> = 
     receivedAt: '2026-03-01T10:00:00.000Z',
     dedupeKey: `sha256:${id}`,
     raw: '{"a":1}',
+    labels: {},
     triagePlaybook: null,
     format: 'generic',
     eventType: 'security_alert',
@@ -95,6 +96,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
         incidentType: 'phishing',
         externalId: 'vendor-42',
         occurredAt: '2026-03-01T09:58:59.123Z',
+        labels: { team: 'blue', 'on-call_2': 'ünïcödé "quoted"' },
         observables: {
           hosts: ['ws-1', 'ws-2'],
           users: ['alice'],
@@ -121,6 +123,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
         assert.equal(read.triage.attempts, 0);
       }
       assert.equal(await store.getIncident(randomUUID()), undefined);
+      const [summary] = (await store.listIncidents({ limit: 1, maxBytes: 1 << 20 })).items;
+      assert.deepEqual(summary?.labels, input.labels, 'lists carry the labels');
     });
 
     it('keeps absent optional fields absent', async () => {

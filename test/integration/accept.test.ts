@@ -28,7 +28,7 @@ function slowIngest(delayMs: number): Ingest {
   return async () => {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     const result = await store.insertIncident(newIncident({ dedupeKey: 'hdr:msg-7' }));
-    return ok({ created: result.created, incident: result.incident });
+    return ok({ filtered: false, created: result.created, incident: result.incident, filterErrors: [] });
   };
 }
 
@@ -36,7 +36,7 @@ describe('accepting a verified delivery', () => {
   it('answers inline when processing fits the budget', async () => {
     const accept = createAccept({ ingest: slowIngest(0), inbox: store.inbox, inlineBudgetMs: 1000 });
     const result = await accept(testSource({ name: 'edr' }), event);
-    assert.ok(result.ok && !result.value.queued && result.value.created);
+    assert.ok(result.ok && !result.value.queued && !result.value.filtered && result.value.created);
   });
 
   it('queues a slow delivery durably, keeping only the idempotency headers, while the inline attempt completes', async () => {

@@ -76,6 +76,24 @@ describe('desiredStatus', () => {
     assert.equal(condition(status, 'SecretResolved')?.status, 'True');
   });
 
+  it("says InvalidFilter with the compiler's message, before a secret problem, while the secret itself resolves", () => {
+    const spec = { secretRef: { name: 'edr-secret' }, filter: { match: 'payload.(', severity: 'nope()' } };
+    const status = desiredStatus(input({ object: object({ spec }) }));
+    assert.deepEqual(
+      { ...condition(status, 'Ready'), lastTransitionTime: undefined },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'InvalidFilter',
+        message: "spec.filter.match: 1:8: found . but expecting end of input; spec.filter.severity: unknown function 'nope'",
+        observedGeneration: 3,
+        lastTransitionTime: undefined,
+      },
+    );
+    assert.equal(condition(status, 'SecretResolved')?.status, 'True');
+    assert.equal(condition(desiredStatus(input({ object: object({ spec }), secret: { state: 'not-found' } })), 'Ready')?.reason, 'InvalidFilter');
+  });
+
   it('says Suspended before anything else', () => {
     const status = desiredStatus(input({ object: object({ spec: { suspend: true, secretRef: { name: 'x' } } }), secret: { state: 'not-found' } }));
     assert.equal(condition(status, 'Ready')?.reason, 'Suspended');

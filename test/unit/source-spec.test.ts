@@ -87,6 +87,7 @@ describe('toSource', () => {
       maxBodyBytes: 1024 * 1024,
       rateLimit: undefined,
       processing: 'sync',
+      filter: undefined,
       enabled: true,
     });
   });
@@ -104,6 +105,7 @@ describe('toSource', () => {
         maxBodyBytes: 2048,
         rateLimit: { requestsPerSecond: 7 },
         processing: 'async',
+        filter: { match: 'payload.severity != "low"', labels: { team: '"blue"' } },
         suspend: true,
         // A WebhookSource spec passes as is: its Kubernetes-only fields are ignored.
         ...{ sourceName: 'other', secretRef: { name: 'x' } },
@@ -119,6 +121,8 @@ describe('toSource', () => {
     assert.equal(source.maxBodyBytes, 2048);
     assert.deepEqual(source.rateLimit, { requestsPerSecond: 7, burst: 7 });
     assert.equal(source.processing, 'async');
+    assert.deepEqual(source.filter?.spec, { match: 'payload.severity != "low"', labels: { team: '"blue"' } });
+    assert.equal(source.filter?.labels.length, 1);
     assert.equal(source.enabled, false);
   });
 });

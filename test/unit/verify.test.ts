@@ -227,6 +227,28 @@ describe('standard-webhooks profile', () => {
     assert.deepEqual(verify({ 'webhook-signature': undefined }), BAD_SIGNATURE);
   });
 
+  it("accepts the same delivery under Svix's names (svix-id, svix-timestamp, svix-signature)", () => {
+    const svix = { 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(svix, body), timestamp), OK);
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-id': 'msg_other' }, body), timestamp), BAD_SIGNATURE);
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-timestamp': 'soon' }, body), timestamp), {
+      ok: false,
+      code: 'invalid_timestamp',
+      message: 'svix-timestamp must be a Unix time in whole seconds',
+    });
+  });
+
+  it('reads one spelling, never a mix: any webhook-* header means all three are read under that name', () => {
+    const mixed = { 'webhook-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(mixed, body), timestamp), {
+      ok: false,
+      code: 'invalid_timestamp',
+      message: 'webhook-timestamp must be a Unix time in whole seconds',
+    });
+    const none = verifyRequest(source('standard-webhooks', secret), request({}, body), timestamp);
+    assert.equal(none.ok === false && none.message, 'webhook-timestamp must be a Unix time in whole seconds');
+  });
+
   it('applies the timestamp checks to webhook-timestamp', () => {
     assert.deepEqual(verify({ 'webhook-timestamp': 'soon' }), {
       ok: false,

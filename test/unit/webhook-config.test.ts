@@ -56,6 +56,7 @@ describe('webhook_config.yaml as the spec shows it', () => {
       maxBodyBytes: 1024 * 1024,
       rateLimit: undefined,
       processing: 'sync',
+      filter: undefined,
       enabled: true,
       origin: ORIGIN,
     });
@@ -205,6 +206,20 @@ describe('the bounds shared with the CRD', () => {
       }
     });
   }
+});
+
+describe('filters', () => {
+  it("compiles a source's filter when the file is read", () => {
+    const [source] = parse('sources:\n  edr:\n    secret: s\n    filter:\n      match: payload.severity != "low"\n      labels:\n        team: \'"blue"\'\n');
+    assert.deepEqual(source?.filter?.spec, { match: 'payload.severity != "low"', labels: { team: '"blue"' } });
+  });
+
+  it("fails on an expression that does not compile, with the compiler's message and where it is", () => {
+    assert.equal(
+      problem('sources:\n  edr:\n    secret: s\n    filter:\n      match: "payload.("\n      labels:\n        team: nope(1)\n'),
+      `${ORIGIN}: sources.edr.filter.match: 1:8: found . but expecting end of input; sources.edr.filter.labels.team: unknown function 'nope'`,
+    );
+  });
 });
 
 describe('empty configs', () => {

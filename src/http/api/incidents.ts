@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
-import type { Incident, IncidentStatus, Severity } from '../../incidents/model.js';
+import type { IncidentStatus, Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../wire/incident.js';
+import { OCSF_MEDIA_TYPE, ocsfFindingWithoutRaw } from '../../wire/ocsf.js';
 import { routeQuery } from './validation.js';
 import type { RouteHandlers } from '../routes.js';
 
@@ -22,7 +23,11 @@ interface ListQuery {
 
 const parseListQuery = routeQuery<ListQuery>('incidents.list');
 
-/** `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or number, with the raw body). */
+/**
+ * `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or
+ * number, with the raw body): our JSON, or an OCSF Detection Finding when the Accept header prefers
+ * `application/vnd.ocsf+json` (docs/api.md).
+ */
 export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {
   return {
     'incidents.list': async (ctx) => {
@@ -33,8 +38,12 @@ export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'in
     'incidents.get': async (ctx) => {
       const incident = await store.getIncident(String(ctx.params.id));
       if (!incident) throw new DomainError('not_found', `Incident '${String(ctx.params.id).slice(0, 64)}' not found`);
-      ctx.type = 'application/json';
-      ctx.body = Readable.from(incidentWithRawJson(incident));
+      ctx.vary('Accept');
+      const ocsf = ctx.accepts('application/json', OCSF_MEDIA_TYPE) === OCSF_MEDIA_TYPE;
+      ctx.type = ocsf ? OCSF_MEDIA_TYPE : 'application/json';
+      ctx.body = Readable.from(
+        ocsf ? withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', incident.raw) : withLongString(incidentSummaryJson(incident), 'raw', incident.raw),
+      );
     },
   };
 }
@@ -56,14 +65,15 @@ function storeQuery(query: ListQuery): IncidentQuery {
 const RAW_CHUNK = 64 * 1024;
 
 /**
- * The incident with its raw body (up to the source's body limit), the body escaped and written a
- * chunk at a time, so the answer is never a second whole copy. A chunk boundary may split a
- * surrogate pair: each half is written as its `\uXXXX` escape, which JSON readers join again.
+ * `object` with `text` (a raw body, up to the source's body limit) as its last field, the text
+ * escaped and written a chunk at a time, so the answer is never a second whole copy. A chunk
+ * boundary may split a surrogate pair: each half is written as its `\uXXXX` escape, which JSON
+ * readers join again.
  */
-function* incidentWithRawJson(incident: Incident): Generator<string> {
-  const summary = JSON.stringify(incidentSummaryJson(incident));
-  yield `${summary.slice(0, -1)},"raw":"`;
-  for (let at = 0; at < incident.raw.length; at += RAW_CHUNK) yield JSON.stringify(incident.raw.slice(at, at + RAW_CHUNK)).slice(1, -1);
+function* withLongString(object: object, key: string, text: string): Generator<string> {
+  const head = JSON.stringify(object);
+  yield `${head.slice(0, -1)},${JSON.stringify(key)}:"`;
+  for (let at = 0; at < text.length; at += RAW_CHUNK) yield JSON.stringify(text.slice(at, at + RAW_CHUNK)).slice(1, -1);
   yield '"}';
 }
 

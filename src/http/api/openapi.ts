@@ -4,6 +4,7 @@ import { DELIVERY_JSON_SCHEMA } from '../../wire/delivery.js';
 import { SOURCE_JSON_SCHEMA } from '../../wire/source.js';
 import { CREATE_API_KEY_BODY, REGISTRATION_BODY, REGISTRATION_CHANGE_BODY, SOURCE_NAME } from './schemas.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
+import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../../wire/ocsf.js';
 
 /*
  * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Paths, methods, security, path
@@ -176,7 +177,14 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'incidents.get': {
     summary: 'One incident by id or number',
-    responses: { '200': { description: 'The incident', ...json(ref('Incident')) }, '404': errorResponse('`not_found`') },
+    description: `\`Accept: ${OCSF_MEDIA_TYPE}\` answers the incident as an OCSF ${OCSF_VERSION} Detection Finding (class 2004); the mapping is in docs/normalization.md.`,
+    responses: {
+      '200': {
+        description: 'The incident, with its raw body',
+        content: { 'application/json': { schema: ref('Incident') }, [OCSF_MEDIA_TYPE]: { schema: ref('DetectionFinding') } },
+      },
+      '404': errorResponse('`not_found`'),
+    },
   },
   'queue.get': {
     summary: 'A queued delivery',
@@ -244,6 +252,12 @@ export const OPENAPI_DOCUMENT = {
         type: 'object',
         description: 'See docs/api.md for the fields',
         properties: { incident_id: { type: 'string' }, incident_number: { type: 'string' } },
+      },
+      DetectionFinding: {
+        type: 'object',
+        description: `An OCSF ${OCSF_VERSION} Detection Finding; see docs/normalization.md for the mapping`,
+        required: ['class_uid', 'category_uid', 'activity_id', 'type_uid', 'time', 'severity_id', 'metadata', 'finding_info'],
+        properties: { class_uid: { const: 2004 }, category_uid: { const: 2 }, type_uid: { const: 200401 }, time: { type: 'integer' } },
       },
     },
   },

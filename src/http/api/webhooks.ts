@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
 import { specOf, type FileSource } from '../../sources/webhook-config.js';
-import { brokenRules, fileKeys, toSource } from '../../sources/source-spec.js';
+import { brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
@@ -132,9 +132,9 @@ function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
   return spec;
 }
 
-/** The rules across fields (auto-triage needs a playbook, …), in the body's key names. */
+/** The rules across fields (auto-triage needs a playbook, …) and the filter's expressions compiling, in the body's key names. */
 function checkRules(spec: RegistrationSpec): void {
-  const broken = brokenRules(spec, fileKeys);
+  const broken = [...brokenRules(spec, fileKeys), ...filterProblems(spec, fileKeys)];
   if (broken.length > 0) throw new DomainError('bad_request', broken.join('; '));
 }
 

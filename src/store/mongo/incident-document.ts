@@ -1,10 +1,11 @@
-import type { Incident, IncidentSummary, MitreAttack, NewIncident, Observables, TriageInfo } from '../../incidents/model.js';
+import type { Incident, IncidentSummary, Labels, MitreAttack, NewIncident, Observables, TriageInfo } from '../../incidents/model.js';
 import { draftFields } from '../../incidents/incident.js';
 import { currentShape } from '../stored-shape.js';
 
 /**
  * An incident as stored in MongoDB. Every key is one of ours: the payload is kept only as the `raw`
- * string, so a hostile body (`$` or dotted keys, `__proto__`) never becomes a field name.
+ * string, so a hostile body (`$` or dotted keys, `__proto__`) never becomes a field name; label
+ * names come from the source's filter, whose names the source spec holds to a DNS-label pattern.
  * `_id` is the event's identity (source + dedupe key), so a second insert of the same event is a
  * duplicate-key error on `_id` — exactly-once rests on the one uniqueness every server enforces
  * atomically — and the dedupe lookup is an `_id` lookup (the only one FerretDB 1.x serves without
@@ -29,6 +30,7 @@ export interface IncidentDocument {
   mitre: MitreAttack;
   status: Incident['status'];
   triage: TriageInfo;
+  labels: Labels;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
   raw: string;
@@ -52,6 +54,7 @@ export function toDocument(incident: NewIncident, number: string): IncidentDocum
     mitre: copyMitre(incident.mitre),
     status: incident.status,
     triage: copyTriage(incident.triage),
+    labels: { ...incident.labels },
     raw: incident.raw,
   });
 }
@@ -72,6 +75,7 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     mitre: copyMitre(document.mitre),
     status: document.status,
     triage: copyTriage(document.triage),
+    labels: { ...document.labels },
   });
 }
 
