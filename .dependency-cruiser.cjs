@@ -1,5 +1,5 @@
 /**
- * Who may import whom in src/ (docs/architecture.md draws it). test/static/dependencies.test.ts runs
+ * Who may import whom in src/ (CONTRIBUTING.md draws it). test/static/dependencies.test.ts runs
  * these rules in `npm test`; `npx depcruise src` prints the same verdict.
  *
  * FLOORS lists src/'s folders lowest first. A module imports only from its own folder, from a folder
@@ -8,8 +8,8 @@
  */
 const FLOORS = [
   { floor: 'core', folders: ['core'] },
-  // the incident and source models, the ports the domain owns, the sources' CEL filters, normalize, verify/sign, the ingest use-case
-  { floor: 'domain', folders: ['incidents', 'filters', 'sources', 'apikeys', 'normalize', 'verify', 'ingest'] },
+  // the incident and source models, the ports the domain owns, the sources' CEL filters, normalize, verify/sign, the ingest use-case, admin jobs
+  { floor: 'domain', folders: ['incidents', 'filters', 'sources', 'apikeys', 'audit', 'normalize', 'verify', 'ingest', 'jobs'] },
   // implement the domain's ports against the world: databases, files, the cluster, background loops, JSON
   { floor: 'adapters', folders: ['wire', 'store', 'providers', 'kubernetes', 'workers'] },
   { floor: 'entry points', folders: ['http', 'controller', 'cli'] },

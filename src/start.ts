@@ -3,11 +3,10 @@
  * `main.ts` calls `start()`, as do tests that want the process in their own; each part is built
  * here and passed to the next.
  */
-import { createServer, type Server } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './log/logger.js';
-import { loadSettings } from './config/settings.js';
+import { loadSettings, type Settings } from './config/settings.js';
 import { loadPipelineSettings } from './config/pipeline-settings.js';
 import { startupWarnings } from './config/startup-warnings.js';
 import { createLogger } from './log/logger.js';
@@ -18,22 +17,34 @@ import { createIngest } from './ingest/ingest.js';
 import { createAccept } from './ingest/accept.js';
 import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
-import { RateLimiter } from './http/rate-limit.js';
-import { createApp } from './http/app.js';
+import { SenderLimits } from './http/sender-limits.js';
+import { createApp, routeHandlers } from './http/app.js';
 import { closeServer, Drain } from './http/drain.js';
+import { servedOn, type Listener, type RouteRow } from './http/routes.js';
 import { answerClientError } from './http/client-error.js';
 import { inProcess } from './http/in-process.js';
 import { InboxWorker } from './workers/inbox-worker.js';
 import { workerId } from './workers/worker-id.js';
 import { TriageDispatcher } from './workers/triage-dispatcher.js';
 import { TriageRunnerClient } from './workers/triage-runner-client.js';
+import { TriageBacklog } from './workers/triage-backlog.js';
 import { DeliveryRecorder } from './workers/delivery-recorder.js';
-import { loadKubernetesSettings } from './config/kubernetes-settings.js';
+import { checkRegistrationWatched, loadKubernetesSettings } from './config/kubernetes-settings.js';
 import { loadOperatorSettings } from './config/operator-settings.js';
+import { loadLimitSettings } from './config/limit-settings.js';
+import { BodyBudget } from './http/body-budget.js';
 import { ApiKeyAuthenticator } from './apikeys/authenticator.js';
 import { ApiSourceProvider } from './providers/api/api-provider.js';
 import { SecretBox } from './providers/api/secret-box.js';
+import { dataDirKey } from './providers/api/key-file.js';
 import { StoreRegistrations } from './providers/api/store-registrations.js';
+import { MIN_SECRET_BYTES, isWeakSecret } from './verify/secret-strength.js';
+import { loadDataSettings } from './config/data-settings.js';
+import { JobRunner } from './workers/job-runner.js';
+import { BackupSchedule, backupJob } from './workers/backups.js';
+import { IncidentRetention } from './workers/incident-retention.js';
+import { renormalizeJob } from './jobs/renormalize.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StartOptions {
   /** Where settings come from; `process.env` for the real service. */
@@ -43,9 +54,11 @@ export interface StartOptions {
 }
 
 export interface Service {
-  /** `http://host:port` the server listens on (the real port when PORT=0). */
+  /** `http://host:port` of PORT's listener (the real port when PORT=0). */
   url: string;
   port: number;
+  /** The receiver's own listener (TW_RECEIVER_PORT), when there is one. */
+  receiver: { url: string; port: number } | undefined;
   logger: Logger;
   metrics: Metrics;
   registry: SourceRegistry;
@@ -65,9 +78,12 @@ export async function start(options: StartOptions): Promise<Service> {
   const settings = loadSettings(env);
   const pipeline = loadPipelineSettings(env);
   const operator = loadOperatorSettings(env);
+  const data = loadDataSettings(env, settings.dataDir);
   const logger = options.logger ?? createLogger(settings.logLevel);
   const metrics = createMetrics();
   const kubernetesSettings = loadKubernetesSettings(env);
+  const limits = loadLimitSettings(env);
+  if (operator.registrationApi && settings.mode !== 'receiver') checkRegistrationWatched(kubernetesSettings);
 
   // Sources first: a bad config stops start-up before the store is opened (built, not yet opened,
   // here because the API's sources live in it).
@@ -77,9 +93,24 @@ export async function start(options: StartOptions): Promise<Service> {
     if (turnedUnhealthy) logger.error({ store: store.kind, kind: fault.kind }, `store unhealthy: ${fault.reason}; see docs/operations.md ("Store faults")`);
   });
   metrics.watchStoreHealth(() => ({ store: store.kind, healthy: store.health().healthy }));
-  const secretBox = new SecretBox(operator.encryptionKey, operator.devMode && store.kind === 'embedded');
-  const rateLimiter = new RateLimiter();
-  const fileProvider = new FileSourceProvider({ path: settings.configPath, env, logger, allowMissing: settings.configPathIsDefault });
+  metrics.watchStoreSizes(store.kind, () => store.sizes());
+  // The embedded store's own key is read (or made) once its directory is open, below.
+  let encryptionKey = operator.encryptionKey;
+  const secretBox = new SecretBox(() => encryptionKey);
+  // TW_MODE: what this process runs (docs/configuration.md, "Listeners and planes").
+  const controls = settings.mode !== 'receiver';
+  const senderLimits = new SenderLimits(limits.senders);
+  const fileProvider = new FileSourceProvider({
+    path: settings.configPath,
+    env,
+    logger,
+    allowMissing: settings.configPathIsDefault,
+    onReload: (problem) => {
+      metrics.configRejected.set(problem === undefined ? 0 : 1);
+      if (problem !== undefined) metrics.configRejections.inc();
+    },
+  });
+  metrics.configRejected.set(0);
   // The Kubernetes client is loaded only in Kubernetes mode: it is a large part of the idle memory.
   const kubernetes = kubernetesSettings.enabled
     ? (await import('./controller/kubernetes.js')).createKubernetes(kubernetesSettings, metrics, logger)
@@ -93,7 +124,7 @@ export async function start(options: StartOptions): Promise<Service> {
   });
   registry.onChange((sources) => {
     const names = new Set(sources.map((source) => source.name));
-    rateLimiter.retain(names);
+    senderLimits.retain(names);
     void forgetRemovedSources(metrics, names);
     metrics.sourcesRegistered.set(sources.length);
   });
@@ -105,16 +136,25 @@ export async function start(options: StartOptions): Promise<Service> {
     await registry.stop();
     throw error;
   }
+  try {
+    if (encryptionKey === undefined && store.kind === 'embedded') encryptionKey = await embeddedStoreKey(settings.dataDir, logger);
+  } catch (error) {
+    await Promise.all([registry.stop(), store.close()]);
+    throw error;
+  }
   await apiProvider.refresh();
 
-  // Background parts, on every replica: the inbox worker, the triage dispatcher (when a runner is
-  // configured; otherwise requests stay pending and listable) and the delivery log writer.
+  // Background parts: the delivery log writer wherever requests are received or logs followed; the
+  // inbox worker and the triage dispatcher (when a runner is configured; otherwise requests stay
+  // pending and listable) in the control plane — a receiver only stores what it takes.
   const ingest = createIngest(store);
   const worker = workerId();
-  const inboxWorker = new InboxWorker({ inbox: store.inbox, ingest, sources: registry, settings: pipeline.queue, metrics, logger, workerId: worker });
+  const inboxWorker = controls
+    ? new InboxWorker({ inbox: store.inbox, ingest, sources: registry, settings: pipeline.queue, metrics, logger, workerId: worker })
+    : undefined;
   const { url: triageUrl, secret: triageSecret } = pipeline.triage;
   const triageDispatcher =
-    triageUrl && triageSecret
+    controls && triageUrl && triageSecret
       ? new TriageDispatcher({
           outbox: store.triage,
           runner: new TriageRunnerClient({ url: triageUrl, secret: triageSecret, timeoutMs: pipeline.triage.timeoutMs, format: pipeline.triage.format }),
@@ -124,68 +164,142 @@ export async function start(options: StartOptions): Promise<Service> {
           workerId: worker,
         })
       : undefined;
+  const triageBacklog = new TriageBacklog(store.triage, metrics);
   const deliveries = new DeliveryRecorder({ store: store.deliveries, retentionHours: pipeline.deliveries.retentionHours, metrics, logger });
 
-  const authenticator = new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger });
-  const registrations = kubernetes
-    ? kubernetes.registrations(operator.rotationGraceSeconds)
-    : new StoreRegistrations({
-        store: store.registeredSources,
-        box: secretBox,
-        rotationGraceSeconds: operator.rotationGraceSeconds,
-        written: () => apiProvider.refresh(),
-      });
-  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
-  // often enough that the configured deadlines are what a slow sender actually gets.
-  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
+  // Admin jobs (backup, renormalize), scheduled backups and retention run in the control plane.
+  const jobs = controls
+    ? new JobRunner({
+        store: store.jobs,
+        handlers: [
+          ...(store.backup ? [backupJob({ store, settings: data.backup, metrics })] : []),
+          renormalizeJob({
+            store,
+            sources: registry,
+            now: () => new Date(),
+            // Like retention's: requests get the store between two batches.
+            pause: () => sleep(20),
+            counted: (outcome, incidents) => metrics.renormalized.inc({ outcome }, incidents),
+          }),
+        ],
+        workerId: worker,
+        logger,
+        metrics,
+      })
+    : undefined;
+  const backupSchedule = jobs && store.backup ? new BackupSchedule({ jobs, settings: data.backup, metrics, logger }) : undefined;
+  const retention = controls ? new IncidentRetention({ store, sources: registry, settings: data.retention, metrics, logger }) : undefined;
+
+  const authenticator = controls ? new ApiKeyAuthenticator({ store: store.apiKeys, bootstrap: settings.apiTokens, logger }) : undefined;
+  const registrations = !controls
+    ? undefined
+    : kubernetes
+      ? kubernetes.registrations(operator.rotationGraceSeconds)
+      : new StoreRegistrations({
+          store: store.registeredSources,
+          box: secretBox,
+          rotationGraceSeconds: operator.rotationGraceSeconds,
+          written: () => apiProvider.refresh(),
+        });
+  // Test events take the real path through the receiver: node's parser, the app, verification,
+  // storage and the delivery log, over an in-memory connection to a server of the receiver alone
+  // that listens nowhere — so the control plane sends them too, without a receiver route of its own.
+  const testReceiver = httpServer(settings, limits.maxConnections, metrics);
   const drain = new Drain();
-  const app = createApp({
+  const handlers = routeHandlers({
     logger,
     metrics,
     sources: registry,
+    configProblem: () => fileProvider.problem(),
     store,
-    accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker.wake() }),
-    deliveries,
-    rateLimiter,
-    api: {
-      authenticate: (token) => authenticator.authenticate(token),
-      forgetApiKey: (id) => authenticator.forget(id),
-      webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(server), nowMs: Date.now },
-      follow: (follower) => deliveries.follow(follower),
-      nowMs: Date.now,
-    },
     trustedProxies: settings.trustedProxies,
     drain,
+    receiver: {
+      accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker?.wake() }),
+      limits: senderLimits,
+      bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
+    },
+    ...(authenticator &&
+      registrations &&
+      jobs && {
+        api: {
+          authenticate: (token) => authenticator.authenticate(token),
+          forgetApiKey: (id) => authenticator.forget(id),
+          webhooks: { sources: registry, registrations, registrationEnabled: operator.registrationApi, dispatch: inProcess(testReceiver), nowMs: Date.now },
+          follow: (follower) => deliveries.follow(follower),
+          followLimits: limits.follow,
+          jobs,
+          nowMs: Date.now,
+        },
+      }),
   });
-
-  server.on('request', app.callback());
-  // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
-  server.headersTimeout = settings.headersTimeoutMs;
-  server.requestTimeout = settings.requestTimeoutMs;
-  server.keepAliveTimeout = 65_000;
-  server.on('clientError', answerClientError);
+  const serving = (serves: (row: RouteRow) => boolean) => {
+    const app = createApp({
+      handlers,
+      serves,
+      drain,
+      ...(authenticator && { authenticate: (token: string) => authenticator.authenticate(token) }),
+      logger,
+      metrics,
+      deliveries,
+      trustedProxies: settings.trustedProxies,
+    });
+    const callback = app.callback();
+    // Koa's callback handles its own errors: the promise it returns never rejects.
+    return (request: IncomingMessage, response: ServerResponse) => void callback(request, response);
+  };
+  const listener = (name: Listener) => serving((row) => servedOn(row.plane, name, settings.mode));
+  testReceiver.on(
+    'request',
+    serving((row) => row.plane === 'receiver'),
+  );
+  const server = httpServer(settings, limits.maxConnections, metrics).on('request', listener('main'));
+  const receiverServer =
+    settings.receiverPort === undefined ? undefined : httpServer(settings, limits.maxConnections, metrics).on('request', listener('receiver'));
   try {
     await listen(server, settings.port, settings.host);
+    if (receiverServer) await listen(receiverServer, settings.receiverPort!, settings.host);
   } catch (error) {
+    server.close();
     await Promise.all([registry.stop(), store.close()]);
     throw error;
   }
-  inboxWorker.start();
+  inboxWorker?.start();
   triageDispatcher?.start();
+  triageBacklog.start();
   deliveries.start();
-  kubernetes?.startController(registry);
-  authenticator.start();
+  if (controls) kubernetes?.startController(registry);
+  authenticator?.start();
+  jobs?.start();
+  backupSchedule?.start();
+  retention?.start();
 
   const port = (server.address() as AddressInfo).port;
   const url = `http://${urlHost(settings.host)}:${port}`;
+  const receiver = receiverServer && addressOf(receiverServer, settings.host);
   const sources = registry.list();
-  logger.info({ port, host: settings.host, store: store.kind, sources: sources.map((source) => source.name) }, 'listening');
-  const registrationStoresSecrets = operator.registrationApi && !kubernetesSettings.enabled;
+  logger.info(
+    {
+      mode: settings.mode,
+      port,
+      ...(receiver && { receiverPort: receiver.port }),
+      host: settings.host,
+      store: store.kind,
+      sources: sources.map((source) => source.name),
+    },
+    'listening',
+  );
+  const registrationStoresSecrets = controls && operator.registrationApi && !kubernetesSettings.enabled;
   for (const warning of startupWarnings({
-    apiKeys: settings.apiTokens.size,
+    // A receiver serves no key-protected route: no key is nothing to warn about there.
+    apiKeys: controls ? settings.apiTokens.size : undefined,
     sources,
     triageRunnerConfigured: triageDispatcher !== undefined,
-    registrationWithoutEncryptionKey: registrationStoresSecrets && operator.encryptionKey === undefined,
+    weakSecrets: {
+      minBytes: MIN_SECRET_BYTES,
+      sources: sources.filter((source) => source.secrets.some((secret) => isWeakSecret(source.verification, secret))).map((source) => source.name),
+    },
+    registrationWithoutEncryptionKey: registrationStoresSecrets && encryptionKey === undefined,
   })) {
     logger.warn(warning.fields, warning.message);
   }
@@ -200,15 +314,52 @@ export async function start(options: StartOptions): Promise<Service> {
       logger.info({ drainDelaySeconds: settings.drainDelaySeconds }, 'draining: not ready, still serving');
       await Promise.all([kubernetes?.stop(), settings.drainDelaySeconds > 0 && sleep(settings.drainDelaySeconds * 1000)]);
       deliveries.endFollowers();
-      await closeServer(server, SHUTDOWN_GRACE_MS);
+      await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map((listening) => closeServer(listening, SHUTDOWN_GRACE_MS)));
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
-      await Promise.all([inboxWorker.stop(), triageDispatcher?.stop()]);
-      await Promise.all([deliveries.stop(), authenticator.stop()]);
+      backupSchedule?.stop();
+      triageBacklog.stop();
+      await Promise.all([inboxWorker?.stop(), triageDispatcher?.stop(), jobs?.stop(), retention?.stop()]);
+      await Promise.all([deliveries.stop(), authenticator?.stop()]);
       await registry.stop();
       await store.close();
     })());
 
-  return { url, port, logger, metrics, registry, store, stop };
+  return { url, port, receiver, logger, metrics, registry, store, stop };
+}
+
+/** A server with the request deadlines and the connection cap (docs/configuration.md); its app is attached by the caller. */
+function httpServer(settings: Settings, maxConnections: number, metrics: Metrics): Server {
+  // node checks request/header deadlines every connectionsCheckingInterval (30 s by default): check
+  // often enough that the configured deadlines are what a slow sender actually gets.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, settings.headersTimeoutMs) });
+  // Slow senders cannot hold a connection open: headers and the whole request are time-boxed.
+  server.headersTimeout = settings.headersTimeoutMs;
+  server.requestTimeout = settings.requestTimeoutMs;
+  server.keepAliveTimeout = 65_000;
+  // Past the cap node closes a new connection as it arrives: no answer is cheaper than any answer.
+  server.maxConnections = maxConnections;
+  server.on('drop', () => metrics.loadShed.inc({ reason: 'connections' }));
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+function addressOf(server: Server, host: string): { url: string; port: number } {
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://${urlHost(host)}:${port}`, port };
+}
+
+/** The embedded store's key file (see key-file.ts), and a start-up line saying where it is. */
+async function embeddedStoreKey(dataDir: string, logger: Logger): Promise<Buffer> {
+  const { key, path, created, exposed } = await dataDirKey(dataDir);
+  const fields = { path, created };
+  logger.info(
+    fields,
+    created
+      ? 'TW_ENCRYPTION_KEY is not set: generated an encryption key for registered secrets in the data directory (mode 0600); back it up with the data'
+      : 'TW_ENCRYPTION_KEY is not set: registered secrets are encrypted with the key in the data directory',
+  );
+  if (exposed) logger.warn(fields, 'the encryption key file is readable by other users: chmod 600 it');
+  return key;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -1,16 +1,17 @@
 /**
- * What `npm test` runs: start the real servers the selected test files use, once for the whole run
- * (building what is missing), run the files with their env, and always stop what was started.
- * `npm test -- <file…>` runs a subset.
- * Only the servers the selected files declare are started (see declared-servers.ts).
+ * What `npm test` runs: the test files, each starting the real servers it declares with
+ * `await needs(…)` through this process (test/infra/on-demand.ts), so a server starts once for the
+ * whole run, only if a selected file needs it; everything started is always stopped at the end.
+ * `npm test -- <file…>` runs a subset. Every process of the run writes V8 coverage (test files, and
+ * through test/helpers/child-env.ts the services and tw-cli they start), summarized over src/ at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { down, up } from './infra/infra.js';
-import { serversOf } from './infra/declared-servers.js';
-import { components, type Component } from './infra/state.js';
+import { ON_DEMAND_SOCKET, serveOnDemand } from './infra/on-demand.js';
 
 const suites = ['test/static', 'test/unit', 'test/integration', 'test/e2e'];
 /**
@@ -29,15 +30,10 @@ function allTestFiles(): string[] {
   );
 }
 
-function serversFor(files: readonly string[]): Component[] {
-  const wanted = new Set(files.flatMap((file) => serversOf(file, readFileSync(file, 'utf8'))));
-  return components.filter((component) => wanted.has(component));
-}
-
 let testRunner: ChildProcess | undefined;
 
 function runTests(files: readonly string[], env: Record<string, string>): Promise<number> {
-  // Node 20's --test expands no globs, hence the explicit file list.
+  // An explicit list rather than a glob: the suites run in their order, the quick static checks first.
   testRunner = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', `--test-timeout=${TEST_TIMEOUT_MS}`, ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
@@ -46,17 +42,47 @@ function runTests(files: readonly string[], env: Record<string, string>): Promis
   return new Promise((resolve) => runner.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 }
 
+/**
+ * c8's summary of the run's coverage of src/: the services run the built dist/, mapped back to
+ * src/ through its source maps, and files nothing loaded count as uncovered. No threshold yet.
+ */
+async function printCoverage(coverageDir: string): Promise<void> {
+  const c8 = fileURLToPath(import.meta.resolve('c8/bin/c8.js'));
+  const args = [
+    'report',
+    '--temp-directory',
+    coverageDir,
+    '--reporter',
+    'text-summary',
+    '--all',
+    '--src',
+    'src',
+    '--include',
+    'src/**',
+    '--include',
+    'dist/**',
+  ];
+  const report = spawn(process.execPath, [c8, ...args], { stdio: 'inherit' });
+  await new Promise((resolve) => report.once('exit', resolve));
+}
+
 async function main(): Promise<number> {
   const requested = process.argv.slice(2);
   const files = requested.length > 0 ? requested : allTestFiles();
-  const wanted = serversFor(files);
-  if (wanted.length === 0) return runTests(files, {});
 
   // Its own state dir: a run never adopts or stops servers of `npm run infra -- up`.
   const stateDir = mkdtempSync(join(tmpdir(), 'tw-test-run-'));
+  const socket = join(stateDir, 'servers.sock');
+  const onDemand = await serveOnDemand(socket, (wanted) => up(stateDir, wanted));
   // Once only: a signal and the finally below may both ask.
   let stopping: Promise<void> | undefined;
-  const stopServers = () => (stopping ??= down(stateDir).then(() => rmSync(stateDir, { recursive: true, force: true })));
+  const stopServers = () =>
+    (stopping ??= (async () => {
+      onDemand.close();
+      onDemand.closeAllConnections();
+      await down(stateDir);
+      rmSync(stateDir, { recursive: true, force: true });
+    })());
   // The servers run detached, so an interrupted run must stop them itself.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -64,8 +90,11 @@ async function main(): Promise<number> {
       void stopServers().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
+  const coverageDir = join(stateDir, 'coverage');
   try {
-    return await runTests(files, await up(stateDir, wanted));
+    const code = await runTests(files, { [ON_DEMAND_SOCKET]: socket, NODE_V8_COVERAGE: coverageDir });
+    await printCoverage(coverageDir);
+    return code;
   } finally {
     await stopServers();
   }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
 /** What a key may do. `admin` implies every other scope. */
-export const SCOPES = ['webhooks:read', 'webhooks:write', 'incidents:read', 'logs:read', 'admin'] as const;
+export const SCOPES = ['webhooks:read', 'webhooks:write', 'incidents:read', 'incidents:write', 'logs:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** An API key as the store keeps it: only the SHA-256 of the token, never the token itself. */
@@ -30,7 +30,7 @@ export interface ApiKeyStore {
 }
 
 /** `tw_` + 43 base64url characters (256 random bits): long enough that a plain hash is safe to store. */
-export function newApiKeyToken(): string {
+function newApiKeyToken(): string {
   return `tw_${randomBytes(32).toString('base64url')}`;
 }
 

@@ -5,6 +5,8 @@ import { hashApiKeyToken, SCOPES, type ApiKeyRecord, type ApiKeyStore, type Scop
 /** Who is calling: a stored key, or the bootstrap `TW_API_TOKEN` (all scopes). */
 export interface Principal {
   keyId: string;
+  /** The key's name, recorded as who changed an incident and in the audit log (a revoked key's id alone says little). */
+  name: string;
   scopes: readonly Scope[];
 }
 
@@ -58,7 +60,7 @@ export class ApiKeyAuthenticator {
   }
 
   async authenticate(token: string): Promise<Principal | undefined> {
-    if (this.options.bootstrap.matches(token)) return { keyId: BOOTSTRAP_KEY_ID, scopes: SCOPES };
+    if (this.options.bootstrap.matches(token)) return { keyId: BOOTSTRAP_KEY_ID, name: BOOTSTRAP_KEY_ID, scopes: SCOPES };
     if (!token.startsWith('tw_')) return undefined;
     const hash = hashApiKeyToken(token);
     const now = this.nowMs();
@@ -71,7 +73,7 @@ export class ApiKeyAuthenticator {
     const record = cached.record;
     if (!record || (record.expiresAt !== null && Date.parse(record.expiresAt) <= now)) return undefined;
     this.noteUse(record.id, now);
-    return { keyId: record.id, scopes: record.scopes };
+    return { keyId: record.id, name: record.name, scopes: record.scopes };
   }
 
   /** A key revoked here stops working here at once. */

@@ -13,6 +13,8 @@ export const EXIT = {
   unreachable: 5,
   /** `webhook test`: the API answered, and the test event was rejected. */
   testRejected: 6,
+  /** `store check`: the check ran and found damage (the report says where). */
+  damaged: 7,
 } as const;
 
 /** A failure the CLI reports as one line on stderr and an exit code. */

@@ -31,5 +31,18 @@ export function cell(value: unknown): string {
   if (value === null || value === undefined || value === '') return '-';
   if (Array.isArray(value)) return value.join(',');
   if (typeof value === 'object') return JSON.stringify(value);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a JSON scalar by now: objects and arrays are handled above
   return String(value);
+}
+
+/** One object as `kubectl describe` shows it: a label per line, nested lists and objects indented. */
+export function printFields(write: (text: string) => void, fields: readonly (readonly [string, unknown])[]): void {
+  const width = Math.max(...fields.map(([label]) => label.length)) + 2;
+  for (const [label, value] of fields) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => !(Array.isArray(item) && item.length === 0));
+      write(`${label}:${entries.length === 0 ? ' -' : ''}\n`);
+      for (const [key, item] of entries) write(`  ${key}: ${cell(item)}\n`);
+    } else write(`${`${label}:`.padEnd(width)}${cell(value)}\n`);
+  }
 }

@@ -1,4 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ConfigError } from './config-error.js';
+
+/** A bootstrap key holds every scope, so it is at least as long as a registered secret (128 bits). */
+const MIN_API_TOKEN_BYTES = 16;
 
 /**
  * The admin/read API keys. Only their SHA-256 hashes are kept in memory, and a presented key is
@@ -7,7 +11,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 export class ApiTokens {
   private readonly hashes: readonly Buffer[];
 
+  /** Throws ConfigError (naming how many, never which) when a key is shorter than MIN_API_TOKEN_BYTES. */
   constructor(tokens: readonly string[]) {
+    const short = tokens.filter((token) => Buffer.byteLength(token, 'utf8') < MIN_API_TOKEN_BYTES).length;
+    if (short > 0) {
+      throw new ConfigError(
+        `TW_API_TOKEN: every key must be at least ${MIN_API_TOKEN_BYTES} bytes (${short} of ${tokens.length} shorter); generate one with \`openssl rand -base64 32\``,
+      );
+    }
     this.hashes = tokens.map(sha256);
   }
 

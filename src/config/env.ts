@@ -3,12 +3,12 @@ import { ConfigError } from './config-error.js';
 /** Typed reads of the environment; every bad value is a ConfigError naming the variable. */
 export interface EnvReader {
   /** The trimmed value; unset and blank are both undefined. */
-  string(name: string): string | undefined;
-  integer(name: string, fallback: number, min: number, max: number): number;
-  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T;
-  boolean(name: string, fallback: boolean): boolean;
+  string: (name: string) => string | undefined;
+  integer: (name: string, fallback: number, min: number, max: number) => number;
+  oneOf: <T extends string>(name: string, fallback: T, allowed: readonly T[]) => T;
+  boolean: (name: string, fallback: boolean) => boolean;
   /** `a, b,,c` → [a, b, c]: a comma-separated list with blanks dropped. */
-  list(name: string): string[];
+  list: (name: string) => string[];
 }
 
 /** The one env reader: settings modules describe what they read, this says how. */

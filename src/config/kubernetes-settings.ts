@@ -4,7 +4,7 @@ import { ConfigError } from './config-error.js';
 import { envReader } from './env.js';
 
 /** Where Kubernetes mounts the pod's own namespace (the service account volume). */
-export const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** The leader Lease's timing (client-go's leaderelection names). */
 export interface LeaseTiming {
@@ -21,6 +21,8 @@ export interface KubernetesSettings {
   enabled: boolean;
   /** `TW_NAMESPACE`: where the leader Lease lives. */
   namespace: string;
+  /** `TW_REGISTRATION_NAMESPACE`: where the registration API writes WebhookSources and Secrets; default `namespace`. */
+  registrationNamespace: string;
   /** `TW_WATCH_NAMESPACES`: WebhookSources and Secrets are read from these only; empty = cluster-wide. */
   watchNamespaces: string[];
   /** `TW_POD_NAME`: this replica's identity in the Lease and in Events. */
@@ -46,13 +48,24 @@ export function loadKubernetesSettings(env: NodeJS.ProcessEnv, namespaceFile = P
       `TW_LEASE_RENEW_DEADLINE_SECONDS (${lease.renewDeadlineSeconds}) must be greater than 1.2 × TW_LEASE_RETRY_PERIOD_SECONDS (${lease.retryPeriodSeconds})`,
     );
   }
+  const namespace = read.string('TW_NAMESPACE') ?? podNamespace(namespaceFile) ?? 'default';
   return {
     enabled: read.boolean('TW_KUBERNETES', false),
-    namespace: read.string('TW_NAMESPACE') ?? podNamespace(namespaceFile) ?? 'default',
+    namespace,
+    registrationNamespace: read.string('TW_REGISTRATION_NAMESPACE') ?? namespace,
     watchNamespaces: read.list('TW_WATCH_NAMESPACES'),
     podName: read.string('TW_POD_NAME') ?? hostname(),
     lease,
   };
+}
+
+/** With the registration API on, its namespace is watched: registered sources are served like any WebhookSource, only where the provider looks. */
+export function checkRegistrationWatched({ enabled, watchNamespaces, registrationNamespace }: KubernetesSettings): void {
+  if (enabled && watchNamespaces.length > 0 && !watchNamespaces.includes(registrationNamespace)) {
+    throw new ConfigError(
+      `TW_WATCH_NAMESPACES (${watchNamespaces.join(', ')}) must include TW_REGISTRATION_NAMESPACE (${registrationNamespace}): sources registered there would never be served`,
+    );
+  }
 }
 
 function podNamespace(file: string): string | undefined {

@@ -50,7 +50,7 @@ export interface PipelineSettings {
   };
 }
 
-export const TRIAGE_FORMATS = ['native', 'ocsf'] as const;
+const TRIAGE_FORMATS = ['native', 'ocsf'] as const;
 export type TriageFormat = (typeof TRIAGE_FORMATS)[number];
 
 export function loadPipelineSettings(env: NodeJS.ProcessEnv): PipelineSettings {

@@ -4,10 +4,13 @@ export interface StartupWarning {
 }
 
 export interface StartupFacts {
-  apiKeys: number;
+  /** Bootstrap keys configured; undefined where no keyed route is served (the receiver plane). */
+  apiKeys: number | undefined;
   sources: readonly { name: string; autoTriage: boolean }[];
   triageRunnerConfigured: boolean;
-  /** The registration API keeps secrets in the store, and TW_ENCRYPTION_KEY is not set. */
+  /** Sources whose secret (or previous secret) is shorter than the registration API accepts (`minBytes`). */
+  weakSecrets: { minBytes: number; sources: readonly string[] };
+  /** The registration API keeps secrets in the store, and there is no key (MongoDB without TW_ENCRYPTION_KEY). */
   registrationWithoutEncryptionKey: boolean;
 }
 
@@ -27,9 +30,15 @@ export function startupWarnings(facts: StartupFacts): StartupWarning[] {
       fields: { sources: autoTriage },
     });
   }
+  if (facts.weakSecrets.sources.length > 0) {
+    warnings.push({
+      message: `webhook sources with a secret shorter than ${facts.weakSecrets.minBytes} bytes: one captured request lets it be guessed offline; rotate to a longer one (openssl rand -hex 32)`,
+      fields: { sources: facts.weakSecrets.sources },
+    });
+  }
   if (facts.registrationWithoutEncryptionKey) {
     warnings.push({
-      message: 'TW_ENCRYPTION_KEY is not set: the registration API stores secrets only with the embedded store in development mode (TW_DEV_MODE=true)',
+      message: 'TW_ENCRYPTION_KEY is not set: with MongoDB the registration API cannot store secrets (503 unavailable) until every replica has the same key',
       fields: {},
     });
   }

@@ -12,7 +12,7 @@ import type { LeaseTiming } from '../config/kubernetes-settings.js';
 import { CacheBehind, reconcile } from './reconciler.js';
 import { WorkQueue } from './work-queue.js';
 
-export const LEASE_NAME = 'tw-webhooks-leader';
+const LEASE_NAME = 'tw-webhooks-leader';
 
 export interface WebhookSourceControllerOptions {
   client: KubeClient;

@@ -6,7 +6,7 @@ import { DEFAULT_SECRET_KEY, type WebhookSourceCondition as Condition, type Webh
 export type ClaimView = { holder: 'self' } | { holder: 'other'; heldBy: string };
 
 /** The reasons of True conditions; False ones come from the registry (conflict, suspended) and the secret check. */
-export const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
+const REASONS = { serving: 'Serving', resolved: 'SecretResolved' } as const;
 
 /** `lastEventTime` moves at most this often, so busy sources do not turn into a status write per request. */
 export const LAST_EVENT_WRITE_INTERVAL_MS = 60_000;

@@ -5,7 +5,7 @@ import type { CachedWebhookSource } from '../kubernetes/webhook-source.js';
 import { WEBHOOK_SOURCE_API } from '../kubernetes/webhook-source-crd.js';
 import { microTime, nowMicros } from './lease.js';
 
-export const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
+const REPORTING_CONTROLLER = 'triagewarden.io/tw-webhooks';
 
 /** events.k8s.io/v1 Events about WebhookSources. Best effort: a lost Event never fails a reconcile. */
 export class EventRecorder {

@@ -25,7 +25,7 @@ export function createKubernetes(settings: KubernetesSettings, metrics: Metrics,
   let controller: WebhookSourceController | undefined;
   return {
     provider,
-    registrations: (rotationGraceSeconds: number) => new KubernetesRegistrations(client, settings.namespace, rotationGraceSeconds),
+    registrations: (rotationGraceSeconds: number) => new KubernetesRegistrations(client, settings.registrationNamespace, rotationGraceSeconds),
     /** Starts leader election; the leader reconciles status from the provider's caches and the registry. */
     startController(registry: SourceRegistry): void {
       controller = new WebhookSourceController({

@@ -15,7 +15,7 @@ export interface WorkQueueOptions {
   now?: () => number;
 }
 
-export const DEFAULT_WORK_QUEUE_OPTIONS: WorkQueueOptions = { baseDelayMs: 5, maxDelayMs: 300_000, retriesPerSecond: 10, retryBurst: 100 };
+const DEFAULT_WORK_QUEUE_OPTIONS: WorkQueueOptions = { baseDelayMs: 5, maxDelayMs: 300_000, retriesPerSecond: 10, retryBurst: 100 };
 
 export class WorkQueue {
   private readonly queue: string[] = [];

@@ -14,9 +14,9 @@ export const MAX_DEPTH = 32;
 /** Macros (all, exists, exists_one, map, filter) inside macros. */
 export const MAX_MACRO_NESTING = 2;
 export const MAX_STEPS_PER_VALUE = 64;
-export const MAX_FIXED_STEPS = 100_000;
+const MAX_FIXED_STEPS = 100_000;
 /** What a list of the incident holds at most (observables per kind, MITRE ids): its lists are bounded by the incident schema. */
-export const INCIDENT_LIST_BOUND = 100;
+const INCIDENT_LIST_BOUND = 100;
 
 /** How big a value can be: bounded, as big as the payload, or a part of the payload (an element of a macro over it). */
 type Scale = { kind: 'bounded'; length: number } | { kind: 'payload' } | { kind: 'part' };

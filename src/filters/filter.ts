@@ -152,7 +152,7 @@ export function applyFilter(filter: CompiledFilter, payload: unknown, draft: Inc
   const bindings = { payload, incident: incidentView(draft, source) };
   const errors: string[] = [];
   /** The expression's value when it is one `accepts` takes, else undefined with the reason in `errors`. */
-  const evaluate = (at: string, program: Program, accepts: (value: unknown) => boolean, expected: string): unknown => {
+  const evaluate = <T>(at: string, program: Program, accepts: (value: unknown) => value is T, expected: string): T | undefined => {
     const value = run(program, bindings);
     if (!value.ok) errors.push(`${at}: ${value.error}`);
     else if (accepts(value.value)) return value.value;
@@ -160,7 +160,7 @@ export function applyFilter(filter: CompiledFilter, payload: unknown, draft: Inc
     return undefined;
   };
   if (filter.match && evaluate('match', filter.match, (value) => typeof value === 'boolean', 'a bool') === false) return { filtered: true, errors };
-  const severity = filter.severity && (evaluate('severity', filter.severity, isSeverity, `one of ${SEVERITIES.join(', ')}`) as Severity | undefined);
+  const severity = filter.severity && evaluate('severity', filter.severity, isSeverity, `one of ${SEVERITIES.join(', ')}`);
   const labels: Labels = {};
   for (const [name, program] of filter.labels) {
     const value = evaluate(`labels.${name}`, program, isLabelValue, 'a string, number or bool');
@@ -179,8 +179,9 @@ function run(program: Program, bindings: Parameters<Program>[0]): Result<unknown
   }
 }
 
-const isSeverity = (value: unknown): boolean => typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
-const isLabelValue = (value: unknown): boolean => ['string', 'number', 'bigint', 'boolean'].includes(typeof value) && value !== '';
+const isSeverity = (value: unknown): value is Severity => typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
+const isLabelValue = (value: unknown): value is string | number | bigint | boolean =>
+  ['string', 'number', 'bigint', 'boolean'].includes(typeof value) && value !== '';
 
 /** The incident as an expression sees it: the read API's field names, before it has an id. */
 function incidentView(draft: IncidentDraft, source: string) {

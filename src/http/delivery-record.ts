@@ -14,7 +14,9 @@ export function deliveryRecord(ctx: RequestContext, source: string, latencyMs: n
     code: state.errorCode ?? (state.filtered ? 'filtered' : null),
     latencyMs: Math.round(latencyMs * 1000) / 1000,
     incidentId: state.incidentId ?? null,
+    incidentNumber: state.incidentNumber ?? null,
     queueId: state.queueId ?? null,
-    remoteAddress: clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
+    remoteAddress:
+      state.clientAddress !== undefined ? state.clientAddress : clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], trustedProxies),
   };
 }

@@ -1,7 +1,7 @@
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { duplexPair } from 'node:stream';
 
-export interface InProcessRequest {
+interface InProcessRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -9,7 +9,7 @@ export interface InProcessRequest {
   timeoutMs: number;
 }
 
-export interface InProcessAnswer {
+interface InProcessAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;

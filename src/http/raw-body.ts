@@ -7,8 +7,8 @@ import { DomainError } from '../core/errors.js';
  * and again while streaming when a chunked sender goes past the limit.
  */
 export async function readRawBody(request: IncomingMessage, limitBytes: number): Promise<Buffer> {
+  refuseDeclaredOver(request, limitBytes);
   const declared = request.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limitBytes) throw payloadTooLarge(limitBytes);
   try {
     return await getRawBody(request, { limit: limitBytes, length: declared });
   } catch (error) {
@@ -21,6 +21,43 @@ export async function readRawBody(request: IncomingMessage, limitBytes: number):
     }
     throw error;
   }
+}
+
+/** The early 413: a Content-Length over the limit is refused before anything is reserved or read. */
+export function refuseDeclaredOver(request: IncomingMessage, limitBytes: number): void {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limitBytes) throw payloadTooLarge(limitBytes);
+}
+
+/**
+ * Reads and throws away what is left of a refused request's body, at most `maxBytes` and for at
+ * most `maxMs`, so the sender has finished writing when the answer comes and reads it: closing on
+ * a sender still writing resets the connection, and the sender never sees the answer (and
+ * retries). Resolves true when the whole body arrived, false when a bound cut it short (the caller
+ * then closes the connection).
+ */
+export function discardBody(request: IncomingMessage, maxBytes: number, maxMs: number): Promise<boolean> {
+  if (request.readableEnded) return Promise.resolve(true);
+  // A body declared longer than the bound would be cut anyway: close at once instead of reading it.
+  if (Number(request.headers['content-length']) > maxBytes) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let discarded = 0;
+    const finish = (whole: boolean) => {
+      clearTimeout(timer);
+      request.off('data', onData).off('end', onEnd).off('close', onClose);
+      if (!whole) request.pause();
+      resolve(whole);
+    };
+    const onData = (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(request.complete);
+    const timer = setTimeout(() => finish(false), maxMs);
+    request.on('data', onData).once('end', onEnd).once('close', onClose);
+    request.resume();
+  });
 }
 
 function payloadTooLarge(limitBytes: number): DomainError {

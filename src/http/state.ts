@@ -9,7 +9,10 @@ import type { Principal } from '../apikeys/authenticator.js';
 export interface RequestState {
   /** Metric label of a webhook request: a registered source or `_unknown`; unset on other routes. */
   sourceLabel?: string;
+  /** The client's address as the delivery log records it (see client-address.ts), once the webhook route read it. */
+  clientAddress?: string | null;
   incidentId?: string;
+  incidentNumber?: string;
   queueId?: string;
   /** The source's filter filtered the delivery out (200 `filtered`). */
   filtered?: boolean;

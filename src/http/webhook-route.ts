@@ -1,20 +1,31 @@
 import type { Logger } from '../log/logger.js';
-import type { ServedSources } from '../sources/source.js';
+import type { ServedSources, Source } from '../sources/source.js';
 import type { RequestContext, RequestMiddleware } from './state.js';
+import type { RouteMiddleware } from './routes.js';
 import type { Accept } from '../ingest/accept.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { UNKNOWN_SOURCE_LABEL } from '../metrics/metrics.js';
 import { DomainError } from '../core/errors.js';
-import { readRawBody } from './raw-body.js';
+import { discardBody, readRawBody, refuseDeclaredOver } from './raw-body.js';
+import type { BodyBudget } from './body-budget.js';
 import { verifyRequest } from '../verify/index.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { SenderLimits } from './sender-limits.js';
+import { clientAddress } from './client-address.js';
 import { LineBudget } from '../log/line-budget.js';
+import type { BlockList } from 'node:net';
 
 export interface WebhookRouteDeps {
   sources: ServedSources;
   /** Stores the delivery inline or queues it (see ingest/accept.ts). */
   accept: Accept;
-  rateLimiter: RateLimiter;
+  /** The limits before the body is read and the source's own rate limit after verification. */
+  limits: SenderLimits;
+  /** Peers whose X-Forwarded-For names the client (the address failures are counted against). */
+  trustedProxies: BlockList;
+  /** Webhook body bytes being read or held, across all requests (TW_MAX_BODY_BYTES_IN_FLIGHT). */
+  budget: BodyBudget;
+  /** How much of a refused body is read and thrown away before answering (TW_DISCARD_MAX_*). */
+  discard: { maxBytes: number; maxMs: number };
   metrics: Metrics;
   logger: Logger;
   nowMs: () => number;
@@ -25,8 +36,11 @@ const MAX_NAME_IN_MESSAGE = 253;
 const ACCEPTED_LINES_PER_SECOND = 20;
 const FILTER_ERROR_LINES_PER_SECOND = 5;
 
-/** `POST /api/webhooks/:source`: the checks of docs/architecture.md in the contract's order. */
-export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
+/** Refusals a sender should learn for good, so the rest of the body is read for the answer to reach it (see discardBody). */
+const FINAL_REFUSALS = new Set(['unknown_source', 'payload_too_large']);
+
+/** `POST /api/webhooks/:source`: the checks of docs/api.md ("The webhook route") in the contract's order. */
+export function webhookRoute(deps: WebhookRouteDeps): RouteMiddleware {
   // The accepted-event lines carry only a source name and an id, set here: they skip the redaction
   // guard, whose wildcard paths cost about three times the line itself on the hot path.
   const eventLog = deps.logger.child({}, { redact: [] });
@@ -42,7 +56,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     const skipped = filterErrorLines.take(deps.nowMs());
     if (skipped !== undefined) deps.logger.warn(skipped > 0 ? { ...fields, unlogged: skipped } : fields, message);
   };
-  return async (ctx) => {
+  const receive = async (ctx: Parameters<RouteMiddleware>[0]) => {
     const name = String(ctx.params.source);
     const source = deps.sources.get(name);
     const known = source !== undefined && source.enabled;
@@ -51,19 +65,44 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     if (!known) {
       throw new DomainError('unknown_source', `Webhook source '${name.slice(0, MAX_NAME_IN_MESSAGE)}' is not registered`);
     }
+    // Before a byte of the body is read or a MAC computed (see SenderLimits).
+    const address = clientAddress(ctx.req.socket.remoteAddress, ctx.req.headers['x-forwarded-for'], deps.trustedProxies);
+    ctx.state.clientAddress = address;
+    const refusal = deps.limits.admit(source, address, deps.nowMs());
+    if (refusal) {
+      deps.metrics.loadShed.inc({ reason: refusal.reason });
+      throw new DomainError('rate_limited', refusal.message, { retryAfterSeconds: refusal.retryAfterSeconds });
+    }
 
-    const rawBody = await readRawBody(ctx.req, source.maxBodyBytes);
+    refuseDeclaredOver(ctx.req, source.maxBodyBytes);
+    const release = deps.budget.reserve(ctx.req, source.maxBodyBytes);
+    if (!release) {
+      deps.metrics.loadShed.inc({ reason: 'body_bytes_in_flight' });
+      throw new DomainError('unavailable', 'Too many request bodies are being received at once; retry shortly', { retryAfterSeconds: 1 });
+    }
+    deps.metrics.bodyBytesInFlight.set(deps.budget.bytesInFlight);
+    try {
+      await verifiedAndAccepted(ctx, source, address, await readRawBody(ctx.req, source.maxBodyBytes));
+    } finally {
+      release();
+      deps.metrics.bodyBytesInFlight.set(deps.budget.bytesInFlight);
+    }
+  };
+
+  const verifiedAndAccepted = async (ctx: RequestContext, source: Source, address: string | null, rawBody: Buffer) => {
+    const { name } = source;
     const receivedAtMs = deps.nowMs();
     const verdict = verifyRequest(source, { headers: ctx.req.headers, query: new URLSearchParams(ctx.querystring), rawBody }, Math.floor(receivedAtMs / 1000));
-    if (!verdict.ok) throw new DomainError(verdict.code, verdict.message);
+    if (!verdict.ok) {
+      deps.limits.failed(source, address, receivedAtMs);
+      throw new DomainError(verdict.code, verdict.message);
+    }
 
-    if (source.rateLimit) {
-      const decision = deps.rateLimiter.take(name, source.rateLimit, receivedAtMs);
-      if (!decision.allowed) {
-        throw new DomainError('rate_limited', `Rate limit of ${source.rateLimit.requestsPerSecond} requests/s exceeded for source '${name}'`, {
-          retryAfterSeconds: decision.retryAfterSeconds,
-        });
-      }
+    const decision = deps.limits.verified(source, address, receivedAtMs);
+    if (!decision.allowed) {
+      throw new DomainError('rate_limited', `Rate limit of ${source.rateLimit!.requestsPerSecond} requests/s exceeded for source '${name}'`, {
+        retryAfterSeconds: decision.retryAfterSeconds,
+      });
     }
 
     const result = await deps.accept(source, { rawBody, headers: ctx.req.headers, receivedAt: new Date(receivedAtMs) });
@@ -94,6 +133,7 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
     }
     const { created, incident } = result.value;
     ctx.state.incidentId = incident.id;
+    ctx.state.incidentNumber = incident.number;
     const accepted = { status: 'accepted', incident_id: incident.id, incident_number: incident.number };
     if (created) {
       deps.metrics.incidentsCreated.inc({ source: name, severity: incident.severity });
@@ -105,6 +145,19 @@ export function webhookRoute(deps: WebhookRouteDeps): RequestMiddleware {
       ctx.body = { ...accepted, duplicate: true };
     }
     logAccepted({ source: name, incident: incident.number }, created ? 'incident created' : 'duplicate delivery');
+  };
+
+  return async (ctx) => {
+    try {
+      await receive(ctx);
+    } catch (error) {
+      // A final refusal must reach the sender, so the rest of its body is read (within bounds). A
+      // passing one (429, 503) costs nothing more: the connection is closed on the unread body, and
+      // the sender retries, as it would after the answer.
+      const whole = error instanceof DomainError && FINAL_REFUSALS.has(error.code) && (await discardBody(ctx.req, deps.discard.maxBytes, deps.discard.maxMs));
+      if (!whole && !ctx.req.readableEnded) ctx.set('Connection', 'close');
+      throw error;
+    }
   };
 }
 

@@ -33,8 +33,28 @@ export function draftFields(draft: IncidentDraft): IncidentDraft {
   };
 }
 
-/** The incident a delivery makes, built whole from its draft (one copy of the draft's fields): only the store's number is missing. */
-export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewIncident {
+/** The fields of a draft, as re-normalization rewrites and compares them (draftFields copies the same). */
+export const DRAFT_FIELDS = [
+  'format',
+  'eventType',
+  'title',
+  'severity',
+  'vendorSeverity',
+  'incidentType',
+  'occurredAt',
+  'externalId',
+  'observables',
+  'mitre',
+] as const satisfies readonly (keyof IncidentDraft)[];
+// Every field of a draft, none forgotten: a field added to the draft and not here fails to compile.
+const everyDraftField: Exclude<keyof IncidentDraft, (typeof DRAFT_FIELDS)[number]> extends never ? true : never = true;
+void everyDraftField;
+
+/**
+ * The incident a delivery makes, built whole from its draft (one copy of the draft's fields) and
+ * the version of the normalizer that made it: only the store's number is missing.
+ */
+export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts, normalizerVersion: number): NewIncident {
   return Object.assign(draftFields(draft), {
     id: delivery.id,
     source: delivery.source,
@@ -43,6 +63,10 @@ export function newIncident(draft: IncidentDraft, delivery: DeliveryFacts): NewI
     raw: delivery.raw,
     labels: delivery.labels,
     status: 'new' as const,
+    test: delivery.test,
+    acknowledged: null,
+    resolved: null,
     triage: initialTriage(delivery.triagePlaybook, delivery.receivedAt),
+    normalizerVersion,
   });
 }

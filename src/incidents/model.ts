@@ -92,12 +92,27 @@ export interface TriageInfo {
   dispatchedAt: string | null;
 }
 
-export type IncidentStatus = 'new' | 'triaging' | 'triaged' | 'closed';
+/** Where people are with an incident: new, acknowledged (someone is on it), resolved. */
+export const INCIDENT_STATUSES = ['new', 'acknowledged', 'resolved'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Who moved an incident to a status, when, and why. */
+export interface StatusChange {
+  /** ISO time. */
+  at: string;
+  /** The API key's name (`bootstrap` for a TW_API_TOKEN key). */
+  by: string;
+  keyId: string;
+  note: string | null;
+}
 
 /** Labels a source's filter adds (docs/filters.md): name → value, bounded by the incident schema. */
 export type Labels = Record<string, string>;
 
-/** A stored incident. `raw` is the request body exactly as received (validated UTF-8). */
+/**
+ * A stored incident. `raw` is the request body exactly as received (validated UTF-8), or null once
+ * retention dropped it (raw bodies may be kept shorter than incidents).
+ */
 export interface Incident extends IncidentDraft {
   id: string;
   number: string;
@@ -105,9 +120,16 @@ export interface Incident extends IncidentDraft {
   receivedAt: string;
   dedupeKey: string;
   status: IncidentStatus;
+  /** Made by a test event (`webhook test`): never triaged, left out of listings unless asked for. */
+  test: boolean;
+  /** Set when the incident was acknowledged; kept after it is resolved. */
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
   labels: Labels;
-  raw: string;
+  raw: string | null;
+  /** The version of its format's normalizer that built its fields (see FormatModule.version); 0: before versions were recorded. */
+  normalizerVersion: number;
 }
 
 /** An incident as lists carry it: everything but the raw body, which only the single read returns. */
@@ -123,6 +145,8 @@ export interface DeliveryFacts {
   labels: Labels;
   /** Playbook to enqueue for auto-triage in the same write (outbox), or null. */
   triagePlaybook: string | null;
+  /** A test event's incident (see normalize/test-event.ts). */
+  test: boolean;
 }
 
 /**

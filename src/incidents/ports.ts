@@ -1,5 +1,6 @@
 import type { CursorPosition } from './cursor.js';
-import type { Incident, IncidentSummary, NewIncident, Severity, IncidentStatus, TriageState } from './model.js';
+import type { IncidentScope } from './retention.js';
+import type { Incident, IncidentDraft, IncidentSummary, NewIncident, Severity, IncidentStatus, StatusChange, TriageState } from './model.js';
 
 /** The result of storing an incident: created, or the original it duplicates (same source + dedupe key). */
 export type InsertResult = { created: true; incident: Incident } | { created: false; incident: Incident };
@@ -8,6 +9,8 @@ export interface IncidentQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  /** Only test events' incidents (true) or none of them (false); both when absent. */
+  test?: boolean;
   /** ISO time bounds on receivedAt (inclusive since, exclusive until). */
   since?: string;
   until?: string;
@@ -38,6 +41,70 @@ export interface IncidentStore {
   /** By incident id (uuid) or number (INC-yyyy-nnnn). */
   getIncident(idOrNumber: string): Promise<Incident | undefined>;
   listIncidents(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Moves the incident to `to`, recording `change`, if its status is one of `from` (checked and
+   * written in one step, so two people acting at once cannot both change it). Resolves, once
+   * durable, to the incident as it is afterwards, changed or not; undefined when there is none.
+   */
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined>;
+  /**
+   * Retention: deletes up to `limit` incidents of `scope` received before `before` (oldest first),
+   * never one whose triage is pending, with their outbox entries; returns how many it deleted.
+   */
+  pruneIncidents(query: { scope: IncidentScope; before: string; limit: number }): Promise<number>;
+  /**
+   * Retention: looks at up to `limit` incidents of `scope` received before `before`, oldest first
+   * from after `after`, and drops the raw bodies of those not pending triage. `next` is where the
+   * next call continues, undefined once it looked at the last one.
+   */
+  pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune>;
+  /**
+   * Re-normalization: stored incidents with their raw bodies, oldest first by (receivedAt, id)
+   * from after `after`, at most `limit` of them and no more once their raw bodies reach `maxBytes`
+   * (the first always comes).
+   */
+  scanIncidents(query: IncidentScan): Promise<Incident[]>;
+  /** How many incidents a scan of `range` goes through. */
+  countIncidents(range: IncidentRange): Promise<number>;
+  /**
+   * Rewrites each incident's normalized fields and normalizer version, and queues it for triage
+   * again where asked; its id, number, received time, dedupe key, raw body and status never
+   * change. Resolves how many incidents it rewrote.
+   */
+  renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number>;
+}
+
+/** Which incidents a re-normalization goes through: a source's, received in a time range (since inclusive, until exclusive). */
+export interface IncidentRange {
+  source?: string;
+  since?: string;
+  until?: string;
+}
+
+export interface IncidentScan extends IncidentRange {
+  after?: CursorPosition;
+  limit: number;
+  maxBytes: number;
+}
+
+/** An incident's fields as today's normalizer makes them. */
+export interface NormalizedUpdate {
+  /** Which incident: its id, its number (the embedded outbox's key) and its event's identity (the MongoDB store finds it by that). */
+  incident: Pick<Incident, 'id' | 'number' | 'source' | 'dedupeKey'>;
+  draft: IncidentDraft;
+  normalizerVersion: number;
+  /** Queue it for triage again with this playbook, or null. */
+  requeuePlaybook: string | null;
+}
+
+export interface RawBodyPrune {
+  dropped: number;
+  next: CursorPosition | undefined;
 }
 
 /** Where a claim's holder proves it still holds it: the entry and the attempt it claimed (a fencing token). */
@@ -54,7 +121,7 @@ export interface NewQueueEntry {
   id: string;
   source: string;
   body: Buffer;
-  /** Only the idempotency headers the dedupe key reads, as [name, value] pairs: never field names. */
+  /** Only the header the dedupe key reads (the signed event id), as [name, value] pairs: never field names. */
   headers: [string, string][];
   receivedAt: string;
 }
@@ -126,6 +193,8 @@ export interface DeliveryRecord {
   code: string | null;
   latencyMs: number;
   incidentId: string | null;
+  /** INC-yyyy-nnnn of the incident created or found (duplicate), so a log reader sees what people quote. */
+  incidentNumber: string | null;
   queueId: string | null;
   remoteAddress: string | null;
 }

@@ -15,7 +15,7 @@ export const LABEL_NAME_PATTERN = '^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$';
 export const MAX_LABEL_NAME_LENGTH = 63;
 export const MAX_LABEL_VALUE_LENGTH = 256;
 /** Vendor alert ids are never cut (a cut id would merge distinct events): a longer one is an invalid payload. */
-export const MAX_EXTERNAL_ID_LENGTH = 1024;
+const MAX_EXTERNAL_ID_LENGTH = 1024;
 
 const text = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength }) as const;
 const nullableText = (maxLength: number) => ({ ...text(maxLength), nullable: true }) as const;
@@ -23,7 +23,7 @@ const observableList = { type: 'array', maxItems: MAX_OBSERVABLES_PER_KIND, item
 const idList = (pattern: string) => ({ type: 'array', maxItems: MAX_MITRE_IDS, items: { type: 'string', pattern } }) as const;
 
 /** The normalized incident as every format must produce it: the last guard before the store. */
-export const incidentDraftSchema = {
+const incidentDraftSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['format', 'eventType', 'title', 'severity', 'vendorSeverity', 'incidentType', 'occurredAt', 'externalId', 'observables', 'mitre'],

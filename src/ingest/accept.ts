@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Ingest, IngestOutcome, WebhookEvent } from './ingest.js';
-import { IDEMPOTENCY_HEADERS, idempotencyKey } from '../incidents/dedupe.js';
+import { checkedEventId } from '../incidents/dedupe.js';
+import { signedEventId, signedIdHeader } from '../verify/index.js';
 import type { Source } from '../sources/source.js';
 import type { InboxStore, NewQueueEntry } from '../incidents/ports.js';
 import { ok, type Result } from '../core/result.js';
 
-export type QueueReason = 'async' | 'budget';
+type QueueReason = 'async' | 'budget';
 
-export type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
+type Accepted = ({ queued: false } & IngestOutcome) | { queued: true; queueId: string; reason: QueueReason };
 
 /** What the webhook route does with a verified delivery: store it now, or queue it durably. */
 export type Accept = (source: Source, event: WebhookEvent) => Promise<Result<Accepted>>;
@@ -37,9 +38,9 @@ export function createAccept(deps: AcceptDeps): Accept {
   };
 
   return async (source, event) => {
-    // A key the use-case would refuse is refused now, not after the delivery was queued.
-    const key = idempotencyKey(event.headers);
-    if (!key.ok) return key;
+    // An id the use-case would refuse is refused now, not after the delivery was queued.
+    const id = checkedEventId(signedEventId(source.verification, event.headers));
+    if (!id.ok) return id;
     if (source.processing === 'async') return enqueue(source, event, 'async');
     const inline = deps
       .ingest(source, event)
@@ -55,12 +56,10 @@ export function createAccept(deps: AcceptDeps): Accept {
   };
 }
 
-/** The inbox entry of a delivery: the raw body and only the headers the dedupe key reads. */
+/** The inbox entry of a delivery: the raw body and only the header the dedupe key reads (the signed event id). */
 function queueEntry(source: Source, event: WebhookEvent): NewQueueEntry {
-  const headers: [string, string][] = [];
-  for (const name of IDEMPOTENCY_HEADERS) {
-    const value = event.headers[name];
-    if (typeof value === 'string') headers.push([name, value]);
-  }
+  const name = signedIdHeader(source.verification, event.headers);
+  const value = name === undefined ? undefined : event.headers[name];
+  const headers: [string, string][] = typeof value === 'string' ? [[name!, value]] : [];
   return { id: `queue-${randomUUID()}`, source: source.name, body: event.rawBody, headers, receivedAt: event.receivedAt.toISOString() };
 }

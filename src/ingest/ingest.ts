@@ -3,10 +3,12 @@ import type { Incident } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
 import type { IncidentStore } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
-import { normalize } from '../normalize/index.js';
+import { normalize, normalizerVersion } from '../normalize/index.js';
 import { applyFilter } from '../filters/filter.js';
 import { dedupeKey } from '../incidents/dedupe.js';
+import { signedEventId } from '../verify/index.js';
 import { newIncident } from '../incidents/incident.js';
+import { isTestEvent } from '../normalize/test-event.js';
 import { domainError } from '../core/errors.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -42,18 +44,30 @@ export function createIngest(store: IncidentStore, newId: () => string = randomU
     const filterErrors = outcome?.errors ?? [];
     if (outcome?.filtered) return ok({ filtered: true, filterErrors });
     if (outcome?.severity) draft.severity = outcome.severity;
-    const key = dedupeKey({ headers: event.headers, externalId: draft.externalId, format: draft.format, rawBody: event.rawBody });
+    const key = dedupeKey({
+      signedId: signedEventId(source.verification, event.headers),
+      externalId: draft.externalId,
+      format: draft.format,
+      rawBody: event.rawBody,
+    });
     if (!key.ok) return key;
+    // A test event is stored like any other but never asks for triage.
+    const test = isTestEvent(parsed.value.payload);
     const result = await store.insertIncident(
-      newIncident(draft, {
-        id: newId(),
-        source: source.name,
-        receivedAt: event.receivedAt.toISOString(),
-        dedupeKey: key.value,
-        raw: parsed.value.text,
-        labels: outcome?.labels ?? {},
-        triagePlaybook: source.autoTriage ? (source.playbook ?? null) : null,
-      }),
+      newIncident(
+        draft,
+        {
+          id: newId(),
+          source: source.name,
+          receivedAt: event.receivedAt.toISOString(),
+          dedupeKey: key.value,
+          raw: parsed.value.text,
+          labels: outcome?.labels ?? {},
+          triagePlaybook: source.autoTriage && !test ? (source.playbook ?? null) : null,
+          test,
+        },
+        normalizerVersion(draft.format),
+      ),
     );
     return ok({ filtered: false, created: result.created, incident: result.incident, filterErrors });
   };

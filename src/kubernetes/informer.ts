@@ -181,6 +181,7 @@ export class Informer<T extends CachedObject> {
         clearInterval(watchdog);
         this.abortWatch = undefined;
         controller?.abort();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the watch's own error, passed on as it came
         if (error) reject(error);
         else resolve(eventsSeen);
       };

@@ -117,12 +117,12 @@ export class KubeClient {
   async list<T>(path: string, labelSelector: string | undefined, pageSize: number): Promise<ObjectList<T>> {
     const items: T[] = [];
     let continueToken: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const query = new URLSearchParams({ limit: String(pageSize) });
       if (labelSelector) query.set('labelSelector', labelSelector);
       if (continueToken) query.set('continue', continueToken);
-      const page = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', `${path}?${query}`);
+      const page = await this.request<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>('GET', `${path}?${query.toString()}`);
       items.push(...page.items);
       resourceVersion = page.metadata.resourceVersion;
       continueToken = page.metadata.continue || undefined;

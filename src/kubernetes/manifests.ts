@@ -68,5 +68,5 @@ export function sourceManifests(input: SourceManifestInput): [WebhookSource, Sec
 
 /** A WebhookSource's spec as a registration's: the source spec's fields, without name and secret reference. */
 export function specFromWebhookSource(spec: object): RegistrationSpec {
-  return Object.fromEntries(Object.entries(spec).filter(([key]) => Object.hasOwn(SOURCE_SPEC_PROPERTIES, key))) as RegistrationSpec;
+  return Object.fromEntries(Object.entries(spec).filter(([key]) => Object.hasOwn(SOURCE_SPEC_PROPERTIES, key)));
 }

@@ -50,7 +50,7 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** The server-side apply field manager of every object the registration API writes. */
 export const FIELD_MANAGER = 'tw-webhooks';
 
-export interface SecretRef {
+interface SecretRef {
   /** A Secret in the object's own namespace. */
   name: string;
   /** The API server defaults it to DEFAULT_SECRET_KEY. */
@@ -227,7 +227,7 @@ const statusSchema: CrdSchema = {
 };
 
 /** The WebhookSource CustomResourceDefinition, derived from the one source spec. */
-export function webhookSourceCrd(): Record<string, unknown> {
+function webhookSourceCrd(): Record<string, unknown> {
   const { group, version, plural, kind } = WEBHOOK_SOURCE_API;
   return {
     apiVersion: 'apiextensions.k8s.io/v1',

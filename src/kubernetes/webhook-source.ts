@@ -48,7 +48,7 @@ export function toCachedWebhookSource(raw: Record<string, unknown>): CachedWebho
     generation: metadata.generation ?? 0,
     creationTimestamp: metadata.creationTimestamp ?? '',
     spec: (raw.spec ?? { secretRef: { name: '' } }) as WebhookSourceSpec,
-    status: (raw.status ?? {}) as WebhookSourceStatus,
+    status: raw.status ?? {},
     previousKeyExpiresAt: expiryOf(metadata.annotations?.[PREVIOUS_KEY_EXPIRES_ANNOTATION]),
   };
 }

@@ -9,11 +9,32 @@ export interface StoreHealthSample {
   healthy: boolean;
 }
 
+/** One part of a store as tw_store_size_bytes and tw_store_free_bytes report it. */
+export interface StoreSizeSample {
+  part: string;
+  bytes: number;
+  freeBytes: number | null;
+}
+
+/** How long a read of the store's sizes serves scrapes (reading them costs a call per part on MongoDB). */
+const STORE_SIZES_TTL_MS = 30_000;
+
 /** The one metrics registry of the process, created by start() and passed to whoever records. */
 export function createMetrics() {
   const registry = new Registry();
   // Read at each scrape, so the gauge is what /readyz would say; set once the store exists.
   let storeHealth: (() => StoreHealthSample) | undefined;
+  let storeSizes: { store: string; read: () => Promise<StoreSizeSample[]> } | undefined;
+  let sizesRead: { atMs: number; samples: Promise<StoreSizeSample[]> } | undefined;
+  const currentSizes = (): Promise<StoreSizeSample[]> => {
+    if (!storeSizes) return Promise.resolve([]);
+    if (!sizesRead || Date.now() - sizesRead.atMs > STORE_SIZES_TTL_MS) {
+      // A failed read (the store is down) is not kept: the next scrape tries again.
+      const samples = storeSizes.read().catch(() => ((sizesRead = undefined), []));
+      sizesRead = { atMs: Date.now(), samples };
+    }
+    return sizesRead.samples;
+  };
   collectDefaultMetrics({ register: registry });
   // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check
   // metrics refuses them); the same numbers by type remain as nodejs_active_{handles,requests,resources}.
@@ -121,10 +142,89 @@ export function createMetrics() {
     watchStoreHealth(read: () => StoreHealthSample): void {
       storeHealth = read;
     },
+    /** tw_store_size_bytes and tw_store_free_bytes read `read` from now on (at most every 30 s). */
+    watchStoreSizes(store: string, read: () => Promise<StoreSizeSample[]>): void {
+      storeSizes = { store, read };
+    },
+    storeSize: new Gauge({
+      name: 'tw_store_size_bytes',
+      help: 'Bytes the store occupies on disk, by store and part (embedded: each file and its write-ahead log; MongoDB: each collection with its indexes)',
+      labelNames: ['store', 'part'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const sample of await currentSizes()) this.set({ store: storeSizes!.store, part: sample.part }, sample.bytes);
+      },
+    }),
+    storeFree: new Gauge({
+      name: 'tw_store_free_bytes',
+      help: 'Of tw_store_size_bytes, the bytes free for reuse, by store and part (embedded: free pages not yet returned to the file system)',
+      labelNames: ['store', 'part'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const sample of await currentSizes()) if (sample.freeBytes !== null) this.set({ store: storeSizes!.store, part: sample.part }, sample.freeBytes);
+      },
+    }),
+    pruned: new Counter({
+      name: 'tw_store_pruned_total',
+      help: 'What retention removed, by store and what (incidents, raw_bodies)',
+      labelNames: ['store', 'what'] as const,
+      registers: [registry],
+    }),
+    backupLastSuccess: new Gauge({
+      name: 'tw_store_backup_last_success_timestamp_seconds',
+      help: 'When the newest backup of the embedded store in TW_BACKUP_DIR was completed',
+      registers: [registry],
+    }),
+    jobsFinished: new Counter({
+      name: 'tw_jobs_finished_total',
+      help: 'Admin jobs (backup, renormalize) this replica finished, by kind and state (done, failed)',
+      labelNames: ['kind', 'state'] as const,
+      registers: [registry],
+    }),
+    renormalized: new Counter({
+      name: 'tw_renormalized_incidents_total',
+      help: 'Incidents re-normalization looked at on this replica, by outcome (changed, unchanged, skipped); a dry run counts what would change',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    jobProgress: new Gauge({
+      name: 'tw_job_progress_ratio',
+      help: 'How far the admin job this replica runs has got (0 to 1), by kind; absent when none runs',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
     storeErrors: new Counter({
       name: 'tw_store_errors_total',
       help: 'Non-transient store errors met (a damaged, full or unwritable file, refused credentials, ...), by store and kind',
       labelNames: ['store', 'kind'] as const,
+      registers: [registry],
+    }),
+    loadShed: new Counter({
+      name: 'tw_load_shed_total',
+      help: 'Requests, connections and streams refused or dropped by a cap or a limit before costing more, by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    bodyBytesInFlight: new Gauge({
+      name: 'tw_body_bytes_in_flight',
+      help: 'Webhook body bytes reserved by requests being read or processed (TW_MAX_BODY_BYTES_IN_FLIGHT caps it)',
+      registers: [registry],
+    }),
+    followStreams: new Gauge({
+      name: 'tw_follow_streams',
+      help: 'Open GET /api/logs?follow=true streams',
+      registers: [registry],
+    }),
+    configRejected: new Gauge({
+      name: 'webhook_config_reload_rejected',
+      help: 'Whether the edited webhook_config.yaml is rejected (1) and the last good configuration serves instead, or served (0)',
+      registers: [registry],
+    }),
+    configRejections: new Counter({
+      name: 'webhook_config_reload_rejections_total',
+      help: 'Reloads of webhook_config.yaml that were rejected (invalid YAML or schema, an unset ${VAR}, the file gone)',
       registers: [registry],
     }),
     sourceConflicts: new Counter({

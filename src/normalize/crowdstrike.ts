@@ -93,6 +93,7 @@ const detectionName = (event: unknown) => firstText([at(event, 'DetectName'), at
 
 export const crowdstrike: FormatModule = {
   format: 'crowdstrike',
+  version: 1,
 
   // Other Falcon stream events (audit, incident summaries) carry no detection: they go generic.
   detect: (payload) => typeof at(payload, 'metadata', 'eventType') === 'string' && isObject(payload.event) && detectionName(payload.event) !== undefined,

@@ -33,6 +33,7 @@ const isDefenderEvent = (p: JsonObject) =>
 
 export const defender: FormatModule = {
   format: 'defender',
+  version: 1,
 
   detect: (payload) => isGraphAlert(payload) || isOfficeAlert(payload) || isDefenderEvent(payload),
 

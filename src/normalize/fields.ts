@@ -22,6 +22,7 @@ export function at(value: unknown, ...keys: string[]): unknown {
 }
 
 /** Replaces control characters (NUL included) so stored text prints and indexes cleanly. */
+// eslint-disable-next-line no-control-regex -- control characters are what this strips
 const CONTROL = /[\u0000-\u001f\u007f]+/g;
 
 /** A non-empty single-line string, trimmed and cut to `max`; undefined otherwise. */

@@ -15,6 +15,7 @@ import type { FormatModule } from './types.js';
  */
 export const generic: FormatModule = {
   format: 'generic',
+  version: 1,
 
   detect: () => true,
 

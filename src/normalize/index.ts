@@ -1,9 +1,14 @@
-import type { IncidentDraft } from '../incidents/model.js';
+import type { Format, IncidentDraft } from '../incidents/model.js';
 import { draftValidationError } from '../incidents/schema.js';
 import { err, type Result } from '../core/result.js';
 import type { Source } from '../sources/source.js';
 import { detectFormat, FORMAT_MODULES } from './detect.js';
 import { isObject } from './fields.js';
+
+/** The version of today's normalizer of `format`, recorded on the incidents it builds. */
+export function normalizerVersion(format: Format): number {
+  return FORMAT_MODULES[format].version;
+}
 
 /**
  * A parsed payload → a validated incident draft, with the source's pinned format or the detected

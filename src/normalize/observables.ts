@@ -22,7 +22,10 @@ const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]
 const EMAIL = /^[^\s@<>()[\],;:"\\]{1,64}@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const HEX = /^[0-9a-f]+$/i;
 const HASH_LENGTHS: Readonly<Record<number, HashAlgorithm>> = { 32: 'md5', 40: 'sha1', 64: 'sha256' };
+/** The longest IPv6 text (45) with room for a zone such as `%eth0` or `%enp0s31f6`. */
+const MAX_ADDRESS_LENGTH = 64;
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const URL_IN_TEXT = /https?:\/\/[^\s"'<>]+/gi;
 const TOKEN_SEPARATORS = /[\s,;<>()[\]{}"'|=]+/;
@@ -216,7 +219,7 @@ export class ObservableCollector {
     switch (kind) {
       case 'hosts':
         // Splunk's `host`, CIM's `src`/`dest` and Graph's host fields are often addresses.
-        if (isIP(value)) return this.put('ips', value.toLowerCase());
+        if (isAddress(value)) return this.put('ips', value.toLowerCase());
         if (HOST.test(value)) this.put('hosts', value);
         return;
       case 'users':
@@ -226,8 +229,8 @@ export class ObservableCollector {
         if (EMAIL.test(value)) this.put('emails', value.toLowerCase());
         return;
       case 'ips': {
-        const ip = isIP(value) ? value : IPV4_WITH_PORT.exec(value)?.[1];
-        if (ip !== undefined && isIP(ip)) this.put('ips', ip.toLowerCase());
+        const ip = isAddress(value) ? value : IPV4_WITH_PORT.exec(value)?.[1];
+        if (ip !== undefined && isAddress(ip)) this.put('ips', ip.toLowerCase());
         return;
       }
       case 'urls':
@@ -267,14 +270,24 @@ export class ObservableCollector {
     for (const raw of text.split(TOKEN_SEPARATORS)) {
       const token = trimEnd(raw.replace(/^mailto:/i, ''), TOKEN_TRAILERS);
       if (token.includes('@')) this.addText('emails', token);
-      else if (isIP(token)) this.put('ips', token.toLowerCase());
+      else if (isAddress(token)) this.put('ips', token.toLowerCase());
     }
   }
 
   private put(kind: keyof Observables, value: string): void {
     const set = this.sets[kind];
-    if (set.size < MAX_OBSERVABLES_PER_KIND) set.add(value);
+    // Every path bounds its values already; this keeps one that did not from failing the incident's schema.
+    if (set.size < MAX_OBSERVABLES_PER_KIND && value.length <= MAX_OBSERVABLE_LENGTH) set.add(value);
   }
+}
+
+/**
+ * An IP address. node's isIP takes an IPv6 zone of any length (`::%` followed by anything up to a
+ * separator), so a sender's text could make an "address" of megabytes: 45 characters of address
+ * and a short interface name are all a real one holds.
+ */
+function isAddress(value: string): boolean {
+  return value.length <= MAX_ADDRESS_LENGTH && isIP(value) !== 0;
 }
 
 /**

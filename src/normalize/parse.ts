@@ -2,7 +2,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { isObject, type JsonObject } from './fields.js';
 
 /** Deeper than any vendor sends; bounds every later walk over the payload. */
-export const MAX_DEPTH = 64;
+const MAX_DEPTH = 64;
 const MAX_MESSAGE_DETAIL = 200;
 
 // fatal: invalid UTF-8 is an error, not U+FFFD, so the stored text is the body byte for byte.

@@ -6,7 +6,7 @@ import { scalarText } from './fields.js';
  * An alert whose severity we cannot read is still an alert someone should look at: neither
  * paged as critical nor filed as info. Sources map their own values with `severity_mapping`.
  */
-export const UNKNOWN_SEVERITY: Severity = 'medium';
+const UNKNOWN_SEVERITY: Severity = 'medium';
 
 /** A vendor's own table, e.g. CrowdStrike's 1–5 scale; undefined when the value is not on it. */
 export type SeverityTable = (key: string) => Severity | undefined;

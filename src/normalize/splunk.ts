@@ -47,10 +47,11 @@ const TECHNIQUE_FIELDS = ['annotations.mitre_attack', 'annotations.mitre_attack.
 const TACTIC_FIELDS = ['annotations.mitre_attack.mitre_tactic_id', 'annotations.mitre_attack.mitre_tactic'];
 
 /** A row value: Splunk sends multivalue fields as lists; the first value stands for the field. */
-const single = (value: unknown) => (Array.isArray(value) ? value[0] : value);
+const single = (value: unknown): unknown => (Array.isArray(value) ? value[0] : value);
 
 export const splunk: FormatModule = {
   format: 'splunk',
+  version: 1,
 
   // `search_name` may be null (Splunk's documented example), so the envelope's other keys decide.
   detect: (payload) =>

@@ -22,6 +22,8 @@ export interface FileSourceProviderOptions {
   debounceMs?: number;
   /** Fallback re-read for filesystems where events get lost (network mounts, some containers). */
   pollIntervalMs?: number;
+  /** Told after every reload whether the file on disk is being served (undefined) or why it is not. */
+  onReload?: (problem: string | undefined) => void;
 }
 
 /** No file at the path, as opposed to a file we have read (whose text is a string). */
@@ -48,6 +50,8 @@ export class FileSourceProvider implements SourceProvider {
   private pollTimer: NodeJS.Timeout | undefined;
   /** Reloads run one at a time, in order. */
   private reloading: Promise<void> = Promise.resolve();
+  /** Why the file on disk is not what is served (the last good configuration is), if it is not. */
+  private rejection: string | undefined;
 
   constructor(private readonly options: FileSourceProviderOptions) {
     this.path = resolve(options.path);
@@ -60,6 +64,11 @@ export class FileSourceProvider implements SourceProvider {
 
   synced(): boolean {
     return this.isSynced;
+  }
+
+  /** Why the edited file is not served, for /readyz; undefined while the file is what is served. */
+  problem(): string | undefined {
+    return this.rejection;
   }
 
   async start(): Promise<void> {
@@ -117,6 +126,7 @@ export class FileSourceProvider implements SourceProvider {
     this.reloading = this.reloading
       .then(() => this.reloadNow())
       .catch((error: unknown) => {
+        this.reject(`cannot read the file: ${(error as Error).message}`);
         this.options.logger.error({ origin: this.origin, err: error }, 'webhook config reload failed');
       });
   }
@@ -128,16 +138,29 @@ export class FileSourceProvider implements SourceProvider {
     this.seenText = text;
     const { logger } = this.options;
     if (text === MISSING) {
+      this.reject('the file disappeared');
       logger.warn({ origin: this.origin }, 'webhook config disappeared: keeping the last good sources');
       return;
     }
     const parsed = parseWebhookConfig(text, this.options.env, this.origin);
     if (!parsed.ok) {
-      logger.error({ origin: this.origin, problem: parsed.error }, 'webhook config rejected: keeping the last good sources');
+      // The environment is the one the process started with: a variable set since cannot reach it.
+      const problem = / is not set/.test(parsed.error)
+        ? `${parsed.error} (variables come from the environment the service started with: set it and restart)`
+        : parsed.error;
+      this.reject(problem);
+      logger.error({ origin: this.origin, problem }, 'webhook config rejected: keeping the last good sources');
       return;
     }
+    this.rejection = undefined;
+    this.options.onReload?.(undefined);
     this.emit(parsed.value);
     logger.info({ origin: this.origin, sources: parsed.value.map((source) => source.name) }, 'webhook config reloaded');
+  }
+
+  private reject(problem: string): void {
+    this.rejection = problem;
+    this.options.onReload?.(problem);
   }
 
   private async read(): Promise<string | typeof MISSING> {

@@ -52,6 +52,8 @@ export interface Registrations {
   remove(name: string): Promise<void>;
   /** The spec as stored here, or undefined. */
   spec(name: string): Promise<RegistrationSpec | undefined>;
+  /** Kubernetes mode: the user the cluster sees writing (for the audit log, to match the cluster's own). */
+  identity?(): Promise<string | undefined>;
 }
 
 export function notRegistered(name: string): DomainError {

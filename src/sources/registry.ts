@@ -14,7 +14,7 @@ export interface SourceConflict {
  * `invalid` (holds the name but cannot be served, e.g. its Secret is missing: the provider's
  * reason); `conflict` (another claimant holds the name: `heldBy` is its origin).
  */
-export type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
+type ClaimState = 'serving' | 'suspended' | 'invalid' | 'conflict';
 
 export interface SourceStatus {
   name: string;
@@ -95,9 +95,18 @@ export class SourceRegistry implements ServedSources {
     return [...this.index.values()];
   }
 
-  /** true once every provider has delivered its first complete set (readiness). */
+  /** true once every provider has delivered its first complete set and none reports a problem (readiness). */
   ready(): boolean {
-    return this.providers.every((provider) => provider.synced());
+    return this.providers.every((provider) => provider.synced()) && this.problem() === undefined;
+  }
+
+  /** The first provider's problem (e.g. stored secrets that do not open), for /readyz. */
+  problem(): string | undefined {
+    for (const provider of this.providers) {
+      const problem = provider.unservable?.();
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
   }
 
   /** The state of the claims declared at `origin`: one per Kubernetes object, one per source for the file. */

@@ -2,6 +2,7 @@ import { FORMATS, SEVERITIES, type Format, type Severity } from '../incidents/mo
 import { LABEL_NAME_PATTERN, MAX_LABEL_NAME_LENGTH, MAX_LABELS } from '../incidents/schema.js';
 import { compileFilter, type CompiledFilter, type FilterSpec } from '../filters/filter.js';
 import { VERIFICATION_PROFILES, type Source, type VerificationProfile } from './source.js';
+import { MAX_RETENTION_DAYS } from '../config/data-settings.js';
 
 /**
  * The one definition of what a source declares (docs/sources.md). It is written in the CRD's
@@ -21,9 +22,11 @@ export interface SourceSpec {
   processing?: Source['processing'];
   filter?: FilterSpec;
   suspend?: boolean;
+  retentionDays?: number;
+  rawBodyRetentionDays?: number;
 }
 
-export const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
+const PROCESSING_MODES = ['sync', 'async'] as const satisfies readonly Source['processing'][];
 
 /** What an unset field means. The CRD carries the same values as schema defaults. */
 export const SOURCE_DEFAULTS = {
@@ -156,6 +159,23 @@ export const SOURCE_SPEC_PROPERTIES = {
     description: 'Answer 404 unknown_source for this source without deleting it.',
     default: SOURCE_DEFAULTS.suspend,
   },
+  retentionDays: {
+    type: 'integer',
+    description:
+      "Days this source's incidents are kept (by received time), instead of TW_RETENTION_DAYS; 0 keeps them for good. " +
+      'One still waiting for triage is kept until it has been handed over.',
+    minimum: 0,
+    maximum: MAX_RETENTION_DAYS,
+  },
+  rawBodyRetentionDays: {
+    type: 'integer',
+    description:
+      "Days this source's raw request bodies are kept, instead of TW_RAW_BODY_RETENTION_DAYS; 0 keeps them as long as the incident, " +
+      'and more than retentionDays is refused. ' +
+      'After that the incident stays, with raw null (and it can no longer be re-normalized).',
+    minimum: 0,
+    maximum: MAX_RETENTION_DAYS,
+  },
 } as const satisfies Record<keyof SourceSpec, SpecSchema>;
 
 /**
@@ -208,6 +228,13 @@ export const SPEC_RULES: readonly SpecRule[] = [
     cel: '!has(self.burst) || self.burst >= self.requestsPerSecond',
     holds: ({ rateLimit }) => rateLimit?.burst === undefined || rateLimit.burst >= rateLimit.requestsPerSecond,
     message: (keys) => `${keys('rateLimit.burst')} must be at least ${keys('rateLimit.requestsPerSecond')}`,
+  },
+  {
+    // A raw body cannot outlive its incident; a longer setting would only mislead.
+    at: '',
+    cel: '!has(self.rawBodyRetentionDays) || !has(self.retentionDays) || self.retentionDays == 0 || self.rawBodyRetentionDays <= self.retentionDays',
+    holds: ({ retentionDays, rawBodyRetentionDays }) => !rawBodyRetentionDays || !retentionDays || rawBodyRetentionDays <= retentionDays,
+    message: (keys) => `${keys('rawBodyRetentionDays')} must not exceed ${keys('retentionDays')}`,
   },
   {
     // Lower-case only, never folded: `High` and `high` mapped two ways would be ambiguous.
@@ -268,6 +295,8 @@ export function toSource({ name, origin, spec, secrets }: SourceDeclaration): So
     processing: spec.processing ?? SOURCE_DEFAULTS.processing,
     filter: spec.filter && compiled(spec.filter),
     enabled: !(spec.suspend ?? SOURCE_DEFAULTS.suspend),
+    retentionDays: spec.retentionDays,
+    rawBodyRetentionDays: spec.rawBodyRetentionDays,
     origin,
   };
 }
@@ -293,5 +322,7 @@ export function specOfSource(source: Source): SourceSpec {
     processing: source.processing,
     filter: source.filter?.spec,
     suspend: !source.enabled,
+    retentionDays: source.retentionDays,
+    rawBodyRetentionDays: source.rawBodyRetentionDays,
   };
 }

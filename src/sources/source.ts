@@ -34,6 +34,10 @@ export interface Source {
   processing: 'sync' | 'async';
   /** false when suspended: the route answers unknown_source, like Flux's suspended receivers. */
   enabled: boolean;
+  /** Days its incidents are kept, 0 for good; undefined: the global TW_RETENTION_DAYS. */
+  retentionDays: number | undefined;
+  /** Days its raw bodies are kept, 0 as long as the incident; undefined: the global TW_RAW_BODY_RETENTION_DAYS. */
+  rawBodyRetentionDays: number | undefined;
   /** Where it was declared, e.g. `file:/etc/tw/webhook_config.yaml` or `kubernetes:ns/name`. */
   origin: string;
 }
@@ -76,6 +80,11 @@ export interface SourceProvider {
   synced(): boolean;
   /** Called with the provider's complete current set of claims after every change. */
   onChange(listener: (claims: readonly SourceClaim[]) => void): void;
+  /**
+   * Why it cannot serve everything it declares right now (readiness fails meanwhile), if it can
+   * tell. A rejected edit of the file is not such a problem: the last good set still serves.
+   */
+  unservable?(): string | undefined;
 }
 
 /** The registry as the hot path sees it: an in-memory lookup, never I/O. */

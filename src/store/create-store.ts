@@ -21,5 +21,5 @@ export async function createStore(settings: Settings, pipeline: PipelineSettings
     });
   }
   logger.info({ dataDir: settings.dataDir }, 'using the embedded store');
-  return new EmbeddedStore(settings.dataDir, { onFault });
+  return new EmbeddedStore(settings.dataDir, { onFault, logger });
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /** Digest comparison without early exit; a length mismatch is only possible for malformed input. */
-export function digestsEqual(expected: Buffer, presented: Buffer): boolean {
+function digestsEqual(expected: Buffer, presented: Buffer): boolean {
   return expected.length === presented.length && timingSafeEqual(expected, presented);
 }
 

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseSignatureHeader } from './signature-header.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { parseSignatureHeader, signatureHeaderProblem } from './signature-header.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 export interface HmacBodyInput {
   secrets: readonly Buffer[];
@@ -27,6 +27,9 @@ export function signHmacBody(secret: Buffer, body: Buffer): Record<string, strin
  */
 export function verifyHmacBody(input: HmacBodyInput): Verdict {
   const { rawBody } = input;
-  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) => hmacBodyMac(secret, rawBody));
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  const digests = parseSignatureHeader(input.signatureHeader);
+  const problem = signatureHeaderProblem(input.signatureHeader, 'X-Hub-Signature-256', 'sha256=<64 hex digits>', digests);
+  if (problem) return signatureFailed(problem);
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => hmacBodyMac(secret, rawBody));
+  return matches ? VERIFIED : noSecretMatched('X-Hub-Signature-256', 'the raw body');
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseSignatureHeader } from './signature-header.js';
+import { parseSignatureHeader, signatureHeaderProblem } from './signature-header.js';
 import { checkTimestamp } from './timestamp.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 export interface HmacSha256Input {
   secrets: readonly Buffer[];
@@ -19,7 +19,7 @@ export interface HmacSha256Input {
 export const HMAC_SHA256_HEADERS = { timestamp: 'X-Webhook-Timestamp', signature: 'X-Webhook-Signature' } as const;
 
 /** The signed content and its MAC: HMAC-SHA256(secret, `<timestamp>.<raw body bytes>`). Verifying and signing both use it. */
-export function hmacSha256Mac(secret: Buffer | string, timestamp: number | string, body: Buffer | string): Buffer {
+function hmacSha256Mac(secret: Buffer | string, timestamp: number | string, body: Buffer | string): Buffer {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
 }
 
@@ -36,6 +36,9 @@ export function verifyHmacSha256(input: HmacSha256Input): Verdict {
   const timestampProblem = checkTimestamp(input.timestamp, 'X-Webhook-Timestamp', input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
   const { timestamp, rawBody } = input;
-  const matches = anyDigestMatches(input.secrets, parseSignatureHeader(input.signatureHeader), (secret) => hmacSha256Mac(secret, timestamp!, rawBody));
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  const digests = parseSignatureHeader(input.signatureHeader);
+  const problem = signatureHeaderProblem(input.signatureHeader, 'X-Webhook-Signature', 'sha256=<64 hex digits>', digests);
+  if (problem) return signatureFailed(problem);
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => hmacSha256Mac(secret, timestamp!, rawBody));
+  return matches ? VERIFIED : noSecretMatched('X-Webhook-Signature', "'<X-Webhook-Timestamp>.<raw body>'");
 }

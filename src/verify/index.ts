@@ -1,4 +1,4 @@
-import type { Source } from '../sources/source.js';
+import type { Source, VerificationProfile } from '../sources/source.js';
 import { verifyHmacBody } from './hmac-body.js';
 import { HMAC_SHA256_HEADERS, verifyHmacSha256 } from './hmac-sha256.js';
 import { headerSpelling, verifyStandardWebhooks } from './standard-webhooks.js';
@@ -53,6 +53,22 @@ export function verifyRequest(source: Source, request: VerifiableRequest, nowSec
     case 'token':
       return verifyToken({ secrets, presented: presentedTokens(header, request.query) });
   }
+}
+
+/**
+ * The header holding an event id the profile's signature covers: only Standard Webhooks signs one
+ * (`webhook-id`, or `svix-id` in a delivery read under Svix's names, in `<id>.<timestamp>.<body>`).
+ * The other profiles sign no id, so an id header their senders add is not read for the event's identity.
+ */
+export function signedIdHeader(profile: VerificationProfile, headers: VerifiableRequest['headers']): string | undefined {
+  if (profile !== 'standard-webhooks') return undefined;
+  return `${headerSpelling((name) => headers[name] !== undefined)}-id`;
+}
+
+/** The signed event id of a verified request, if its profile signs one. */
+export function signedEventId(profile: VerificationProfile, headers: VerifiableRequest['headers']): string | undefined {
+  const name = signedIdHeader(profile, headers);
+  return name === undefined ? undefined : headerValue(headers, name);
 }
 
 /** Repeated headers arrive as arrays only for a few names; join them the way node joins the rest. */

@@ -1,5 +1,5 @@
 /** A sender rotating keys sends a few signatures; more than this is not a sender, so nothing is accepted. */
-export const MAX_SIGNATURES = 8;
+const MAX_SIGNATURES = 8;
 
 /**
  * Separators between signatures: commas or whitespace, except the single space OpenSSL prints
@@ -21,6 +21,21 @@ const SIGNATURE = /^sha256=(?:(?:HMAC-)?(?:SHA2-256|SHA256)?\(stdin\)= ?)?([0-9a
  */
 export function parseSignatureHeader(header: string | undefined): Buffer[] {
   return parseDigests(header, SEPARATORS, SIGNATURE, 'hex');
+}
+
+const BARE_HEX_DIGEST = /^[0-9a-f]{64}$/i;
+
+/**
+ * Why a signature header yielded no digest to compare, for the sender: missing, too many
+ * entries, a digest without its `sha256=` prefix, or not the expected form. Undefined when it did.
+ */
+export function signatureHeaderProblem(header: string | undefined, name: string, form: string, digests: readonly Buffer[]): string | undefined {
+  if (digests.length > 0) return undefined;
+  if (header === undefined || header.trim() === '') return `the ${name} header is missing`;
+  const entries = header.trim().split(/[\s,]+/, MAX_SIGNATURES + 1);
+  if (entries.length > MAX_SIGNATURES) return `${name} holds more than ${MAX_SIGNATURES} signatures`;
+  if (entries.some((entry) => BARE_HEX_DIGEST.test(entry))) return `${name} needs the sha256= prefix (${form})`;
+  return `${name} is not ${form}`;
 }
 
 /**

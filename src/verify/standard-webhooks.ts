@@ -1,15 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { anyDigestMatches } from './constant-time.js';
-import { parseDigests } from './signature-header.js';
+import { parseDigests, signatureHeaderProblem } from './signature-header.js';
 import { checkTimestamp } from './timestamp.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { noSecretMatched, signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 /**
  * The scheme's header names: its own (`webhook-id`, …) and Svix's (`svix-id`, `svix-timestamp`,
  * `svix-signature`), which Svix's libraries and service send for the same scheme.
  */
-export const HEADER_SPELLINGS = ['webhook', 'svix'] as const;
-export type HeaderSpelling = (typeof HEADER_SPELLINGS)[number];
+export type HeaderSpelling = 'webhook' | 'svix';
 
 export interface StandardWebhooksInput {
   secrets: readonly Buffer[];
@@ -53,12 +52,19 @@ export function signStandardWebhooks(secret: Buffer, body: Buffer, nowSeconds: n
 export function verifyStandardWebhooks(input: StandardWebhooksInput): Verdict {
   const timestampProblem = checkTimestamp(input.timestamp, `${input.spelling}-timestamp`, input.nowSeconds, input.toleranceSeconds);
   if (timestampProblem) return timestampProblem;
-  const { id, timestamp, rawBody } = input;
-  if (!id) return SIGNATURE_FAILED;
-  const matches = anyDigestMatches(input.secrets, parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64'), (secret) =>
-    standardWebhooksMac(secret, id, timestamp!, rawBody),
-  );
-  return matches ? VERIFIED : SIGNATURE_FAILED;
+  const { id, timestamp, rawBody, spelling } = input;
+  if (!id) return signatureFailed(`the ${spelling}-id header is missing (it is signed with the body)`);
+  const digests = parseDigests(input.signatureHeader, ENTRY_SEPARATOR, V1_SIGNATURE, 'base64');
+  const problem = signatureHeaderProblem(input.signatureHeader, `${spelling}-signature`, 'v1,<base64 of 32 bytes>', digests);
+  if (problem) return signatureFailed(problem.replace('needs the sha256= prefix', 'holds a hex digest; it takes'));
+  const matches = anyDigestMatches(input.secrets, digests, (secret) => standardWebhooksMac(secret, id, timestamp!, rawBody));
+  return matches
+    ? VERIFIED
+    : noSecretMatched(
+        `${spelling}-signature`,
+        `'<${spelling}-id>.<${spelling}-timestamp>.<raw body>'`,
+        'in base64; a whsec_ secret is the base64 key after the prefix',
+      );
 }
 
 /**

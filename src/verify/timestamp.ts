@@ -9,10 +9,13 @@ const UNIX_SECONDS = /^[0-9]{1,15}$/;
  * Returns undefined when the timestamp is acceptable.
  */
 export function checkTimestamp(value: string | undefined, headerName: string, nowSeconds: number, toleranceSeconds: number): Verdict | undefined {
-  if (value === undefined || !UNIX_SECONDS.test(value)) {
-    return { ok: false, code: 'invalid_timestamp', message: `${headerName} must be a Unix time in whole seconds` };
-  }
+  if (value === undefined || value.trim() === '') return { ok: false, code: 'invalid_timestamp', message: `the ${headerName} header is missing` };
+  if (!UNIX_SECONDS.test(value)) return { ok: false, code: 'invalid_timestamp', message: `${headerName} must be a Unix time in whole seconds` };
   const timestamp = Number(value);
+  // Date.now() sent as is: within the tolerance once divided by 1000.
+  if (Math.abs(Math.floor(timestamp / 1000) - nowSeconds) <= toleranceSeconds) {
+    return { ok: false, code: 'invalid_timestamp', message: `${headerName} is in milliseconds: send whole seconds (${Math.floor(timestamp / 1000)})` };
+  }
   if (nowSeconds - timestamp > toleranceSeconds) {
     return { ok: false, code: 'timestamp_expired', message: `Webhook timestamp is too old (>${describeTolerance(toleranceSeconds)})` };
   }

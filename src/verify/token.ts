@@ -1,5 +1,5 @@
 import { tokensEqual } from './constant-time.js';
-import { SIGNATURE_FAILED, VERIFIED, type Verdict } from './verdict.js';
+import { signatureFailed, VERIFIED, type Verdict } from './verdict.js';
 
 export interface TokenInput {
   secrets: readonly Buffer[];
@@ -12,10 +12,11 @@ export interface TokenInput {
  * to the body or a time, so only use it over TLS; replays are absorbed by deduplication.
  */
 export function verifyToken(input: TokenInput): Verdict {
+  if (input.presented.length === 0) return signatureFailed('no token: send it as Authorization: Bearer <token>, X-Webhook-Token, Webhook-AuthID or ?token=');
   for (const secret of input.secrets) {
     for (const token of input.presented) if (tokensEqual(secret, token)) return VERIFIED;
   }
-  return SIGNATURE_FAILED;
+  return signatureFailed("the token matches none of the source's secrets");
 }
 
 /** The header a sender of this profile sends (one of the places presentedTokens reads). */

@@ -9,6 +9,7 @@ export function deliveryJson(record: DeliveryRecord) {
     code: record.code,
     latency_ms: record.latencyMs,
     incident_id: record.incidentId,
+    incident_number: record.incidentNumber,
     queue_id: record.queueId,
     remote_address: record.remoteAddress,
   };
@@ -24,6 +25,7 @@ export const DELIVERY_JSON_SCHEMA = {
     code: { type: ['string', 'null'], description: 'The error code; null when accepted' },
     latency_ms: { type: 'number' },
     incident_id: { type: ['string', 'null'] },
+    incident_number: { type: ['string', 'null'] },
     queue_id: { type: ['string', 'null'] },
     remote_address: { type: ['string', 'null'] },
   },

@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary, TriageInfo } from '../incidents/model.js';
+import type { Incident, IncidentSummary, StatusChange, TriageInfo } from '../incidents/model.js';
 
 /** The public snake_case shape of an incident (read API, CLI, triage runner): the summary and the raw body. */
 export function incidentJson(incident: Incident) {
@@ -18,12 +18,16 @@ export function incidentSummaryJson(incident: IncidentSummary) {
     vendor_severity: incident.vendorSeverity,
     incident_type: incident.incidentType,
     status: incident.status,
+    test: incident.test,
+    acknowledged: statusChangeJson(incident.acknowledged),
+    resolved: statusChangeJson(incident.resolved),
     occurred_at: incident.occurredAt,
     received_at: incident.receivedAt,
     external_id: incident.externalId,
     dedupe_key: incident.dedupeKey,
     observables: incident.observables,
     mitre: incident.mitre,
+    normalizer_version: incident.normalizerVersion,
     labels: incident.labels,
     triage: triageJson(incident.triage),
   };
@@ -39,4 +43,8 @@ export function triageJson(triage: TriageInfo) {
     next_attempt_at: triage.nextAttemptAt,
     dispatched_at: triage.dispatchedAt,
   };
+}
+
+function statusChangeJson(change: StatusChange | null) {
+  return change && { at: change.at, by: change.by, key_id: change.keyId, note: change.note };
 }

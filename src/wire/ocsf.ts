@@ -21,12 +21,11 @@ const SEVERITY: Readonly<Record<Severity, { severity_id: number; severity: strin
   info: { severity_id: 1, severity: 'Informational' },
 };
 
-/** OCSF has no "triaged" (reviewed, not yet resolved): it is Other, named in `status`. */
+/** Acknowledged (someone is on it) is OCSF's In Progress. */
 const STATUS: Readonly<Record<IncidentStatus, { status_id: number; status: string }>> = {
   new: { status_id: 1, status: 'New' },
-  triaging: { status_id: 2, status: 'In Progress' },
-  triaged: { status_id: 99, status: 'Triaged' },
-  closed: { status_id: 4, status: 'Resolved' },
+  acknowledged: { status_id: 2, status: 'In Progress' },
+  resolved: { status_id: 4, status: 'Resolved' },
 };
 
 /** The product that reported the alert; a generic event's reporter is known only as its source. */
@@ -106,7 +105,8 @@ export function ocsfFindingWithoutRaw(incident: Incident): Record<string, unknow
     },
     ...(observables.length > 0 && { observables }),
     ...(evidences.length > 0 && { evidences }),
-    raw_data_size: Buffer.byteLength(incident.raw, 'utf8'),
+    // Absent once retention dropped the raw body, like raw_data.
+    ...(incident.raw !== null && { raw_data_size: Buffer.byteLength(incident.raw, 'utf8') }),
     unmapped: {
       source: incident.source,
       format: incident.format,

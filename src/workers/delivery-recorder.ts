@@ -4,6 +4,10 @@ import type { DeliveryLogStore, DeliveryRecord } from '../incidents/ports.js';
 import { schedulePrune } from '../store/retention.js';
 
 const FLUSH_MS = 1_000;
+/** Other replicas' records reach followers through the store, this often: slow on purpose. */
+const REPLICA_POLL_MS = 5_000;
+/** Records one poll reads at most (the newest). */
+const POLL_LIMIT = 1_000;
 const MAX_BATCH = 500;
 /** While the store is down the buffer keeps this many records, then drops the oldest (counted). */
 const MAX_BUFFERED = 10_000;
@@ -18,6 +22,7 @@ export interface DeliveryRecorderDeps {
   retentionHours: number;
   metrics: Metrics;
   logger: Logger;
+  replicaPollMs?: number;
 }
 
 /**
@@ -32,6 +37,9 @@ export class DeliveryRecorder {
   private pruneTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly followers = new Set<DeliveryFollower>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** The newest record time a poll has seen: the next one passes on what is as new or newer. */
+  private polledUpTo = '';
 
   constructor(private readonly deps: DeliveryRecorderDeps) {}
 
@@ -54,16 +62,48 @@ export class DeliveryRecorder {
     }
   }
 
-  /** Live feed of this replica's records as they happen (`tw-cli logs --follow`); returns the unsubscribe. */
+  /**
+   * Live feed of this replica's records as they happen (`tw-cli logs --follow`), and of the other
+   * replicas' through one store poll shared by every follower (followers drop what they already
+   * have); returns the unsubscribe.
+   */
   follow(follower: DeliveryFollower): () => void {
     this.followers.add(follower);
-    return () => this.followers.delete(follower);
+    if (this.pollTimer === undefined) {
+      this.polledUpTo = new Date().toISOString();
+      this.pollTimer = setInterval(() => void this.pollReplicas(), this.deps.replicaPollMs ?? REPLICA_POLL_MS).unref();
+    }
+    return () => {
+      this.followers.delete(follower);
+      if (this.followers.size === 0) this.stopPolling();
+    };
   }
 
   /** At shutdown: followers end their streams, so their connections do not hold the server open. */
   endFollowers(): void {
     for (const follower of this.followers) follower.end();
     this.followers.clear();
+    this.stopPolling();
+  }
+
+  private stopPolling(): void {
+    clearInterval(this.pollTimer);
+    this.pollTimer = undefined;
+  }
+
+  private async pollReplicas(): Promise<void> {
+    let latest: DeliveryRecord[];
+    try {
+      latest = await this.deps.store.listDeliveries({ limit: POLL_LIMIT });
+    } catch {
+      return; // the next round tries again; the local feed keeps flowing meanwhile
+    }
+    const since = this.polledUpTo;
+    this.polledUpTo = latest[0]?.at ?? since;
+    for (const record of latest.reverse()) {
+      if (record.at < since) continue;
+      for (const follower of this.followers) follower.record(record);
+    }
   }
 
   /** Writes what is buffered (also on shutdown). One flush at a time, in order. */

@@ -9,7 +9,6 @@ import type { TriageRunnerClient } from './triage-runner-client.js';
 
 const MAX_RETRY_DELAY_MS = 5 * 60_000;
 const CONCURRENCY = 4;
-const BACKLOG_REFRESH_MS = 5_000;
 
 export interface TriageDispatcherDeps {
   outbox: TriageOutboxStore;
@@ -30,7 +29,6 @@ export interface TriageDispatcherDeps {
 export class TriageDispatcher {
   private readonly loop: LeaseLoop<Incident>;
   private readonly now: () => Date;
-  private backlogTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: TriageDispatcherDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -47,20 +45,10 @@ export class TriageDispatcher {
 
   start(): void {
     this.loop.start();
-    this.backlogTimer = setInterval(() => void this.refreshBacklog(), BACKLOG_REFRESH_MS).unref();
   }
 
   stop(): Promise<void> {
-    clearInterval(this.backlogTimer);
     return this.loop.stop();
-  }
-
-  private async refreshBacklog(): Promise<void> {
-    try {
-      this.deps.metrics.triageOutboxPending.set(await this.deps.outbox.countPendingTriage());
-    } catch {
-      // store down: keep the last known backlog
-    }
   }
 
   private async dispatch(incident: Incident): Promise<void> {

@@ -22,6 +22,7 @@ router.post('/api/webhooks/:source', async (ctx) => {
 });
 const app = new Koa();
 app.use(router.routes());
+// eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
 const server = createServer(app.callback());
 server.listen(0, '127.0.0.1', () => announceListening(server.address()));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -7,19 +7,19 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { isMap, isScalar, isSeq, parseDocument, type Pair, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 
 const run = promisify(execFile);
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 export const chartDir = join(repoRoot, 'helm/tw-webhooks');
-export const crdSourceDir = join(repoRoot, 'crds');
+const crdSourceDir = join(repoRoot, 'crds');
 export const chartCrdDir = join(chartDir, 'crds');
 export const chartReadme = join(chartDir, 'README.md');
 export const installManifest = join(repoRoot, 'manifests/install.yaml');
 
 /** Namespace and release name of the plain-manifests install. */
-export const MANIFESTS_NAMESPACE = 'tw-webhooks';
+const MANIFESTS_NAMESPACE = 'tw-webhooks';
 const MANIFESTS_RELEASE = 'tw-webhooks';
 
 /** The CRD files of the one source (crds/), by name. */
@@ -55,7 +55,7 @@ export async function renderInstallManifest(helm: string): Promise<string> {
   return header + (await helmTemplate(helm, ['--include-crds'], MANIFESTS_RELEASE));
 }
 
-export interface ValueDoc {
+interface ValueDoc {
   key: string;
   type: string;
   default: string;
@@ -67,11 +67,11 @@ export interface ValueDoc {
  * below it, which is then one row even when it is a map; undocumented maps are descended into).
  * Throws on a leaf without a description: every value is documented.
  */
-export function documentedValues(valuesYaml = readFileSync(join(chartDir, 'values.yaml'), 'utf8')): ValueDoc[] {
+function documentedValues(valuesYaml = readFileSync(join(chartDir, 'values.yaml'), 'utf8')): ValueDoc[] {
   const document = parseDocument(valuesYaml);
   const rows: ValueDoc[] = [];
   const walk = (map: YAMLMap, prefix: string) => {
-    (map.items as Pair[]).forEach((pair, index) => {
+    map.items.forEach((pair, index) => {
       const key = `${prefix}${String(isScalar(pair.key) ? pair.key.value : pair.key)}`;
       // The parser hangs the comment above a nested map's first key on the map itself.
       const comment = (isScalar(pair.key) ? pair.key.commentBefore : undefined) ?? (index === 0 ? map.commentBefore : undefined);

@@ -6,7 +6,6 @@
  * (in-process `start()`, embedded store). Paths are sent byte for byte with node:http: fetch would
  * normalize `/./` and `..` before they reach the server.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
@@ -15,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { start, type Service } from '../../src/start.js';
 import { createLogger } from '../../src/log/logger.js';
-import { ROUTES, tableRouter, type Method, type RouteHandlers, type RouteRow } from '../../src/http/routes.js';
+import { ROUTES, servedOn, tableRouter, type Listener, type Method, type Mode, type RouteHandlers, type RouteRow } from '../../src/http/routes.js';
 import { SCOPES, type Scope } from '../../src/apikeys/api-key.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -109,7 +108,19 @@ describe('authorization: every route of the table, each method, credential and p
     const config = join(dir, 'webhook_config.yaml');
     writeFileSync(config, `sources:\n  ${SOURCE}:\n    secret: "matrix-secret-0123456789"\n`);
     service = await start({
-      env: { PORT: '0', HOST: '127.0.0.1', TW_CONFIG: config, TW_DATA_DIR: join(dir, 'data'), TW_API_TOKEN: BOOTSTRAP, TW_INLINE_BUDGET_MS: '0' },
+      env: {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        TW_CONFIG: config,
+        TW_DATA_DIR: join(dir, 'data'),
+        TW_API_TOKEN: BOOTSTRAP,
+        TW_INLINE_BUDGET_MS: '0',
+        // Both listeners: PORT with every route, the receiver's own with only what senders need.
+        TW_RECEIVER_PORT: '0',
+        // Thousands of unsigned receiver requests from one address: the failure limits are not this test's subject.
+        TW_ADDRESS_FAILURES_BURST: '1000000',
+        TW_SOURCE_FAILURES_BURST: '1000000',
+      },
       logger: createLogger('silent'),
     });
     base = new URL(service.url);
@@ -243,6 +254,33 @@ describe('authorization: every route of the table, each method, credential and p
     t.diagnostic(`${tried} requests: paths × undeclared methods × spellings × credentials`);
   });
 
+  it('answers each row only on the listeners that serve it: the receiver listener has the receiver and the probes, nothing else', async (t) => {
+    const listeners: [Listener, URL][] = [
+      ['main', base],
+      ['receiver', new URL(service.receiver!.url)],
+    ];
+    let tried = 0;
+    for (const row of rows) {
+      const path = concrete(row.path);
+      for (const [listener, target] of listeners) {
+        const served = servedOn(row.plane, listener, 'all');
+        // Another row of the same path served here answers the method with 405 (and Allow), no more.
+        const pathServed = rows.some((other) => other.path === row.path && servedOn(other.plane, listener, 'all'));
+        for (const credential of credentials) {
+          const reply = await send(target, row.method, path, credential.authorization);
+          tried++;
+          const where = `${row.method} ${path} on the ${listener} listener with ${credential.name}: ${reply.status} ${reply.code ?? ''} ${reply.message}`;
+          if (served) assert.ok(!routeMiss(reply) && reply.status !== 405, `served: ${where}`);
+          else if (pathServed) assert.equal(reply.status, 405, where);
+          else assert.ok(routeMiss(reply), `no route: ${where}`);
+          if (listener === 'receiver') assert.ok(reply.status !== 200 || row.plane === 'probe', `only probes answer 200 there: ${where}`);
+        }
+      }
+    }
+    assert.equal(tried, rows.length * listeners.length * credentials.length);
+    t.diagnostic(`${tried} requests: ${rows.length} routes × 2 listeners × ${credentials.length} credentials`);
+  });
+
   it('answers paths no row declares with 404 for every credential', async () => {
     for (const path of ['/api', '/api/', '/api/nothing', '/api/apikeys/x/y', '/api/webhooks/x/y/z', '/API', '/', '/healthz/x']) {
       for (const method of METHODS) {
@@ -255,11 +293,44 @@ describe('authorization: every route of the table, each method, credential and p
   });
 });
 
+describe('where each route is served, by listener and mode', () => {
+  /** docs/configuration.md, "Listeners and planes": the routes each listener serves in each mode. */
+  const expected: Record<Mode, Record<Listener, (row: RouteRow) => boolean>> = {
+    all: { main: () => true, receiver: (row) => ['webhooks.receive', 'healthz', 'readyz'].includes(row.id) },
+    receiver: {
+      main: (row) => ['healthz', 'readyz', 'metrics'].includes(row.id),
+      receiver: (row) => ['webhooks.receive', 'healthz', 'readyz'].includes(row.id),
+    },
+    control: { main: (row) => row.id !== 'webhooks.receive', receiver: () => false },
+  };
+
+  it('serves every row exactly where the table says, on every listener of every mode', () => {
+    for (const mode of ['all', 'receiver', 'control'] as const) {
+      for (const listener of ['main', 'receiver'] as const) {
+        for (const row of rows) assert.equal(servedOn(row.plane, listener, mode), expected[mode][listener](row), `${row.id} on ${listener} in ${mode}`);
+      }
+    }
+  });
+
+  it('never serves a keyed route or the metrics on the receiver listener', () => {
+    for (const mode of ['all', 'receiver', 'control'] as const) {
+      for (const row of rows.filter((row) => servedOn(row.plane, 'receiver', mode))) {
+        assert.ok(typeof row.access === 'string', `${row.id} needs no key`);
+        assert.notEqual(row.id, 'metrics');
+      }
+    }
+  });
+});
+
 describe('the route table is the only way to serve a route', () => {
   it('builds a router whose routes are exactly the rows', () => {
     const noop = () => undefined;
     const handlers = Object.fromEntries(rows.map((row) => [row.id, noop])) as unknown as RouteHandlers;
-    const router = tableRouter(handlers, () => undefined);
+    const router = tableRouter(
+      handlers,
+      () => undefined,
+      () => true,
+    );
     const served = router.stack.map((layer) => `${layer.methods.filter((method) => method !== 'HEAD').join(',')} ${layer.path}`).sort();
     assert.deepEqual(served, rows.map((row) => `${row.method} ${row.path}`).sort());
   });

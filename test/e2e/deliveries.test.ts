@@ -1,14 +1,16 @@
 /** The delivery log: every webhook request, accepted or rejected, is listed by `GET /api/deliveries`. */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
-const services: RunningService[] = [];
+const services: ServiceUnderTest[] = [];
 after(async () => {
   await Promise.all(services.map((service) => service.stop()));
 });
@@ -16,7 +18,7 @@ after(async () => {
 for (const [kind, env] of storeEnvs('tw_deliveries')) {
   describe(`delivery log (${kind} store)`, () => {
     it('records accepted and rejected requests with status, code, latency, incident and address', async () => {
-      const service = await startService({ config: CONFIG, env: { ...env() } });
+      const service = await startInProcess({ config: CONFIG, env: { ...env() } });
       services.push(service);
       const accepted = await deliver(service.url, 'edr', 'edr-secret', genericAlert(randomUUID()));
       const rejected = await deliver(service.url, 'edr', 'wrong-secret', genericAlert(randomUUID()));

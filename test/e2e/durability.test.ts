@@ -4,7 +4,6 @@
  * the wait for the disk is seen, not assumed: under strace, each 2xx is written only after an
  * fsync of the store's file that followed the reading of its request.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

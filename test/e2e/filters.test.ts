@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * A source's CEL filter behaves the same whichever way the source is declared: in
  * webhook_config.yaml, through the registration API, or as a WebhookSource on the real
@@ -13,15 +12,17 @@ import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { deliver, getJson, metricsText, request, sample, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { apply, condition, getWebhookSource, installCrd, kubernetesEnv, secret, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { assertOneFailureLine, runUntilExit, startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 const FILTER = {
   match: 'payload.data.severity != "low"',
   severity: 'payload.data.score > 90.0 ? "critical" : incident.severity',
   labels: { team: 'payload.data.team', host: 'incident.observables.hosts[0]' },
 };
-const SECRET = 'filter-secret';
+const SECRET = 'filter-secret-0123456789';
 /** Re-reads the payload inside a macro over it: quadratic in the payload, so refused. */
 const QUADRATIC = 'payload.data.items.exists(i, payload.data.items.exists(j, i.id == j.parent))';
 const QUADRATIC_REASON =

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * What hostile senders found, mended and driven over real HTTP (and raw sockets where node's own
  * client would refuse to send the request) against the real service process.
@@ -7,8 +6,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startService, type RunningService } from '../helpers/service.js';
-import { deliver, genericAlert, getJson, waitFor } from '../helpers/api-client.js';
+import { deliver, genericAlert, getJson, post, waitFor } from '../helpers/api-client.js';
+import { standardWebhooksHeaders } from '../helpers/sign.js';
 
+const SW_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const CONFIG = `
 sources:
   edr:
@@ -16,6 +17,13 @@ sources:
     max_body_bytes: 2048
   async-edr:
     secret: "async-secret"
+    processing: async
+  stdhooks:
+    secret: "${SW_SECRET}"
+    verification: standard-webhooks
+  async-stdhooks:
+    secret: "${SW_SECRET}"
+    verification: standard-webhooks
     processing: async
 `;
 
@@ -92,13 +100,17 @@ function assertEnvelope(reply: { status: number; body: any }, status: number, co
 describe('dedupe keys are compared whole', () => {
   const prefix = 'k'.repeat(256);
 
-  it('two idempotency keys sharing a 256-character prefix stay two incidents', async () => {
-    const first = await deliver(service.url, 'edr', 'edr-secret', genericAlert('same-1'), { 'idempotency-key': `${prefix}-a` });
-    const second = await deliver(service.url, 'edr', 'edr-secret', genericAlert('same-1'), { 'idempotency-key': `${prefix}-b` });
+  /** A Standard Webhooks delivery: its `webhook-id` is signed, so it is the event's key. */
+  const deliverSigned = (source: string, id: string, body: string) =>
+    post(service.url, `/api/webhooks/${source}`, body, standardWebhooksHeaders(SW_SECRET, id, body));
+
+  it('two signed event ids sharing a 256-character prefix stay two incidents', async () => {
+    const first = await deliverSigned('stdhooks', `${prefix}-a`, genericAlert('same-1'));
+    const second = await deliverSigned('stdhooks', `${prefix}-b`, genericAlert('same-1'));
     assert.equal(first.status, 201);
     assert.equal(second.status, 201, JSON.stringify(second.body));
     assert.notEqual(second.body.incident_id, first.body.incident_id);
-    const again = await deliver(service.url, 'edr', 'edr-secret', genericAlert('same-1'), { 'idempotency-key': `${prefix}-b` });
+    const again = await deliverSigned('stdhooks', `${prefix}-b`, genericAlert('same-1'));
     assert.equal(again.status, 200);
     assert.equal(again.body.incident_id, second.body.incident_id);
     const stored = await getJson(service.url, `/api/incidents/${second.body.incident_id}`);
@@ -118,7 +130,7 @@ describe('dedupe keys are compared whole', () => {
   it('through the queue too: long keys sharing a prefix stay two incidents', async () => {
     const queued = [];
     for (const suffix of ['a', 'b']) {
-      const reply = await deliver(service.url, 'async-edr', 'async-secret', genericAlert('queued-same'), { 'webhook-id': `${prefix}-${suffix}` });
+      const reply = await deliverSigned('async-stdhooks', `${prefix}-${suffix}`, genericAlert('queued-same'));
       assert.equal(reply.status, 202);
       queued.push(reply.body.queue_id as string);
     }
@@ -133,15 +145,14 @@ describe('dedupe keys are compared whole', () => {
     assert.notEqual(incidents[0], incidents[1]);
   });
 
-  it('an idempotency key over 1024 characters is a 400, not a silent merge', async () => {
-    for (const source of [
-      ['edr', 'edr-secret'],
-      ['async-edr', 'async-secret'],
-    ] as const) {
-      const reply = await deliver(service.url, source[0], source[1], genericAlert('too-long-key'), { 'x-webhook-id': 'x'.repeat(1025) });
+  it('a signed event id over 1024 characters is a 400, not a silent merge; an unsigned one is not read at all', async () => {
+    for (const source of ['stdhooks', 'async-stdhooks']) {
+      const reply = await deliverSigned(source, 'x'.repeat(1025), genericAlert('too-long-key'));
       assertEnvelope(reply, 400, 'bad_request');
-      assert.match(reply.body.error.message, /x-webhook-id header is longer than 1024/);
+      assert.match(reply.body.error.message, /signed event id is longer than 1024/);
     }
+    const unsigned = await deliver(service.url, 'edr', 'edr-secret', genericAlert('too-long-unsigned'), { 'x-webhook-id': 'x'.repeat(1025) });
+    assert.equal(unsigned.status, 201, JSON.stringify(unsigned.body));
   });
 
   it('a vendor alert id over 1024 characters is an invalid payload', async () => {

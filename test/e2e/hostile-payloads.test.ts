@@ -2,13 +2,15 @@
  * Signed but hostile JSON through the whole service, on both stores: never a 5xx, never a crash,
  * never a field name taken from the payload, and no prototype pollution inside the service process.
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { storeEnvs } from '../helpers/mongo-database.js';
 import { deliver, getAnonymous, getJson } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const SECRET = 'hostile-secret';
 
@@ -44,9 +46,9 @@ const normalized = (incident: any) => ({
 
 for (const [kind, env] of storeEnvs('tw_hostile')) {
   describe(`hostile payloads (${kind} store)`, () => {
-    let service: RunningService;
+    let service: ServiceUnderTest;
     before(async () => {
-      service = await startService({ config: `sources:\n  edr:\n    secret: "${SECRET}"\n    max_body_bytes: 4194304\n`, env: env() });
+      service = await startInProcess({ config: `sources:\n  edr:\n    secret: "${SECRET}"\n    max_body_bytes: 4194304\n`, env: env() });
     });
     after(async () => {
       await service?.stop();

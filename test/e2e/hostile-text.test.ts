@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Correctly signed alerts whose text is shaped to make a matcher backtrack (phishing text relayed by
  * an email gateway can hold `http://a` + 60,000 dots), over real HTTP against the real service:

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * The API server goes away mid-watch and comes back, under load: senders keep delivering to a
  * source the whole time and every delivery is answered 201 and readable afterwards, and once the
@@ -26,6 +25,9 @@ import {
   webhookSource,
 } from '../helpers/kube-sources.js';
 import { startService, type RunningService } from '../helpers/service.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('kube');
 
 let kube: Started;
 let kubeconfig: string;

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * The RBAC kept in config/rbac/ is enough: the service runs as a ServiceAccount bound to exactly
  * those rules (the namespaced variant), and serves, writes status, records Events and leads.
@@ -22,8 +21,10 @@ import {
   sendSigned,
   webhookSource,
 } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 const RBAC = resolve(import.meta.dirname, '../../config/rbac');
 let service: RunningService | undefined;

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * Two replicas against one cluster: both serve every source, one leader writes status, and the
  * Lease hands leadership over when the leader dies (kill -9) or stops (released at once).
@@ -18,8 +17,10 @@ import {
   sendSigned,
   webhookSource,
 } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 const LEASE_SECONDS = 4;
 const RETRY_SECONDS = 1;

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * 1,000 WebhookSources with their Secrets: all Ready and all routes live, how fast, at what
  * memory, and whether a lookup costs the same with 1 source as with 1,000.
@@ -8,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { waitFor } from '../helpers/api-client.js';
 import { NO_FILE_SOURCES, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 const COUNT = 1000;
 const services: RunningService[] = [];

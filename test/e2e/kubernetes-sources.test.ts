@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * WebhookSource objects and their Secrets drive the live registry: the real service in Kubernetes
  * mode against the real kube-apiserver, driven with kubectl as a platform team would.
@@ -7,8 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../helpers/api-client.js';
 import { apply, condition, getWebhookSource, installCrd, kubectl, kubernetesEnv, secret, sendSigned, webhookSource } from '../helpers/kube-sources.js';
-import { createTestNamespace } from '../helpers/servers.js';
+import { createTestNamespace, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
+
+await needs('kube');
 
 let namespace: string;
 let service: RunningService;

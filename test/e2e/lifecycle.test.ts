@@ -4,7 +4,6 @@
  * refused, exit code 0), and a database that is down at start-up leaves the service
  * up but unready until the database comes, without a restart.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
@@ -13,6 +12,9 @@ import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { assertError, deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
 import { signedHeaders } from '../helpers/sign.js';
 import { deliverKeptAlive, keptAliveAgent } from '../helpers/kept-alive.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const services: RunningService[] = [];
@@ -40,7 +42,7 @@ async function halfSent(url: string, alertId: string): Promise<{ finish(): Promi
     s.once('error', fail);
   });
   let answer = '';
-  socket.on('data', (chunk) => (answer += chunk));
+  socket.on('data', (chunk) => (answer += String(chunk)));
   const closed = new Promise<void>((done) => socket.once('close', () => done()));
   const half = Math.floor(body.length / 2);
   socket.write(`POST /api/webhooks/edr HTTP/1.1\r\n${headers}\r\n${body.slice(0, half)}`);

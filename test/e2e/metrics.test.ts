@@ -2,13 +2,12 @@
  * Every metric the README documents is in GET /metrics after traffic that exercises it, with the
  * documented labels and the counts that traffic must produce.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, genericAlert, getJson, metricsText, post, sample, waitFor } from '../helpers/api-client.js';
 
 const CONFIG = `
@@ -25,11 +24,11 @@ sources:
 `;
 
 let runner: Server;
-let service: RunningService;
+let service: ServiceUnderTest;
 before(async () => {
   runner = createServer((request, response) => request.resume().on('end', () => response.writeHead(200).end('{}')));
   await new Promise<void>((listening) => runner.listen(0, '127.0.0.1', listening));
-  service = await startService({
+  service = await startInProcess({
     config: CONFIG,
     env: {
       TW_TRIAGE_URL: `http://127.0.0.1:${(runner.address() as AddressInfo).port}/triage`,

@@ -6,7 +6,6 @@
  * restart: every 201 is readable with its number, every 202's entry is processed into a readable
  * incident, and no number is given twice.
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +13,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { allIncidents, deliver, genericAlert, getAnonymous, getJson, waitFor, type Reply } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n  queued:\n    secret: "queued-secret"\n    processing: async\n';
 const SENDERS = 8;

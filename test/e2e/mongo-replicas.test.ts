@@ -5,13 +5,15 @@
  * And one of two replicas killed with SIGKILL mid-burst: what it acknowledged is readable, its
  * senders' retries on the survivor find the incidents it stored, and no number is given twice.
  */
-// servers: mongo
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { allIncidents, deliverRetrying, genericAlert, type Reply } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const ALERTS = 150;

@@ -5,7 +5,6 @@
  * reply to the insert of that incident (inbox entry). A store that relaxed the write concern, or
  * answered before the reply, passes every HTTP-level test: this one fails.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +12,9 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { mongoFromEnv } from '../helpers/servers.js';
 import { MongoWireProxy, type WireCommand } from '../helpers/mongo-wire-proxy.js';
 import { deliver, genericAlert, getJson, waitFor, type Reply } from '../helpers/api-client.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n  queued:\n    secret: "queued-secret"\n    processing: async\n';
 const WRITES = new Set(['insert', 'update', 'delete', 'findAndModify']);

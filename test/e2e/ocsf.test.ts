@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Every incident is readable as an OCSF 1.7.0 Detection Finding: every vendor fixture, sent signed
  * over real HTTP to the real service, read back with `Accept: application/vnd.ocsf+json`, through
@@ -10,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, getJson, request, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { hmacSignature } from '../helpers/sign.js';
 import { ocsfProblems } from '../helpers/ocsf-validator.js';
@@ -28,19 +27,21 @@ interface RunnerCall {
   raw: string;
 }
 
-let service: RunningService;
+let service: ServiceUnderTest;
 let runner: Server;
 const runnerCalls: RunnerCall[] = [];
 
 before(async () => {
-  runner = createServer(async (incoming, response) => {
+  runner = createServer((incoming, response) => {
     const chunks: Buffer[] = [];
-    for await (const chunk of incoming) chunks.push(chunk as Buffer);
-    runnerCalls.push({ headers: incoming.headers, raw: Buffer.concat(chunks).toString('utf8') });
-    response.writeHead(200).end();
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      runnerCalls.push({ headers: incoming.headers, raw: Buffer.concat(chunks).toString('utf8') });
+      response.writeHead(200).end();
+    });
   });
   await new Promise<void>((resolve) => runner.listen(0, '127.0.0.1', resolve));
-  service = await startService({
+  service = await startInProcess({
     config:
       `sources:\n  vendor:\n    secret: "${SECRET}"\n  triaged:\n    secret: "${SECRET}"\n    auto_triage: true\n    playbook: contain_host\n` +
       `  labelled:\n    secret: "${SECRET}"\n    filter:\n      labels:\n        team: '"blue"'\n        kind: incident.incident_type\n`,
@@ -189,7 +190,7 @@ describe('tw-cli incident get -o ocsf', () => {
     assert.deepEqual(ocsfProblems([printed]), [[]]);
     const refused = await twCli(['incident', 'list', '-o', 'ocsf'], { TW_API_URL: service.url, TW_API_TOKEN: TEST_TOKEN });
     assert.equal(refused.code, 2, 'only incident get has an OCSF representation');
-    assert.match(refused.stderr, /--output must be one of table, json, yaml/);
+    assert.match(refused.stderr, /-o ocsf is not an output of 'tw-cli incident list': table, json, yaml/);
   });
 });
 

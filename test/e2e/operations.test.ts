@@ -2,7 +2,6 @@
  * Operating promises of the README: `npm start` works from the repo with the example config, config
  * edits are picked up without dropping requests, and slow senders are cut off.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, waitFor } from '../helpers/api-client.js';
+import { childEnv } from '../helpers/child-env.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const services: RunningService[] = [];
@@ -28,14 +28,14 @@ describe('npm start', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tw-start-'));
     const child = spawn('npm', ['start', '--silent'], {
       cwd: REPO,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', TW_DATA_DIR: dataDir },
+      env: childEnv({ HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', TW_DATA_DIR: dataDir }),
       stdio: ['ignore', 'pipe', 'inherit'],
       // Its own process group, so that stopping it also stops the node process npm starts.
       detached: true,
     });
     try {
       const port = await new Promise<number>((done, fail) => {
-        createInterface({ input: child.stdout! }).on('line', (line) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
           if (line.startsWith('{') && JSON.parse(line).msg === 'listening') done(JSON.parse(line).port);
         });
         child.once('exit', (code) => fail(new Error(`npm start exited with ${code}`)));
@@ -106,7 +106,7 @@ describe('slow senders', () => {
         socket.write('POST /api/webhooks/edr HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a":');
       });
       let text = '';
-      socket.on('data', (chunk) => (text += chunk));
+      socket.on('data', (chunk) => (text += String(chunk)));
       socket.on('close', () => done(text));
       socket.on('error', fail);
     });

@@ -2,7 +2,6 @@
  * Queued processing (`202 queued`): async sources go 202 → incident through the inbox workers, on
  * both stores; poison entries end dead; a worker that dies holding entries loses none of them.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -16,6 +15,9 @@ import { MongoStore } from '../../src/store/mongo/mongo-store.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import type { NewQueueEntry } from '../../src/incidents/ports.js';
 import type { Store } from '../../src/store/store.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = `
 sources:

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The read API over real HTTP against the real service: lists of large incidents stay within a
  * memory bound and leave the service responsive; query parameters are validated.

@@ -1,4 +1,3 @@
-// servers: mongo
 /**
  * Sources registered through the API on MongoDB: two replicas share the database, a registration
  * on one is served by the other within seconds, and the collection holds no plain-text secret.
@@ -12,6 +11,10 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { CLI, twCli } from '../helpers/cli.js';
+import { needs } from '../helpers/servers.js';
+import { childEnv } from '../helpers/child-env.js';
+
+await needs('mongo');
 
 const SECRET = 'replicated-secret-5e6f7a8b';
 
@@ -65,7 +68,7 @@ describe('registration across replicas (MongoDB)', () => {
     const env = { TW_API_URL: second.url, TW_API_TOKEN: TEST_TOKEN };
     assert.equal((await twCli(['webhook', 'add', 'follow-src', '--secret', SECRET], env)).code, 0);
     const follower = spawn(process.execPath, [CLI, 'logs', '--follow', '--source', 'follow-src', '-o', 'json'], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: childEnv(env),
     });
     let streamed = '';
     follower.stdout.on('data', (chunk) => (streamed += String(chunk)));

@@ -6,7 +6,6 @@
  * the default chart (`Recreate`) cannot do that: the test measures its gap, from SIGTERM to the new
  * process's first 2xx, for a sender that never retries (docs/deployment.md, "Rollouts").
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +16,9 @@ import { RoundRobinBalancer } from '../helpers/balancer.js';
 import { deliverKeptAlive, keptAliveAgent, type KeptAliveReply } from '../helpers/kept-alive.js';
 import { allIncidents, deliver, genericAlert, waitFor } from '../helpers/api-client.js';
 import { freePort } from '../infra/process.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 const SENDERS = 6;

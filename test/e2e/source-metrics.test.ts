@@ -1,4 +1,3 @@
-// servers: none
 /**
  * The per-source series the alerts rely on: the time of the last accepted delivery is exposed for
  * each registered source, and disappears when the source is removed, so a removed sender never
@@ -8,10 +7,10 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
 
-const services: RunningService[] = [];
+const services: ServiceUnderTest[] = [];
 after(async () => {
   for (const service of services) await service.stop();
 });
@@ -23,7 +22,7 @@ function lastReceived(exposition: string): Map<string, number> {
 
 describe('webhook_last_received_timestamp_seconds', () => {
   it('is the time of the last 2xx per source, not moved by rejected requests, and dropped when the source is removed', async () => {
-    const service = await startService({ config: 'sources:\n  edr:\n    secret: "edr-secret"\n  siem:\n    secret: "siem-secret"\n' });
+    const service = await startInProcess({ config: 'sources:\n  edr:\n    secret: "edr-secret"\n  siem:\n    secret: "siem-secret"\n' });
     services.push(service);
     const metrics = async () => lastReceived(await (await fetch(`${service.url}/metrics`)).text());
     const before = Date.now() / 1000;

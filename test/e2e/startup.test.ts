@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Start-up as a user meets it, against the real `dist/main.js`: every failure is one JSON log line
  * at fatal level and exit code 1 (no stack trace, nothing on stderr); what is probably a mistake
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { assertOneFailureLine, runUntilExit, startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, waitFor } from '../helpers/api-client.js';
 
-const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
+const GOOD_CONFIG = 'sources:\n  edr:\n    secret: "edr-secret-0123456789"\n';
 
 describe('start-up failures: one JSON line, exit code 1', () => {
   const holders: Server[] = [];
@@ -41,6 +40,24 @@ describe('start-up failures: one JSON line, exit code 1', () => {
   it('a bad setting', async () => {
     assertOneFailureLine(await runUntilExit({ PORT: 'eighty' }), /PORT must be an integer/);
     assertOneFailureLine(await runUntilExit({ TW_TRUSTED_PROXIES: '10.0.0.0/40' }), /TW_TRUSTED_PROXIES/);
+  });
+
+  it('a bootstrap API key shorter than 16 bytes, without showing it', async () => {
+    const exit = await runUntilExit({ TW_API_TOKEN: 'tw_long_enough_0123456789, tw_short' });
+    assertOneFailureLine(exit, /TW_API_TOKEN: every key must be at least 16 bytes \(1 of 2 shorter\)/);
+    assert.doesNotMatch(exit.stdout, /tw_short|tw_long_enough/);
+  });
+
+  it('the planes apart on the embedded store, a receiver without its listener, a control plane with one', async () => {
+    assertOneFailureLine(
+      await runUntilExit({ TW_MODE: 'receiver', TW_RECEIVER_PORT: '0' }),
+      /TW_MODE=receiver needs MongoDB \(MONGODB_URI\): the embedded store has one writer/,
+    );
+    assertOneFailureLine(await runUntilExit({ TW_MODE: 'control' }), /TW_MODE=control needs MongoDB/);
+    const mongo = { MONGODB_URI: 'mongodb://127.0.0.1:9/never-contacted' };
+    assertOneFailureLine(await runUntilExit({ ...mongo, TW_MODE: 'receiver' }), /TW_MODE=receiver needs TW_RECEIVER_PORT/);
+    assertOneFailureLine(await runUntilExit({ ...mongo, TW_MODE: 'control', TW_RECEIVER_PORT: '8081' }), /TW_MODE=control serves no receiver/);
+    assertOneFailureLine(await runUntilExit({ PORT: '18080', TW_RECEIVER_PORT: '18080' }), /TW_RECEIVER_PORT \(18080\) must differ from PORT/);
   });
 
   it('the port is in use', async () => {
@@ -86,6 +103,8 @@ describe('start-up warnings and the accepted-event line', () => {
     );
     const triage = service.logs.find((line) => /auto_triage sources but no triage runner/.test(String(line.msg)));
     assert.deepEqual(triage?.sources, ['mail']);
+    const weak = service.logs.find((line) => /webhook sources with a secret shorter than 16 bytes/.test(String(line.msg)));
+    assert.deepEqual([...(weak?.sources as string[])].sort(), ['edr', 'mail'], 'declared secrets are warned about, not refused');
     assert.ok(!said.some((msg) => /no webhook source/.test(msg)));
 
     const reply = await deliver(service.url, 'edr', 'edr-secret', genericAlert('logged-1'));
@@ -102,7 +121,11 @@ describe('start-up warnings and the accepted-event line', () => {
     services.push(empty);
     await startupLogged(empty);
     assert.deepEqual(warnings(empty).filter((msg) => /no webhook source is registered/.test(msg)).length, 1);
-    assert.deepEqual(warnings(empty).filter((msg) => /TW_ENCRYPTION_KEY is not set/.test(msg)).length, 1);
+    assert.deepEqual(
+      warnings(empty).filter((msg) => /TW_ENCRYPTION_KEY/.test(msg)),
+      [],
+      'the embedded store makes its own key: nothing to warn about',
+    );
     const complete = await startService({ config: GOOD_CONFIG, env: { TW_ENCRYPTION_KEY: 'ab'.repeat(32) } });
     services.push(complete);
     await startupLogged(complete);

@@ -4,7 +4,6 @@
  * turns it unready with the reason, refuses writes with 503, and says so in the log once, while
  * the inbox worker and the triage dispatcher keep polling without a line per tick.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -56,7 +55,7 @@ describe('a damaged embedded store', () => {
     const line = assertOneFailureLine(exit, new RegExp(`^cannot start: ${file} is damaged \\(`));
     assert.ok(
       pages.some((page) => String(line.msg).includes(`page ${page}`)),
-      `the line names a damaged page (${pages}): ${line.msg}`,
+      `the line names a damaged page (${pages.join(', ')}): ${line.msg}`,
     );
     assert.match(line.msg, /restore it from a backup/);
     assert.match(line.msg, new RegExp(`sqlite3 ${file} "\\.recover" \\| sqlite3 ${file}\\.recovered`));

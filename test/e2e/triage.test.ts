@@ -3,16 +3,18 @@
  * signed with our HMAC scheme and carrying the incident id as idempotency key, even when the runner
  * fails its first attempts or is down when the incident is created.
  */
-// servers: mongo
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { startService, type RunningService } from '../helpers/service.js';
 import { freshMongoUri } from '../helpers/mongo-database.js';
 import { allIncidents, deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
 import { hmacSignature } from '../helpers/sign.js';
+import { needs } from '../helpers/servers.js';
+
+await needs('mongo');
 
 const RUNNER_SECRET = 'runner-secret';
 const CONFIG = `
@@ -43,7 +45,7 @@ const failFirst =
 async function startRunner(answer: Answer, port = 0): Promise<{ server: Server; url: string; calls: RunnerCall[] }> {
   const calls: RunnerCall[] = [];
   const seen = new Map<string, number>();
-  const server = createServer(async (request: IncomingMessage, response) => {
+  const record = async (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -61,7 +63,9 @@ async function startRunner(answer: Answer, port = 0): Promise<{ server: Server; 
       answered: answered === 'hang' ? 0 : answered,
     });
     if (answered !== 'hang') response.writeHead(answered, { 'content-type': 'application/json' }).end('{}');
-  });
+  };
+  // A request the runner cannot read (a body that is not JSON) is answered 500, so the test sees it as a failed delivery.
+  const server = createServer((request, response) => void record(request, response).catch((error: unknown) => response.writeHead(500).end(String(error))));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   runners.push(server);
   hangingRunners.push(() => server.closeAllConnections());

@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * GitOps and Kubernetes mode against the real kube-apiserver of `npm test`: what
  * `tw-cli webhook add --output yaml` prints is accepted by the API server as is, and in Kubernetes
@@ -10,10 +9,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { createTestNamespace, kubeFromEnv, kubectlBin } from '../helpers/servers.js';
+import { createTestNamespace, kubectlBin, kubeFromEnv, needs } from '../helpers/servers.js';
 import { startService, type RunningService } from '../helpers/service.js';
 import { deliver, genericAlert, TEST_TOKEN, waitFor } from '../helpers/api-client.js';
 import { runProgram, twCli } from '../helpers/cli.js';
+
+await needs('kube');
 
 const run = promisify(execFile);
 const webhookSources = { group: 'triagewarden.io', version: 'v1alpha1', plural: 'webhooksources' };
@@ -86,8 +87,8 @@ describe('tw-cli and the Kubernetes API server', () => {
     });
     after(() => service?.stop());
 
-    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async (t) => {
-      const added = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'k8s-edr-secret', '--auto-triage', '--playbook', 'malware_triage'], env);
+    it('creates the WebhookSource and the labelled Secret by server-side apply with field manager tw-webhooks', async () => {
+      const added = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'k8s-edr-secret-0123456789', '--auto-triage', '--playbook', 'malware_triage'], env);
       assert.equal(added.code, 0, added.stderr);
 
       const kube = kubeFromEnv();
@@ -106,16 +107,16 @@ describe('tw-cli and the Kubernetes API server', () => {
 
       const secret = await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: 'k8s-edr-webhook-secret' });
       assert.equal(secret.metadata?.labels?.['triagewarden.io/webhook-secret'], 'true');
-      assert.equal(Buffer.from(secret.data!.secret!, 'base64').toString('utf8'), 'k8s-edr-secret');
+      assert.equal(Buffer.from(secret.data!.secret!, 'base64').toString('utf8'), 'k8s-edr-secret-0123456789');
       assert.ok(secret.metadata?.managedFields?.some((field) => field.manager === 'tw-webhooks' && field.operation === 'Apply'));
 
-      const again = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'other'], env);
+      const again = await twCli(['webhook', 'add', 'k8s-edr', '--secret', 'other-secret-0123456789'], env);
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already registered .*\(conflict\)/);
 
       // Every replica's kubernetes provider serves the object the API wrote.
       await waitFor('the source to go live', async () => {
-        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-live'));
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret-0123456789', genericAlert('k8s-live'));
         return reply.status === 201 ? reply : undefined;
       });
     });
@@ -138,12 +139,12 @@ describe('tw-cli and the Kubernetes API server', () => {
     });
 
     it('rotates through PATCH (previous key kept) and removes both objects', async () => {
-      const rotated = await twCli(['webhook', 'update', 'k8s-edr', '--secret', 'k8s-edr-rotated'], env);
+      const rotated = await twCli(['webhook', 'update', 'k8s-edr', '--secret', 'k8s-edr-rotated-0123456789'], env);
       assert.equal(rotated.code, 0, rotated.stderr);
       const kube = kubeFromEnv();
       const secret = await kube.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: 'k8s-edr-webhook-secret' });
-      assert.equal(Buffer.from(secret.data!.secret!, 'base64').toString('utf8'), 'k8s-edr-rotated');
-      assert.equal(Buffer.from(secret.data!.previous!, 'base64').toString('utf8'), 'k8s-edr-secret');
+      assert.equal(Buffer.from(secret.data!.secret!, 'base64').toString('utf8'), 'k8s-edr-rotated-0123456789');
+      assert.equal(Buffer.from(secret.data!.previous!, 'base64').toString('utf8'), 'k8s-edr-secret-0123456789');
       const source = (await kube.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...webhookSources, namespace, name: 'k8s-edr' })) as {
         spec: { secretRef: unknown };
       };
@@ -151,16 +152,16 @@ describe('tw-cli and the Kubernetes API server', () => {
 
       // Both secrets verify during the grace period (the URL stays), then only the new one.
       await waitFor('the rotated secret to verify', async () => {
-        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated', genericAlert('k8s-rotated'));
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated-0123456789', genericAlert('k8s-rotated'));
         return reply.status === 201 ? reply : undefined;
       });
-      const during = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert('k8s-old-in-grace'));
+      const during = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret-0123456789', genericAlert('k8s-old-in-grace'));
       assert.equal(during.status, 201, 'the previous secret still verifies within the grace period');
       await waitFor('the previous secret to expire', async () => {
-        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret', genericAlert(`k8s-old-${Date.now()}`));
+        const reply = await deliver(service.url, 'k8s-edr', 'k8s-edr-secret-0123456789', genericAlert(`k8s-old-${Date.now()}`));
         return reply.status === 401 ? reply : undefined;
       });
-      assert.equal((await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated', genericAlert('k8s-after-grace'))).status, 201);
+      assert.equal((await deliver(service.url, 'k8s-edr', 'k8s-edr-rotated-0123456789', genericAlert('k8s-after-grace'))).status, 201);
 
       const removed = await twCli(['webhook', 'remove', 'k8s-edr'], env);
       assert.equal(removed.code, 0, removed.stderr);

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Every documented vendor event family, sent signed over real HTTP to the real service, becomes
  * the incident its fixture expects (test/fixtures/payloads/expected/): severity, title, type, observables,
@@ -9,14 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { IncidentDraft } from '../../src/incidents/model.js';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { signedHeaders } from '../helpers/sign.js';
+import { TEST_TOKEN } from '../helpers/api-client.js';
 
 const SECRET = 'family-secret';
-let service: RunningService;
+let service: ServiceUnderTest;
 
 before(async () => {
-  service = await startService({ config: `sources:\n  vendor:\n    secret: "${SECRET}"\n` });
+  service = await startInProcess({ config: `sources:\n  vendor:\n    secret: "${SECRET}"\n` });
 });
 after(async () => {
   await service?.stop();
@@ -101,7 +101,7 @@ async function ingest(fixture: string): Promise<{ body: Buffer; incident: Record
   const accepted = await fetch(`${service.url}/api/webhooks/vendor`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
   assert.equal(accepted.status, 201, await accepted.clone().text());
   const { incident_id } = (await accepted.json()) as { incident_id: string };
-  const read = await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: 'Bearer tw_test_token' } });
+  const read = await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
   assert.equal(read.status, 200);
   return { body, incident: (await read.json()) as Record<string, any> };
 }
@@ -142,7 +142,7 @@ describe('each vendor event family over HTTP', () => {
     const accepted = await fetch(`${service.url}/api/webhooks/vendor`, { method: 'POST', body, headers: signedHeaders(SECRET, body) });
     assert.equal(accepted.status, 201, await accepted.clone().text());
     const { incident_id } = (await accepted.json()) as { incident_id: string };
-    const incident = (await (await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: 'Bearer tw_test_token' } })).json()) as any;
+    const incident = (await (await fetch(`${service.url}/api/incidents/${incident_id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as any;
     assert.equal(incident.format, 'crowdstrike');
     assert.deepEqual(incident.observables.hosts, ['dc-01.corp.example.com']);
     assert.deepEqual(incident.observables.users, ['svc-sql', 'svc-sql@corp.example.com', 'adm-carol@corp.example.com']);

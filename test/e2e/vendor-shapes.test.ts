@@ -2,18 +2,17 @@
  * Each vendor shape, sent signed over real HTTP, becomes an incident with the right format,
  * severity, title and observables, readable through the read API with the raw body byte-exact.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startService, type RunningService } from '../helpers/service.js';
+import { startInProcess, type ServiceUnderTest } from '../helpers/service.js';
 import { deliver, getJson } from '../helpers/api-client.js';
 
 const SECRET = 'vendor-secret';
-let service: RunningService;
+let service: ServiceUnderTest;
 
 before(async () => {
-  service = await startService({
+  service = await startInProcess({
     config: `sources:
   any:
     secret: "${SECRET}"

@@ -2,7 +2,6 @@
  * The webhook contract of docs/api.md, driven over real HTTP against the real service process
  * (embedded store): every check in its order with its status, code and message.
  */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +12,7 @@ import { Webhook as SvixWebhook } from 'svix';
 import { startService, type RunningService } from '../helpers/service.js';
 import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
 import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
+import { memoryOf } from '../helpers/process-memory.js';
 
 const CONFIG = `
 sources:
@@ -40,6 +40,11 @@ sources:
     rate_limit:
       requests_per_second: 1
       burst: 1
+  capped:
+    secret: "capped-secret"
+    rate_limit:
+      requests_per_second: 1
+      burst: 2
   refill:
     secret: "refill-secret"
     rate_limit:
@@ -176,7 +181,12 @@ describe('checks in the contract order', () => {
   it('invalid_signature: wrong secret, tampered body, malformed digest', async () => {
     const body = alert('s-1');
     const wrong = signedHeaders('not-the-secret', body);
-    assertError(await post('/api/webhooks/edr', body, wrong), 401, 'invalid_signature', 'Webhook signature verification failed');
+    assertError(
+      await post('/api/webhooks/edr', body, wrong),
+      401,
+      'invalid_signature',
+      "Webhook signature verification failed: X-Webhook-Signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<X-Webhook-Timestamp>.<raw body>' with the secret)",
+    );
     const good = signedHeaders('current-secret', body);
     assertError(await post('/api/webhooks/edr', body.replace('high', 'low'), good), 401, 'invalid_signature');
     const truncated = { ...good, 'x-webhook-signature': good['x-webhook-signature']!.slice(0, -1) };
@@ -201,20 +211,36 @@ describe('checks in the contract order', () => {
       if (reply.status === 429) limited = reply;
     }
     assert.deepEqual(statuses.slice(0, 2), [201, 201]);
-    assert.ok(limited, `expected a 429 in ${statuses}`);
+    assert.ok(limited, `expected a 429 in ${statuses.join(', ')}`);
     assertError(limited, 429, 'rate_limited');
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
   });
 
   it('unauthenticated requests do not spend the rate limit', async () => {
-    // Burst 1: had any of these taken a token, the signed request right after would be a 429.
-    for (let i = 0; i < 5; i++) {
+    // Burst 1: had any of these taken a token, the signed request right after would be a 429. (Three:
+    // strangers do spend the pre-read bucket, four times the burst; see the limits before the read.)
+    for (let i = 0; i < 3; i++) {
       assertError(await post('/api/webhooks/strangers', '{}', signedHeaders('wrong', '{}')), 401, 'invalid_signature');
     }
     const body = alert('strangers-1');
     assert.equal((await post('/api/webhooks/strangers', body, signedHeaders('strangers-secret', body))).status, 201);
     const next = alert('strangers-2');
     assertError(await post('/api/webhooks/strangers', next, signedHeaders('strangers-secret', next)), 429, 'rate_limited');
+  });
+
+  it('a bucket refills to its burst and no further, however long it idles', async () => {
+    const send = (id: string) => post('/api/webhooks/capped', alert(id), signedHeaders('capped-secret', alert(id)));
+    assert.equal((await send('capped-0')).status, 201);
+    assert.equal((await send('capped-1')).status, 201);
+    assertError(await send('capped-2'), 429, 'rate_limited');
+    // Idle 5 s at 1 token/s: 5 tokens' worth of refill, of which the bucket keeps its burst of 2. Five
+    // requests right after: 2 accepted (a third only if the five took over a second, as on a loaded machine).
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const statuses = [];
+    for (let i = 3; i < 8; i++) statuses.push((await send(`capped-${i}`)).status);
+    assert.deepEqual(statuses.slice(0, 2), [201, 201]);
+    const accepted = statuses.filter((status) => status === 201).length;
+    assert.ok(accepted <= 3, `${accepted} of 5 accepted after the idle: ${statuses.join(', ')}`);
   });
 
   it('a spent bucket refills at the configured rate', async () => {
@@ -248,42 +274,73 @@ describe('checks in the contract order', () => {
   });
 });
 
-describe('event identity', () => {
+describe('event identity: only what the signature covers makes an event', () => {
   const generic = (alertId: string | undefined, note: string) =>
     JSON.stringify({ event_type: 'security_alert', data: { ...(alertId ? { alert_id: alertId } : {}), severity: 'low', note } });
   const run = randomUUID().slice(0, 8);
   const send = (body: string, headers: Record<string, string> = {}) =>
     post('/api/webhooks/identity', body, { ...signedHeaders('identity-secret', body), ...headers });
   /** Sends and returns the incident id, asserting whether it was new (201) or a duplicate (200). */
-  async function incidentOf(created: boolean, body: string, headers: Record<string, string> = {}): Promise<string> {
-    const reply = await send(body, headers);
+  type Send = (body: string, headers: Record<string, string>) => Promise<Reply>;
+  async function incidentOf(created: boolean, body: string, headers: Record<string, string> = {}, sent: Send = send): Promise<string> {
+    const reply = await sent(body, headers);
     assert.equal(reply.status, created ? 201 : 200, JSON.stringify({ headers, reply: reply.body }));
     assert.equal(reply.body.duplicate === true, !created);
     return reply.body.incident_id as string;
   }
 
-  it('webhook-id beats X-Webhook-Id, Idempotency-Key, the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` });
-    assert.equal(
-      await incidentOf(false, generic(`v2-${run}`, 'b'), { 'webhook-id': `w-${run}`, 'x-webhook-id': `x2-${run}`, 'idempotency-key': `k2-${run}` }),
-      first,
-    );
-    assert.notEqual(
-      await incidentOf(true, generic(`v1-${run}`, 'a'), { 'webhook-id': `w2-${run}`, 'x-webhook-id': `x1-${run}`, 'idempotency-key': `k1-${run}` }),
-      first,
-    );
+  it('a captured request re-sent with fresh X-Webhook-Id, Idempotency-Key or webhook-id headers is the same event', async () => {
+    const body = generic(undefined, `captured-${run}`);
+    const captured = signedHeaders('identity-secret', body);
+    const first = await incidentOf(true, body, {}, (b) => post('/api/webhooks/identity', b, captured));
+    for (let replay = 0; replay < 20; replay++) {
+      const fresh = { 'x-webhook-id': randomUUID(), 'idempotency-key': randomUUID(), 'webhook-id': randomUUID() };
+      assert.equal(await incidentOf(false, body, fresh, (b, h) => post('/api/webhooks/identity', b, { ...captured, ...h })), first, `replay ${replay}`);
+    }
   });
 
-  it('X-Webhook-Id beats Idempotency-Key, the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k3-${run}` });
-    assert.equal(await incidentOf(false, generic(`v4-${run}`, 'b'), { 'x-webhook-id': `x3-${run}`, 'idempotency-key': `k4-${run}` }), first);
-    assert.notEqual(await incidentOf(true, generic(`v3-${run}`, 'a'), { 'x-webhook-id': `x4-${run}`, 'idempotency-key': `k3-${run}` }), first);
+  it('2000 replays of one captured request, each dressed in fresh unsigned id headers, are 2000 duplicates of one incident, in bounded memory', async (t) => {
+    const body = generic(undefined, `flood-${run}`);
+    const captured = signedHeaders('identity-secret', body);
+    const first = await incidentOf(true, body, {}, (b) => post('/api/webhooks/identity', b, captured));
+    /** A counter of the identity source, summed over its other labels. */
+    const counter = async (name: string) =>
+      [...(await metricsText(service.url)).matchAll(new RegExp(`^${name}\\{source="identity"(?:,[^}]*)?\\} (\\S+)$`, 'gm'))].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
+    const created = await counter('webhook_incidents_created_total');
+    const duplicates = await counter('webhook_duplicates_total');
+    const before = memoryOf(service.process.pid!);
+    const replays = 2000;
+    for (let sent = 0; sent < replays; sent += 50) {
+      const replies = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          post('/api/webhooks/identity', body, { ...captured, 'x-webhook-id': randomUUID(), 'idempotency-key': randomUUID(), 'webhook-id': randomUUID() }),
+        ),
+      );
+      for (const reply of replies) {
+        assert.equal(reply.status, 200, JSON.stringify(reply.body));
+        assert.equal(reply.body.incident_id, first);
+      }
+    }
+    const after = memoryOf(service.process.pid!);
+    assert.equal(await counter('webhook_incidents_created_total'), created, 'no incident was created by a replay');
+    assert.equal((await counter('webhook_duplicates_total')) - duplicates, replays);
+    t.diagnostic(`${replays} replays → 0 incidents, ${replays} duplicates; RSS ${before.rssMiB} → ${after.rssMiB} MiB, peak ${after.peakMiB} MiB`);
+    assert.ok(after.rssMiB - before.rssMiB < 64, `RSS grew from ${before.rssMiB} to ${after.rssMiB} MiB`);
   });
 
-  it('Idempotency-Key beats the vendor id and the body', async () => {
-    const first = await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k5-${run}` });
-    assert.equal(await incidentOf(false, generic(`v6-${run}`, 'b'), { 'idempotency-key': `k5-${run}` }), first);
-    assert.notEqual(await incidentOf(true, generic(`v5-${run}`, 'a'), { 'idempotency-key': `k6-${run}` }), first);
+  it('a vendor retry (same body, new timestamp, same id header) stays one incident', async () => {
+    const body = generic(undefined, `retried-${run}`);
+    const first = await incidentOf(true, body, { 'x-webhook-id': `delivery-${run}` });
+    const retry = signedHeaders('identity-secret', body, nowSeconds() + 5);
+    assert.equal(await incidentOf(false, body, { ...retry, 'x-webhook-id': `delivery-${run}` }), first);
+  });
+
+  it('an unsigned id header never merges two signed bodies either', async () => {
+    const first = await incidentOf(true, generic(`v1-${run}`, 'a'), { 'x-webhook-id': `same-${run}`, 'idempotency-key': `same-${run}` });
+    assert.notEqual(await incidentOf(true, generic(`v2-${run}`, 'b'), { 'x-webhook-id': `same-${run}`, 'idempotency-key': `same-${run}` }), first);
   });
 
   it('the vendor id beats the body hash, which identifies an event without any id', async () => {
@@ -293,6 +350,31 @@ describe('event identity', () => {
     const anonymous = await incidentOf(true, generic(undefined, `body-${run}`));
     assert.equal(await incidentOf(false, generic(undefined, `body-${run}`)), anonymous, 'same body, no id');
     assert.notEqual(await incidentOf(true, generic(undefined, `other-${run}`)), anonymous);
+  });
+
+  it("Standard Webhooks' signed webhook-id is the key: it beats the vendor id, and it cannot be swapped", async () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const sent = (body: string, headers: Record<string, string>) => post('/api/webhooks/stdhooks', body, headers);
+    const body = generic(`sw-${run}`, 'a');
+    const first = await incidentOf(true, body, standardWebhooksHeaders(secret, `msg-${run}`, body), sent);
+    const other = generic(`sw2-${run}`, 'b');
+    assert.equal(await incidentOf(false, other, standardWebhooksHeaders(secret, `msg-${run}`, other), sent), first, 'same signed id, other body');
+    assert.notEqual(await incidentOf(true, body, standardWebhooksHeaders(secret, `msg2-${run}`, body), sent), first, 'a new signed id is a new event');
+    const swapped = { ...standardWebhooksHeaders(secret, `msg-${run}`, body), 'webhook-id': `msg3-${run}` };
+    assertError(await sent(body, swapped), 401, 'invalid_signature');
+  });
+
+  it('hmac-body signs no timestamp: a replay stays a duplicate, however it is dressed', async () => {
+    const body = alert(`gh-replay-${run}`);
+    const captured = hubSignatureHeaders('body-secret', body);
+    const first = await post('/api/webhooks/github-style', body, captured);
+    assert.equal(first.status, 201);
+    const extras: Record<string, string>[] = [{ 'x-webhook-id': randomUUID() }, { 'idempotency-key': randomUUID() }, { 'webhook-id': randomUUID() }];
+    for (const extra of extras) {
+      const replay = await post('/api/webhooks/github-style', body, { ...captured, ...extra });
+      assert.equal(replay.status, 200, JSON.stringify(replay.body));
+      assert.equal(replay.body.incident_id, first.body.incident_id);
+    }
   });
 });
 
@@ -345,6 +427,11 @@ describe('verification profiles', () => {
     const retry = await post('/api/webhooks/stdhooks', svix, svixSigned);
     assert.equal(retry.status, 200, 'svix-id makes a retry a duplicate');
     assert.equal(retry.body.incident_id, first.body.incident_id);
+    // The signed svix-id is the event's identity, as webhook-id is: another body under it is the same event.
+    const edited = alert('svix-lib-2');
+    const resent = await post('/api/webhooks/stdhooks', edited, signedBy('svix', 'msg_svix_lib', new SvixWebhook(secret).sign('msg_svix_lib', now, edited)));
+    assert.equal(resent.status, 200, JSON.stringify(resent.body));
+    assert.equal(resent.body.incident_id, first.body.incident_id);
     assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-id': 'msg_swapped' }), 401, 'invalid_signature');
     assertError(await post('/api/webhooks/stdhooks', svix, { ...svixSigned, 'svix-timestamp': 'late' }), 401, 'invalid_timestamp');
   });

@@ -5,7 +5,7 @@ import { signedHeaders } from './sign.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 export { waitFor } from './wait.js';
 
-export const TEST_TOKEN = 'tw_test_token';
+export const TEST_TOKEN = 'tw_test_token_0123456789';
 const AUTH = { authorization: `Bearer ${TEST_TOKEN}` };
 
 export interface Reply {

@@ -1,6 +1,7 @@
 /** Runs the real `tw-cli` binary (the built dist/cli/main.js), or any program, as a user's shell would. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { childEnv } from './child-env.js';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/cli/main.js');
 
@@ -23,5 +24,5 @@ export function runProgram(program: string, args: readonly string[], env: NodeJS
 
 /** tw-cli with only PATH and the given variables in its environment. */
 export function twCli(args: readonly string[], env: Record<string, string>, stdin = ''): Promise<ProgramRun> {
-  return runProgram(process.execPath, [CLI, ...args], { PATH: process.env.PATH ?? '', ...env }, stdin);
+  return runProgram(process.execPath, [CLI, ...args], childEnv(env), stdin);
 }

@@ -1,20 +1,24 @@
 /**
- * A FerretDB of its own for tests that take the database away: killed with SIGKILL and restarted
- * on the same port and data folder, as an operator's restart would. Built by the infra (cached).
+ * A FerretDB of its own for tests that take the database away: the MongoDB-wire server is killed
+ * with SIGKILL and restarted on the same port over the same PostgreSQL data, as an operator's
+ * restart would. Built by the infra (cached).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ferretdbBinary, runFerretdb } from '../infra/mongo.js';
+import { ferretdbBinaries, runFerretdb, type FerretdbBinaries } from '../infra/mongo.js';
+import { garbleEveryPage, relationFiles, runPostgres, stopPostgres } from '../infra/postgres.js';
 import { freePort, isOurs, stopServer, type ServerProcess } from '../infra/process.js';
 
 export class DedicatedFerretdb {
   private server: ServerProcess | undefined;
+  private postgres: { server: ServerProcess; url: string } | undefined;
 
   private constructor(
-    private readonly binary: string,
+    private readonly binaries: FerretdbBinaries,
     private readonly workDir: string,
+    private readonly postgresPort: number,
     readonly port: number,
   ) {}
 
@@ -24,24 +28,37 @@ export class DedicatedFerretdb {
     return db;
   }
 
-  /** A port and a data folder, nothing listening yet: a database that is down until restart(). */
+  /** Ports and a data folder, nothing listening yet: a database that is down until restart(). */
   static async reserve(): Promise<DedicatedFerretdb> {
     const workDir = mkdtempSync(join(tmpdir(), 'tw-ferretdb-'));
-    return new DedicatedFerretdb(await ferretdbBinary(), workDir, await freePort());
+    return new DedicatedFerretdb(await ferretdbBinaries(), workDir, await freePort(), await freePort());
   }
 
   uri(database: string): string {
     return `mongodb://127.0.0.1:${this.port}/${database}`;
   }
 
-  /** FerretDB's SQLite backend keeps each database in a file of its own (see runFerretdb). */
-  databaseFile(database: string): string {
-    return join(this.workDir, 'data', `${database}.sqlite`);
+  /**
+   * Damages a collection's storage under FerretDB, as a failing disk would: PostgreSQL is stopped,
+   * every page of the collection's table and indexes is overwritten with garbage, and it is started
+   * again on the same data. Reads of the collection then fail inside the server ("invalid page in
+   * block …"), which FerretDB answers with InternalError, while the other collections still work.
+   */
+  async damageCollection(database: string, collection: string): Promise<void> {
+    const postgres = this.postgres;
+    if (!postgres) throw new Error('the database is not running');
+    const files = relationFiles(this.binaries.postgres, this.postgresPort, database, collection);
+    if (files.length === 0) throw new Error(`no PostgreSQL relations hold ${database}.${collection}`);
+    await stopPostgres(postgres.server);
+    this.postgres = undefined;
+    for (const file of files) garbleEveryPage(join(this.workDir, 'postgres', file));
+    this.postgres = await runPostgres(this.binaries.postgres, this.postgresPort, this.workDir);
   }
 
-  /** (Re)starts the server on the same port and data; resolves once it answers a ping. */
+  /** (Re)starts the MongoDB-wire server on the same port and data (PostgreSQL first, if it is not up); resolves once it answers a ping. */
   async restart(): Promise<void> {
-    this.server = await runFerretdb(this.binary, this.port, this.workDir);
+    this.postgres ??= await runPostgres(this.binaries.postgres, this.postgresPort, this.workDir);
+    this.server = await runFerretdb(this.binaries.ferretdb, this.port, this.postgres.url, this.workDir);
   }
 
   /** SIGKILL: the database vanishes mid-operation. */
@@ -55,7 +72,9 @@ export class DedicatedFerretdb {
 
   async stop(): Promise<void> {
     if (this.server) await stopServer(this.server);
+    if (this.postgres) await stopServer(this.postgres.server);
     this.server = undefined;
+    this.postgres = undefined;
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }

@@ -5,11 +5,11 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { kubectlBin } from './servers.js';
+import { kubeconfigFile, kubectlBin } from './servers.js';
 import { signedHeaders } from './sign.js';
 
 const run = promisify(execFile);
-export const CRD_FILE = resolve(import.meta.dirname, '../../crds/triagewarden.io_webhooksources.yaml');
+const CRD_FILE = resolve(import.meta.dirname, '../../crds/triagewarden.io_webhooksources.yaml');
 export const SECRET_LABEL = { 'triagewarden.io/webhook-secret': 'true' };
 
 /** kubectl with the test run's KUBECONFIG (or the one given); stdin optional. */
@@ -72,9 +72,7 @@ export function condition(object: WebhookSourceJson, type: string): Condition | 
 
 /** The env that runs the service in Kubernetes mode against one namespace, with short lease timings. */
 export function kubernetesEnv(namespace: string, extra: Record<string, string> = {}): Record<string, string> {
-  const kubeconfig = process.env.KUBECONFIG;
-  if (!kubeconfig)
-    throw new Error('KUBECONFIG is not set. Run the tests with `npm test` (it starts kube-apiserver), or: eval "$(npm run -s infra -- up kube)"');
+  const kubeconfig = kubeconfigFile();
   return {
     TW_KUBERNETES: 'true',
     KUBECONFIG: kubeconfig,

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashApiKeyToken, newApiKeyRecord } from '../../src/apikeys/api-key.js';
 import type { RegisteredSourceRecord } from '../../src/sources/registered-source.js';
+import { newAuditRecord, type AuditAction } from '../../src/audit/audit.js';
 import { storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 function registered(name: string, overrides: Partial<RegisteredSourceRecord> = {}): RegisteredSourceRecord {
@@ -49,6 +50,33 @@ export function operatorStoreContract(name: string, factory: Pick<StoreFactory, 
         (await store.apiKeys.listApiKeys()).map((key) => key.id),
         [second.record.id],
       );
+    });
+
+    it('keeps the audit log: every record as written, newest first, limited, by target', async () => {
+      const store = await open();
+      const actor = { keyId: 'key-1', keyName: 'ops', kubernetesUser: null };
+      const change = (action: AuditAction, target: string, at: string, details: Record<string, unknown> = {}) =>
+        newAuditRecord({ actor, action, target, details }, new Date(at));
+      const records = [
+        change('apikey.create', 'key-2', '2026-03-01T10:00:00.000Z', { name: 'ci', scopes: ['webhooks:read'] }),
+        change('source.register', 'siem', '2026-03-01T10:00:01.000Z', { keys: ['auto_triage'], previous_secret: false }),
+        change('source.update', 'siem', '2026-03-01T10:00:02.000Z', { keys: [], secret_rotated: true }),
+        {
+          ...change('source.remove', 'siem', '2026-03-01T10:00:03.000Z'),
+          actor: { keyId: 'bootstrap', keyName: 'bootstrap', kubernetesUser: 'system:serviceaccount:tw:tw' },
+        },
+      ];
+      for (const record of records) await store.audit.appendAudit(record);
+      assert.deepEqual(await store.audit.listAudit({ limit: 10 }), [...records].reverse(), 'newest first, each as written');
+      assert.deepEqual(
+        (await store.audit.listAudit({ limit: 2 })).map((record) => record.action),
+        ['source.remove', 'source.update'],
+      );
+      assert.deepEqual(
+        (await store.audit.listAudit({ limit: 10, target: 'siem' })).map((record) => record.action),
+        ['source.remove', 'source.update', 'source.register'],
+      );
+      assert.deepEqual(await store.audit.listAudit({ limit: 10, target: 'absent' }), []);
     });
 
     it('keeps one registered source per name; replaces, lists by name and deletes', async () => {

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { DeliveryRecord, NewQueueEntry, QueueOutcome } from '../../src/incidents/ports.js';
+import { jobClaim, type JobKind, type NewJob } from '../../src/jobs/job.js';
 import { newIncident, storesClosedAfter, type StoreFactory } from './store-contract.js';
 
 const T0 = new Date('2026-03-01T10:00:00.000Z');
@@ -24,6 +25,19 @@ function queueEntry(overrides: Partial<NewQueueEntry> = {}): NewQueueEntry {
   };
 }
 
+function newJob(kind: JobKind, owner: string, createdAt: Date, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id: `job-${randomUUID()}`,
+    kind,
+    params: { source: 'edr', dryRun: false },
+    progress: { done: 0, total: null, unit: 'incidents' },
+    owner,
+    leaseUntil: new Date(createdAt.getTime() + LEASE_MS).toISOString(),
+    createdAt: createdAt.toISOString(),
+    ...overrides,
+  };
+}
+
 function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
   return {
     at: T0.toISOString(),
@@ -32,6 +46,7 @@ function delivery(overrides: Partial<DeliveryRecord> = {}): DeliveryRecord {
     code: null,
     latencyMs: 1.5,
     incidentId: randomUUID(),
+    incidentNumber: 'INC-2026-0042',
     queueId: null,
     remoteAddress: '127.0.0.1',
     ...overrides,
@@ -198,6 +213,103 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         assert.equal((await store.triage.listTriage({ state: 'pending', limit: 10 })).length, 0);
         assert.equal(await store.triage.countPendingTriage(), 0);
         assert.equal(await store.triage.claimTriage('d', at(10 * LEASE_MS), LEASE_MS), undefined);
+      });
+    });
+
+    describe('admin jobs', () => {
+      it('runs one job of a kind at a time: a second start answers the running one, another kind starts', async () => {
+        const store = await open();
+        const first = newJob('renormalize', 'w1', T0);
+        const started = await store.jobs.startJob(first);
+        assert.ok(started.started);
+        assert.equal(started.job.state, 'running');
+        assert.equal(started.job.attempts, 1);
+        assert.deepEqual(started.job.params, first.params);
+
+        const second = await store.jobs.startJob(newJob('renormalize', 'w2', at(1)));
+        assert.equal(second.started, false);
+        assert.equal(second.started ? undefined : second.running.id, first.id);
+
+        const backup = await store.jobs.startJob(newJob('backup', 'w2', at(2), { params: {}, progress: { done: 0, total: null, unit: 'pages' } }));
+        assert.ok(backup.started);
+        assert.deepEqual(
+          (await store.jobs.listJobs({ limit: 10 })).map((job) => [job.kind, job.id]),
+          [
+            ['backup', backup.job.id],
+            ['renormalize', first.id],
+          ],
+          'newest first; the refused start left nothing behind',
+        );
+        assert.deepEqual(
+          (await store.jobs.listJobs({ kind: 'renormalize', limit: 10 })).map((job) => job.id),
+          [first.id],
+        );
+        assert.equal(await store.jobs.getJob(`job-${randomUUID()}`), undefined);
+      });
+
+      it('keeps the holder’s checkpoints, refuses a wrong attempt, and frees the kind once finished', async () => {
+        const store = await open();
+        const started = await store.jobs.startJob(newJob('renormalize', 'w1', T0));
+        assert.ok(started.started);
+        const claim = jobClaim(started.job);
+        const checkpoint = {
+          progress: { done: 40, total: 100, unit: 'incidents' },
+          report: { examined: 40, changed: 3, fields: { severity: 3 } },
+          cursor: 'after-40',
+          leaseUntil: at(LEASE_MS + 5000).toISOString(),
+          at: at(5000).toISOString(),
+        };
+        assert.equal(await store.jobs.checkpointJob(claim, checkpoint), true);
+        assert.equal(await store.jobs.checkpointJob({ id: claim.id, attempts: 2 }, checkpoint), false);
+        const read = await store.jobs.getJob(claim.id);
+        assert.deepEqual(
+          [read?.progress, read?.report, read?.cursor, read?.leaseUntil],
+          [checkpoint.progress, checkpoint.report, 'after-40', checkpoint.leaseUntil],
+        );
+
+        const finalProgress = { done: 100, total: 100, unit: 'incidents' };
+        assert.equal(
+          await store.jobs.finishJob(claim, { state: 'done', report: { examined: 100, changed: 7 }, progress: finalProgress }, at(9000).toISOString()),
+          true,
+        );
+        assert.equal(await store.jobs.finishJob(claim, { state: 'failed', error: 'late' }, at(9001).toISOString()), false, 'finished once');
+        const done = await store.jobs.getJob(claim.id);
+        assert.deepEqual(
+          [done?.state, done?.report, done?.progress, done?.finishedAt, done?.owner, done?.error],
+          ['done', { examined: 100, changed: 7 }, finalProgress, at(9000).toISOString(), null, null],
+        );
+        assert.equal(await store.jobs.checkpointJob(claim, checkpoint), false, 'a finished job takes no more checkpoints');
+
+        const next = await store.jobs.startJob(newJob('renormalize', 'w1', at(10_000)));
+        assert.ok(next.started, 'the kind is free again');
+        assert.equal(await store.jobs.finishJob(jobClaim(next.job), { state: 'failed', error: 'source gone' }, at(11_000).toISOString()), true);
+        assert.equal((await store.jobs.getJob(next.job.id))?.error, 'source gone');
+      });
+
+      it('hands a job whose lease ended to another worker, once, and fences off the old holder', async () => {
+        const store = await open();
+        const started = await store.jobs.startJob(newJob('renormalize', 'w1', T0));
+        assert.ok(started.started);
+        assert.equal(await store.jobs.claimStaleJob('w2', at(LEASE_MS - 1), LEASE_MS), undefined, 'not before the lease ends');
+
+        const claims = await Promise.all(['w2', 'w3', 'w4'].map((worker) => store.jobs.claimStaleJob(worker, at(LEASE_MS), LEASE_MS)));
+        const won = claims.filter((job) => job !== undefined);
+        assert.equal(won.length, 1, 'one taker');
+        const taken = won[0]!;
+        assert.deepEqual([taken.id, taken.attempts, taken.leaseUntil], [started.job.id, 2, at(2 * LEASE_MS).toISOString()]);
+        assert.equal((await store.jobs.getJob(taken.id))?.owner, taken.owner);
+
+        const lateCheckpoint = {
+          progress: { done: 1, total: 1, unit: 'incidents' },
+          report: null,
+          cursor: null,
+          leaseUntil: at(3 * LEASE_MS).toISOString(),
+          at: at(LEASE_MS).toISOString(),
+        };
+        assert.equal(await store.jobs.checkpointJob(jobClaim(started.job), lateCheckpoint), false, 'the first holder lost it');
+        assert.equal(await store.jobs.checkpointJob(jobClaim(taken), lateCheckpoint), true);
+        assert.equal(await store.jobs.claimStaleJob('w5', at(2 * LEASE_MS), LEASE_MS), undefined, 'the checkpoint renewed the lease');
+        assert.equal((await store.jobs.startJob(newJob('renormalize', 'w5', at(LEASE_MS)))).started, false, 'a taken-over job still holds its kind');
       });
     });
 

@@ -1,32 +1,58 @@
 /**
- * The real servers tests talk to, as `npm test` (test/run.ts) exports them: one start per run,
- * isolation per test through fresh namespaces and databases. A missing server is a failure with
- * the way to get it, never a skip.
+ * The real servers tests talk to. A test file declares the ones it needs at its top with
+ * `await needs('kube', 'mongo')`: under `npm test` (test/run.ts) that starts them, once per run,
+ * and puts their env into this process; isolation per test comes from fresh namespaces and
+ * databases. A missing server is a failure with the way to get it, never a skip.
  */
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ON_DEMAND_SOCKET, requestServers } from '../infra/on-demand.js';
+import type { Component } from '../infra/state.js';
 
-const howToGet: Record<string, string> = {
-  KUBECONFIG: 'kube',
-  KUBECTL: 'kube',
-  HELM_BIN: 'helm',
-  MONGODB_URI: 'mongo',
-  PROMETHEUS_OPERATOR_CRDS: 'monitoring-crds',
+/** The variables each server's start exports (test/infra/infra.ts). */
+const envOf: Record<Component, readonly string[]> = {
+  kube: ['KUBECONFIG', 'KUBECTL'],
+  mongo: ['MONGODB_URI'],
+  helm: ['HELM_BIN'],
+  'monitoring-crds': ['PROMETHEUS_OPERATOR_CRDS'],
 };
 
-function requireEnv(name: keyof typeof howToGet): string {
-  const value = process.env[name];
-  if (value) return value;
-  throw new Error(
-    `${name} is not set. Run the tests with \`npm test\` (it starts the servers), or start them yourself: ` +
-      `eval "$(npm run -s infra -- up ${howToGet[name]})"`,
-  );
+/**
+ * Starts (or finds running) the servers this test file talks to and sets their env here. Outside
+ * `npm test`, servers started by hand count: `eval "$(npm run -s infra -- up kube)"` and then
+ * `node --import tsx --test <file>`.
+ */
+export async function needs(...wanted: Component[]): Promise<void> {
+  const socket = process.env[ON_DEMAND_SOCKET];
+  if (socket) {
+    Object.assign(process.env, await requestServers(socket, wanted));
+    return;
+  }
+  const missing = wanted.filter((component) => !envOf[component].every((name) => process.env[name]));
+  if (missing.length > 0) {
+    throw new Error(
+      `this file needs ${missing.join(', ')}: run it with \`npm test -- <file>\` (it starts them), or start them yourself: ` +
+        `eval "$(npm run -s infra -- up ${missing.join(' ')})"`,
+    );
+  }
 }
 
-/** A client config for the API server `npm test` started, authenticated as a cluster admin. */
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (value) return value;
+  const component = (Object.keys(envOf) as Component[]).find((candidate) => envOf[candidate].includes(name));
+  throw new Error(`${name} is not set: declare the server at the top of the test file with \`await needs('${component}')\``);
+}
+
+/** The kubeconfig file for the API server `npm test` started, authenticated as a cluster admin. */
+export function kubeconfigFile(): string {
+  return requireEnv('KUBECONFIG');
+}
+
+/** A client config for that API server. */
 export function kubeFromEnv(): KubeConfig {
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(requireEnv('KUBECONFIG'));
+  kubeConfig.loadFromFile(kubeconfigFile());
   return kubeConfig;
 }
 

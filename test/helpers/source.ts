@@ -16,6 +16,8 @@ export function testSource(overrides: Partial<Source> & { name: string }): Sourc
     processing: SOURCE_DEFAULTS.processing,
     filter: undefined,
     enabled: true,
+    retentionDays: undefined,
+    rawBodyRetentionDays: undefined,
     origin: 'test',
     ...overrides,
   };

@@ -1,6 +1,6 @@
 /**
  * Damages a SQLite file the way a failing disk or a stray write would: whole pages overwritten
- * with garbage. Used on the embedded store's files and on FerretDB's (its backend is SQLite too).
+ * with garbage. Used on the embedded store's files.
  */
 import Database from 'better-sqlite3';
 import { closeSync, openSync, writeSync } from 'node:fs';
@@ -73,16 +73,6 @@ export function damageRootPagesUnder(file: string, names: readonly string[]): nu
     // Page 1 only (the header's user version): nothing the damaged b-trees hold.
     db.pragma(`user_version = ${(db.pragma('user_version', { simple: true }) as number) + 1}`);
     return pages;
-  } finally {
-    db.close();
-  }
-}
-
-/** The names of the tables and indexes in a SQLite file (FerretDB names its tables after a hash). */
-export function schemaNames(file: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare('SELECT name FROM sqlite_schema').pluck().all() as string[];
   } finally {
     db.close();
   }

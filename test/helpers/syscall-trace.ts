@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const STRACE = '/usr/bin/strace';
+const STRACE = '/usr/bin/strace';
 
 /**
  * The wrapper for startService and the file it writes: every thread (-f), descriptors with their

@@ -1,5 +1,6 @@
 /** Waiting on a condition with a deadline: the one way tests wait (never a bare sleep). */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { inspect } from 'node:util';
 
 export interface WaitOptions {
   /** Fail after this long (default 15 s). */
@@ -38,7 +39,7 @@ async function poll<T>(condition: Condition<T>, options: WaitOptions): Promise<T
       last = error;
     }
     if (Date.now() > deadline) {
-      const seen = last instanceof Error ? `: ${last.message}` : last === undefined ? '' : ` (last: ${String(last)})`;
+      const seen = last instanceof Error ? `: ${last.message}` : last === undefined ? '' : ` (last: ${inspect(last)})`;
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}${seen}`);
     }
     await sleep(intervalMs);

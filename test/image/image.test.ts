@@ -20,7 +20,7 @@ const run = promisify(execFile);
 const IMAGE = process.env.TW_IMAGE;
 /** The image's runtime user; the data volume must be writable by it. */
 const IMAGE_UID = 65532;
-const API_TOKEN = 'tw_image_test_token';
+const API_TOKEN = 'tw_image_test_token_0123';
 // crun fails on these machines (hybrid cgroups, raising limits); runc with fixed limits works.
 const PODMAN = ['--runtime', 'runc'];
 const LIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];

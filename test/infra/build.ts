@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +30,12 @@ export function progress(message: string): void {
   process.stderr.write(`infra: ${message}\n`);
 }
 
-/** One binary in its own cache folder named after it and its version; built when missing. */
+/**
+ * One binary in its own cache folder named after it and its version, and after our own Go source
+ * around it when the module has some (main.go): editing that rebuilds; built when missing.
+ */
 export async function cachedBinary(spec: GoBinary): Promise<string> {
-  const folder = cacheDir(`${spec.binary}-${spec.pinned.version}`);
+  const folder = cacheDir(`${spec.binary}-${spec.pinned.version}${ownSourceSuffix(spec.moduleDir)}`);
   await ensureBinaries(folder, [spec]);
   return join(folder, spec.binary);
 }
@@ -44,6 +48,17 @@ export async function ensureBinaries(folder: string, binaries: readonly GoBinary
   mkdirSync(folder, { recursive: true });
   mkdirSync(cacheDir('logs'), { recursive: true });
   for (const binary of missing) await build(folder, binary);
+}
+
+function ownSourceSuffix(moduleDir: string): string {
+  const dir = join(goModulesRoot, moduleDir);
+  const sources = readdirSync(dir)
+    .filter((name) => name.endsWith('.go'))
+    .sort();
+  if (sources.length === 0) return '';
+  const hash = createHash('sha256');
+  for (const name of sources) hash.update(name).update(readFileSync(join(dir, name)));
+  return `-${hash.digest('hex').slice(0, 8)}`;
 }
 
 async function build(folder: string, spec: GoBinary): Promise<void> {

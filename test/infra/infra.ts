@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { helmBinary } from './helm.js';
 import { kubeAssets, startKube } from './kube.js';
-import { ferretdbBinary, startFerretdb } from './mongo.js';
+import { ferretdbBinaries, startFerretdb } from './mongo.js';
 import { prometheusOperatorCrds } from './monitoring-crds.js';
 import { isOurs, stopServer } from './process.js';
 import { readState, writeState, type Component, type Started } from './state.js';
@@ -17,8 +17,8 @@ const prepare: Record<Component, () => Promise<Start>> = {
   mongo: async () => {
     const uri = process.env.MONGODB_URI;
     if (uri) return async () => ({ component: 'mongo', servers: [], env: { MONGODB_URI: uri } });
-    const binary = await ferretdbBinary();
-    return () => startFerretdb(binary);
+    const binaries = await ferretdbBinaries();
+    return () => startFerretdb(binaries);
   },
   helm: async () => {
     const binary = await helmBinary();

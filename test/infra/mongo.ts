@@ -3,56 +3,65 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { cachedBinary, progress } from './build.js';
+import { postgresBinDir, runPostgres } from './postgres.js';
 import { freePort, retryOnce, startDetached, stopServer, waitForServer, type ServerProcess } from './process.js';
 import type { Started } from './state.js';
 import { versions } from './versions.js';
 
 /*
- * What FerretDB v1.24 on SQLite does and does not do, measured with the mongodb driver (v7):
- * unique indexes are enforced atomically (E11000); `w: 'majority'` write concerns are accepted;
- * transactions ("unknown field autocommit") and change streams are not implemented; and `$inc`
- * (updateOne or findOneAndUpdate) is NOT atomic across concurrent connections: 4 clients × 100
- * increments ended at ~200, and racing upserts can fail with E11000 where MongoDB would retry.
+ * What FerretDB v1.24 does and does not do, measured with the mongodb driver (v7): unique indexes
+ * are enforced atomically (E11000); `w: 'majority'` write concerns are accepted; transactions
+ * ("unknown field autocommit") and change streams are not implemented; and `$inc` (updateOne or
+ * findOneAndUpdate) is read-then-write, not atomic across concurrent connections, so racing
+ * upserts can fail with E11000 where MongoDB would retry. Its PostgreSQL backend is the one
+ * FerretDB recommends; see docs/performance.md for how it compares with its SQLite backend here.
  */
 
-/** The FerretDB binary, built once into the cache. */
-export function ferretdbBinary(): Promise<string> {
-  return cachedBinary({
+/** The binaries a MongoDB-wire test server needs: FerretDB (built once into the cache) and PostgreSQL's. */
+export interface FerretdbBinaries {
+  ferretdb: string;
+  postgres: string;
+}
+
+export async function ferretdbBinaries(): Promise<FerretdbBinaries> {
+  const postgres = postgresBinDir();
+  const ferretdb = await cachedBinary({
     binary: 'ferretdb',
     moduleDir: 'ferretdb',
     pinned: { module: 'github.com/FerretDB/FerretDB', version: versions.ferretdb },
     // Our main.go around FerretDB's embeddable server; its own cmd/ferretdb cannot start from a proxy build.
     goPackage: 'tw-webhooks/infra/ferretdb',
   });
+  return { ferretdb, postgres };
 }
 
-/** FerretDB in a fresh temp folder on a free loopback port, for `up mongo`; a failed start is retried once. */
-export function startFerretdb(binary: string): Promise<Started> {
-  return retryOnce('ferretdb', () => startFerretdbOnce(binary));
+/** FerretDB and its PostgreSQL in a fresh temp folder on free loopback ports, for `up mongo`; a failed start is retried once. */
+export function startFerretdb(binaries: FerretdbBinaries): Promise<Started> {
+  return retryOnce('ferretdb', () => startFerretdbOnce(binaries));
 }
 
-async function startFerretdbOnce(binary: string): Promise<Started> {
+async function startFerretdbOnce(binaries: FerretdbBinaries): Promise<Started> {
   const workDir = mkdtempSync(join(tmpdir(), 'tw-mongo-'));
   const started = Date.now();
+  const servers: ServerProcess[] = [];
   try {
+    const postgres = await runPostgres(binaries.postgres, await freePort(), workDir);
+    servers.push(postgres.server);
     const port = await freePort();
-    const server = await runFerretdb(binary, port, workDir);
-    progress(`ferretdb ${versions.ferretdb} ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return { component: 'mongo', servers: [server], workDir, env: { MONGODB_URI: `mongodb://127.0.0.1:${port}/` } };
+    servers.push(await runFerretdb(binaries.ferretdb, port, postgres.url, workDir));
+    progress(`ferretdb ${versions.ferretdb} on PostgreSQL ready on 127.0.0.1:${port} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { component: 'mongo', servers, workDir, env: { MONGODB_URI: `mongodb://127.0.0.1:${port}/` } };
   } catch (error) {
+    for (const server of servers.reverse()) await stopServer(server);
     rmSync(workDir, { recursive: true, force: true });
     throw error;
   }
 }
 
-/**
- * Runs FerretDB on `port` with its SQLite files and log in `workDir` (reusing what is there, so a
- * restart keeps the data); resolves once the driver's ping answers.
- */
-export async function runFerretdb(binary: string, port: number, workDir: string): Promise<ServerProcess> {
-  const dataDir = join(workDir, 'data');
-  mkdirSync(dataDir, { recursive: true });
-  const server = startDetached('ferretdb', binary, [`--listen-addr=127.0.0.1:${port}`, `--sqlite-url=file:${dataDir}/`], join(workDir, 'ferretdb.log'));
+/** Runs FerretDB on `port` over the PostgreSQL database at `postgresUrl`, its log in `workDir`; resolves once the driver's ping answers. */
+export async function runFerretdb(binary: string, port: number, postgresUrl: string, workDir: string): Promise<ServerProcess> {
+  mkdirSync(workDir, { recursive: true });
+  const server = startDetached('ferretdb', binary, [`--listen-addr=127.0.0.1:${port}`, `--postgresql-url=${postgresUrl}`], join(workDir, 'ferretdb.log'));
   try {
     await waitForServer(server, () => pingMongo(`mongodb://127.0.0.1:${port}/`), 30_000);
     return server;
@@ -62,7 +71,7 @@ export async function runFerretdb(binary: string, port: number, workDir: string)
   }
 }
 
-export async function pingMongo(uri: string): Promise<boolean> {
+async function pingMongo(uri: string): Promise<boolean> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 1000 });
   try {
     await client.db('admin').command({ ping: 1 });

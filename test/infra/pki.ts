@@ -80,6 +80,6 @@ function openssl(args: string[]): void {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? String(error);
-    throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed (the openssl CLI is needed for test certificates): ${stderr}`);
+    throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed (the openssl CLI is needed for test certificates): ${stderr}`, { cause: error });
   }
 }

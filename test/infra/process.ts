@@ -11,6 +11,12 @@ export interface ServerProcess {
   logFile: string;
 }
 
+/** The OS user a server runs as, when not the current one (PostgreSQL refuses root). */
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
 /** A free loopback port (the envtest way: bind to 0, read, release; a race is possible but rare). */
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -31,10 +37,10 @@ const exits = new Map<number, string>();
  * Starts a server in its own process group with output to a log file, not tied to this process:
  * `npm run infra -- up` exits while the servers keep running.
  */
-export function startDetached(name: string, binary: string, args: readonly string[], logFile: string): ServerProcess {
+export function startDetached(name: string, binary: string, args: readonly string[], logFile: string, user?: RunAs): ServerProcess {
   const log = openSync(logFile, 'a');
   try {
-    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log], ...user });
     if (child.pid === undefined) throw new Error(`could not start ${binary}`);
     const pid = child.pid;
     child.once('exit', (code, signal) => exits.set(pid, signal ? `killed by ${signal}` : `exit code ${code}`));
@@ -58,7 +64,7 @@ export async function retryOnce<T>(what: string, attempt: () => Promise<T>): Pro
     try {
       return await attempt();
     } catch (second) {
-      throw new Error(`${what} failed to start twice.\nFirst attempt: ${describe(first)}\nSecond attempt: ${describe(second)}`);
+      throw new Error(`${what} failed to start twice.\nFirst attempt: ${describe(first)}\nSecond attempt: ${describe(second)}`, { cause: second });
     }
   }
 }

@@ -8,7 +8,7 @@ export const versions = {
   /** A current minor; etcd below is the one its hack/lib/etcd.sh recommends. */
   kubernetes: 'v1.36.3',
   etcd: 'v3.6.8',
-  /** v1.x has the SQLite backend: no PostgreSQL needed. */
+  /** The last line that runs on plain PostgreSQL (2.x needs the DocumentDB extension); Debian's postgresql serves it. */
   ferretdb: 'v1.24.2',
   helm: 'v3.22.0',
   /** Only its CustomResourceDefinitions (ServiceMonitor, PrometheusRule) are used: the chart is dry-run against them. */

@@ -1,5 +1,4 @@
 /** The route's accept step: inline within the budget, durably queued beyond it or for async sources. */
-// servers: none
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -39,10 +38,10 @@ describe('accepting a verified delivery', () => {
     assert.ok(result.ok && !result.value.queued && !result.value.filtered && result.value.created);
   });
 
-  it('queues a slow delivery durably, keeping only the idempotency headers, while the inline attempt completes', async () => {
+  it('queues a slow delivery durably, keeping only the signed event id header, while the inline attempt completes', async () => {
     const queued: string[] = [];
     const accept = createAccept({ ingest: slowIngest(200), inbox: store.inbox, inlineBudgetMs: 20, onQueued: (reason) => queued.push(reason) });
-    const result = await accept(testSource({ name: 'edr' }), event);
+    const result = await accept(testSource({ name: 'edr', verification: 'standard-webhooks' }), event);
     assert.ok(result.ok && result.value.queued);
     assert.equal(result.value.reason, 'budget');
     assert.deepEqual(queued, ['budget']);
@@ -51,6 +50,13 @@ describe('accepting a verified delivery', () => {
     assert.deepEqual(entry.headers, [['webhook-id', 'msg-7']]);
     assert.deepEqual(entry.body, event.rawBody);
     assert.equal(entry.receivedAt, event.receivedAt.toISOString());
+  });
+
+  it("keeps no id header for a profile that signs none (the header could be anyone's)", async () => {
+    const accept = createAccept({ ingest: slowIngest(0), inbox: store.inbox, inlineBudgetMs: 0 });
+    const result = await accept(testSource({ name: 'edr', processing: 'async' }), { ...event, headers: { ...event.headers, 'x-webhook-id': 'x-1' } });
+    assert.ok(result.ok && result.value.queued);
+    assert.deepEqual((await store.inbox.getEntry(result.value.queueId))?.headers, []);
   });
 
   it('queues an async source without processing it', async () => {

@@ -1,4 +1,3 @@
-// servers: kube, helm, monitoring-crds
 /**
  * The chart as a platform team installs it: lint-clean, every rendering (defaults and every feature
  * on) accepted by the real kube-apiserver (`kubectl apply --dry-run=server`, with prometheus-operator's
@@ -13,7 +12,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { createTestNamespace, helmBin, kubectlBin, prometheusOperatorCrdsDir } from '../helpers/servers.js';
+import { createTestNamespace, helmBin, kubectlBin, needs, prometheusOperatorCrdsDir } from '../helpers/servers.js';
 import {
   chartCrdDir,
   chartDir,
@@ -25,6 +24,8 @@ import {
   renderInstallManifest,
   repoRoot,
 } from '../deploy/chart.js';
+
+await needs('kube', 'helm', 'monitoring-crds');
 
 const run = promisify(execFile);
 const MONITORING_API = ['--api-versions', 'monitoring.coreos.com/v1'];
@@ -122,6 +123,7 @@ describe('the Helm chart', () => {
     assert.deepEqual(env.TW_POD_NAME, { fieldRef: { fieldPath: 'metadata.name' } });
     assert.deepEqual(env.TW_NAMESPACE, { fieldRef: { fieldPath: 'metadata.namespace' } });
     assert.equal(env.MONGODB_URI, undefined);
+    assert.deepEqual([env.TW_RETENTION_DAYS, env.TW_RAW_BODY_RETENTION_DAYS], ['180', '30'], 'retention sized for the 1Gi claim');
     assert.ok(pod.terminationGracePeriodSeconds > 10, 'longer than the 10 s drain');
     assert.deepEqual(
       [container.startupProbe.httpGet.path, container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path],
@@ -270,6 +272,43 @@ describe('the Helm chart', () => {
     }
   });
 
+  it('backs the embedded store up onto a claim of its own with backup.enabled, and refuses it with MongoDB', async () => {
+    const namespace = await restrictedNamespace();
+    const rendered = await helmTemplate(helmBin(), ['--set', 'backup.enabled=true', '--set', 'backup.keep=3'], 'tw-webhooks', namespace);
+    const manifests = parse(rendered);
+    assert.deepEqual(
+      manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => [m.metadata.name, m.spec.resources.requests.storage]),
+      [
+        ['tw-webhooks-backups', '8Gi'],
+        ['tw-webhooks-data', '1Gi'],
+      ],
+    );
+    const pod = find(manifests, 'Deployment').spec.template.spec;
+    assert.equal(pod.volumes.find((v: { name: string }) => v.name === 'backups').persistentVolumeClaim.claimName, 'tw-webhooks-backups');
+    const container = pod.containers[0];
+    assert.deepEqual(container.volumeMounts.map((m: { mountPath: string }) => m.mountPath).sort(), [
+      '/tmp',
+      '/var/backups/tw-webhooks',
+      '/var/lib/tw-webhooks',
+    ]);
+    const env = Object.fromEntries(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    assert.deepEqual([env.TW_BACKUP_DIR, env.TW_BACKUP_INTERVAL_HOURS, env.TW_BACKUP_KEEP], ['/var/backups/tw-webhooks', '24', '3']);
+    const warnings = await dryRunOnServer(rendered);
+    assert.doesNotMatch(warnings, /PodSecurity|violate/i, warnings);
+
+    assert.match(
+      await helmFails(['--set', 'backup.enabled=true', '--set', 'mongodb.uri=mongodb://db/tw']),
+      /backup\.enabled backs up the embedded store; MongoDB is backed up with mongodump/,
+    );
+  });
+
+  it('refuses raw bodies kept longer than their incidents, saying why', async () => {
+    assert.match(
+      await helmFails(['--set', 'retention.days=30', '--set', 'retention.rawBodyDays=31']),
+      /retention\.rawBodyDays must not exceed retention\.days/,
+    );
+  });
+
   it('refuses wrong types and unknown keys through values.schema.json', async () => {
     assert.match(await helmFails(['--set', 'replicaCount=three']), /replicaCount.*(integer|Invalid type)/is);
     assert.match(await helmFails(['--set', 'persistence.enabeld=false']), /additional propert(y|ies).*enabeld/is);
@@ -296,8 +335,15 @@ describe('the Helm chart', () => {
     // Applied for real (a dry run cannot create the namespace the other objects go into).
     const { stdout, stderr } = await run(kubectlBin(), ['apply', '-f', installManifest], { maxBuffer: 16 << 20 });
     assert.doesNotMatch(stderr, /PodSecurity|violate/i, stderr);
+    // Another test (the docs run) may have applied it already: the objects are then configured, not
+    // created, so what is checked is that the server now holds exactly the manifest (diff exits 0).
     assert.match(stdout, /namespace\/tw-webhooks (created|unchanged|configured)/);
-    assert.match(stdout, /deployment\.apps\/tw-webhooks created/);
+    assert.match(stdout, /deployment\.apps\/tw-webhooks (created|unchanged|configured)/);
+    const diff = await run(kubectlBin(), ['diff', '-f', installManifest], { maxBuffer: 16 << 20 }).then(
+      () => '',
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}` || 'kubectl diff failed',
+    );
+    assert.equal(diff, '', 'the API server holds what manifests/install.yaml says');
   });
 
   it('has example WebhookSources and labelled Secrets for email-gateway, edr and siem that the API server accepts', async () => {

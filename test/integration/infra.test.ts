@@ -3,7 +3,6 @@
  * on it: webhook-source-crd.test.ts), a MongoDB-wire server with the semantics the store relies on,
  * a helm v3, and an `npm run infra` whose `down` leaves no process behind.
  */
-// servers: kube, mongo, helm
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +13,9 @@ import { promisify } from 'node:util';
 import { MongoClient, MongoServerError } from 'mongodb';
 import { isOurs } from '../infra/process.js';
 import { readState } from '../infra/state.js';
-import { helmBin, kubectlBin, mongoFromEnv } from '../helpers/servers.js';
+import { helmBin, kubectlBin, mongoFromEnv, needs } from '../helpers/servers.js';
+
+await needs('kube', 'mongo', 'helm');
 
 const run = promisify(execFile);
 
@@ -66,7 +67,7 @@ describe('npm run infra', () => {
     run(process.execPath, ['--import', 'tsx', 'test/infra/cli.ts', ...args], { env: { ...envWithoutMongo, TW_INFRA_STATE_DIR: stateDir } });
   after(() => rmSync(stateDir, { recursive: true, force: true }));
 
-  it('starts FerretDB with `up mongo`, prints its URI, and `down` leaves no process or folder behind', async () => {
+  it('starts FerretDB on PostgreSQL with `up mongo`, prints its URI, and `down` leaves no process or folder behind', async () => {
     const { stdout } = await infra('up', 'mongo');
     const uri = /^export MONGODB_URI='(.+)'$/m.exec(stdout)?.[1];
     assert.ok(uri, `no MONGODB_URI in: ${stdout}`);
@@ -77,7 +78,11 @@ describe('npm run infra', () => {
       await client.close();
     }
     const [started] = readState(stateDir);
-    assert.ok(started && started.servers.length > 0 && started.workDir);
+    assert.ok(started && started.workDir);
+    assert.deepEqual(
+      started.servers.map((server) => server.name),
+      ['postgres', 'ferretdb'],
+    );
 
     await infra('down');
     for (const server of started.servers) assert.equal(isOurs(server), false, `${server.name} (pid ${server.pid}) still runs`);

@@ -1,4 +1,3 @@
-// servers: none
 /**
  * Informer supervision against a scripted API server. A fake on purpose, and only for faults the
  * real kube-apiserver cannot be made to produce on demand: a watch that goes silent without

@@ -1,4 +1,3 @@
-// servers: none
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

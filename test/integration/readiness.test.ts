@@ -7,7 +7,6 @@
  *   the way a crash would end it (Worker.terminate), as in store-embedded.test.ts.
  * A database down at start-up is tested against the real process in e2e/lifecycle.test.ts.
  */
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockList, type AddressInfo } from 'node:net';
 import type { Worker } from 'node:worker_threads';
-import { createApp } from '../../src/http/app.js';
+import { createApp, routeHandlers } from '../../src/http/app.js';
+import { servedOn } from '../../src/http/routes.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { SourceRegistry } from '../../src/sources/registry.js';
@@ -24,9 +24,9 @@ import { FileSourceProvider } from '../../src/providers/file.js';
 import { EmbeddedStore } from '../../src/store/embedded/embedded-store.js';
 import { createIngest } from '../../src/ingest/ingest.js';
 import { createAccept } from '../../src/ingest/accept.js';
-import { RateLimiter } from '../../src/http/rate-limit.js';
-import { SecretBox } from '../../src/providers/api/secret-box.js';
-import { StoreRegistrations } from '../../src/providers/api/store-registrations.js';
+import { SenderLimits } from '../../src/http/sender-limits.js';
+import { BodyBudget } from '../../src/http/body-budget.js';
+import { loadLimitSettings } from '../../src/config/limit-settings.js';
 import { Drain } from '../../src/http/drain.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
@@ -43,35 +43,26 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const store = new EmbeddedStore(join(dir, 'data'), { restartDelayMs: 100 });
   await store.open();
   const registry = new SourceRegistry([new FileSourceProvider({ path: configPath, env: {}, logger })]);
-  const app = createApp({
+  const limits = loadLimitSettings({});
+  const metrics = createMetrics();
+  const trustedProxies = new BlockList();
+  const drain = new Drain();
+  // The receiver's listener: the probes and the receiver are what this test is about.
+  const handlers = routeHandlers({
     logger,
-    metrics: createMetrics(),
+    metrics,
     sources: registry,
     store,
-    accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
-    rateLimiter: new RateLimiter(),
-    trustedProxies: new BlockList(),
-    drain: new Drain(),
-    // The /api routes are not what this test is about: no key is valid and registration is off.
-    api: {
-      authenticate: async () => undefined,
-      forgetApiKey: () => undefined,
-      webhooks: {
-        sources: registry,
-        registrations: new StoreRegistrations({
-          store: store.registeredSources,
-          box: new SecretBox(undefined, true),
-          rotationGraceSeconds: 0,
-          written: async () => undefined,
-        }),
-        registrationEnabled: false,
-        dispatch: () => Promise.reject(new Error('no test events here')),
-        nowMs: Date.now,
-      },
-      follow: () => () => undefined,
-      nowMs: Date.now,
+    trustedProxies,
+    drain,
+    receiver: {
+      accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
+      limits: new SenderLimits(limits.senders),
+      bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     },
   });
+  const app = createApp({ handlers, serves: (row) => servedOn(row.plane, 'receiver', 'all'), logger, metrics, trustedProxies, drain });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   cleanups.push(

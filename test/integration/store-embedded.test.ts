@@ -1,4 +1,3 @@
-// servers: none
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +10,8 @@ import type { Store, StoreFault } from '../../src/store/store.js';
 import { newIncident, storeContract } from '../helpers/store-contract.js';
 import { pipelineContract } from '../helpers/pipeline-contract.js';
 import { waitFor } from '../helpers/wait.js';
+import Database from 'better-sqlite3';
+import { SCHEMA } from '../../src/store/embedded/schema.js';
 import { damageRootPagesUnder, dataPagesInTheMiddle, overwritePages } from '../helpers/sqlite-damage.js';
 
 const dirs = new WeakMap<Store, string>();
@@ -90,6 +91,53 @@ describe('embedded store thread', () => {
   });
 });
 
+describe('embedded store files of earlier versions', () => {
+  it('a triage outbox keyed by incident id moves to the one keyed by number, states and attempts kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-store-'));
+    // The file as the version before wrote it: the outbox keyed by the incident's id.
+    const old = new Database(join(dir, 'tw-webhooks.sqlite'));
+    old.exec(`${SCHEMA}
+      CREATE TABLE triage_outbox (
+        incident_id TEXT PRIMARY KEY REFERENCES incidents (id), state TEXT NOT NULL, next_attempt_at TEXT, attempts INTEGER NOT NULL, claimed_by TEXT
+      );
+      CREATE INDEX triage_outbox_due ON triage_outbox (state, next_attempt_at);`);
+    const pending = { ...newIncident({ triagePlaybook: 'phishing' }), number: 'INC-2026-0001' };
+    const dispatched = { ...newIncident({ triagePlaybook: 'phishing' }), number: 'INC-2026-0002' };
+    dispatched.triage = { ...dispatched.triage, state: 'dispatched', attempts: 1, nextAttemptAt: null, dispatchedAt: '2026-03-01T10:00:01.000Z' };
+    for (const incident of [pending, dispatched]) {
+      old
+        .prepare(`INSERT INTO incidents (id, number, source, dedupe_key, received_at, severity, status, doc) VALUES (?, ?, ?, ?, ?, ?, 'new', ?)`)
+        .run(incident.id, incident.number, incident.source, incident.dedupeKey, incident.receivedAt, incident.severity, JSON.stringify(incident));
+      old
+        .prepare('INSERT INTO triage_outbox (incident_id, state, next_attempt_at, attempts) VALUES (?, ?, ?, ?)')
+        .run(incident.id, incident.triage.state, incident.triage.nextAttemptAt, incident.triage.attempts);
+    }
+    old.prepare(`INSERT INTO counters (year, last) VALUES (2026, 2)`).run();
+    old.close();
+
+    const store = new EmbeddedStore(dir);
+    await store.open();
+    after(() => store.close());
+    assert.equal(await store.triage.countPendingTriage(), 1);
+    assert.deepEqual(
+      (await store.triage.listTriage({ state: 'dispatched', limit: 10 })).map((incident) => incident.id),
+      [dispatched.id],
+    );
+    const claimed = await store.triage.claimTriage('w1', new Date('2026-03-01T11:00:00.000Z'), 60_000);
+    assert.equal(claimed?.id, pending.id);
+    assert.equal(claimed.triage.attempts, 1);
+    assert.equal(await store.triage.finishTriage({ id: pending.id, attempts: 1 }, { state: 'dispatched', at: '2026-03-01T11:00:01.000Z' }), true);
+    assert.equal(await store.triage.countPendingTriage(), 0);
+    // New incidents join the same outbox, numbered on from the old counter.
+    const next = await store.insertIncident(newIncident({ triagePlaybook: 'phishing' }));
+    assert.equal(next.incident.number, 'INC-2026-0003');
+    assert.deepEqual(
+      (await store.triage.listTriage({ state: 'pending', limit: 10 })).map((incident) => incident.number),
+      ['INC-2026-0003'],
+    );
+  });
+});
+
 describe('embedded store integrity', () => {
   /** A store of a few hundred incidents with 1 KB bodies: pages of real rows to damage. */
   async function filledStore(options: ConstructorParameters<typeof EmbeddedStore>[1] = {}): Promise<{ store: EmbeddedStore; dir: string; ids: string[] }> {
@@ -118,7 +166,7 @@ describe('embedded store integrity', () => {
     assert.ok(error.damage.problems.length >= 1 && error.damage.problems.length <= 5, error.damage.problems.join('\n'));
     assert.ok(
       error.damage.problems.some((problem) => pages.some((page) => problem.includes(`page ${page}`))),
-      `the damaged pages ${pages} are named: ${error.damage.problems.join('\n')}`,
+      `the damaged pages ${pages.join(', ')} are named: ${error.damage.problems.join('\n')}`,
     );
     assert.match(error.damage.recovery, /backup/);
     assert.match(error.damage.recovery, new RegExp(`sqlite3 ${file} "\\.recover"`));

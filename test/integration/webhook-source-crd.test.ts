@@ -1,4 +1,3 @@
-// servers: kube
 /**
  * The generated WebhookSource CRD on the real kube-apiserver: it installs, the smallest object
  * works, the API server enforces the same bounds as webhook_config.yaml (one table of cases) and
@@ -11,8 +10,10 @@ import { promisify } from 'node:util';
 import { ApiException, CustomObjectsApi } from '@kubernetes/client-node';
 import { SOURCE_DEFAULTS } from '../../src/sources/source-spec.js';
 import { WEBHOOK_SOURCE_API, type WebhookSource, type WebhookSourceSpec } from '../../src/kubernetes/webhook-source-crd.js';
-import { createTestNamespace, kubeFromEnv, kubectlBin } from '../helpers/servers.js';
+import { createTestNamespace, kubeFromEnv, kubectlBin, needs } from '../helpers/servers.js';
 import { SPEC_CASES } from '../helpers/source-spec-cases.js';
+
+await needs('kube');
 
 const run = promisify(execFile);
 const CRD_FILE = 'crds/triagewarden.io_webhooksources.yaml';

@@ -1,5 +1,4 @@
 /** The floors of src/ hold: .dependency-cruiser.cjs says who may import whom, this runs it on src/. */
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -25,6 +24,6 @@ describe('dependencies', () => {
     assert.ok(ours.length > 100, `${ours.length} modules of src/ cruised`);
     const why = new Map((config.forbidden ?? []).map((rule) => [rule.name, rule.comment]));
     const violations = result.summary.violations.map(({ rule, from, to }) => `${from} → ${to}: ${why.get(rule.name) ?? rule.name}`);
-    assert.deepEqual(violations, [], 'see .dependency-cruiser.cjs and docs/architecture.md for who may import whom');
+    assert.deepEqual(violations, [], 'see .dependency-cruiser.cjs and CONTRIBUTING.md for who may import whom');
   });
 });

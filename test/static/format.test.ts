@@ -1,5 +1,4 @@
 /** The formatter's rules (.prettierrc.json) hold for every TypeScript file: `npm run format` applies them. */
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -1,4 +1,3 @@
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';

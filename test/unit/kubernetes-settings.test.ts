@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
-import { loadKubernetesSettings } from '../../src/config/kubernetes-settings.js';
+import { checkRegistrationWatched, loadKubernetesSettings } from '../../src/config/kubernetes-settings.js';
 
 const noFile = join(tmpdir(), 'no-such-namespace-file');
 
@@ -13,6 +13,7 @@ describe('Kubernetes settings', () => {
     assert.deepEqual(loadKubernetesSettings({}, noFile), {
       enabled: false,
       namespace: 'default',
+      registrationNamespace: 'default',
       watchNamespaces: [],
       podName: hostname(),
       lease: { durationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
@@ -24,6 +25,7 @@ describe('Kubernetes settings', () => {
     writeFileSync(file, 'security\n');
     assert.equal(loadKubernetesSettings({}, file).namespace, 'security');
     assert.equal(loadKubernetesSettings({ TW_NAMESPACE: 'ops' }, file).namespace, 'ops');
+    assert.equal(loadKubernetesSettings({ TW_NAMESPACE: 'ops' }, file).registrationNamespace, 'ops', 'registrations default to the same namespace');
   });
 
   it('reads every variable', () => {
@@ -31,6 +33,7 @@ describe('Kubernetes settings', () => {
       {
         TW_KUBERNETES: 'true',
         TW_WATCH_NAMESPACES: 'team-a, team-b,',
+        TW_REGISTRATION_NAMESPACE: 'tw-sources',
         TW_POD_NAME: 'tw-0',
         TW_LEASE_DURATION_SECONDS: '4',
         TW_LEASE_RENEW_DEADLINE_SECONDS: '3',
@@ -40,8 +43,19 @@ describe('Kubernetes settings', () => {
     );
     assert.equal(settings.enabled, true);
     assert.deepEqual(settings.watchNamespaces, ['team-a', 'team-b']);
+    assert.equal(settings.registrationNamespace, 'tw-sources');
     assert.equal(settings.podName, 'tw-0');
     assert.deepEqual(settings.lease, { durationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 });
+  });
+
+  it('with registration on, refuses a registration namespace outside the watched ones', () => {
+    const watching = (env: NodeJS.ProcessEnv) => () => checkRegistrationWatched(loadKubernetesSettings({ TW_KUBERNETES: 'true', ...env }, noFile));
+    assert.throws(
+      watching({ TW_WATCH_NAMESPACES: 'team-a', TW_REGISTRATION_NAMESPACE: 'tw-sources' }),
+      /must include TW_REGISTRATION_NAMESPACE \(tw-sources\)/,
+    );
+    assert.doesNotThrow(watching({ TW_WATCH_NAMESPACES: 'team-a, tw-sources', TW_REGISTRATION_NAMESPACE: 'tw-sources' }));
+    assert.doesNotThrow(watching({ TW_REGISTRATION_NAMESPACE: 'tw-sources' }), 'every namespace is watched');
   });
 
   it('refuses lease timings client-go refuses', () => {

@@ -42,4 +42,19 @@ describe('which MongoDB failures are faults (the store turns unhealthy)', () => 
     assert.equal(mongoFault(new MongoServerError({ code: 11000, errmsg: 'duplicate key' })), undefined);
     assert.equal(mongoFault(new TypeError('bug')), undefined);
   });
+
+  it("FerretDB's backend restarting is an outage, its storage failing a fault", () => {
+    // As FerretDB on PostgreSQL answers the first operation after its PostgreSQL restarted.
+    const restarted = new MongoServerError({
+      code: 1,
+      errmsg: '[collection.go:109 postgresql.(*collection).Query] FATAL: terminating connection due to administrator command (SQLSTATE 57P01)',
+    });
+    assert.equal(mongoFault(restarted), undefined);
+    assert.equal(isUnavailable(restarted), true);
+    const refused = new MongoServerError({ code: 1, errmsg: 'failed to connect to `host=127.0.0.1`: dial error (SQLSTATE 08006)' });
+    assert.equal(isUnavailable(refused), true);
+    const damaged = new MongoServerError({ code: 1, errmsg: 'ERROR: invalid page in block 0 of relation base/16384/16390 (SQLSTATE XX001)' });
+    assert.equal(mongoFault(damaged)?.kind, 'server_error');
+    assert.equal(isUnavailable(damaged), false);
+  });
 });

@@ -61,6 +61,17 @@ describe('parsePayload', () => {
 });
 
 describe('hostile payloads give a safe draft or an error, never a throw', () => {
+  it('takes no megabyte-long IPv6 zone for an address: the alert is kept, the token is no observable', () => {
+    // node's isIP accepts `::%` and any zone after it; an observable over the schema's bound failed the whole incident.
+    const token = '::%' + 'a-'.repeat(40_000);
+    const draft = normalize({ event_type: 'alert', data: { alert_id: 'a-1', title: token, note: `seen from ${token}` } }, testSource({ name: 'edr' }));
+    assert.ok(draft.ok, draft.ok ? '' : draft.error);
+    assert.ok(
+      draft.value.observables.ips.every((ip) => ip.length <= 64),
+      'no address longer than an address',
+    );
+  });
+
   it('does not pollute prototypes through __proto__ or constructor keys', () => {
     for (const body of [
       '{"__proto__":{"polluted":1}}',

@@ -1,7 +1,7 @@
 /**
- * Incidents stored before `mitre` and the domain/process/file/per-algorithm observable lists
- * existed read back from either store in today's shape: the new fields present, the stored hashes
- * sorted into the per-algorithm lists.
+ * Incidents stored before `mitre`, the domain/process/file/per-algorithm observable lists and the
+ * normalizer version existed read back from either store in today's shape: the new fields present,
+ * the stored hashes sorted into the per-algorithm lists, version 0.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -45,6 +45,7 @@ describe('incidents of the first stored shape', () => {
       assert.deepEqual(incident.observables.sha256, ['e'.repeat(64)]);
       assert.deepEqual(incident.observables.domains, []);
       assert.equal(incident.title, 'Malicious Document');
+      assert.equal(incident.normalizerVersion, 0, 'built before normalizer versions were recorded');
     });
   }
 });

@@ -191,7 +191,7 @@ describe('Splunk alerts that trigger for each result', () => {
     );
     const draft = normalize(JSON.parse(rawBody.toString()), testSource({ name: 'siem' }));
     assert.ok(draft.ok);
-    const key = dedupeKey({ headers: {}, externalId: draft.value.externalId, format: draft.value.format, rawBody });
+    const key = dedupeKey({ signedId: undefined, externalId: draft.value.externalId, format: draft.value.format, rawBody });
     assert.ok(key.ok);
     return key.value;
   };

@@ -2,14 +2,35 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { SecretBox } from '../../src/providers/api/secret-box.js';
+import { createCipheriv } from 'node:crypto';
+import { SecretBox, SecretOpenError } from '../../src/providers/api/secret-box.js';
+import { loadOperatorSettings } from '../../src/config/operator-settings.js';
+import { ConfigError } from '../../src/config/config-error.js';
 import { ApiKeyAuthenticator, BOOTSTRAP_KEY_ID } from '../../src/apikeys/authenticator.js';
 import { grants, hashApiKeyToken, newApiKeyRecord, type ApiKeyRecord, type ApiKeyStore } from '../../src/apikeys/api-key.js';
 import { ApiTokens } from '../../src/config/api-tokens.js';
 import { DomainError } from '../../src/core/errors.js';
 
 describe('SecretBox (AES-256-GCM at rest)', () => {
-  const box = new SecretBox(randomBytes(32), false);
+  const key = randomBytes(32);
+  const box = new SecretBox(() => key);
+  /** Why a value does not open, as SecretOpenError names it. */
+  const failure = (value: string, name = 'siem', opener = box) => {
+    try {
+      opener.open(value, name);
+    } catch (error) {
+      if (error instanceof SecretOpenError) return error.failure;
+      throw error;
+    }
+    return 'opened';
+  };
+  /** Sealed by hand: `aes256gcm:v1:` + base64(iv ‖ ciphertext ‖ tag of `tagBytes`), with the real key. */
+  const sealedWithTag = (tagBytes: number) => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: tagBytes });
+    cipher.setAAD(Buffer.from('siem'));
+    return `aes256gcm:v1:${Buffer.concat([iv, cipher.update('s3cret-0123456789'), cipher.final(), cipher.getAuthTag()]).toString('base64')}`;
+  };
 
   it('seals with a fresh IV each time and opens only for the same source name and key', () => {
     const first = box.seal('s3cret', 'siem');
@@ -17,19 +38,64 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
     assert.notEqual(first, second);
     assert.ok(!first.includes('s3cret') && !Buffer.from(first).includes(Buffer.from('s3cret').toString('base64')));
     assert.equal(box.open(first, 'siem').toString(), 's3cret');
-    assert.throws(() => box.open(first, 'edr'), 'a sealed secret copied onto another source does not open');
-    assert.throws(() => new SecretBox(randomBytes(32), false).open(first, 'siem'));
+    assert.equal(failure(first, 'edr'), 'wrong_key_or_altered', 'a sealed secret copied onto another source does not open');
+    assert.equal(failure(first, 'siem', new SecretBox(() => randomBytes(32))), 'wrong_key_or_altered');
     const tampered = first.slice(0, -4) + (first.endsWith('AAAA') ? 'BBBB' : 'AAAA');
-    assert.throws(() => box.open(tampered, 'siem'));
+    assert.equal(failure(tampered), 'wrong_key_or_altered');
   });
 
-  it('refuses to store a secret without a key, naming TW_ENCRYPTION_KEY and development mode', () => {
+  it('takes only full 16-byte tags: a value sealed with a 4, 8 or 12-byte tag by the right key does not open', () => {
+    assert.equal(box.open(sealedWithTag(16), 'siem').toString(), 's3cret-0123456789', 'the hand-made format is the real one');
+    for (const tagBytes of [4, 8, 12]) assert.equal(failure(sealedWithTag(tagBytes)), 'wrong_key_or_altered', `${tagBytes}-byte tag`);
+    // Too short to hold an IV, one byte and a full tag: refused before any decryption.
+    assert.equal(failure(`aes256gcm:v1:${randomBytes(12 + 16).toString('base64')}`), 'malformed');
+    assert.equal(failure('aes256gcm:v1:'), 'malformed');
+  });
+
+  it('reads one format only: no plain values even with a key, no base64 a lenient decoder would repair', () => {
+    assert.equal(failure(`plain:${Buffer.from('s3cret').toString('base64')}`), 'not_sealed');
+    assert.equal(failure('aes256gcm:v2:AAAA'), 'not_sealed');
+    const sealed = box.seal('s3cret', 'siem');
+    const body = sealed.slice('aes256gcm:v1:'.length);
+    // node's base64 decoder skips characters outside the alphabet: these would decode to the same bytes.
+    assert.equal(failure(`aes256gcm:v1:${body.slice(0, 8)}*${body.slice(8)}`), 'malformed');
+    assert.equal(failure(`aes256gcm:v1:${body.slice(0, 8)}\n${body.slice(8)}`), 'malformed');
+    assert.equal(failure(`aes256gcm:v1:${body.replace(/=+$/, '')}`), body.endsWith('=') ? 'malformed' : 'opened', 'padding is required');
+  });
+
+  it('without a key seals nothing (naming TW_ENCRYPTION_KEY) and opens nothing', () => {
+    const keyless = new SecretBox(() => undefined);
     assert.throws(
-      () => new SecretBox(undefined, false).seal('s', 'siem'),
-      (error: unknown) => error instanceof DomainError && error.code === 'unavailable' && /TW_ENCRYPTION_KEY.*TW_DEV_MODE=true/s.test(error.message),
+      () => keyless.seal('s', 'siem'),
+      (error: unknown) => error instanceof DomainError && error.code === 'unavailable' && /TW_ENCRYPTION_KEY is not set/.test(error.message),
     );
-    const dev = new SecretBox(undefined, true);
-    assert.equal(dev.open(dev.seal('s', 'siem'), 'siem').toString(), 's');
+    assert.equal(failure(box.seal('s3cret', 'siem'), 'siem', keyless), 'no_key');
+  });
+});
+
+describe('TW_ENCRYPTION_KEY', () => {
+  const parse = (value: string) => loadOperatorSettings({ TW_ENCRYPTION_KEY: value }).encryptionKey;
+  const refused = (value: string) =>
+    assert.throws(
+      () => parse(value),
+      (error: unknown) => error instanceof ConfigError && /must be 32 bytes/.test(error.message) && !error.message.includes(value),
+    );
+
+  it('is exactly 32 bytes as 64 hex characters or 44 base64 characters', () => {
+    const key = randomBytes(32);
+    assert.deepEqual(parse(key.toString('hex')), key);
+    assert.deepEqual(parse(key.toString('hex').toUpperCase()), key);
+    assert.deepEqual(parse(key.toString('base64')), key);
+  });
+
+  it('refuses a 43-character passphrase, unpadded or url-safe base64, and any other length', () => {
+    refused('correcthorsebatterystaplecorrecthorsebatter'); // 43 letters: lenient base64 made 32 bytes of it
+    const key = randomBytes(32);
+    refused(key.toString('base64').replace(/=$/, ''));
+    refused(key.toString('base64url'));
+    refused(key.toString('hex').slice(1));
+    refused(randomBytes(31).toString('base64'));
+    refused(randomBytes(33).toString('base64'));
   });
 });
 
@@ -61,15 +127,15 @@ describe('ApiKeyAuthenticator', () => {
   it('gives the bootstrap token every scope and stored keys theirs; expired, unknown and revoked keys get nothing', async () => {
     let now = Date.parse('2026-03-01T10:00:00Z');
     const store = new MemoryKeys();
-    const auth = new ApiKeyAuthenticator({ store, bootstrap: new ApiTokens(['tw_boot']), logger, nowMs: () => now, cacheMs: 5_000 });
+    const auth = new ApiKeyAuthenticator({ store, bootstrap: new ApiTokens(['tw_boot_0123456789']), logger, nowMs: () => now, cacheMs: 5_000 });
     const reader = newApiKeyRecord({ name: 'r', scopes: ['webhooks:read'], expiresAt: '2026-03-02T10:00:00.000Z', now: new Date(now) });
     await store.insertApiKey(reader.record);
 
-    assert.equal((await auth.authenticate('tw_boot'))?.keyId, BOOTSTRAP_KEY_ID);
-    assert.ok(grants((await auth.authenticate('tw_boot'))!.scopes, 'logs:read'));
+    assert.equal((await auth.authenticate('tw_boot_0123456789'))?.keyId, BOOTSTRAP_KEY_ID);
+    assert.ok(grants((await auth.authenticate('tw_boot_0123456789'))!.scopes, 'logs:read'));
     const principal = await auth.authenticate(reader.token);
-    assert.deepEqual(principal, { keyId: reader.record.id, scopes: ['webhooks:read'] });
-    assert.equal(grants(principal!.scopes, 'webhooks:write'), false);
+    assert.deepEqual(principal, { keyId: reader.record.id, name: 'r', scopes: ['webhooks:read'] });
+    assert.equal(grants(principal.scopes, 'webhooks:write'), false);
     assert.equal(await auth.authenticate('tw_unknown'), undefined);
     assert.equal(await auth.authenticate('not-even-prefixed'), undefined);
 

@@ -89,6 +89,8 @@ describe('toSource', () => {
       processing: 'sync',
       filter: undefined,
       enabled: true,
+      retentionDays: undefined,
+      rawBodyRetentionDays: undefined,
     });
   });
 
@@ -107,6 +109,8 @@ describe('toSource', () => {
         processing: 'async',
         filter: { match: 'payload.severity != "low"', labels: { team: '"blue"' } },
         suspend: true,
+        retentionDays: 90,
+        rawBodyRetentionDays: 14,
         // A WebhookSource spec passes as is: its Kubernetes-only fields are ignored.
         ...{ sourceName: 'other', secretRef: { name: 'x' } },
       },
@@ -124,6 +128,8 @@ describe('toSource', () => {
     assert.deepEqual(source.filter?.spec, { match: 'payload.severity != "low"', labels: { team: '"blue"' } });
     assert.equal(source.filter?.labels.length, 1);
     assert.equal(source.enabled, false);
+    assert.equal(source.retentionDays, 90);
+    assert.equal(source.rawBodyRetentionDays, 14);
   });
 });
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import crypto, { createHmac } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { describe, it, mock } from 'node:test';
-import { verifyRequest, type VerifiableRequest } from '../../src/verify/index.js';
+import { verifyRequest, type VerifiableRequest, type Verdict } from '../../src/verify/index.js';
 import { parseSignatureHeader } from '../../src/verify/signature-header.js';
 import { describeTolerance } from '../../src/verify/timestamp.js';
 import type { Source, VerificationProfile } from '../../src/sources/source.js';
@@ -30,7 +30,13 @@ function verifyDefault(timestamp: string | undefined, signature: string | undefi
 
 const signed = (timestamp: number | string = NOW, secret = 'your-secret', body = BODY) => `sha256=${hexHmac(secret, `${timestamp}.${body}`)}`;
 const OK = { ok: true };
-const BAD_SIGNATURE = { ok: false, code: 'invalid_signature', message: 'Webhook signature verification failed' };
+/** A signature failure: the spec's message, then which check failed. */
+function assertBadSignature(verdict: Verdict, reason: RegExp = /./, context?: string): void {
+  assert.equal(verdict.ok, false, context);
+  assert.equal((verdict as { code: string }).code, 'invalid_signature', context);
+  assert.match((verdict as { message: string }).message, /^Webhook signature verification failed: /, context);
+  assert.match((verdict as { message: string }).message, reason, context);
+}
 
 describe('hmac-sha256: the spec profile', () => {
   it("accepts the spec's 'Send Test Event' recipe verbatim (bash + openssl)", () => {
@@ -73,14 +79,14 @@ describe('hmac-sha256: the spec profile', () => {
       '',
       undefined,
     ]) {
-      assert.deepEqual(verifyDefault(String(NOW), signature), BAD_SIGNATURE, String(signature));
+      assertBadSignature(verifyDefault(String(NOW), signature), /./, String(signature));
     }
   });
 
   it('rejects a signature over other bytes, another timestamp or another secret', () => {
-    assert.deepEqual(verifyDefault(String(NOW), signed(), { body: `${BODY} ` }), BAD_SIGNATURE);
-    assert.deepEqual(verifyDefault(String(NOW), signed(NOW - 1)), BAD_SIGNATURE);
-    assert.deepEqual(verifyDefault(String(NOW), signed(NOW, 'other-secret')), BAD_SIGNATURE);
+    assertBadSignature(verifyDefault(String(NOW), signed(), { body: `${BODY} ` }));
+    assertBadSignature(verifyDefault(String(NOW), signed(NOW - 1)));
+    assertBadSignature(verifyDefault(String(NOW), signed(NOW, 'other-secret')));
   });
 
   it('accepts any of several signatures separated by commas or whitespace (sender-side rotation)', () => {
@@ -102,14 +108,14 @@ describe('hmac-sha256: the spec profile', () => {
   it('considers at most 8 signatures', () => {
     const wrong = Array.from({ length: 7 }, () => signed(NOW, 'nope'));
     assert.deepEqual(verifyDefault(String(NOW), [...wrong, signed()].join(',')), OK);
-    assert.deepEqual(verifyDefault(String(NOW), [...wrong, 'sha256=x', signed()].join(',')), BAD_SIGNATURE);
+    assertBadSignature(verifyDefault(String(NOW), [...wrong, 'sha256=x', signed()].join(',')));
   });
 
   it('accepts the current and the previous secret (receiver-side rotation)', () => {
     const secrets = ['new-secret', 'old-secret'];
     assert.deepEqual(verifyDefault(String(NOW), signed(NOW, 'new-secret'), { secrets }), OK);
     assert.deepEqual(verifyDefault(String(NOW), signed(NOW, 'old-secret'), { secrets }), OK);
-    assert.deepEqual(verifyDefault(String(NOW), signed(NOW, 'older-secret'), { secrets }), BAD_SIGNATURE);
+    assertBadSignature(verifyDefault(String(NOW), signed(NOW, 'older-secret'), { secrets }));
   });
 
   it('reads repeated headers the way node joins them', () => {
@@ -135,8 +141,15 @@ describe('hmac-sha256: timestamps, checked before the signature', () => {
   const invalid = { ok: false, code: 'invalid_timestamp', message: 'X-Webhook-Timestamp must be a Unix time in whole seconds' };
 
   it('rejects a missing or malformed timestamp as invalid_timestamp', () => {
-    for (const timestamp of [undefined, '', '12a', '1.5', '-5', '1e3', '+1705320000', '0x10', ' 1705320000', '99999999999999999999']) {
-      assert.deepEqual(verifyDefault(timestamp, signed(timestamp ?? '')), invalid, String(timestamp));
+    for (const timestamp of ['12a', '1.5', '-5', '1e3', '+1705320000', '0x10', ' 1705320000', '99999999999999999999']) {
+      assert.deepEqual(verifyDefault(timestamp, signed(timestamp)), invalid, String(timestamp));
+    }
+    for (const timestamp of [undefined, '']) {
+      assert.deepEqual(
+        verifyDefault(timestamp, signed(timestamp ?? '')),
+        { ...invalid, message: 'the X-Webhook-Timestamp header is missing' },
+        String(timestamp),
+      );
     }
   });
 
@@ -222,15 +235,20 @@ describe('standard-webhooks profile', () => {
   });
 
   it('rejects a missing or different webhook-id, and a missing signature', () => {
-    assert.deepEqual(verify({ 'webhook-id': undefined }), BAD_SIGNATURE);
-    assert.deepEqual(verify({ 'webhook-id': 'msg_other' }), BAD_SIGNATURE);
-    assert.deepEqual(verify({ 'webhook-signature': undefined }), BAD_SIGNATURE);
+    assertBadSignature(verify({ 'webhook-id': undefined }));
+    assertBadSignature(verify({ 'webhook-id': 'msg_other' }));
+    assertBadSignature(verify({ 'webhook-signature': undefined }));
   });
 
   it("accepts the same delivery under Svix's names (svix-id, svix-timestamp, svix-signature)", () => {
     const svix = { 'svix-id': id, 'svix-timestamp': String(timestamp), 'svix-signature': signature };
     assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(svix, body), timestamp), OK);
-    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-id': 'msg_other' }, body), timestamp), BAD_SIGNATURE);
+    assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-id': 'msg_other' }, body), timestamp), {
+      ok: false,
+      code: 'invalid_signature',
+      message:
+        "Webhook signature verification failed: svix-signature matches none of the source's secrets (it must be the HMAC-SHA256 of '<svix-id>.<svix-timestamp>.<raw body>' with the secret, in base64; a whsec_ secret is the base64 key after the prefix)",
+    });
     assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request({ ...svix, 'svix-timestamp': 'soon' }, body), timestamp), {
       ok: false,
       code: 'invalid_timestamp',
@@ -243,10 +261,10 @@ describe('standard-webhooks profile', () => {
     assert.deepEqual(verifyRequest(source('standard-webhooks', secret), request(mixed, body), timestamp), {
       ok: false,
       code: 'invalid_timestamp',
-      message: 'webhook-timestamp must be a Unix time in whole seconds',
+      message: 'the webhook-timestamp header is missing',
     });
     const none = verifyRequest(source('standard-webhooks', secret), request({}, body), timestamp);
-    assert.equal(none.ok === false && none.message, 'webhook-timestamp must be a Unix time in whole seconds');
+    assert.equal(none.ok === false && none.message, 'the webhook-timestamp header is missing');
   });
 
   it('applies the timestamp checks to webhook-timestamp', () => {
@@ -270,9 +288,9 @@ describe('hmac-body profile (X-Hub-Signature-256)', () => {
   });
 
   it('rejects another body, a malformed or a missing signature', () => {
-    assert.deepEqual(verify('sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17', 'Hello, World?'), BAD_SIGNATURE);
-    assert.deepEqual(verify('sha1=757107ea0eb2509fc211221cce984b8a37570b6d'), BAD_SIGNATURE);
-    assert.deepEqual(verify(undefined), BAD_SIGNATURE);
+    assertBadSignature(verify('sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17', 'Hello, World?'));
+    assertBadSignature(verify('sha1=757107ea0eb2509fc211221cce984b8a37570b6d'));
+    assertBadSignature(verify(undefined));
   });
 });
 
@@ -289,18 +307,18 @@ describe('token profile', () => {
   });
 
   it('rejects a wrong, partial or absent token', () => {
-    assert.deepEqual(verify({ authorization: 'Bearer tok-curren' }), BAD_SIGNATURE);
-    assert.deepEqual(verify({ authorization: 'Basic tok-current' }), BAD_SIGNATURE);
-    assert.deepEqual(verify({ 'x-webhook-token': 'tok-current-and-more' }), BAD_SIGNATURE);
-    assert.deepEqual(verify({}, 'token='), BAD_SIGNATURE);
-    assert.deepEqual(verify({}), BAD_SIGNATURE);
+    assertBadSignature(verify({ authorization: 'Bearer tok-curren' }));
+    assertBadSignature(verify({ authorization: 'Basic tok-current' }));
+    assertBadSignature(verify({ 'x-webhook-token': 'tok-current-and-more' }));
+    assertBadSignature(verify({}, 'token='));
+    assertBadSignature(verify({}));
   });
 
   it('compares hashes of equal length in constant time', () => {
     const spy = mock.method(crypto, 'timingSafeEqual');
     syncBuiltinESMExports();
     try {
-      assert.deepEqual(verify({ 'x-webhook-token': 'x' }), BAD_SIGNATURE);
+      assertBadSignature(verify({ 'x-webhook-token': 'x' }));
       assert.equal(spy.mock.callCount(), 2, 'one comparison per secret');
       for (const call of spy.mock.calls)
         assert.deepEqual(
@@ -311,5 +329,56 @@ describe('token profile', () => {
       spy.mock.restore();
       syncBuiltinESMExports();
     }
+  });
+});
+
+describe('a rejected signature says which check failed, and nothing about the secret', () => {
+  const message = (verdict: Verdict) => (verdict.ok ? 'verified' : `${verdict.code}: ${verdict.message}`);
+  const SECRET = 'your-secret';
+
+  it('hmac-sha256: header missing, prefix missing, malformed, no secret matched; timestamp missing or in milliseconds', () => {
+    const digest = hexHmac(SECRET, `${NOW}.${BODY}`);
+    const cases: [string | undefined, string | undefined, RegExp][] = [
+      [String(NOW), undefined, /^invalid_signature: .*: the X-Webhook-Signature header is missing$/],
+      [String(NOW), digest, /: X-Webhook-Signature needs the sha256= prefix \(sha256=<64 hex digits>\)$/],
+      [String(NOW), 'sha256=abc', /: X-Webhook-Signature is not sha256=<64 hex digits>$/],
+      [
+        String(NOW),
+        `sha256=${hexHmac('other', `${NOW}.${BODY}`)}`,
+        /: X-Webhook-Signature matches none of the source's secrets \(it must be the HMAC-SHA256 of '<X-Webhook-Timestamp>\.<raw body>' with the secret\)$/,
+      ],
+      [undefined, `sha256=${digest}`, /^invalid_timestamp: the X-Webhook-Timestamp header is missing$/],
+      [
+        String(NOW * 1000 + 123),
+        `sha256=${digest}`,
+        new RegExp(`^invalid_timestamp: X-Webhook-Timestamp is in milliseconds: send whole seconds \\(${NOW}\\)$`),
+      ],
+    ];
+    for (const [timestamp, signature, expected] of cases) {
+      const text = message(verifyDefault(timestamp, signature));
+      assert.match(text, expected, `${timestamp} ${signature}`);
+      assert.ok(!text.includes(SECRET) && !text.includes(digest.slice(0, 16)), 'no secret, no expected digest');
+    }
+  });
+
+  it('the other profiles name their own headers', () => {
+    const hub = verifyRequest(source('hmac-body', SECRET), request({}), NOW);
+    assert.match(message(hub), /: the X-Hub-Signature-256 header is missing$/);
+    const standard = verifyRequest(source('standard-webhooks', SECRET), request({ 'webhook-timestamp': String(NOW), 'webhook-signature': 'v1,x' }), NOW);
+    assert.match(message(standard), /: the webhook-id header is missing/);
+    const malformed = verifyRequest(
+      source('standard-webhooks', SECRET),
+      request({ 'webhook-id': 'm', 'webhook-timestamp': String(NOW), 'webhook-signature': 'v1,x' }),
+      NOW,
+    );
+    assert.match(message(malformed), /: webhook-signature is not v1,<base64 of 32 bytes>$/);
+    assert.match(
+      message(verifyRequest(source('token', SECRET), request({}), NOW)),
+      /: no token: send it as Authorization: Bearer <token>, X-Webhook-Token, Webhook-AuthID or \?token=$/,
+    );
+    assert.match(
+      message(verifyRequest(source('token', SECRET), request({ 'x-webhook-token': 'nope' }), NOW)),
+      /: the token matches none of the source's secrets$/,
+    );
   });
 });

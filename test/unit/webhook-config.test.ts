@@ -58,6 +58,8 @@ describe('webhook_config.yaml as the spec shows it', () => {
       processing: 'sync',
       filter: undefined,
       enabled: true,
+      retentionDays: undefined,
+      rawBodyRetentionDays: undefined,
       origin: ORIGIN,
     });
     assert.equal(edr?.name, 'edr');

@@ -1,5 +1,4 @@
 /** The JSON the API answers fits the schemas the OpenAPI document publishes for it. */
-// servers: none
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv } from 'ajv';
@@ -52,6 +51,7 @@ describe('the wire shapes and their published schemas', () => {
         code: 'unknown_source',
         latencyMs: 1.5,
         incidentId: null,
+        incidentNumber: null,
         queueId: null,
         remoteAddress: '127.0.0.1',
       }),

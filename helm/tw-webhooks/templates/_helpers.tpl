@@ -61,6 +61,12 @@ app.kubernetes.io/part-of: triagewarden
 {{- if and .Values.mongodb.uri .Values.mongodb.existingSecret.name }}
 {{- fail "tw-webhooks: set either mongodb.uri or mongodb.existingSecret.name, not both" }}
 {{- end }}
+{{- if and .Values.backup.enabled (include "tw-webhooks.mongodb" .) }}
+{{- fail "tw-webhooks: backup.enabled backs up the embedded store; MongoDB is backed up with mongodump or volume snapshots (docs/operations.md, \"Backup and restore\")" }}
+{{- end }}
+{{- if and (gt (int .Values.retention.rawBodyDays) (int .Values.retention.days)) (gt (int .Values.retention.days) 0) }}
+{{- fail "tw-webhooks: retention.rawBodyDays must not exceed retention.days: a raw body is kept at most as long as its incident" }}
+{{- end }}
 {{- if and (not (include "tw-webhooks.mongodb" .)) (or (gt (int .Values.replicaCount) 1) .Values.autoscaling.enabled) }}
 {{- fail "tw-webhooks: more than one replica (replicaCount > 1 or autoscaling.enabled) needs MongoDB: set mongodb.uri or mongodb.existingSecret.name. On the embedded store each pod would keep its own data." }}
 {{- end }}

@@ -7,7 +7,12 @@ import { triageHandlers } from './triage.js';
 import { deliveriesHandlers } from './deliveries.js';
 import { apiKeysHandlers } from './apikeys.js';
 import { webhooksHandlers, type WebhooksDeps } from './webhooks.js';
-import { logsHandlers, type LogsDeps } from './logs.js';
+import { logsHandlers, type FollowLimits, type LogsDeps } from './logs.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import type { Logger } from '../../log/logger.js';
+import { auditHandlers, changeRecorder } from './audit.js';
+import { storeAdminHandlers } from './store-admin.js';
+import type { JobControl } from '../../jobs/job.js';
 
 export interface ApiDeps {
   store: Store;
@@ -16,6 +21,12 @@ export interface ApiDeps {
   forgetApiKey: (id: string) => void;
   webhooks: WebhooksDeps;
   follow: LogsDeps['follow'];
+  /** Caps on `GET /api/logs?follow=true` streams. */
+  followLimits: FollowLimits;
+  metrics: Metrics;
+  logger: Logger;
+  /** Admin jobs: backup, renormalize. */
+  jobs: JobControl;
   nowMs: () => number;
 }
 
@@ -27,13 +38,21 @@ type ApiRouteId = Exclude<keyof RouteHandlers, 'healthz' | 'readyz' | 'openapi' 
  */
 export function apiHandlers(deps: ApiDeps): Pick<RouteHandlers, ApiRouteId> {
   const { store } = deps;
+  const recordChange = changeRecorder({
+    store: store.audit,
+    logger: deps.logger,
+    nowMs: deps.nowMs,
+    ...(deps.webhooks.registrations.identity && { kubernetesUser: () => deps.webhooks.registrations.identity!() }),
+  });
   return {
-    ...incidentsHandlers(store),
+    ...incidentsHandlers(store, deps.nowMs),
     ...queueHandlers(store.inbox),
     ...triageHandlers(store.triage),
     ...deliveriesHandlers(store.deliveries),
-    ...logsHandlers({ store: store.deliveries, follow: deps.follow }),
-    ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs }),
-    ...webhooksHandlers(deps.webhooks),
+    ...logsHandlers({ store: store.deliveries, follow: deps.follow, limits: deps.followLimits, metrics: deps.metrics }),
+    ...apiKeysHandlers({ store: store.apiKeys, forget: deps.forgetApiKey, nowMs: deps.nowMs, recordChange }),
+    ...webhooksHandlers({ ...deps.webhooks, recordChange }),
+    ...auditHandlers(store.audit),
+    ...storeAdminHandlers({ store, jobs: deps.jobs, sources: deps.webhooks.sources }),
   };
 }

@@ -4,6 +4,7 @@ import { newApiKeyRecord, type ApiKeyStore, type Scope } from '../../apikeys/api
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
 import { routeBody } from './validation.js';
+import type { RecordChange } from './audit.js';
 
 interface CreateApiKeyBody {
   name: string;
@@ -20,6 +21,7 @@ export interface ApiKeysDeps {
   /** Drops a revoked key from the authenticator's cache at once. */
   forget: (id: string) => void;
   nowMs: () => number;
+  recordChange: RecordChange;
 }
 
 /** `POST/GET /api/apikeys`, `DELETE /api/apikeys/:id` (admin scope, see routes.ts). The token is shown once, at creation. */
@@ -32,6 +34,7 @@ export function apiKeysHandlers(deps: ApiKeysDeps): Pick<RouteHandlers, 'apikeys
         const now = new Date(deps.nowMs());
         const { token, record } = newApiKeyRecord({ name: body.name, scopes: body.scopes, expiresAt: expiry(body, now), now });
         await deps.store.insertApiKey(record);
+        await deps.recordChange(ctx, 'apikey.create', record.id, { name: record.name, scopes: record.scopes, expires_at: record.expiresAt });
         ctx.status = 201;
         ctx.body = { ...apiKeyJson(record), token };
       },
@@ -43,6 +46,7 @@ export function apiKeysHandlers(deps: ApiKeysDeps): Pick<RouteHandlers, 'apikeys
       const id = String(ctx.params.id);
       if (!(await deps.store.deleteApiKey(id))) throw new DomainError('not_found', `API key '${id.slice(0, 64)}' not found`);
       deps.forget(id);
+      await deps.recordChange(ctx, 'apikey.revoke', id);
       ctx.status = 204;
     },
   };

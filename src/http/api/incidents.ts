@@ -1,11 +1,14 @@
 import { Readable } from 'node:stream';
 import type { IncidentStatus, Severity } from '../../incidents/model.js';
 import type { IncidentPage, IncidentQuery, IncidentStore } from '../../incidents/ports.js';
+import { changeStatus, type StatusTarget } from '../../incidents/status.js';
+import type { RouteMiddleware } from '../routes.js';
+import { jsonBody, validBody } from './json-body.js';
 import { decodeCursor } from '../../incidents/cursor.js';
 import { DomainError } from '../../core/errors.js';
 import { incidentSummaryJson } from '../../wire/incident.js';
 import { OCSF_MEDIA_TYPE, ocsfFindingWithoutRaw } from '../../wire/ocsf.js';
-import { routeQuery } from './validation.js';
+import { routeBody, routeQuery } from './validation.js';
 import type { RouteHandlers } from '../routes.js';
 
 /** A page stops growing past this many bytes of JSON (the `next` cursor continues it), whatever `limit` says. */
@@ -16,6 +19,7 @@ interface ListQuery {
   source?: string;
   severity?: Severity;
   status?: IncidentStatus;
+  test?: boolean;
   since?: string;
   until?: string;
   cursor?: string;
@@ -23,13 +27,37 @@ interface ListQuery {
 
 const parseListQuery = routeQuery<ListQuery>('incidents.list');
 
+const validateStatusChange = routeBody<{ note?: string }>('incidents.acknowledge');
+
 /**
- * `GET /api/incidents` (filters, keyset pagination, summaries) and `GET /api/incidents/:id` (id or
- * number, with the raw body): our JSON, or an OCSF Detection Finding when the Accept header prefers
- * `application/vnd.ocsf+json` (docs/api.md).
+ * `GET /api/incidents` (filters, keyset pagination, summaries), `GET /api/incidents/:id` (id or
+ * number, with the raw body: our JSON, or an OCSF Detection Finding when the Accept header prefers
+ * `application/vnd.ocsf+json`, docs/api.md) and the status changes, recorded with the calling key
+ * and the time.
  */
-export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'incidents.list' | 'incidents.get'> {
+export function incidentsHandlers(
+  store: IncidentStore,
+  nowMs: () => number,
+): Pick<RouteHandlers, 'incidents.list' | 'incidents.get' | 'incidents.acknowledge' | 'incidents.resolve'> {
+  const statusRoute = (to: StatusTarget): RouteMiddleware[] => [
+    jsonBody(),
+    async (ctx) => {
+      // No body (the parser makes it {}) is a change without a note.
+      const { note } = validBody(ctx, validateStatusChange);
+      const principal = ctx.state.principal!;
+      const result = await changeStatus(store, String(ctx.params.id), to, {
+        at: new Date(nowMs()).toISOString(),
+        by: principal.name,
+        keyId: principal.keyId,
+        note: note ?? null,
+      });
+      if (!result.ok) throw result.error;
+      ctx.body = incidentSummaryJson(result.value);
+    },
+  ];
   return {
+    'incidents.acknowledge': statusRoute('acknowledged'),
+    'incidents.resolve': statusRoute('resolved'),
     'incidents.list': async (ctx) => {
       const page = await store.listIncidents(storeQuery(parseListQuery(ctx.querystring)));
       ctx.type = 'application/json';
@@ -41,9 +69,16 @@ export function incidentsHandlers(store: IncidentStore): Pick<RouteHandlers, 'in
       ctx.vary('Accept');
       const ocsf = ctx.accepts('application/json', OCSF_MEDIA_TYPE) === OCSF_MEDIA_TYPE;
       ctx.type = ocsf ? OCSF_MEDIA_TYPE : 'application/json';
-      ctx.body = Readable.from(
-        ocsf ? withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', incident.raw) : withLongString(incidentSummaryJson(incident), 'raw', incident.raw),
-      );
+      // Once retention dropped the raw body: `"raw": null` in ours, no `raw_data` (optional) in OCSF.
+      const { raw } = incident;
+      if (ocsf)
+        ctx.body = Readable.from(
+          raw === null ? [JSON.stringify(ocsfFindingWithoutRaw(incident))] : withLongString(ocsfFindingWithoutRaw(incident), 'raw_data', raw),
+        );
+      else
+        ctx.body = Readable.from(
+          raw === null ? [JSON.stringify({ ...incidentSummaryJson(incident), raw })] : withLongString(incidentSummaryJson(incident), 'raw', raw),
+        );
     },
   };
 }

@@ -17,7 +17,7 @@ export function jsonBody(): RequestMiddleware {
     onerror: () => {
       throw new DomainError('bad_request', 'The request body is not valid JSON');
     },
-  }) as unknown as RequestMiddleware;
+  });
 }
 
 /** The parsed body, checked against a route's schema (routeBody); every problem in one 400 bad_request. */
@@ -28,7 +28,7 @@ export function validBody<T>(ctx: RequestContext, validator: () => ValidateFunct
   throw new DomainError('bad_request', describeProblems(validate.errors ?? []));
 }
 
-export function describeProblems(errors: readonly ErrorObject[]): string {
+function describeProblems(errors: readonly ErrorObject[]): string {
   const problems = new Set<string>();
   for (const error of errors) {
     if (error.keyword === 'if') continue; // its `then` says what is missing

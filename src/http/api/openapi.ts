@@ -1,7 +1,10 @@
 import { SCOPES } from '../../apikeys/api-key.js';
+import { AUDIT_JSON_SCHEMA } from '../../wire/audit.js';
 import { API_KEY_JSON_SCHEMA } from '../../wire/api-key.js';
 import { DELIVERY_JSON_SCHEMA } from '../../wire/delivery.js';
 import { SOURCE_JSON_SCHEMA } from '../../wire/source.js';
+import { JOB_JSON_SCHEMA } from '../../wire/job.js';
+import { INTEGRITY_REPORT_JSON_SCHEMA } from '../../wire/integrity-report.js';
 import { CREATE_API_KEY_BODY, REGISTRATION_BODY, REGISTRATION_CHANGE_BODY, SOURCE_NAME } from './schemas.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
 import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../../wire/ocsf.js';
@@ -77,6 +80,17 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
+function statusChangeOperation(status: string): Operation {
+  return {
+    summary: `Mark an incident ${status}, recorded with the API key's name and the time`,
+    responses: {
+      '200': { description: `The incident, ${status} (now or before)`, ...json(ref('Incident')) },
+      '404': errorResponse('`not_found`'),
+      '409': errorResponse('`conflict`: the incident is past that status'),
+    },
+  };
+}
+
 /** Each route's operation; its path, method and security come from its row in routes.ts. */
 const OPERATIONS: Record<RouteId, Operation> = {
   'webhooks.receive': {
@@ -140,6 +154,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
     summary: 'List API keys (never their tokens)',
     responses: { '200': { description: 'Keys', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('ApiKey') } } }) } },
   },
+  'audit.list': {
+    summary: 'Who changed which API key or registered source, and when, newest first',
+    responses: { '200': { description: 'Audit records', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('AuditRecord') } } }) } },
+  },
   'apikeys.create': {
     summary: 'Create an API key; the token is in this answer only',
     responses: {
@@ -186,6 +204,8 @@ const OPERATIONS: Record<RouteId, Operation> = {
       '404': errorResponse('`not_found`'),
     },
   },
+  'incidents.acknowledge': statusChangeOperation('acknowledged'),
+  'incidents.resolve': statusChangeOperation('resolved'),
   'queue.get': {
     summary: 'A queued delivery',
     responses: { '200': { description: 'The queue entry' }, '404': errorResponse('`not_found`') },
@@ -193,6 +213,38 @@ const OPERATIONS: Record<RouteId, Operation> = {
   'triage.list': {
     summary: 'The auto-triage outbox',
     responses: { '200': { description: 'Triage requests' } },
+  },
+  'store.check': {
+    summary: 'Run the full integrity check of the store now (one at a time); the report also when it finds damage',
+    responses: {
+      '200': { description: 'The report', ...json(ref('IntegrityReport')) },
+      '409': errorResponse('`conflict`: a check is already running'),
+      '503': errorResponse('`unavailable`: the store cannot be reached'),
+    },
+  },
+  'store.backup': {
+    summary: 'Start an online backup of the embedded store into TW_BACKUP_DIR',
+    responses: {
+      '202': { description: 'Started; follow it at the Location', ...json(ref('Job')) },
+      '405': errorResponse('`method_not_allowed`: the MongoDB store is backed up with its own tools'),
+      '409': errorResponse('`conflict`: a backup is already running'),
+    },
+  },
+  'store.renormalize': {
+    summary: "Re-run today's normalizers over stored raw bodies (a job); ids, numbers and received times never change",
+    description: 'The report counts what changed (or, with `dry_run`, would) and which fields; see docs/api.md.',
+    responses: {
+      '202': { description: 'Started; follow it at the Location', ...json(ref('Job')) },
+      '409': errorResponse('`conflict`: a re-normalization is already running'),
+    },
+  },
+  'jobs.list': {
+    summary: 'Admin jobs, newest first',
+    responses: { '200': { description: 'Jobs', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Job') } } }) } },
+  },
+  'jobs.get': {
+    summary: 'One admin job: its progress, report and outcome',
+    responses: { '200': { description: 'The job', ...json(ref('Job')) }, '404': errorResponse('`not_found`') },
   },
   openapi: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
   healthz: { summary: 'Liveness', responses: { '200': { description: 'ok' } } },
@@ -236,6 +288,7 @@ export const OPENAPI_DOCUMENT = {
       RegistrationChange: REGISTRATION_CHANGE_BODY,
       Source: SOURCE_JSON_SCHEMA,
       ApiKey: API_KEY_JSON_SCHEMA,
+      AuditRecord: AUDIT_JSON_SCHEMA,
       Delivery: DELIVERY_JSON_SCHEMA,
       TestResult: {
         type: 'object',
@@ -248,6 +301,8 @@ export const OPENAPI_DOCUMENT = {
         },
       },
       CreateApiKey: CREATE_API_KEY_BODY,
+      IntegrityReport: INTEGRITY_REPORT_JSON_SCHEMA,
+      Job: JOB_JSON_SCHEMA,
       Incident: {
         type: 'object',
         description: 'See docs/api.md for the fields',

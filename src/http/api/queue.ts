@@ -3,7 +3,7 @@ import { DomainError } from '../../core/errors.js';
 import type { RouteHandlers } from '../routes.js';
 
 /** The public shape of a queue entry (no body, no headers). */
-export function queueEntryJson(entry: QueueEntry) {
+function queueEntryJson(entry: QueueEntry) {
   return {
     queue_id: entry.id,
     source: entry.source,

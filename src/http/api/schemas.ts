@@ -1,5 +1,6 @@
-import { SEVERITIES, type IncidentStatus } from '../../incidents/model.js';
+import { FORMATS, INCIDENT_STATUSES, SEVERITIES } from '../../incidents/model.js';
 import { SCOPES } from '../../apikeys/api-key.js';
+import { JOB_KINDS } from '../../jobs/job.js';
 import { SOURCE_NAME_MAX_LENGTH, SOURCE_NAME_PATTERN } from '../../sources/source-spec.js';
 import { FILE_SOURCE_SCHEMA } from '../../sources/webhook-config.js';
 
@@ -18,13 +19,12 @@ const sourceParameter = { type: 'string', maxLength: 253 };
 
 export const SOURCE_NAME = { type: 'string', pattern: SOURCE_NAME_PATTERN, maxLength: SOURCE_NAME_MAX_LENGTH } as const;
 
-export const INCIDENT_STATUSES: readonly IncidentStatus[] = ['new', 'triaging', 'triaged', 'closed'];
-
 export const INCIDENTS_QUERY = {
   limit: limitParameter(50, 500),
   source: sourceParameter,
   severity: { type: 'string', enum: SEVERITIES },
   status: { type: 'string', enum: INCIDENT_STATUSES },
+  test: { type: 'boolean', description: 'true: only the incidents of test events; false: none of them; both when absent' },
   since: { type: 'string', format: 'date-time' },
   until: { type: 'string', format: 'date-time' },
   cursor: { type: 'string', maxLength: 1024 },
@@ -40,11 +40,33 @@ export const LOGS_QUERY = {
   follow: { type: 'boolean', default: false, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
 } as const satisfies QueryProperties;
 
+export const AUDIT_QUERY = {
+  limit: limitParameter(100, 1000),
+  target: { type: 'string', maxLength: 253, description: 'One API key id or source name' },
+} as const satisfies QueryProperties;
+
 export const TRIAGE_STATES = ['pending', 'dispatched', 'failed'] as const;
 export const TRIAGE_QUERY = {
   state: { type: 'string', enum: TRIAGE_STATES, default: 'pending' },
   limit: limitParameter(50, 500),
 } as const satisfies QueryProperties;
+
+/** `POST /api/store/renormalize`: which incidents, and whether to write; `dry_run` is required, so no run writes by omission. */
+export const RENORMALIZE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['dry_run'],
+  properties: {
+    source: { ...SOURCE_NAME, description: "Only this source's incidents; it must be served (its settings of today are what is applied)" },
+    format: { type: 'string', enum: FORMATS, description: 'Only incidents stored in this format' },
+    since: { type: 'string', format: 'date-time', description: 'Received at or after this time' },
+    until: { type: 'string', format: 'date-time', description: 'Received before this time' },
+    dry_run: { type: 'boolean', description: 'Count what would change, and which fields, without writing' },
+    requeue_triage: { type: 'boolean', default: false, description: 'Queue the incidents that change for triage again' },
+  },
+} as const;
+
+export const JOBS_QUERY = { kind: { type: 'string', enum: JOB_KINDS }, limit: limitParameter(20, 100) } as const satisfies QueryProperties;
 
 // The registration API takes a source exactly as webhook_config.yaml declares one (same keys and bounds).
 const {
@@ -66,12 +88,29 @@ export const REGISTRATION_BODY = {
   },
 } as const;
 
-/** `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid for the grace period). */
+const mappingSchema = specProperties.severity_mapping as { additionalProperties: object };
+
+/**
+ * `PATCH /api/webhooks/:source`: any of the keys; a new `secret` rotates (the old one stays valid
+ * for the grace period). `severity_mapping` is merged into the current map, as a JSON merge patch
+ * (RFC 7396) merges objects: a key set to null is removed.
+ */
 export const REGISTRATION_CHANGE_BODY = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { secret: secretSchema, ...specProperties },
+  properties: {
+    secret: secretSchema,
+    ...specProperties,
+    severity_mapping: { ...mappingSchema, additionalProperties: { anyOf: [mappingSchema.additionalProperties, { type: 'null' }] } },
+  },
+} as const;
+
+/** `POST /api/incidents/:id/acknowledge|resolve`: an optional note for whoever reads the incident next. */
+export const STATUS_CHANGE_BODY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { note: { type: 'string', maxLength: 1000 } },
 } as const;
 
 export const CREATE_API_KEY_BODY = {

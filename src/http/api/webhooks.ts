@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../core/errors.js';
 import { specOf, type FileSource } from '../../sources/webhook-config.js';
-import { brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
+import { SOURCE_DEFAULTS, brokenRules, fileKeys, filterProblems, toSource } from '../../sources/source-spec.js';
 import type { Source } from '../../sources/source.js';
 import { API_ORIGIN } from '../../providers/api/api-provider.js';
 import type { RegistrationSpec } from '../../sources/registered-source.js';
 import { notRegistered, type Registrations } from '../../sources/registered-source.js';
 import { signedHeaders } from '../../verify/sign.js';
+import { MIN_SECRET_BYTES, isWeakSecret } from '../../verify/secret-strength.js';
+import { testEventPayload } from '../../normalize/test-event.js';
 import { sourceJson } from '../../wire/source.js';
 import type { Dispatch } from '../in-process.js';
+import type { RecordChange } from './audit.js';
 import type { RequestMiddleware } from '../state.js';
 import type { RouteHandlers } from '../routes.js';
 import { jsonBody, validBody } from './json-body.js';
@@ -26,7 +29,7 @@ export interface WebhooksDeps {
   registrations: Registrations;
   /** false for pure-GitOps installs (TW_REGISTRATION_API=false): writes answer 405. */
   registrationEnabled: boolean;
-  /** This process's own HTTP server, in memory: test events go through the real receiver. */
+  /** The receiver as a server of this process, in memory: test events go through the real receiver. */
   dispatch: Dispatch;
   nowMs: () => number;
 }
@@ -36,7 +39,7 @@ export interface WebhooksDeps {
  * cluster, API) are conflicts; sources declared elsewhere are shown but changed where they live.
  */
 export function webhooksHandlers(
-  deps: WebhooksDeps,
+  deps: WebhooksDeps & { recordChange: RecordChange },
 ): Pick<RouteHandlers, 'webhooks.list' | 'webhooks.get' | 'webhooks.register' | 'webhooks.update' | 'webhooks.remove' | 'webhooks.test'> {
   const writable: RequestMiddleware = async (ctx, next) => {
     if (!deps.registrationEnabled) {
@@ -68,6 +71,7 @@ export function webhooksHandlers(
       async (ctx) => {
         const { source: name, secret, previous_secret: previousSecret, ...fields } = validBody(ctx, validateRegistration);
         const spec = checkedSpec(fields);
+        refuseWeak(spec, { secret, previous_secret: previousSecret });
         const taken = deps.sources.get(name);
         if (taken)
           throw new DomainError(
@@ -76,6 +80,7 @@ export function webhooksHandlers(
           );
         const described = describe(name, spec, previousSecret === undefined ? 1 : 2);
         await deps.registrations.create({ name, secret, spec, ...(previousSecret !== undefined && { previousSecret }) });
+        await deps.recordChange(ctx, 'source.register', name, { keys: Object.keys(fields).sort(), previous_secret: previousSecret !== undefined });
         ctx.status = 201;
         ctx.set('Location', `/api/webhooks/${name}`);
         ctx.body = sourceJson(deps.sources.get(name) ?? described);
@@ -87,13 +92,18 @@ export function webhooksHandlers(
       jsonBody(),
       async (ctx) => {
         const name = String(ctx.params.source);
-        const { secret, ...fields } = validBody(ctx, validateChange);
-        const change = specOf(fields as FileSource);
+        const { secret, severity_mapping: mappingPatch, ...fields } = validBody(ctx, validateChange);
         await refuseForeign(deps, name);
         const current = await deps.registrations.spec(name);
         if (!current) throw notRegistered(name);
+        const change = specOf({
+          ...fields,
+          ...(mappingPatch !== undefined && { severity_mapping: mergedMapping(current.severityMapping, mappingPatch as Record<string, string | null>) }),
+        });
         checkRules({ ...current, ...change }); // the merged source must still hold together
+        refuseWeak({ ...current, ...change }, { secret });
         const spec = await deps.registrations.update(name, { spec: change, ...(secret !== undefined && { secret }) });
+        await deps.recordChange(ctx, 'source.update', name, { keys: Object.keys(fields).sort(), secret_rotated: secret !== undefined });
         ctx.body = sourceJson(deps.sources.get(name) ?? describe(name, spec, secret === undefined ? 1 : 2));
       },
     ],
@@ -104,6 +114,7 @@ export function webhooksHandlers(
         const name = String(ctx.params.source);
         await refuseForeign(deps, name);
         await deps.registrations.remove(name);
+        await deps.recordChange(ctx, 'source.remove', name);
         ctx.status = 204;
       },
     ],
@@ -117,6 +128,17 @@ export function webhooksHandlers(
   };
 }
 
+/** The current map with the patch applied: null removes a key, a value sets it. */
+function mergedMapping(current: Readonly<Record<string, string>> | undefined, patch: Record<string, string | null>): Record<string, string> {
+  // A Map, so a vendor value such as `__proto__` stays a key (fromEntries defines own properties).
+  const merged = new Map(Object.entries(current ?? {}));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) merged.delete(key);
+    else merged.set(key, value);
+  }
+  return Object.fromEntries(merged);
+}
+
 /** Sources of the file or the cluster are changed there, not here. */
 async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   const served = deps.sources.get(name);
@@ -125,9 +147,22 @@ async function refuseForeign(deps: WebhooksDeps, name: string): Promise<void> {
   }
 }
 
+/** Registered secrets are at least MIN_SECRET_BYTES of key for the source's profile (declared ones only warn, see startupWarnings). */
+function refuseWeak(spec: RegistrationSpec, secrets: Record<string, string | undefined>): void {
+  const profile = spec.verification ?? SOURCE_DEFAULTS.verification;
+  for (const [key, secret] of Object.entries(secrets)) {
+    if (secret !== undefined && isWeakSecret(profile, Buffer.from(secret, 'utf8'))) {
+      throw new DomainError(
+        'bad_request',
+        `${key} must be at least ${MIN_SECRET_BYTES} bytes${profile === 'standard-webhooks' ? ' of key' : ''}; generate one with \`openssl rand -hex 32\``,
+      );
+    }
+  }
+}
+
 /** The camelCase spec of validated body fields, once the rules across fields hold. */
 function checkedSpec(fields: Record<string, unknown>): RegistrationSpec {
-  const spec = specOf(fields as FileSource);
+  const spec = specOf(fields);
   checkRules(spec);
   return spec;
 }
@@ -144,20 +179,15 @@ function describe(name: string, spec: RegistrationSpec, activeSecrets: number): 
 }
 
 /**
- * A signed generic test event handed to this process's own receiver in memory, so it takes the
- * real path (lookup, verification, normalization, storage) and lands in the delivery log like any other.
+ * A signed test event in the source's format and verification profile, handed to this process's
+ * own receiver in memory, so it takes the real path (lookup, verification, normalization, storage)
+ * and lands in the delivery log like any other. It is marked as a test inside the signed body:
+ * its incident is never triaged and is left out of default listings.
  */
 async function sendTestEvent(deps: WebhooksDeps, source: Source) {
   const nowMs = deps.nowMs();
   const eventId = `tw-test-${randomUUID()}`;
-  const body = Buffer.from(
-    JSON.stringify({
-      event_type: 'test',
-      timestamp: new Date(nowMs).toISOString(),
-      source: source.name,
-      data: { alert_id: eventId, severity: 'info', details: { message: 'Test event sent by the tw-webhooks registration API' } },
-    }),
-  );
+  const body = Buffer.from(JSON.stringify(testEventPayload(source.format, source.name, eventId, new Date(nowMs))));
   const headers = signedHeaders(source.verification, source.secrets[0]!, body, Math.floor(nowMs / 1000), eventId);
   const started = performance.now();
   const response = await deps

@@ -2,7 +2,7 @@ import type { Logger } from '../../log/logger.js';
 import { servingClaim, type Source, type SourceClaim, type SourceProvider } from '../../sources/source.js';
 import { toSource } from '../../sources/source-spec.js';
 import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
-import type { SecretBox } from './secret-box.js';
+import { SecretOpenError, type SecretBox } from './secret-box.js';
 
 export interface ApiSourceProviderOptions {
   store: RegisteredSourceStore;
@@ -30,6 +30,11 @@ export class ApiSourceProvider implements SourceProvider {
   private seen = '';
   private refreshing: Promise<void> | undefined;
   private readFailing = false;
+  /** Registered sources whose stored secret does not open: not served, and readiness fails (see unservable()). */
+  private unopened: { name: string; error: SecretOpenError }[] = [];
+  private unopenedLogged = '';
+  /** How many registered sources the last read found. */
+  private registered = 0;
   private readonly nowMs: () => number;
 
   constructor(private readonly options: ApiSourceProviderOptions) {
@@ -42,6 +47,10 @@ export class ApiSourceProvider implements SourceProvider {
 
   synced(): boolean {
     return this.isSynced;
+  }
+
+  unservable(): string | undefined {
+    return this.unopened.length === 0 ? undefined : describeUnopened(this.unopened, this.registered);
   }
 
   /** Does not wait for the store, which opens after the sources: start-up calls refresh() once it is open. */
@@ -77,27 +86,52 @@ export class ApiSourceProvider implements SourceProvider {
     if (fingerprint === this.seen && this.isSynced) return;
     this.seen = fingerprint;
     const claims: SourceClaim[] = [];
+    const unopened: { name: string; error: SecretOpenError }[] = [];
     for (const { record, withPrevious } of active) {
       const source = this.toSource(record, withPrevious);
       // Dated by registration, so an older claim elsewhere (the file, an older WebhookSource) keeps the name.
-      if (source) claims.push(servingClaim(source, Date.parse(record.createdAt)));
+      if (source instanceof SecretOpenError) unopened.push({ name: record.name, error: source });
+      else claims.push(servingClaim(source, Date.parse(record.createdAt)));
     }
+    this.unopened = unopened;
+    this.registered = records.length;
+    this.logUnopened();
     this.isSynced = true;
     for (const listener of this.listeners) listener(claims);
   }
 
-  private toSource(record: RegisteredSourceRecord, withPrevious: boolean): Source | undefined {
+  private toSource(record: RegisteredSourceRecord, withPrevious: boolean): Source | SecretOpenError {
     try {
       const secrets = [this.options.box.open(record.secret, record.name)];
       if (withPrevious && record.previousSecret !== null) secrets.push(this.options.box.open(record.previousSecret, record.name));
       return toSource({ name: record.name, origin: API_ORIGIN, spec: record.spec, secrets });
     } catch (error) {
-      this.options.logger.error({ source: record.name, err: error }, 'registered source not served: its stored secret cannot be opened');
-      return undefined;
+      if (error instanceof SecretOpenError) return error;
+      throw error;
     }
+  }
+
+  /** One error line per change of what does not open (not one per source, nor one every two seconds). */
+  private logUnopened(): void {
+    const fingerprint = this.unopened.map(({ name, error }) => `${name}:${error.failure}`).join(',');
+    if (fingerprint === this.unopenedLogged) return;
+    this.unopenedLogged = fingerprint;
+    if (this.unopened.length === 0) return void this.options.logger.info('every registered source opens again');
+    this.options.logger.error({ sources: this.unopened.map(({ name }) => name) }, `${this.unservable()}; see docs/security.md ("Secrets at rest")`);
   }
 }
 
-export function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
+/** The readiness reason: a key that opens none of several secrets is named as the wrong key, the rest by what failed. */
+function describeUnopened(unopened: readonly { name: string; error: SecretOpenError }[], total: number): string {
+  const failures = new Set(unopened.map(({ error }) => error.failure));
+  const count = `${unopened.length} of ${total} registered sources`;
+  if (failures.has('no_key')) return `TW_ENCRYPTION_KEY is not set, so the secrets of ${count} cannot be opened`;
+  if (unopened.length === total && failures.size === 1 && failures.has('wrong_key_or_altered')) {
+    return `the encryption key opens none of the stored secrets (${count}): it is not the key they were sealed with`;
+  }
+  return `the stored secrets of ${count} do not open (${[...failures].join(', ')}): ${unopened.map(({ name }) => name).join(', ')}`;
+}
+
+function previousActive(record: RegisteredSourceRecord, nowMs: number): boolean {
   return record.previousSecret !== null && record.previousSecretExpiresAt !== null && Date.parse(record.previousSecretExpiresAt) > nowMs;
 }

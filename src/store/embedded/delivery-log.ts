@@ -11,11 +11,18 @@ CREATE TABLE IF NOT EXISTS deliveries (
   latency_ms REAL NOT NULL,
   incident_id TEXT,
   queue_id TEXT,
-  remote_address TEXT
+  remote_address TEXT,
+  incident_number TEXT
 );
 CREATE INDEX IF NOT EXISTS deliveries_at ON deliveries (at);
 CREATE INDEX IF NOT EXISTS deliveries_source ON deliveries (source, seq);
 `;
+
+/** Columns added after the table first shipped: a log written by an older version gets them on open. */
+export function upgradeDeliveryLog(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(deliveries)').all() as { name: string }[]).map((column) => column.name));
+  if (!columns.has('incident_number')) db.exec('ALTER TABLE deliveries ADD COLUMN incident_number TEXT');
+}
 
 interface DeliveryRow {
   at: string;
@@ -24,6 +31,7 @@ interface DeliveryRow {
   code: string | null;
   latency_ms: number;
   incident_id: string | null;
+  incident_number: string | null;
   queue_id: string | null;
   remote_address: string | null;
 }
@@ -35,8 +43,8 @@ export class EmbeddedDeliveryLog implements DeliveryLogStore {
   async appendDeliveries(records: readonly DeliveryRecord[]): Promise<void> {
     const db = this.database();
     const insert = db.prepare(
-      `INSERT INTO deliveries (at, source, status, code, latency_ms, incident_id, queue_id, remote_address)
-       VALUES (@at, @source, @status, @code, @latencyMs, @incidentId, @queueId, @remoteAddress)`,
+      `INSERT INTO deliveries (at, source, status, code, latency_ms, incident_id, incident_number, queue_id, remote_address)
+       VALUES (@at, @source, @status, @code, @latencyMs, @incidentId, @incidentNumber, @queueId, @remoteAddress)`,
     );
     db.transaction(() => {
       for (const record of records) insert.run(record);
@@ -55,6 +63,7 @@ export class EmbeddedDeliveryLog implements DeliveryLogStore {
       code: row.code,
       latencyMs: row.latency_ms,
       incidentId: row.incident_id,
+      incidentNumber: row.incident_number,
       queueId: row.queue_id,
       remoteAddress: row.remote_address,
     }));

@@ -9,9 +9,26 @@ import {
   type IncidentQuery,
   type InboxStore,
   type InsertResult,
+  type IncidentRange,
+  type IncidentScan,
+  type NormalizedUpdate,
+  type RawBodyPrune,
   type TriageOutboxStore,
 } from '../../incidents/ports.js';
-import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
+import type { Logger } from '../../log/logger.js';
+import type { VacuumConversion } from './free-space.js';
+import type {
+  BackupProgress,
+  BackupSummary,
+  BackupTarget,
+  IntegrityReport,
+  SpaceReclaimed,
+  Store,
+  StoreFault,
+  StoreFaultListener,
+  StoreHealth,
+  StorePartSize,
+} from '../store.js';
 import {
   REMOTE_METHODS,
   restoreBuffers,
@@ -23,18 +40,14 @@ import {
 } from './store-protocol.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditStore } from '../../audit/audit.js';
+import type { JobStore } from '../../jobs/job.js';
 import { encodeInsert, insertResult, type EncodedInsertResult } from './encoded-insert.js';
 
-/**
- * The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with
- * tsx, whose loader a worker does not inherit on Node 20, so there the thread registers it first.
- */
+/** The thread's entry next to this file: `.js` when built, `.ts` when the tests run the source with tsx (a worker inherits its loader). */
 function startThread(workerData: { dataDir: string }): Worker {
   const extension = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./store-thread${extension}`, import.meta.url);
-  if (extension === '.js') return new Worker(entry, { workerData });
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  return new Worker(`import(${tsx}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData });
+  return new Worker(new URL(`./store-thread${extension}`, import.meta.url), { workerData });
 }
 
 interface PendingCall {
@@ -47,6 +60,8 @@ export interface EmbeddedStoreOptions {
   restartDelayMs?: number;
   /** Told when the store meets a fault (see sqlite-errors.ts). */
   onFault?: StoreFaultListener;
+  /** Told what opening did to the files (a rewrite for incremental vacuum, see free-space.ts). */
+  logger?: Logger;
 }
 
 /**
@@ -65,6 +80,8 @@ export class EmbeddedStore implements Store {
   readonly deliveries = this.remote<DeliveryLogStore>('deliveries');
   readonly apiKeys = this.remote<ApiKeyStore>('apiKeys');
   readonly registeredSources = this.remote<RegisteredSourceStore>('registeredSources');
+  readonly audit = this.remote<AuditStore>('audit');
+  readonly jobs = this.remote<JobStore>('jobs');
 
   private thread: Worker | undefined;
   private running = false;
@@ -76,6 +93,8 @@ export class EmbeddedStore implements Store {
   private readonly pending = new Map<number, PendingCall>();
   private restartTimer: NodeJS.Timeout | undefined;
   private fault: StoreFault | undefined;
+  /** The running backup's listener (one backup at a time: the backup job's kind is exclusive). */
+  private backupProgress: ((progress: BackupProgress) => void) | undefined;
 
   constructor(
     private readonly dataDir: string,
@@ -94,6 +113,7 @@ export class EmbeddedStore implements Store {
           if (this.closing) return void thread.postMessage({ close: true } satisfies ToStoreThread);
           this.running = true;
           this.everOpened = true;
+          this.logConversion(message.conversion);
           this.send();
           resolve();
         } else if ('openFailed' in message) {
@@ -105,6 +125,8 @@ export class EmbeddedStore implements Store {
           );
         } else if ('fault' in message) {
           this.faulted(message.fault);
+        } else if ('backupProgress' in message) {
+          this.backupProgress?.(message.backupProgress);
         }
       });
       thread.on('error', (error) => reject(new StoreUnavailableError('embedded store thread failed', error)));
@@ -120,6 +142,19 @@ export class EmbeddedStore implements Store {
 
   checkIntegrity(): Promise<IntegrityReport> {
     return this.call('incidents', 'checkIntegrity', []);
+  }
+
+  async backup(target: BackupTarget, onProgress: (progress: BackupProgress) => void): Promise<BackupSummary> {
+    this.backupProgress = onProgress;
+    try {
+      return await this.call<BackupSummary>('maintenance', 'backup', [target]);
+    } finally {
+      this.backupProgress = undefined;
+    }
+  }
+
+  sizes(): Promise<StorePartSize[]> {
+    return this.call('maintenance', 'sizes', []);
   }
 
   async close(): Promise<void> {
@@ -141,8 +176,36 @@ export class EmbeddedStore implements Store {
     return this.call('incidents', 'getIncident', [idOrNumber]);
   }
 
+  pruneIncidents(query: Parameters<Store['pruneIncidents']>[0]): Promise<number> {
+    return this.call('incidents', 'pruneIncidents', [query]);
+  }
+
+  pruneRawBodies(query: Parameters<Store['pruneRawBodies']>[0]): Promise<RawBodyPrune> {
+    return this.call('incidents', 'pruneRawBodies', [query]);
+  }
+
+  scanIncidents(query: IncidentScan): Promise<Incident[]> {
+    return this.call('incidents', 'scanIncidents', [query]);
+  }
+
+  countIncidents(range: IncidentRange): Promise<number> {
+    return this.call('incidents', 'countIncidents', [range]);
+  }
+
+  renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number> {
+    return this.call('incidents', 'renormalizeIncidents', [updates, at]);
+  }
+
+  reclaimSpace(): Promise<SpaceReclaimed> {
+    return this.call('maintenance', 'reclaimSpace', []);
+  }
+
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.call('incidents', 'listIncidents', [query]);
+  }
+
+  changeIncidentStatus(...args: Parameters<Store['changeIncidentStatus']>): Promise<Incident | undefined> {
+    return this.call('incidents', 'changeIncidentStatus', args);
   }
 
   private remote<T>(target: RemoteTarget): T {
@@ -180,6 +243,22 @@ export class EmbeddedStore implements Store {
       call.reject(
         error.name === 'StoreUnavailableError' ? new StoreUnavailableError(error.message) : Object.assign(new Error(error.message), { name: error.name }),
       );
+  }
+
+  private logConversion(conversion: VacuumConversion | undefined): void {
+    if (!conversion) return;
+    const { file } = conversion;
+    if (conversion.converted) {
+      this.options.logger?.info(
+        { file, ms: conversion.ms, bytes: conversion.bytes },
+        'rewrote the incidents file once so that pruned space goes back to the file system',
+      );
+    } else {
+      this.options.logger?.warn(
+        { file },
+        `the incidents file keeps the space of pruned incidents for reuse instead of giving it back: it could not be rewritten (${conversion.reason}); the next start tries again`,
+      );
+    }
   }
 
   private faulted(fault: StoreFault): void {

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { ApiKeyRecord, ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditRecord, AuditStore } from '../../audit/audit.js';
 
-/** API keys (by id, found by token hash) and sources registered through the API, each one JSON row. */
+/** API keys (by id, found by token hash), sources registered through the API, and the audit log of their changes, each one JSON row. */
 export const OPERATOR_SCHEMA = `
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
@@ -14,6 +15,14 @@ CREATE TABLE IF NOT EXISTS registered_sources (
   name TEXT PRIMARY KEY,
   doc TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit_log (
+  id TEXT PRIMARY KEY,
+  at TEXT NOT NULL,
+  target TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log (at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, at DESC, id DESC);
 `;
 
 export class EmbeddedApiKeys implements ApiKeyStore {
@@ -67,5 +76,22 @@ export class EmbeddedRegisteredSources implements RegisteredSourceStore {
 
   async deleteRegisteredSource(name: string): Promise<boolean> {
     return this.database().prepare('DELETE FROM registered_sources WHERE name = ?').run(name).changes > 0;
+  }
+}
+
+export class EmbeddedAuditLog implements AuditStore {
+  constructor(private readonly database: () => Database.Database) {}
+
+  async appendAudit(record: AuditRecord): Promise<void> {
+    this.database().prepare('INSERT INTO audit_log (id, at, target, doc) VALUES (?, ?, ?, ?)').run(record.id, record.at, record.target, JSON.stringify(record));
+  }
+
+  async listAudit(query: { limit: number; target?: string }): Promise<AuditRecord[]> {
+    const rows = (
+      query.target === undefined
+        ? this.database().prepare('SELECT doc FROM audit_log ORDER BY at DESC, id DESC LIMIT ?').all(query.limit)
+        : this.database().prepare('SELECT doc FROM audit_log WHERE target = ? ORDER BY at DESC, id DESC LIMIT ?').all(query.target, query.limit)
+    ) as { doc: string }[];
+    return rows.map((row) => JSON.parse(row.doc) as AuditRecord);
   }
 }

@@ -27,7 +27,7 @@ const TRANSIENT_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_NOMEM',
 export const DAMAGE_KINDS: ReadonlySet<StoreFaultKind> = new Set(['corrupt', 'not_a_database']);
 
 /** The SQLite result code of an error, or of the error it wraps (the group commit wraps them). */
-export function sqliteCode(error: unknown): string | undefined {
+function sqliteCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;

@@ -1,10 +1,13 @@
 import { StoreDamagedError, StoreUnavailableError } from '../../core/errors.js';
 import type { DeliveryLogStore, InboxStore, IncidentStore, TriageOutboxStore } from '../../incidents/ports.js';
 import type { FileDamage } from '../../core/errors.js';
-import type { Store, StoreFault } from '../store.js';
+import type { BackupProgress, BackupTarget, Store, StoreFault } from '../store.js';
 import type { ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditStore } from '../../audit/audit.js';
+import type { JobStore } from '../../jobs/job.js';
 import type { EncodedInsert, EncodedInsertResult } from './encoded-insert.js';
+import type { VacuumConversion } from './free-space.js';
 
 /*
  * What crosses between the service's event loop and the store thread. Calls made in one stretch of
@@ -24,10 +27,18 @@ export type ThreadHostedStore = Omit<Store, 'kind' | 'health' | 'insertIncident'
 export const REMOTE_METHODS = {
   // Inserts cross encoded (see encoded-insert.ts); the reads as they are. The whole store's
   // integrity check is served here too (it reads every file).
-  incidents: { insertEncoded: true, getIncident: true, listIncidents: true, checkIntegrity: true } satisfies Record<
-    Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity',
-    true
-  >,
+  incidents: {
+    insertEncoded: true,
+    getIncident: true,
+    listIncidents: true,
+    changeIncidentStatus: true,
+    pruneIncidents: true,
+    pruneRawBodies: true,
+    scanIncidents: true,
+    countIncidents: true,
+    renormalizeIncidents: true,
+    checkIntegrity: true,
+  } satisfies Record<Exclude<keyof IncidentStore, 'insertIncident'> | 'insertEncoded' | 'checkIntegrity', true>,
   inbox: { enqueue: true, getEntry: true, claimEntry: true, finishEntry: true, countOpenEntries: true, pruneEntries: true } satisfies Record<
     keyof InboxStore,
     true
@@ -35,6 +46,9 @@ export const REMOTE_METHODS = {
   triage: { claimTriage: true, finishTriage: true, listTriage: true, countPendingTriage: true } satisfies Record<keyof TriageOutboxStore, true>,
   deliveries: { appendDeliveries: true, listDeliveries: true, pruneDeliveries: true } satisfies Record<keyof DeliveryLogStore, true>,
   apiKeys: { insertApiKey: true, findApiKeyByHash: true, listApiKeys: true, deleteApiKey: true, touchApiKey: true } satisfies Record<keyof ApiKeyStore, true>,
+  jobs: { startJob: true, getJob: true, listJobs: true, checkpointJob: true, finishJob: true, claimStaleJob: true } satisfies Record<keyof JobStore, true>,
+  // The backup's progress comes back as `backupProgress` messages while its call runs.
+  maintenance: { backup: true, sizes: true, reclaimSpace: true } satisfies Record<keyof StoreMaintenance, true>,
   registeredSources: {
     insertRegisteredSource: true,
     getRegisteredSource: true,
@@ -42,9 +56,17 @@ export const REMOTE_METHODS = {
     replaceRegisteredSource: true,
     deleteRegisteredSource: true,
   } satisfies Record<keyof RegisteredSourceStore, true>,
+  audit: { appendAudit: true, listAudit: true } satisfies Record<keyof AuditStore, true>,
 } as const;
 
 export type RemoteTarget = keyof typeof REMOTE_METHODS;
+
+/** The store's upkeep as the thread serves it. */
+export interface StoreMaintenance {
+  backup(target: BackupTarget): Promise<unknown>;
+  sizes(): Promise<unknown>;
+  reclaimSpace(): Promise<unknown>;
+}
 
 /** [call id, target, method, arguments] */
 export type RemoteCall = [number, RemoteTarget, string, unknown[]];
@@ -61,7 +83,12 @@ export interface RemoteError {
 
 export type ToStoreThread = { calls: RemoteCall[] } | { close: true };
 /** `fault`: the thread met a non-transient error and serves nothing more but the integrity check. */
-export type FromStoreThread = { opened: true } | { openFailed: RemoteError } | { results: RemoteResult[] } | { fault: StoreFault };
+export type FromStoreThread =
+  | { opened: true; conversion?: VacuumConversion }
+  | { openFailed: RemoteError }
+  | { results: RemoteResult[] }
+  | { fault: StoreFault }
+  | { backupProgress: BackupProgress };
 
 export function isRemoteMethod(target: RemoteTarget, method: string): boolean {
   return Object.hasOwn(REMOTE_METHODS[target], method);
@@ -83,7 +110,7 @@ export function restoreBuffers<T>(value: T): T {
   if (Array.isArray(value)) return value.map((item: unknown) => restoreBuffers(item)) as T;
   if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
     const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key] as Uint8Array);
+    for (const key of Object.keys(record)) if (record[key] instanceof Uint8Array) record[key] = asBuffer(record[key]);
   }
   return value;
 }

@@ -12,6 +12,7 @@ import {
   type RemoteCall,
   type RemoteResult,
   type RemoteTarget,
+  type StoreMaintenance,
   type ToStoreThread,
 } from './store-protocol.js';
 import { StoreUnavailableError } from '../../core/errors.js';
@@ -27,6 +28,13 @@ const targets: Record<RemoteTarget, object> = {
   deliveries: store.deliveries,
   apiKeys: store.apiKeys,
   registeredSources: store.registeredSources,
+  audit: store.audit,
+  jobs: store.jobs,
+  maintenance: {
+    backup: (target) => store.backup(target, (backupProgress) => post({ backupProgress })),
+    sizes: () => store.sizes(),
+    reclaimSpace: () => store.reclaimSpace(),
+  } satisfies StoreMaintenance,
 };
 
 /** The first non-transient error met; from then on the files are left alone (see sqlite-errors.ts). */
@@ -66,7 +74,10 @@ function run([id, target, method, args]: RemoteCall): void {
       if (checking) damageFound(value as IntegrityReport);
       reply([id, value]);
     },
-    (error: unknown) => reply([id, undefined, remoteError(storeError(error, target === 'deliveries' ? DELIVERIES_FILE : INCIDENTS_FILE))]),
+    // A backup's errors are mostly its destination's (a full or unwritable backup volume): they
+    // fail that backup, never the store.
+    (error: unknown) =>
+      reply([id, undefined, remoteError(target === 'maintenance' ? error : storeError(error, target === 'deliveries' ? DELIVERIES_FILE : INCIDENTS_FILE))]),
   );
 }
 
@@ -105,7 +116,7 @@ port.on('message', (message: ToStoreThread) => {
 });
 
 store.open().then(
-  () => post({ opened: true }),
+  () => post({ opened: true, conversion: store.conversion }),
   (error: unknown) => {
     post({ openFailed: remoteError(error) });
     port.close();

@@ -1,6 +1,6 @@
 import { MongoClient, type MongoClientOptions, type TopologyDescriptionChangedEvent } from 'mongodb';
 
-export const DEFAULT_DATABASE = 'tw_webhooks';
+const DEFAULT_DATABASE = 'tw_webhooks';
 
 export interface MongoConnectionSettings {
   uri: string;

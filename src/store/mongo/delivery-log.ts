@@ -31,7 +31,8 @@ export class MongoDeliveryLog implements DeliveryLogStore {
         .sort({ at: -1, _id: -1 })
         .limit(query.limit)
         .toArray();
-      return documents.map(({ _id, at, ...record }) => ({ ...record, at: at.toISOString() }));
+      // Records written before incidentNumber existed have none.
+      return documents.map(({ _id, at, ...record }) => ({ ...record, incidentNumber: record.incidentNumber ?? null, at: at.toISOString() }));
     });
   }
 

@@ -21,7 +21,7 @@ import type { StoreFault, StoreFaultKind } from '../store.js';
  */
 const FAULT_CODES: ReadonlyMap<number, StoreFaultKind> = new Map([
   // The server failed the operation itself: FerretDB reports its storage's errors (a damaged or
-  // full SQLite file) this way; elections, shutdowns and timeouts have codes of their own.
+  // full file under it) this way; elections, shutdowns and timeouts have codes of their own.
   [1, 'server_error'], // InternalError
   [11, 'auth'], // UserNotFound
   [13, 'auth'], // Unauthorized: the user lacks a role the operation needs
@@ -31,9 +31,21 @@ const FAULT_CODES: ReadonlyMap<number, StoreFaultKind> = new Map([
   [14031, 'disk_full'], // OutOfDiskSpace
 ]);
 
+/**
+ * FerretDB passes its PostgreSQL's errors on as InternalError (code 1) with the SQLSTATE in the
+ * message: class 08 (connection exception) and 57P01–57P03 (the server shutting down, crashed or
+ * still starting) are its backend restarting, the next operation gets a fresh connection: not now,
+ * rather than broken.
+ */
+const BACKEND_RESTARTING = /\(SQLSTATE (08[0-9A-Z]{3}|57P0[1-3])\)/;
+
+function isBackendRestarting(error: MongoError): boolean {
+  return error.code === 1 && BACKEND_RESTARTING.test(error.message);
+}
+
 /** The fault a MongoDB error is; undefined when it is not one. */
 export function mongoFault(error: unknown): StoreFault | undefined {
-  if (!(error instanceof MongoError) || typeof error.code !== 'number') return undefined;
+  if (!(error instanceof MongoError) || typeof error.code !== 'number' || isBackendRestarting(error)) return undefined;
   const kind = FAULT_CODES.get(error.code);
   return kind && { kind, reason: `MongoDB: ${error.message} (code ${error.code})` };
 }
@@ -90,6 +102,7 @@ export function isUnavailable(error: unknown): boolean {
   if (!(error instanceof MongoError)) return SOCKET_ERROR_CODES.has(String((error as { code?: unknown } | null)?.code));
   if (error.name === 'MongoWaitQueueTimeoutError') return true;
   if (typeof error.code === 'number' && UNAVAILABLE_CODES.has(error.code)) return true;
+  if (isBackendRestarting(error)) return true;
   return UNAVAILABLE_LABELS.some((label) => error.hasErrorLabel(label));
 }
 

@@ -1,4 +1,4 @@
-import type { Incident, IncidentSummary, Labels, MitreAttack, NewIncident, Observables, TriageInfo } from '../../incidents/model.js';
+import type { Incident, IncidentSummary, Labels, MitreAttack, NewIncident, Observables, StatusChange, TriageInfo } from '../../incidents/model.js';
 import { draftFields } from '../../incidents/incident.js';
 import { currentShape } from '../stored-shape.js';
 
@@ -29,11 +29,16 @@ export interface IncidentDocument {
   observables: Observables;
   mitre: MitreAttack;
   status: Incident['status'];
+  test: boolean;
+  acknowledged: StatusChange | null;
+  resolved: StatusChange | null;
   triage: TriageInfo;
   labels: Labels;
   /** The dispatcher holding the current triage lease, if any (not part of the incident). */
   triageClaimedBy?: string | null;
-  raw: string;
+  /** null once retention dropped it. */
+  raw: string | null;
+  normalizerVersion: number;
 }
 
 /** The `_id` of an event: injective for any source and key strings. */
@@ -53,9 +58,13 @@ export function toDocument(incident: NewIncident, number: string): IncidentDocum
     observables: copyObservables(incident.observables),
     mitre: copyMitre(incident.mitre),
     status: incident.status,
+    test: incident.test,
+    acknowledged: copyChange(incident.acknowledged),
+    resolved: copyChange(incident.resolved),
     triage: copyTriage(incident.triage),
     labels: { ...incident.labels },
     raw: incident.raw,
+    normalizerVersion: incident.normalizerVersion,
   });
 }
 
@@ -74,9 +83,17 @@ export function summaryFromDocument(stored: Omit<IncidentDocument, 'raw'>): Inci
     observables: copyObservables(document.observables),
     mitre: copyMitre(document.mitre),
     status: document.status,
+    test: document.test,
+    acknowledged: copyChange(document.acknowledged),
+    resolved: copyChange(document.resolved),
     triage: copyTriage(document.triage),
     labels: { ...document.labels },
+    normalizerVersion: document.normalizerVersion,
   });
+}
+
+function copyChange(change: StatusChange | null): StatusChange | null {
+  return change && { at: change.at, by: change.by, keyId: change.keyId, note: change.note };
 }
 
 function copyObservables(observables: Observables): Observables {

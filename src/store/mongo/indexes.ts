@@ -19,6 +19,11 @@ const INDEXES: Record<string, IndexDescription[]> = {
   deliveries: [{ key: { source: 1, at: -1 }, name: 'source_at' }],
   // A presented key is found by the hash of the token.
   api_keys: [{ key: { hash: 1 }, name: 'hash', unique: true }],
+  audit_log: [
+    { key: { at: -1, _id: -1 }, name: 'at' },
+    { key: { target: 1, at: -1, _id: -1 }, name: 'target_at' },
+  ],
+  jobs: [{ key: { createdAt: -1 }, name: 'createdAt' }],
 };
 
 export async function createIndexes(db: Db, deliveryRetentionSeconds: number, logger?: Logger): Promise<void> {

@@ -1,11 +1,22 @@
 import { MongoServerError, type Collection, type Db, type Filter, type MongoClient } from 'mongodb';
 import type { Logger } from '../../log/logger.js';
-import type { Incident, NewIncident } from '../../incidents/model.js';
+import type { Incident, IncidentStatus, NewIncident, StatusChange } from '../../incidents/model.js';
 import { formatIncidentNumber, numberingYear } from '../../incidents/numbering.js';
 import { takePage } from '../../incidents/cursor.js';
 import { StoreUnavailableError } from '../../core/errors.js';
-import { type IncidentPage, type IncidentQuery, type InsertResult } from '../../incidents/ports.js';
-import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth } from '../store.js';
+import {
+  type IncidentPage,
+  type IncidentQuery,
+  type IncidentRange,
+  type IncidentScan,
+  type InsertResult,
+  type NormalizedUpdate,
+  type RawBodyPrune,
+} from '../../incidents/ports.js';
+import { draftFields, initialTriage } from '../../incidents/incident.js';
+import type { IncidentScope } from '../../incidents/retention.js';
+import type { CursorPosition } from '../../incidents/cursor.js';
+import type { IntegrityReport, Store, StoreFault, StoreFaultListener, StoreHealth, StorePartSize } from '../store.js';
 import { createClient, databaseName, WritableServerWatch, type MongoConnectionSettings } from './connection.js';
 import { isDuplicateKey, isUnavailable, unavailableAsStoreError } from './errors.js';
 import { eventKey, fromDocument, summaryFromDocument, toDocument, type IncidentDocument } from './incident-document.js';
@@ -14,8 +25,16 @@ import { MongoInbox, type InboxDocument } from './inbox.js';
 import { MongoTriageOutbox } from './triage-outbox.js';
 import { MongoDeliveryLog, type DeliveryDocument } from './delivery-log.js';
 import type { ClaimTicket } from './claims.js';
-import { MongoApiKeys, MongoRegisteredSources, type ApiKeyDocument, type RegisteredSourceDocument } from './operator-collections.js';
+import {
+  MongoApiKeys,
+  MongoAuditLog,
+  MongoRegisteredSources,
+  type ApiKeyDocument,
+  type AuditDocument,
+  type RegisteredSourceDocument,
+} from './operator-collections.js';
 import { NumberAllocator } from './number-allocator.js';
+import { MongoJobs, type JobDocument, type JobSlotDocument } from './jobs.js';
 
 export interface MongoStoreOptions extends MongoConnectionSettings {
   deliveryRetentionSeconds: number;
@@ -50,6 +69,8 @@ export class MongoStore implements Store {
   readonly deliveries: MongoDeliveryLog;
   readonly apiKeys: MongoApiKeys;
   readonly registeredSources: MongoRegisteredSources;
+  readonly audit: MongoAuditLog;
+  readonly jobs: MongoJobs;
   private readonly client: MongoClient;
   private readonly db: Db;
   private readonly incidents: Collection<IncidentDocument>;
@@ -75,6 +96,8 @@ export class MongoStore implements Store {
     this.deliveries = new MongoDeliveryLog(this.db.collection<DeliveryDocument>('deliveries'), run);
     this.apiKeys = new MongoApiKeys(this.db.collection<ApiKeyDocument>('api_keys'), run);
     this.registeredSources = new MongoRegisteredSources(this.db.collection<RegisteredSourceDocument>('registered_sources'), run);
+    this.audit = new MongoAuditLog(this.db.collection<AuditDocument>('audit_log'), run);
+    this.jobs = new MongoJobs(this.db.collection<JobDocument>('jobs'), this.db.collection<JobSlotDocument>('job_slots'), tickets, run);
   }
 
   /**
@@ -130,14 +153,25 @@ export class MongoStore implements Store {
       if (!(error instanceof MongoServerError)) throw error;
       // Dropped since it was listed: nothing to check.
       if (error.code === 26) return undefined;
-      // The server could not read the collection to check it (FerretDB: a damaged SQLite file).
+      // The server could not read the collection to check it (FerretDB: its storage failing, e.g. a damaged page).
       if (error.code === 1) return { name, ok: false, problems: [error.message] };
-      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`);
+      if (error.code === 13) throw new Error(`the MongoDB user may not run validate (it needs the dbAdmin role): ${error.message}`, { cause: error });
       throw error;
     }
     const ok = result.valid === true;
     const problems = result.errors ?? [];
     return { name, ok, problems: ok || problems.length > 0 ? problems : ['not valid'] };
+  }
+
+  /** `collStats` of each collection: what it occupies on disk (data and indexes) and, where the server says, how much of it is reusable. */
+  async sizes(): Promise<StorePartSize[]> {
+    const collections = await this.run(() => this.db.listCollections({}, { nameOnly: true }).toArray());
+    const parts: StorePartSize[] = [];
+    for (const { name } of collections) {
+      const stats = (await this.run(() => this.db.command({ collStats: name }))) as { storageSize?: number; totalIndexSize?: number; freeStorageSize?: number };
+      parts.push({ part: name, bytes: (stats.storageSize ?? 0) + (stats.totalIndexSize ?? 0), freeBytes: stats.freeStorageSize ?? null });
+    }
+    return parts;
   }
 
   async close(): Promise<void> {
@@ -176,12 +210,33 @@ export class MongoStore implements Store {
     });
   }
 
+  changeIncidentStatus(
+    idOrNumber: string,
+    to: Exclude<IncidentStatus, 'new'>,
+    from: readonly IncidentStatus[],
+    change: StatusChange,
+  ): Promise<Incident | undefined> {
+    return this.run(async () => {
+      const which = { $or: [{ id: idOrNumber }, { number: idOrNumber }] };
+      // One conditional update: of two people acting at once, only one moves the status.
+      const changed = await this.incidents.findOneAndUpdate(
+        { $and: [which, { status: { $in: [...from] } }] },
+        { $set: { status: to, [to]: change } },
+        { returnDocument: 'after' },
+      );
+      if (changed) return fromDocument(changed);
+      const current = await this.incidents.findOne(which);
+      return current ? fromDocument(current) : undefined;
+    });
+  }
+
   listIncidents(query: IncidentQuery): Promise<IncidentPage> {
     return this.run(async () => {
       const filter: Filter<IncidentDocument> = {};
       if (query.source) filter.source = query.source;
       if (query.severity) filter.severity = query.severity;
       if (query.status) filter.status = query.status;
+      if (query.test !== undefined) filter.test = query.test ? true : { $ne: true };
       if (query.since || query.until) {
         filter.receivedAt = { ...(query.since && { $gte: query.since }), ...(query.until && { $lt: query.until }) };
       }
@@ -214,6 +269,87 @@ export class MongoStore implements Store {
         (row) => row.bytes,
         (row) => summaryFromDocument(row.document),
       );
+    });
+  }
+
+  /** The oldest incidents of the scope by the receivedAt index, read as ids only, then deleted unless their triage turned pending meanwhile. */
+  pruneIncidents(query: { scope: IncidentScope; before: string; limit: number }): Promise<number> {
+    return this.run(async () => {
+      const notPending = { 'triage.state': { $ne: 'pending' as const } };
+      const due = await this.incidents
+        .find({ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope), ...notPending }, { projection: { _id: 1 } })
+        .sort({ receivedAt: 1 })
+        .limit(query.limit)
+        .toArray();
+      if (due.length === 0) return 0;
+      const { deletedCount } = await this.incidents.deleteMany({ _id: { $in: due.map((document) => document._id) }, ...notPending });
+      return deletedCount;
+    });
+  }
+
+  /** A keyset step of `limit` documents in received order (ids and times only); those with a raw body not pending triage get `raw: null`. */
+  pruneRawBodies(query: { scope: IncidentScope; before: string; after?: CursorPosition; limit: number }): Promise<RawBodyPrune> {
+    return this.run(async () => {
+      const conditions: Filter<IncidentDocument>[] = [{ receivedAt: { $lt: query.before }, ...scopeFilter(query.scope) }, afterFilter(query.after)];
+      const rows = await this.incidents
+        .find({ $and: conditions }, { projection: { _id: 1, receivedAt: 1, id: 1 } })
+        .sort({ receivedAt: 1, id: 1 })
+        .limit(query.limit)
+        .toArray();
+      if (rows.length === 0) return { dropped: 0, next: undefined };
+      const { modifiedCount } = await this.incidents.updateMany(
+        { _id: { $in: rows.map((row) => row._id) }, raw: { $type: 'string' }, 'triage.state': { $ne: 'pending' } },
+        { $set: { raw: null } },
+      );
+      const last = rows[rows.length - 1]!;
+      return { dropped: modifiedCount, next: rows.length < query.limit ? undefined : { receivedAt: last.receivedAt, id: last.id } };
+    });
+  }
+
+  /** Oldest first by the receivedAt index, documents read until their raw bodies reach the page's bytes. */
+  scanIncidents(query: IncidentScan): Promise<Incident[]> {
+    return this.run(async () => {
+      const conditions: Filter<IncidentDocument>[] = [rangeFilter(query), afterFilter(query.after)];
+      const cursor = this.incidents.find({ $and: conditions }).sort({ receivedAt: 1, id: 1 }).limit(query.limit);
+      const incidents: Incident[] = [];
+      try {
+        let bytes = 0;
+        for await (const document of cursor) {
+          incidents.push(fromDocument(document));
+          bytes += document.raw?.length ?? 0;
+          if (bytes >= query.maxBytes) break;
+        }
+      } finally {
+        await cursor.close();
+      }
+      return incidents;
+    });
+  }
+
+  countIncidents(range: IncidentRange): Promise<number> {
+    return this.run(() => this.incidents.countDocuments(rangeFilter(range)));
+  }
+
+  /** One unordered bulk write, each update found by the event's `_id` (the lookup every server indexes). */
+  renormalizeIncidents(updates: readonly NormalizedUpdate[], at: string): Promise<number> {
+    if (updates.length === 0) return Promise.resolve(0);
+    return this.run(async () => {
+      const result = await this.incidents.bulkWrite(
+        updates.map(({ incident, draft, normalizerVersion, requeuePlaybook }) => ({
+          updateOne: {
+            filter: { _id: eventKey(incident.source, incident.dedupeKey), id: incident.id },
+            update: {
+              $set: {
+                ...draftFields(draft),
+                normalizerVersion,
+                ...(requeuePlaybook !== null && { triage: initialTriage(requeuePlaybook, at), triageClaimedBy: null }),
+              },
+            },
+          },
+        })),
+        { ordered: false },
+      );
+      return result.matchedCount;
     });
   }
 
@@ -288,4 +424,23 @@ export class MongoStore implements Store {
     }, PREPARE_RETRY_MS);
     this.prepareTimer.unref();
   }
+}
+
+/** Oldest-first keyset: the documents after `after` in (receivedAt, id) order; every one when there is none. */
+function afterFilter(after: CursorPosition | undefined): Filter<IncidentDocument> {
+  if (!after) return {};
+  return { $or: [{ receivedAt: { $gt: after.receivedAt } }, { receivedAt: after.receivedAt, id: { $gt: after.id } }] };
+}
+
+function rangeFilter(range: IncidentRange): Filter<IncidentDocument> {
+  const filter: Filter<IncidentDocument> = {};
+  if (range.source !== undefined) filter.source = range.source;
+  if (range.since !== undefined || range.until !== undefined) {
+    filter.receivedAt = { ...(range.since !== undefined && { $gte: range.since }), ...(range.until !== undefined && { $lt: range.until }) };
+  }
+  return filter;
+}
+
+function scopeFilter(scope: IncidentScope): Filter<IncidentDocument> {
+  return 'source' in scope ? { source: scope.source } : { source: { $nin: [...scope.exceptSources] } };
 }

@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import type { ApiKeyRecord, ApiKeyStore } from '../../apikeys/api-key.js';
 import type { RegisteredSourceRecord, RegisteredSourceStore } from '../../sources/registered-source.js';
+import type { AuditRecord, AuditStore } from '../../audit/audit.js';
 import { isDuplicateKey } from './errors.js';
 import type { RunOperation } from './run.js';
 
@@ -8,6 +9,8 @@ import type { RunOperation } from './run.js';
 export type ApiKeyDocument = ApiKeyRecord & { _id: string };
 /** `_id` is the source name. */
 export type RegisteredSourceDocument = RegisteredSourceRecord & { _id: string };
+/** `_id` is the record id; `at` and `target` are indexed (see indexes.ts). */
+export type AuditDocument = AuditRecord & { _id: string };
 
 export class MongoApiKeys implements ApiKeyStore {
   constructor(
@@ -78,6 +81,31 @@ export class MongoRegisteredSources implements RegisteredSourceStore {
 
   deleteRegisteredSource(name: string): Promise<boolean> {
     return this.run(async () => (await this.sources.deleteOne({ _id: name })).deletedCount > 0);
+  }
+}
+
+export class MongoAuditLog implements AuditStore {
+  constructor(
+    private readonly records: Collection<AuditDocument>,
+    private readonly run: RunOperation,
+  ) {}
+
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.run(async () => {
+      await this.records.insertOne({ _id: record.id, ...record });
+    });
+  }
+
+  listAudit(query: { limit: number; target?: string }): Promise<AuditRecord[]> {
+    return this.run(async () =>
+      (
+        await this.records
+          .find(query.target === undefined ? {} : { target: query.target })
+          .sort({ at: -1, _id: -1 })
+          .limit(query.limit)
+          .toArray()
+      ).map(withoutId),
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-// FerretDB speaks the MongoDB wire protocol over SQLite (pure Go), so tests get a real MongoDB-wire
+// FerretDB speaks the MongoDB wire protocol over PostgreSQL, so tests get a real MongoDB-wire
 // server without a mongod binary. main.go runs its embeddable server (see there why).
 module tw-webhooks/infra/ferretdb
 

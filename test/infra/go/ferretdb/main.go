@@ -1,4 +1,4 @@
-// Command ferretdb runs FerretDB's embeddable server with the SQLite backend.
+// Command ferretdb runs FerretDB's embeddable server with the PostgreSQL backend.
 //
 // FerretDB's own cmd/ferretdb panics unless its repository's build step generated
 // build/version/version.txt, which a build from the module proxy never has; the embeddable
@@ -19,17 +19,20 @@ import (
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to serve the MongoDB wire protocol on")
-	sqliteURL := flag.String("sqlite-url", "file:data/", "SQLite URI of the data directory (ends with a slash)")
+	postgresqlURL := flag.String("postgresql-url", "", "PostgreSQL URL of the database FerretDB keeps its collections in")
 	flag.Parse()
+	if *postgresqlURL == "" {
+		log.Fatal("--postgresql-url is required")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	server, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
-		Handler:   "sqlite",
-		SQLiteURL: *sqliteURL,
-		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Listener:      ferretdb.ListenerConfig{TCP: *listenAddr},
+		Handler:       "postgresql",
+		PostgreSQLURL: *postgresqlURL,
+		Logger:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		log.Fatal(err)
