@@ -19,6 +19,7 @@ import { SourceRegistry } from './sources/registry.js';
 import { FileSourceProvider } from './providers/file.js';
 import { SenderLimits } from './http/sender-limits.js';
 import { createApp, routeHandlers } from './http/app.js';
+import { closeServer, Drain } from './http/drain.js';
 import { servedOn, type Listener, type RouteRow } from './http/routes.js';
 import { answerClientError } from './http/client-error.js';
 import { inProcess } from './http/in-process.js';
@@ -62,7 +63,10 @@ export interface Service {
   metrics: Metrics;
   registry: SourceRegistry;
   store: Store;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
+  /**
+   * Fails readiness, keeps serving for TW_DRAIN_DELAY_SECONDS, stops accepting, lets in-flight
+   * requests finish (up to the grace period), then closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -201,6 +205,7 @@ export async function start(options: StartOptions): Promise<Service> {
   // storage and the delivery log, over an in-memory connection to a server of the receiver alone
   // that listens nowhere — so the control plane sends them too, without a receiver route of its own.
   const testReceiver = httpServer(settings, limits.maxConnections, metrics);
+  const drain = new Drain();
   const handlers = routeHandlers({
     logger,
     metrics,
@@ -208,6 +213,7 @@ export async function start(options: StartOptions): Promise<Service> {
     configProblem: () => fileProvider.problem(),
     store,
     trustedProxies: settings.trustedProxies,
+    drain,
     receiver: {
       accept: createAccept({ ingest, inbox: store.inbox, inlineBudgetMs: pipeline.queue.inlineBudgetMs, onQueued: () => inboxWorker?.wake() }),
       limits: senderLimits,
@@ -231,6 +237,7 @@ export async function start(options: StartOptions): Promise<Service> {
     const app = createApp({
       handlers,
       serves,
+      drain,
       ...(authenticator && { authenticate: (token: string) => authenticator.authenticate(token) }),
       logger,
       metrics,
@@ -300,10 +307,14 @@ export async function start(options: StartOptions): Promise<Service> {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      // Leadership first: another replica writes status while this one drains.
-      await kubernetes?.stop();
+      // Unready at once but still serving for the drain delay (see http/drain.ts); leadership
+      // meanwhile, so another replica writes status. Then the followers' streams end, no new
+      // connections, and the requests in flight finish (their writes are awaited).
+      drain.begin();
+      logger.info({ drainDelaySeconds: settings.drainDelaySeconds }, 'draining: not ready, still serving');
+      await Promise.all([kubernetes?.stop(), settings.drainDelaySeconds > 0 && sleep(settings.drainDelaySeconds * 1000)]);
       deliveries.endFollowers();
-      await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map(drained));
+      await Promise.all([server, ...(receiverServer ? [receiverServer] : [])].map((listening) => closeServer(listening, SHUTDOWN_GRACE_MS)));
       // Leased work in flight finishes (or its lease expires for another replica); then the log's last batch.
       backupSchedule?.stop();
       triageBacklog.stop();
@@ -330,18 +341,6 @@ function httpServer(settings: Settings, maxConnections: number, metrics: Metrics
   server.on('drop', () => metrics.loadShed.inc({ reason: 'connections' }));
   server.on('clientError', answerClientError);
   return server;
-}
-
-/**
- * Stops accepting and lets in-flight requests finish (their writes are awaited); a sender that
- * holds a connection past the grace period is cut off, it will retry what was not acknowledged.
- */
-async function drained(server: Server): Promise<void> {
-  const closed = new Promise<void>((done) => server.close(() => done()));
-  server.closeIdleConnections();
-  const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-  await closed;
-  clearTimeout(grace);
 }
 
 function addressOf(server: Server, host: string): { url: string; port: number } {

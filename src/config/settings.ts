@@ -32,6 +32,8 @@ export interface Settings {
   headersTimeoutMs: number;
   /** `TW_TRUSTED_PROXIES`: peers whose X-Forwarded-For names the client; empty trusts none. */
   trustedProxies: BlockList;
+  /** `TW_DRAIN_DELAY_SECONDS`: how long a stopping replica fails readiness but keeps serving (see http/drain.ts). */
+  drainDelaySeconds: number;
 }
 
 const DEFAULT_CONFIG_PATH = './webhook_config.yaml';
@@ -58,6 +60,7 @@ export function loadSettings(env: NodeJS.ProcessEnv): Settings {
     requestTimeoutMs: read.integer('TW_REQUEST_TIMEOUT_MS', 10_000, 1, 3_600_000),
     headersTimeoutMs: read.integer('TW_HEADERS_TIMEOUT_MS', 5_000, 1, 3_600_000),
     trustedProxies: parseTrustedProxies(read.list('TW_TRUSTED_PROXIES')),
+    drainDelaySeconds: read.integer('TW_DRAIN_DELAY_SECONDS', 0, 0, 3600),
   };
   // node refuses a headers timeout longer than the request timeout; say so in our words.
   if (settings.headersTimeoutMs > settings.requestTimeoutMs) {

@@ -15,6 +15,7 @@ import type { RequestState } from './state.js';
 import type { SenderLimits } from './sender-limits.js';
 import type { BodyBudget } from './body-budget.js';
 import { webhookRoute, webhookTiming } from './webhook-route.js';
+import type { Drain } from './drain.js';
 import type { ServedSources } from '../sources/source.js';
 
 export interface HandlerDeps {
@@ -26,6 +27,8 @@ export interface HandlerDeps {
   store: Store;
   /** Peers whose X-Forwarded-For names the client (the delivery log's remote address, the receiver's limits). */
   trustedProxies: BlockList;
+  /** The shutdown's drain: /readyz fails and connections close once it has begun. */
+  drain: Drain;
   /** The receiver's parts, in a process that receives (TW_MODE all or receiver). */
   receiver?: {
     accept: Accept;
@@ -50,7 +53,8 @@ export function routeHandlers(deps: HandlerDeps): BuiltHandlers {
       const store = deps.store.health();
       const sourcesProblem = deps.sources.problem();
       const checks = { sources: deps.sources.ready(), store: store.healthy };
-      const ready = checks.sources && checks.store;
+      const { draining } = deps.drain;
+      const ready = checks.sources && checks.store && !draining;
       ctx.status = ready ? 200 : 503;
       // A rejected edit does not make the replica unready: it serves the last good configuration.
       const configError = deps.configProblem?.();
@@ -60,6 +64,7 @@ export function routeHandlers(deps: HandlerDeps): BuiltHandlers {
         ...(sourcesProblem !== undefined && { sources_error: sourcesProblem }),
         ...(!store.healthy && { store_error: store.reason }),
         ...(configError && { config_error: configError }),
+        ...(draining && { draining }),
       };
     },
     metrics: async (ctx) => {
@@ -100,6 +105,8 @@ export interface AppDeps {
   /** The delivery log; every webhook request is recorded when given. */
   deliveries?: DeliveryRecorder;
   trustedProxies: BlockList;
+  /** The shutdown's drain: responses close their connections once it has begun. */
+  drain: Drain;
 }
 
 /** One listener's HTTP surface, composed like Koa's own examples: timing, the error envelope, the table's router. */
@@ -110,6 +117,7 @@ export function createApp(deps: AppDeps): Koa<RequestState> {
 
   const { deliveries } = deps;
   const router = tableRouter(deps.handlers, authorizeWith(deps.authenticate ?? noKeys), deps.serves);
+  app.use(deps.drain.middleware());
   app.use(
     webhookTiming(deps.metrics, deliveries && ((ctx, source, latencyMs) => deliveries.record(deliveryRecord(ctx, source, latencyMs, deps.trustedProxies)))),
   );

@@ -1,12 +1,16 @@
 /**
  * Every 2xx means durably stored: a kill -9 in the middle of a burst of concurrent deliveries loses
- * no acknowledged incident and duplicates no number; numbering continues after the restart.
+ * no acknowledged incident and duplicates no number; numbering continues after the restart. And
+ * the wait for the disk is seen, not assumed: under strace, each 2xx is written only after an
+ * fsync of the store's file that followed the reading of its request.
  */
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startService, type RunningService } from '../helpers/service.js';
+import { join } from 'node:path';
 import { allIncidents, deliver, genericAlert } from '../helpers/api-client.js';
+import { acknowledgements, straceWrapper } from '../helpers/syscall-trace.js';
 
 const CONFIG = 'sources:\n  edr:\n    secret: "edr-secret"\n';
 
@@ -72,5 +76,32 @@ describe('durability of acknowledged incidents (embedded store)', () => {
     const again = await deliver(second.url, 'edr', 'edr-secret', genericAlert(retried.alertId));
     assert.equal(again.status, 200);
     assert.deepEqual(again.body, { status: 'accepted', incident_id: retried.id, incident_number: retried.number, duplicate: true });
+  });
+});
+
+describe('every acknowledgement waits for the disk (embedded store)', () => {
+  it('writes each 201 only after an fsync of the incidents file that followed the reading of its request', async (t) => {
+    const { wrapper, traceFile } = straceWrapper();
+    const service = await startService({ config: CONFIG, wrapper });
+    services.push(service);
+    const created: string[] = [];
+    // One at a time (one commit each), then bursts that share commits (group commit).
+    for (let i = 0; i < 10; i++) {
+      const reply = await deliver(service.url, 'edr', 'edr-secret', genericAlert(randomUUID()));
+      assert.equal(reply.status, 201);
+      created.push(reply.body.incident_id);
+    }
+    for (let burst = 0; burst < 3; burst++) {
+      const replies = await Promise.all(Array.from({ length: 8 }, () => deliver(service.url, 'edr', 'edr-secret', genericAlert(randomUUID()))));
+      for (const reply of replies) assert.equal(reply.status, 201);
+      created.push(...replies.map((reply) => reply.body.incident_id));
+    }
+    await service.stop();
+
+    const acknowledged = acknowledgements(traceFile, join(service.dataDir, 'tw-webhooks.sqlite'));
+    assert.equal(acknowledged.length, created.length, 'the trace shows every 2xx the test received');
+    const early = acknowledged.filter((ack) => !ack.afterFsync);
+    assert.deepEqual(early, [], 'no 2xx before its commit was fsynced');
+    t.diagnostic(`${acknowledged.length} acknowledgements, each after an fsync of ${[...new Set(acknowledged.flatMap((ack) => ack.fsynced))].join(', ')}`);
   });
 });

@@ -1,6 +1,8 @@
 /**
- * The API server goes away mid-watch and comes back. This test runs its own kube-apiserver and
- * etcd (test/infra/kube.ts) so stopping them disturbs no other test.
+ * The API server goes away mid-watch and comes back, under load: senders keep delivering to a
+ * source the whole time and every delivery is answered 201 and readable afterwards, and once the
+ * API server is back, changes made after it are served and status catches up. This test runs its
+ * own kube-apiserver and etcd (test/infra/kube.ts) so stopping them disturbs no other test.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -8,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { kubeAssets, startKube } from '../infra/kube.js';
 import { startDetached, stopServer, type ServerProcess } from '../infra/process.js';
 import type { Started } from '../infra/state.js';
-import { waitFor } from '../helpers/api-client.js';
+import { allIncidents, deliver, genericAlert, waitFor, type Reply } from '../helpers/api-client.js';
+import { randomUUID } from 'node:crypto';
 import {
   NO_FILE_SOURCES,
   apply,
@@ -49,16 +52,40 @@ function restartApiserver(stopped: ServerProcess, argv: string[]): ServerProcess
 }
 
 describe('an API-server outage', () => {
-  it('keeps serving the last known sources while it is down, and picks up changes made after it', async () => {
+  it('keeps accepting every webhook under load while it is down and back, then serves the changes made after it and catches status up', async () => {
     await installCrd(kubeconfig);
     await kubectl(['create', 'namespace', namespace], { kubeconfig });
-    await apply([secret(namespace, 'steady', { secret: 'steady-key' }), webhookSource(namespace, 'steady', { secretRef: { name: 'steady' } })], kubeconfig);
+    await apply(
+      [
+        secret(namespace, 'steady', { secret: 'steady-key' }),
+        webhookSource(namespace, 'steady', { secretRef: { name: 'steady' } }),
+        secret(namespace, 'load', { secret: 'load-key' }),
+        webhookSource(namespace, 'load', { secretRef: { name: 'load' } }),
+      ],
+      kubeconfig,
+    );
     service = await startService({ config: NO_FILE_SOURCES, env: kubernetesEnv(namespace, { KUBECONFIG: kubeconfig }) });
     const running = service;
     await waitFor('steady served', async () => ((await sendSigned(running.url, 'steady', 'steady-key')).status === 201 ? true : undefined), 30_000);
     await waitFor('steady Ready', async () =>
       condition(await getWebhookSource(namespace, 'steady', kubeconfig), 'Ready')?.status === 'True' ? true : undefined,
     );
+
+    await waitFor('load served', async () => ((await sendSigned(running.url, 'load', 'load-key')).status === 201 ? true : undefined), 30_000);
+
+    // Load from before the outage until after the changes that follow it.
+    const load: { reply?: Reply; error?: string }[] = [];
+    let loading = true;
+    const senders = Array.from({ length: 4 }, async () => {
+      while (loading) {
+        try {
+          load.push({ reply: await deliver(running.url, 'load', 'load-key', genericAlert(randomUUID())) });
+        } catch (error) {
+          load.push({ error: String((error as { cause?: unknown }).cause ?? error) });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    });
 
     const apiserver = kube.servers.find((server) => server.name === 'kube-apiserver')!;
     const argv = readFileSync(`/proc/${apiserver.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
@@ -98,6 +125,24 @@ describe('an API-server outage', () => {
       async () => (condition(await getWebhookSource(namespace, 'after', kubeconfig), 'Ready')?.status === 'True' ? true : undefined),
       30_000,
     );
-    console.log(`outage: ${accepted} webhooks accepted while the API server was down; changes after it live in ${Date.now() - back} ms`);
+    await waitFor(
+      'the suspend in status',
+      async () => (condition(await getWebhookSource(namespace, 'steady', kubeconfig), 'Ready')?.status === 'False' ? true : undefined),
+      30_000,
+    );
+    loading = false;
+    await Promise.all(senders);
+
+    const refused = load.filter(({ reply }) => reply?.status !== 201);
+    assert.deepEqual(
+      refused.map(({ reply, error }) => error ?? `${reply!.status} ${JSON.stringify(reply!.body)}`),
+      [],
+      'every delivery under load answered 201',
+    );
+    const stored = new Map((await allIncidents(running.url, 'source=load')).map((incident) => [incident.incident_id, incident.incident_number]));
+    for (const { reply } of load) assert.equal(stored.get(reply!.body.incident_id), reply!.body.incident_number, 'acknowledged and readable');
+    console.log(
+      `outage: ${accepted} webhooks accepted one by one and ${load.length} under load while the API server was down and back; changes after it live in ${Date.now() - back} ms`,
+    );
   });
 });

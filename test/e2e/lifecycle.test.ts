@@ -1,6 +1,7 @@
 /**
- * The service process's life: SIGTERM drains (in-flight requests answered and stored, new
- * connections refused, exit code 0), and a database that is down at start-up leaves the service
+ * The service process's life: SIGTERM drains (unready but serving for the drain delay, with every
+ * response closing its connection; then in-flight requests answered and stored, new connections
+ * refused, exit code 0), and a database that is down at start-up leaves the service
  * up but unready until the database comes, without a restart.
  */
 import { describe, it, after } from 'node:test';
@@ -10,6 +11,7 @@ import { startService, type RunningService } from '../helpers/service.js';
 import { DedicatedFerretdb } from '../helpers/ferretdb.js';
 import { assertError, deliver, genericAlert, getAnonymous, getJson, waitFor } from '../helpers/api-client.js';
 import { signedHeaders } from '../helpers/sign.js';
+import { deliverKeptAlive, keptAliveAgent } from '../helpers/kept-alive.js';
 import { needs } from '../helpers/servers.js';
 
 await needs('mongo');
@@ -88,6 +90,44 @@ describe('SIGTERM', () => {
       const incident = await getJson(again.url, `/api/incidents/${answer.body.incident_id}`);
       assert.equal(incident.status, 200);
       assert.equal(incident.body.incident_number, answer.body.incident_number);
+    }
+  });
+});
+
+describe('SIGTERM with a drain delay', () => {
+  it('fails /readyz at once, keeps serving with Connection: close for the delay, then refuses and exits 0', async () => {
+    const service = await start({ TW_DRAIN_DELAY_SECONDS: '3' });
+    const agent = keptAliveAgent();
+    const before = await deliverKeptAlive(service.url, agent, 'edr', 'edr-secret', 'before-drain');
+    assert.equal(before.status, 201);
+    assert.equal(before.closes, false, 'kept alive before the drain');
+
+    const signalled = Date.now();
+    service.process.kill('SIGTERM');
+    await service.logged((entry) => entry.msg === 'draining: not ready, still serving', 'the drain');
+    const unready = await getAnonymous(service.url, '/readyz');
+    assert.equal(unready.status, 503);
+    assert.deepEqual(unready.body, { status: 'not_ready', checks: { sources: true, store: true }, draining: true });
+
+    // The kept-alive connection is still served, and told to close: the next request reconnects.
+    const onKeptAlive = await deliverKeptAlive(service.url, agent, 'edr', 'edr-secret', 'kept-alive-in-drain');
+    assert.equal(onKeptAlive.reused, true, 'sent on the connection opened before the signal');
+    assert.equal(onKeptAlive.status, 201);
+    assert.equal(onKeptAlive.closes, true, 'Connection: close during the drain');
+    const onNew = await deliverKeptAlive(service.url, agent, 'edr', 'edr-secret', 'new-in-drain');
+    assert.equal(onNew.reused, false);
+    assert.equal(onNew.status, 201, 'a new connection is still accepted during the delay');
+    assert.equal(onNew.closes, true);
+    assert.ok(Date.now() - signalled < 3_000, 'all of it within the delay');
+
+    await waitFor(() => refused(service.url), { timeoutMs: 10_000, message: 'the listener to close after the delay' });
+    assert.ok(Date.now() - signalled >= 3_000, `closed after the delay, not before (${Date.now() - signalled} ms)`);
+    assert.deepEqual(await service.exited, { code: 0, signal: null });
+    agent.destroy();
+
+    const again = await start({}, service.dataDir);
+    for (const answer of [before, onKeptAlive, onNew]) {
+      assert.equal((await getJson(again.url, `/api/incidents/${answer.body.incident_id}`)).body.incident_number, answer.body.incident_number);
     }
   });
 });

@@ -2,6 +2,8 @@
  * Exactly-once across replicas: two service processes on one MongoDB database receive every alert
  * four times at once (sender retries, duplicated deliveries); each alert becomes one incident.
  * Senders retry a 503 as real ones do (600 requests at once can exhaust the pool on a slow machine).
+ * And one of two replicas killed with SIGKILL mid-burst: what it acknowledged is readable, its
+ * senders' retries on the survivor find the incidents it stored, and no number is given twice.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -60,5 +62,60 @@ describe('two replicas on one MongoDB database', () => {
       }
     }
     assert.ok([...byAlert.values()].filter((r) => r.some((reply) => reply.status === 201)).length >= ALERTS * 0.9, 'nearly every alert had its 201');
+  });
+});
+
+describe('kill -9 of one of two replicas mid-burst', () => {
+  it('loses no acknowledged incident, gives no number twice, and makes each alert one incident when senders retry on the survivor', async (t) => {
+    const env = { MONGODB_URI: freshMongoUri('tw_replica_kill'), TW_INLINE_BUDGET_MS: '0' };
+    const [doomed, survivor] = await Promise.all([startService({ config: CONFIG, env }), startService({ config: CONFIG, env })]);
+    services.push(doomed, survivor);
+    const alerts = Array.from({ length: 240 }, () => randomUUID());
+    let acknowledgedByDoomed = 0;
+    let killed = false;
+    let cut = 0;
+    // Half to each replica; a sender whose connection dies with its replica sends the same alert to
+    // the other (what a retrying sender behind a Service does), and so does one answered 503.
+    const deliverOnce = async (alertId: string, first: RunningService): Promise<Reply> => {
+      try {
+        const reply = await deliverRetrying(first.url, 'edr', 'edr-secret', genericAlert(alertId));
+        if (first === doomed && reply.status < 300 && ++acknowledgedByDoomed === 40 && !killed) {
+          killed = true;
+          doomed.process.kill('SIGKILL');
+        }
+        return reply;
+      } catch {
+        cut += 1;
+        return deliverRetrying(survivor.url, 'edr', 'edr-secret', genericAlert(alertId));
+      }
+    };
+    const replies = new Map<string, Reply[]>();
+    const inFlight = new Set<Promise<void>>();
+    for (const [index, alertId] of alerts.entries()) {
+      const first = !killed && index % 2 === 0 ? doomed : survivor;
+      const delivery = deliverOnce(alertId, first).then((reply) => void replies.set(alertId, [...(replies.get(alertId) ?? []), reply]));
+      inFlight.add(delivery);
+      void delivery.finally(() => inFlight.delete(delivery));
+      if (inFlight.size >= 16) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    assert.ok(killed, 'the replica was killed mid-burst');
+    await doomed.exited;
+    // Every alert is delivered once more to the survivor: a sender's retry after a lost answer.
+    const retries = await Promise.all(alerts.map((alertId) => deliverRetrying(survivor.url, 'edr', 'edr-secret', genericAlert(alertId))));
+
+    const incidents = await allIncidents(survivor.url);
+    const stored = new Map(incidents.map((incident) => [incident.incident_id, incident.incident_number]));
+    assert.equal(new Set(stored.values()).size, incidents.length, 'no number given twice');
+    assert.equal(incidents.length, alerts.length, 'each alert is one incident');
+    for (const [index, alertId] of alerts.entries()) {
+      const answers = [...(replies.get(alertId) ?? []), retries[index]!];
+      for (const reply of answers) {
+        assert.ok([200, 201].includes(reply.status), `alert ${alertId}: ${reply.status} ${JSON.stringify(reply.body)}`);
+        assert.equal(stored.get(reply.body.incident_id), reply.body.incident_number, 'acknowledged and readable with its number');
+      }
+      assert.equal(new Set(answers.map((reply) => reply.body.incident_id)).size, 1, `every answer for ${alertId} names one incident`);
+    }
+    t.diagnostic(`${alerts.length} alerts, ${acknowledgedByDoomed} acknowledged by the killed replica, ${cut} connections cut and retried on the survivor`);
   });
 });

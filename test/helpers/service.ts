@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,6 +30,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (restart scenarios). */
   dataDir?: string;
+  /** A command the service runs under, e.g. `['strace', …, '--']`; stop() and kill9() signal the service itself. */
+  wrapper?: readonly string[];
 }
 
 /** What a service started either way offers. */
@@ -96,7 +98,8 @@ export async function startInProcess(options: ServiceOptions): Promise<ServiceUn
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { dataDir, configPath, env } = serviceSetup(options);
-  const child = spawn(process.execPath, [MAIN], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
+  const child = spawn(command, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += String(chunk)));
@@ -120,7 +123,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   });
 
   const waitExit = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) process.kill(servicePid(child, options.wrapper !== undefined), signal);
     await exited;
   };
   return {
@@ -134,6 +137,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     stop: () => waitExit('SIGTERM'),
     kill9: () => waitExit('SIGKILL'),
   };
+}
+
+/**
+ * The service's own process: the wrapper's child when it runs under one. Signals go there because
+ * a wrapper need not pass them on (strace started with -o blocks fatal signals, its -I 3).
+ */
+function servicePid(child: ChildProcess, wrapped: boolean): number {
+  if (!wrapped) return child.pid!;
+  const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ');
+  return Number(children[0]);
 }
 
 export interface Exit {

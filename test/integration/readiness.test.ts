@@ -27,6 +27,7 @@ import { createAccept } from '../../src/ingest/accept.js';
 import { SenderLimits } from '../../src/http/sender-limits.js';
 import { BodyBudget } from '../../src/http/body-budget.js';
 import { loadLimitSettings } from '../../src/config/limit-settings.js';
+import { Drain } from '../../src/http/drain.js';
 import { deliver, genericAlert, getAnonymous, waitFor } from '../helpers/api-client.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -45,6 +46,7 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
   const limits = loadLimitSettings({});
   const metrics = createMetrics();
   const trustedProxies = new BlockList();
+  const drain = new Drain();
   // The receiver's listener: the probes and the receiver are what this test is about.
   const handlers = routeHandlers({
     logger,
@@ -52,13 +54,14 @@ async function serve(): Promise<{ url: string; registry: SourceRegistry; store: 
     sources: registry,
     store,
     trustedProxies,
+    drain,
     receiver: {
       accept: createAccept({ ingest: createIngest(store), inbox: store.inbox, inlineBudgetMs: 2000 }),
       limits: new SenderLimits(limits.senders),
       bodies: { budget: new BodyBudget(limits.maxBodyBytesInFlight), discard: limits.discard },
     },
   });
-  const app = createApp({ handlers, serves: (row) => servedOn(row.plane, 'receiver', 'all'), logger, metrics, trustedProxies });
+  const app = createApp({ handlers, serves: (row) => servedOn(row.plane, 'receiver', 'all'), logger, metrics, trustedProxies, drain });
   // eslint-disable-next-line @typescript-eslint/no-misused-promises -- Koa's callback handles its own errors: the promise never rejects
   const server: Server = createServer(app.callback());
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));

@@ -20,8 +20,9 @@ export function jsonBody(): RequestMiddleware {
   });
 }
 
-/** The parsed body, checked against a compiled schema; every problem in one 400 bad_request. */
-export function validBody<T>(ctx: RequestContext, validate: ValidateFunction<T>): T {
+/** The parsed body, checked against a route's schema (routeBody); every problem in one 400 bad_request. */
+export function validBody<T>(ctx: RequestContext, validator: () => ValidateFunction<T>): T {
+  const validate = validator();
   const body: unknown = (ctx.request as { body?: unknown }).body;
   if (validate(body)) return body;
   throw new DomainError('bad_request', describeProblems(validate.errors ?? []));

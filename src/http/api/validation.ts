@@ -6,8 +6,10 @@ import type { QueryProperties } from './schemas.js';
 
 /**
  * The one Ajv of the HTTP layer: every route's query and body schema (from its row in routes.ts)
- * is compiled here. Query values are coerced and defaulted by queryParser, not by Ajv, so bodies
- * are never coerced.
+ * is compiled here, on the route's first use: the API is not on the receiver's path, and compiling
+ * every schema at import was a fifth of the start-up's CPU, which a single replica's restart gap
+ * is made of (docs/deployment.md). Query values are coerced and defaulted by queryParser, not by
+ * Ajv, so bodies are never coerced.
  */
 const ajv = new Ajv({ allErrors: true, verbose: true });
 addFormats.default(ajv, ['date-time']);
@@ -16,11 +18,12 @@ function row(id: RouteId): RouteRow {
   return (ROUTES as readonly RouteRow[]).find((route) => route.id === id)!;
 }
 
-/** The validator of a route's JSON body schema (see json-body.ts's validBody). */
-export function routeBody<T>(id: RouteId): ValidateFunction<T> {
+/** The validator of a route's JSON body schema (see json-body.ts's validBody), compiled when first asked for. */
+export function routeBody<T>(id: RouteId): () => ValidateFunction<T> {
   const schema = row(id).body;
   if (!schema) throw new Error(`route ${id} declares no body`);
-  return ajv.compile<T>(schema);
+  let validate: ValidateFunction<T> | undefined;
+  return () => (validate ??= ajv.compile<T>(schema));
 }
 
 /**
@@ -31,8 +34,9 @@ export function routeBody<T>(id: RouteId): ValidateFunction<T> {
 export function routeQuery<T>(id: RouteId): (querystring: string) => T {
   const properties = row(id).query;
   if (!properties) throw new Error(`route ${id} declares no query`);
-  const validate = ajv.compile({ type: 'object', properties, additionalProperties: false });
+  let compiled: ValidateFunction | undefined;
   return (querystring) => {
+    const validate = (compiled ??= ajv.compile({ type: 'object', properties, additionalProperties: false }));
     const query: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [name, value] of new URLSearchParams(querystring)) {
       if (value !== '' && !Object.hasOwn(query, name)) query[name] = coerced(value, properties[name]);
