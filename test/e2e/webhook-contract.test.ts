@@ -11,7 +11,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { startService, type RunningService } from '../helpers/service.js';
 import { hmacSignature, hubSignatureHeaders, nowSeconds, signedHeaders, standardWebhooksHeaders } from '../helpers/sign.js';
-import { assertError, getAnonymous, metricsText, post as postTo, waitFor, type Reply } from '../helpers/api-client.js';
+import { assertError, getAnonymous, metricsText, post as postTo, TEST_TOKEN, waitFor, type Reply } from '../helpers/api-client.js';
 import { memoryOf } from '../helpers/process-memory.js';
 
 const CONFIG = `
@@ -453,6 +453,22 @@ describe('verification profiles', () => {
     });
     assert.equal((await post('/api/webhooks/splunk?token=splunk-token-value', body, {})).status, 201);
     assertError(await post('/api/webhooks/splunk?token=wrong', body, {}), 401, 'invalid_signature');
+  });
+
+  it('token: a registered token no header carries as it is (spaces at its ends, control or non-ASCII characters) passes its test event', async () => {
+    const tokens = {
+      'token-spaces': ' token with spaces 0123456789 ',
+      'token-control': 'token\u0001control-0123456789',
+      'token-unicode': 'jeton-\u00e9t\u00e9-\u4ee4\u724c-0123456789',
+    };
+    const auth = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
+    for (const [source, secret] of Object.entries(tokens)) {
+      const registered = await post('/api/webhooks', JSON.stringify({ source, secret, verification: 'token' }), auth);
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const tested = await post(`/api/webhooks/${source}/test`, '', auth);
+      assert.equal(tested.status, 200, `${source}: ${JSON.stringify(tested.body)}`);
+      assert.deepEqual([tested.body.accepted, tested.body.status], [true, 201], `${source}: ${JSON.stringify(tested.body)}`);
+    }
   });
 });
 
