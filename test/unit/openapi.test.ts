@@ -40,4 +40,23 @@ describe('the OpenAPI document', () => {
     assert.equal(registration({ source: 'Email_Gateway', secret: 'x' }), false, 'names are DNS labels');
     assert.equal(registration({ source: 'edr', secret: 'x', tolerance_seconds: 5 }), false, 'the bounds of the source spec');
   });
+
+  it('links each answer to operations that exist, giving them parameters they take', () => {
+    type Operation = { operationId: string; parameters?: { name: string }[]; responses: Record<string, { links?: Record<string, LinkObject> }> };
+    type LinkObject = { operationId: string; parameters: Record<string, string> };
+    const operations = Object.values(OPENAPI_DOCUMENT.paths as Record<string, Record<string, Operation>>).flatMap((methods) => Object.values(methods));
+    const byId = new Map(operations.map((operation) => [operation.operationId, operation]));
+    const links = operations.flatMap((operation) => Object.values(operation.responses).flatMap((response) => Object.values(response.links ?? {})));
+    assert.ok(links.length > 0);
+    for (const link of links) {
+      const target = byId.get(link.operationId);
+      assert.ok(target, `a link to ${link.operationId}, which is no operation`);
+      for (const name of Object.keys(link.parameters)) {
+        assert.ok(
+          target.parameters?.some((parameter) => parameter.name === name),
+          `${link.operationId} takes no parameter ${name}`,
+        );
+      }
+    }
+  });
 });

@@ -8,6 +8,8 @@ import { INTEGRITY_REPORT_JSON_SCHEMA } from '../../wire/integrity-report.js';
 import { CREATE_API_KEY_BODY, REGISTRATION_BODY, REGISTRATION_CHANGE_BODY, SOURCE_NAME } from './schemas.js';
 import { ROUTES, type RouteId, type RouteRow } from '../routes.js';
 import { OCSF_MEDIA_TYPE, OCSF_VERSION } from '../../wire/ocsf.js';
+import { SPEC_RULES, fileKeys } from '../../sources/source-spec.js';
+import { MIN_SECRET_BYTES } from '../../verify/secret-strength.js';
 
 /*
  * The HTTP API as an OpenAPI 3.1 document, served at /openapi.json. Paths, methods, security, path
@@ -45,11 +47,13 @@ function pathParameters(path: string) {
   return [...path.matchAll(/:(\w+)/g)].map(([, name]) => ({ name, in: 'path', required: true, schema: name === 'source' ? SOURCE_NAME : { type: 'string' } }));
 }
 
+/** A row's query parameters; an empty value counts as absent (api/validation.ts), which `allowEmptyValue` says. */
 function queryParameters(query: RouteRow['query']) {
   return Object.entries(query ?? {}).map(([name, { description, ...schema }]) => ({
     name,
     in: 'query',
     schema,
+    allowEmptyValue: true,
     ...(description !== undefined && { description }),
   }));
 }
@@ -80,6 +84,16 @@ function pathsFromRoutes(): Record<string, Record<string, unknown>> {
 
 const nullable = (type: string) => ({ type: [type, 'null'] });
 
+/** An operation's description of the rules its handler checks that JSON Schema cannot state (each a 400 `bad_request`). */
+const beyondTheSchema = (rules: readonly string[]) => `Besides the schema (400 \`bad_request\` otherwise):\n${rules.map((rule) => `- ${rule}`).join('\n')}`;
+
+/** What a registered source must also hold, the rules across fields (source-spec.ts) in the body's key names. */
+const REGISTRATION_RULES = [
+  ...SPEC_RULES.map((rule) => rule.message(fileKeys)),
+  "filter's expressions compile within their cost bound (docs/filters.md)",
+  `secret and previous_secret give the profile at least ${MIN_SECRET_BYTES} bytes of key (standard-webhooks: a whsec_ secret's decoded base64)`,
+];
+
 function statusChangeOperation(status: string): Operation {
   return {
     summary: `Mark an incident ${status}, recorded with the API key's name and the time`,
@@ -90,6 +104,17 @@ function statusChangeOperation(status: string): Operation {
     },
   };
 }
+
+/** OpenAPI links from an answer to the operations it names, each given `parameters` from that answer. */
+const linksWith = (parameters: Record<string, string>, operationIds: readonly RouteId[]) =>
+  Object.fromEntries(operationIds.map((operationId) => [operationId, { operationId, parameters }]));
+
+/** One Server-Sent Event as an event-stream parser reads it: its name, and its data, JSON of `schema`. */
+const sseEvent = (event: string, schema: unknown) => ({
+  type: 'object',
+  required: ['event', 'data'],
+  properties: { event: { const: event }, data: { type: 'string', contentMediaType: 'application/json', contentSchema: schema } },
+});
 
 /** Each route's operation; its path, method and security come from its row in routes.ts. */
 const OPERATIONS: Record<RouteId, Operation> = {
@@ -103,7 +128,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
       '202': { description: 'Queued for processing', ...json(ref('Queued')) },
       '400': errorResponse('`invalid_payload`'),
       '401': errorResponse('`invalid_timestamp`, `timestamp_expired`, `invalid_signature`'),
-      '404': errorResponse('`unknown_source`'),
+      '404': errorResponse('`unknown_source`: no such source, or one registered with `enabled: false`'),
       '413': errorResponse('`payload_too_large`'),
       '429': errorResponse('`rate_limited` (with Retry-After)'),
       '503': errorResponse('`unavailable` (with Retry-After)'),
@@ -115,6 +140,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.update': {
     summary: 'Change a source registered through the API; a new secret rotates',
+    description: `${beyondTheSchema(REGISTRATION_RULES)}\n\nThey hold for the source as changed.`,
     responses: {
       '200': { description: 'The changed source', ...json(ref('Source')) },
       '404': errorResponse('`unknown_source`'),
@@ -137,10 +163,13 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'webhooks.register': {
     summary: 'Register a source',
-    description:
-      "Besides the schema: `auto_triage: true` needs a `playbook`, a rate limit's `burst` is at least `requests_per_second`, `severity_mapping` keys are lower-case (400 `bad_request` otherwise).",
+    description: beyondTheSchema(REGISTRATION_RULES),
     responses: {
-      '201': { description: 'Registered (the secret is never echoed)', ...json(ref('Source')) },
+      '201': {
+        description: 'Registered (the secret is never echoed)',
+        ...json(ref('Source')),
+        links: linksWith({ source: '$response.body#/source' }, ['webhooks.get', 'webhooks.update', 'webhooks.remove', 'webhooks.test', 'webhooks.receive']),
+      },
       '405': errorResponse('`method_not_allowed` when TW_REGISTRATION_API=false'),
       '409': errorResponse('`conflict`: the name is taken (file, cluster or API)'),
       '503': errorResponse('`unavailable`: no TW_ENCRYPTION_KEY (outside development mode), or the store/cluster is down'),
@@ -160,6 +189,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'apikeys.create': {
     summary: 'Create an API key; the token is in this answer only',
+    description: beyondTheSchema(['expires_at is in the future']),
     responses: {
       '201': {
         description: 'Created',
@@ -178,7 +208,15 @@ const OPERATIONS: Record<RouteId, Operation> = {
         description: 'Records, or an event stream with follow=true',
         content: {
           'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: ref('Delivery') } } } },
-          'text/event-stream': { schema: { type: 'string' } },
+          // Each event as an event-stream parser reads it: a Delivery per `delivery`, and `end` when the server closes an idle stream.
+          'text/event-stream': {
+            schema: {
+              oneOf: [
+                sseEvent('delivery', ref('Delivery')),
+                sseEvent('end', { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } }),
+              ],
+            },
+          },
         },
       },
     },
@@ -189,6 +227,7 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'incidents.list': {
     summary: 'Incidents, newest first, keyset-paginated',
+    description: beyondTheSchema(["cursor is a page's `next` as this service issued it (it is opaque)"]),
     responses: {
       '200': { description: 'A page', ...json({ type: 'object', properties: { items: { type: 'array', items: ref('Incident') }, next: nullable('string') } }) },
     },
@@ -232,7 +271,10 @@ const OPERATIONS: Record<RouteId, Operation> = {
   },
   'store.renormalize': {
     summary: "Re-run today's normalizers over stored raw bodies (a job); ids, numbers and received times never change",
-    description: 'The report counts what changed (or, with `dry_run`, would) and which fields; see docs/api.md.',
+    description: `The report counts what changed (or, with \`dry_run\`, would) and which fields; see docs/api.md.\n\n${beyondTheSchema([
+      'source is served (its settings of today are what is applied)',
+      'since is before until',
+    ])}`,
     responses: {
       '202': { description: 'Started; follow it at the Location', ...json(ref('Job')) },
       '409': errorResponse('`conflict`: a re-normalization is already running'),

@@ -37,7 +37,11 @@ export const LOGS_QUERY = {
   filter: { enum: ['webhook'], default: 'webhook' },
   source: sourceParameter,
   tail: limitParameter(100, 1000),
-  follow: { type: 'boolean', default: false, description: 'Stream as Server-Sent Events (`event: delivery`, JSON data)' },
+  follow: {
+    type: 'boolean',
+    default: false,
+    description: 'Stream as Server-Sent Events (`event: delivery` with JSON data; `event: end` closes an idle stream)',
+  },
 } as const satisfies QueryProperties;
 
 export const AUDIT_QUERY = {
@@ -120,7 +124,7 @@ export const CREATE_API_KEY_BODY = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 100 },
     scopes: { type: 'array', minItems: 1, items: { enum: SCOPES } },
-    expires_at: { type: 'string', minLength: 1 },
+    expires_at: { type: 'string', format: 'date-time' },
     expires_in_days: { type: 'integer', minimum: 1, maximum: 3650 },
   },
   not: { required: ['expires_at', 'expires_in_days'] },
