@@ -44,7 +44,7 @@ export default defineConfig(
   },
   {
     // Every regex in src/ runs in linear time: most of them read text a sender controls
-    // (test/unit/regex-safety.test.ts shows the rules catch each shape).
+    // (test/static/regex-safety.test.ts shows the rules catch each shape).
     files: ['src/**/*.ts'],
     plugins: { regexp },
     rules: {

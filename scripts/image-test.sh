@@ -26,7 +26,10 @@ build() { # <tag> <context dir>
 }
 build "$image" .
 
-git rev-parse --verify --quiet "${previous}^{commit}" >/dev/null ||
+# A shallow clone lacks it: fetch the history once, then say so if it is still missing.
+has_previous() { git rev-parse --verify --quiet "${previous}^{commit}" >/dev/null; }
+has_previous || { git fetch --quiet --unshallow 2>/dev/null || git fetch --quiet origin "$previous" 2>/dev/null || true; }
+has_previous ||
   { echo "image-test: commit $previous (the previous release) is not in this clone; fetch its history (git fetch --unshallow)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/tw-image-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT

@@ -405,7 +405,7 @@ describe('the Helm chart', () => {
       manifests.filter((m) => m.kind === 'PersistentVolumeClaim').map((m) => [m.metadata.name, m.spec.resources.requests.storage]),
       [
         ['tw-webhooks-backups', '8Gi'],
-        ['tw-webhooks-data', '1Gi'],
+        ['tw-webhooks-data', '10Gi'],
       ],
     );
     const pod = find(manifests, 'Deployment').spec.template.spec;
