@@ -58,3 +58,51 @@ describe('RateLimiter', () => {
     assert.equal(limiter.take('siem', one, 0).allowed, false, 'a retained bucket keeps its state');
   });
 });
+
+/** How many of `count` takes in a row (at one instant) a bucket allows. */
+function allowedInARow(limiter: RateLimiter, limit: { requestsPerSecond: number; burst: number }, nowMs: number, count = 100): number {
+  let allowed = 0;
+  for (let index = 0; index < count; index++) if (limiter.take('edr', limit, nowMs).allowed) allowed++;
+  return allowed;
+}
+
+describe('RateLimiter: idling, peeking, its size', () => {
+  it('refills to its burst and no further, however long it idles', () => {
+    const limiter = new RateLimiter();
+    const limit = { requestsPerSecond: 2, burst: 3 };
+    assert.equal(allowedInARow(limiter, limit, 0), 3, 'a fresh bucket holds the burst');
+    // Idle for 10 minutes: 1200 tokens' worth of refill, capped at 3.
+    assert.equal(allowedInARow(limiter, limit, 600_000), 3, 'after a long idle, exactly the burst again');
+    assert.equal(allowedInARow(limiter, limit, 600_500), 1, 'half a second at 2/s: one token');
+    assert.equal(allowedInARow(limiter, limit, 3_600_000), 3);
+  });
+
+  it('says when the next token comes', () => {
+    const limiter = new RateLimiter();
+    const limit = { requestsPerSecond: 0.25, burst: 1 };
+    assert.ok(limiter.take('edr', limit, 0).allowed);
+    assert.deepEqual(limiter.take('edr', limit, 0), { allowed: false, retryAfterSeconds: 4 });
+    assert.deepEqual(limiter.take('edr', limit, 3_000), { allowed: false, retryAfterSeconds: 1 });
+    assert.ok(limiter.take('edr', limit, 4_000).allowed);
+  });
+
+  it('peeks without taking', () => {
+    const limiter = new RateLimiter();
+    const limit = { requestsPerSecond: 1, burst: 1 };
+    for (let index = 0; index < 5; index++) assert.ok(limiter.peek('edr', limit, 0).allowed);
+    assert.ok(limiter.take('edr', limit, 0).allowed);
+    assert.equal(limiter.peek('edr', limit, 0).allowed, false);
+  });
+
+  it('forgets the longest-untouched keys past its size, never the one just used', () => {
+    const limiter = new RateLimiter(2);
+    const limit = { requestsPerSecond: 1, burst: 1 };
+    limiter.take('a', limit, 0);
+    limiter.take('b', limit, 0);
+    limiter.take('a', limit, 0); // a is the most recent now
+    limiter.take('c', limit, 0); // b goes
+    assert.equal(limiter.peek('a', limit, 0).allowed, false, 'a is still spent');
+    assert.equal(limiter.peek('c', limit, 0).allowed, false, 'c is spent');
+    assert.equal(limiter.peek('b', limit, 0).allowed, true, 'b was forgotten: a full bucket is the same as none');
+  });
+});
