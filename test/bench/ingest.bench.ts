@@ -30,6 +30,7 @@ import { groupCpuSeconds, loadAverage, peakRssMb, rssMb, runningTargets, startNo
 import { markdownReport, type BenchResults, type CommandsPerIncident, type DriverLoopRow, type Row, type SoakResult, type StormRow } from './report.js';
 import { apiReader, mongoReader, readBack, runStorm, stormConfig, stormSources, type StormPlan } from './storm.js';
 import { startWireCounter, type WireCounter } from './wire-counter.js';
+import { serviceNodeFlags } from '../helpers/service-command.js';
 
 const { values: options } = parseArgs({
   options: {
@@ -105,8 +106,9 @@ const startDurable = () =>
   });
 const startKoa = () => startNodeTarget('minimal Koa app', ['--import', 'tsx', join(benchDir, 'minimal-koa-server.ts')], { BENCH_SECRET: SECRET });
 
+/** Run as `npm start` and the image run it (their node flags), plus `nodeArgs`. */
 function startService(env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<TargetProcess> {
-  return startNodeTarget(SERVICE, [...nodeArgs, join(repoRoot, 'dist/main.js')], {
+  return startNodeTarget(SERVICE, [...serviceNodeFlags(), ...nodeArgs, join(repoRoot, 'dist/main.js')], {
     PORT: '0',
     HOST: '127.0.0.1',
     TW_CONFIG: oneSource,
