@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import crypto, { createHmac } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { describe, it, mock } from 'node:test';
-import { verifyRequest, type VerifiableRequest, type Verdict } from '../../../src/verify/index.js';
+import { signedEventId, signedIdHeader, verifyRequest, type VerifiableRequest, type Verdict } from '../../../src/verify/index.js';
+import { signedHeaders } from '../../../src/verify/sign.js';
+import { isWeakSecret, MIN_SECRET_BYTES } from '../../../src/verify/secret-strength.js';
 import { parseSignatureHeader } from '../../../src/verify/signature-header.js';
 import { describeTolerance } from '../../../src/verify/timestamp.js';
 import type { Source, VerificationProfile } from '../../../src/sources/source.js';
@@ -379,6 +381,96 @@ describe('a rejected signature says which check failed, and nothing about the se
     assert.match(
       message(verifyRequest(source('token', SECRET), request({ 'x-webhook-token': 'nope' }), NOW)),
       /: the token matches none of the source's secrets$/,
+    );
+  });
+});
+
+describe("each profile's own signer (the test endpoint's), against its verifier", () => {
+  const PROFILES: VerificationProfile[] = ['hmac-sha256', 'standard-webhooks', 'hmac-body', 'token'];
+  const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+  const body = Buffer.from(BODY);
+
+  for (const profile of PROFILES) {
+    it(`${profile}: signed headers verify, and only for this secret${profile === 'token' ? '' : ' and body'}`, () => {
+      // As node hands them over: names lower-cased.
+      const headers = Object.fromEntries(
+        Object.entries(signedHeaders(profile, Buffer.from(SECRET), body, NOW, 'msg_1')).map(([name, value]) => [name.toLowerCase(), value]),
+      );
+      assert.deepEqual(verifyRequest(source(profile, SECRET), request(headers), NOW), OK);
+      assertBadSignature(verifyRequest(source(profile, 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'), request(headers), NOW), /./, 'another secret');
+      if (profile !== 'token') assertBadSignature(verifyRequest(source(profile, SECRET), request(headers, `${BODY} `), NOW), /./, 'another body');
+    });
+  }
+
+  it('hmac-sha256 signs the timestamp it is given, and standard-webhooks the id too', () => {
+    assert.deepEqual(signedHeaders('hmac-sha256', Buffer.from('your-secret'), body, NOW, 'ignored'), {
+      'X-Webhook-Timestamp': String(NOW),
+      'X-Webhook-Signature': signed(),
+    });
+    const standard = signedHeaders('standard-webhooks', Buffer.from(SECRET), body, NOW, 'msg_1');
+    assert.equal(standard['webhook-id'], 'msg_1');
+    assert.equal(standard['webhook-timestamp'], String(NOW));
+    assert.match(standard['webhook-signature']!, /^v1,[A-Za-z0-9+/]{43}=$/);
+    assert.deepEqual(signedHeaders('hmac-body', Buffer.from('k'), body, NOW, 'x'), { 'x-hub-signature-256': `sha256=${hexHmac('k', BODY)}` });
+    assert.deepEqual(signedHeaders('token', Buffer.from('tok'), body, NOW, 'x'), { 'x-webhook-token': 'tok' });
+  });
+});
+
+describe('the signed event id (what makes a redelivery the same event)', () => {
+  it('is webhook-id, or svix-id under Svix names, for standard-webhooks only', () => {
+    assert.equal(signedIdHeader('standard-webhooks', { 'webhook-id': 'a' }), 'webhook-id');
+    assert.equal(signedIdHeader('standard-webhooks', { 'svix-id': 'a', 'svix-signature': 'v1,x' }), 'svix-id');
+    assert.equal(signedEventId('standard-webhooks', { 'webhook-id': 'msg_1', 'svix-id': 'msg_2' }), 'msg_1');
+    assert.equal(signedEventId('standard-webhooks', { 'svix-id': 'msg_2', 'svix-timestamp': '1' }), 'msg_2');
+    assert.equal(signedEventId('standard-webhooks', {}), undefined);
+    for (const profile of ['hmac-sha256', 'hmac-body', 'token'] as const) {
+      // An unsigned id header is never read: a captured request could otherwise mint new events.
+      assert.equal(signedIdHeader(profile, { 'webhook-id': 'a' }), undefined, profile);
+      assert.equal(signedEventId(profile, { 'webhook-id': 'a', 'x-webhook-id': 'b' }), undefined, profile);
+    }
+  });
+});
+
+describe('weak secrets', () => {
+  it('are under 16 key bytes: the raw bytes, or the decoded key of a whsec_ secret', () => {
+    assert.equal(MIN_SECRET_BYTES, 16);
+    assert.equal(isWeakSecret('hmac-sha256', Buffer.alloc(15, 'a')), true);
+    assert.equal(isWeakSecret('hmac-sha256', Buffer.alloc(16, 'a')), false);
+    assert.equal(isWeakSecret('token', Buffer.alloc(15, 'a')), true);
+    assert.equal(isWeakSecret('standard-webhooks', Buffer.from(`whsec_${Buffer.alloc(16).toString('base64')}`)), false);
+    // 22 characters, but a key of 15 bytes.
+    assert.equal(isWeakSecret('standard-webhooks', Buffer.from(`whsec_${Buffer.alloc(15).toString('base64')}`)), true);
+    assert.equal(isWeakSecret('hmac-sha256', Buffer.from(`whsec_${Buffer.alloc(15).toString('base64')}`)), false, 'read as raw bytes elsewhere');
+  });
+});
+
+describe('header forms are matched whole', () => {
+  it('standard-webhooks: a v1 entry with anything before or after it is not one', () => {
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const headers = signedHeaders('standard-webhooks', Buffer.from(secret), Buffer.from(BODY), NOW, 'msg_1');
+    const verify = (signature: string) => verifyRequest(source('standard-webhooks', secret), request({ ...headers, 'webhook-signature': signature }), NOW);
+    const good = headers['webhook-signature']!;
+    assert.deepEqual(verify(`  ${good}\t`), OK);
+    assertBadSignature(verify(`${good}A`), /is not v1,<base64 of 32 bytes>$/);
+    assertBadSignature(verify(`x${good}`), /is not v1,<base64 of 32 bytes>$/);
+    assertBadSignature(verify(good.replace('v1,', 'v1,,')));
+  });
+
+  it('token: Bearer, whitespace and then the whole token, nothing after it', () => {
+    const verify = (authorization: string) => verifyRequest(source('token', 'tok-current'), request({ authorization }), NOW);
+    assert.deepEqual(verify('Bearer    tok-current'), OK);
+    assert.deepEqual(verify('  Bearer tok-current  '), OK);
+    assertBadSignature(verify('Bearer tok-current extra'));
+    assertBadSignature(verify('XBearer tok-current'));
+    assertBadSignature(verify('Bearertok-current'));
+  });
+
+  it('hmac-body: the messages name X-Hub-Signature-256 and what it signs', () => {
+    const verify = (signature: string) => verifyRequest(source('hmac-body', 'k'), request({ 'x-hub-signature-256': signature }), NOW);
+    assertBadSignature(verify('sha256=abc'), /: X-Hub-Signature-256 is not sha256=<64 hex digits>$/);
+    assertBadSignature(
+      verify(`sha256=${hexHmac('other', BODY)}`),
+      /: X-Hub-Signature-256 matches none of the source's secrets \(it must be the HMAC-SHA256 of the raw body with the secret\)$/,
     );
   });
 });
