@@ -38,7 +38,13 @@ export function testEventPayload(format: Format | undefined, source: string, id:
         event: { DetectId: id, Severity: 1, SeverityName: 'Informational', DetectName: MESSAGE, DetectDescription: MESSAGE },
       };
     case 'splunk':
-      return { ...marker, sid: id, search_name: MESSAGE, result: { message: MESSAGE, urgency: 'informational' }, trigger_time: Math.floor(now.getTime() / 1000) };
+      return {
+        ...marker,
+        sid: id,
+        search_name: MESSAGE,
+        result: { message: MESSAGE, urgency: 'informational' },
+        trigger_time: Math.floor(now.getTime() / 1000),
+      };
     default:
       return {
         ...marker,
