@@ -27,7 +27,18 @@ import { readState } from '../infra/state.js';
 import { topSelfTimes } from './cpu-profile.js';
 import { closedLoop, openLoop, signedAlerts, type LoadResult, type RequestFactory } from './load.js';
 import { groupCpuSeconds, loadAverage, peakRssMb, rssMb, runningTargets, startNodeTarget, threadCpuSeconds, type TargetProcess } from './processes.js';
-import { markdownReport, type BenchResults, type CommandsPerIncident, type DriverLoopRow, type Row, type SoakResult, type StormRow } from './report.js';
+import {
+  MANY_SOURCES,
+  SERVICE,
+  SOURCES_TARGETS,
+  markdownReport,
+  type BenchResults,
+  type CommandsPerIncident,
+  type DriverLoopRow,
+  type Row,
+  type SoakResult,
+  type StormRow,
+} from './report.js';
 import { apiReader, mongoReader, readBack, runStorm, stormConfig, stormSources, type StormPlan } from './storm.js';
 import { startWireCounter, type WireCounter } from './wire-counter.js';
 import { serviceNodeFlags } from '../helpers/service-command.js';
@@ -52,10 +63,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = 2;
 const FIXED_RATE = 2_000;
 const SOAK = { rate: 1_000, warmupSeconds: 30, seconds: Number(process.env.BENCH_SOAK_SECONDS ?? 300), sampleEverySeconds: 5 };
-const MANY_SOURCES = 10_000;
 const SIZES = [1_024, 10_240, 102_400];
 const SMALL = SIZES[0]!;
-const SERVICE = 'tw-webhooks';
 const STORM: StormPlan = {
   steadyRate: 100,
   burstFactor: 10,
@@ -86,15 +95,17 @@ function writeConfig(name: string, sources: string): string {
 }
 const oneSource = writeConfig('one-source', `  edr:\n    secret: "${SECRET}"\n    auto_triage: true\n    playbook: bench\n`);
 const manySourceNames = Array.from({ length: MANY_SOURCES }, (_, index) => `src-${String(index).padStart(5, '0')}`);
-const manySources = writeConfig('many-sources', manySourceNames.map((name) => `  ${name}:\n    secret: "${name}-secret"\n`).join(''));
+const sourceEntry = (name: string) => `  ${name}:\n    secret: "${name}-secret"\n`;
+// The lookup's baseline has the same kind of source as the 10,000 (no triage), so only their number differs.
+const firstOfMany = writeConfig('first-of-many', sourceEntry(manySourceNames[0]!));
+const manySources = writeConfig('many-sources', manySourceNames.map(sourceEntry).join(''));
 const storm = stormSources();
 const stormSourcesConfig = writeConfig('storm', stormConfig(storm, STORM_RATE_LIMIT));
 
 const edr = () => ({ source: 'edr', secret: SECRET });
-const anyOfMany = () => {
-  const source = manySourceNames[Math.floor(Math.random() * MANY_SOURCES)]!;
-  return { source, secret: `${source}-secret` };
-};
+const ofMany = (source: string) => ({ source, secret: `${source}-secret` });
+const firstSource = () => ofMany(manySourceNames[0]!);
+const anyOfMany = () => ofMany(manySourceNames[Math.floor(Math.random() * MANY_SOURCES)]!);
 
 // ── targets ──────────────────────────────────────────────────────────────────────────────────
 
@@ -299,11 +310,25 @@ const parts: Record<string, () => Promise<void>> = {
       await measure({ section, target: `${SERVICE}, embedded`, bodyBytes: bytes, start: async () => [await startService({})], requests });
     }
   },
+  // The lookup alone (every request to the same one of 10,000) and the per-source state besides it
+  // (each request to a random one: metric series, sender entries and index pages of 10,000 sources).
   sources: async () => {
+    const sources = { section: 'sources', bodyBytes: SMALL };
     await measure({
-      section: 'sources',
-      target: `${SERVICE}, embedded, ${MANY_SOURCES.toLocaleString('en')} sources`,
-      bodyBytes: SMALL,
+      ...sources,
+      target: SOURCES_TARGETS.one,
+      start: async () => [await startService({ TW_CONFIG: firstOfMany })],
+      requests: signedAlerts(SMALL, firstSource),
+    });
+    await measure({
+      ...sources,
+      target: SOURCES_TARGETS.sameOfMany,
+      start: async () => [await startService({ TW_CONFIG: manySources })],
+      requests: signedAlerts(SMALL, firstSource),
+    });
+    await measure({
+      ...sources,
+      target: SOURCES_TARGETS.anyOfMany,
       start: async () => [await startService({ TW_CONFIG: manySources })],
       requests: signedAlerts(SMALL, anyOfMany),
     });

@@ -163,7 +163,7 @@ describe('the container image', () => {
 
   it('is set to run as the numeric non-root user, node started directly by an exec-form command (no shell)', async () => {
     const { stdout } = await run('podman', ['image', 'inspect', IMAGE!, '--format', '{{.Config.User}} {{json .Config.Cmd}} {{json .Config.Entrypoint}}']);
-    assert.equal(stdout.trim(), `${IMAGE_UID}:${IMAGE_UID} ["node","--max-semi-space-size=16","dist/main.js"] null`);
+    assert.equal(stdout.trim(), `${IMAGE_UID}:${IMAGE_UID} ["node","--max-semi-space-size=16","--no-allocation-site-pretenuring","dist/main.js"] null`);
   });
 
   it('holds node, its libraries and the app, and nothing to run besides: no shell, no npm, no package manager', async () => {

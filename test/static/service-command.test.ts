@@ -6,7 +6,8 @@ import { imageCommand, serviceNodeFlags } from '../helpers/service-command.js';
 describe('service command', () => {
   it("gives the image's CMD the node flags of npm start", () => {
     const flags = serviceNodeFlags();
-    assert.ok(flags.includes('--max-semi-space-size=16'), `npm start's flags: ${flags.join(' ')}`);
+    for (const flag of ['--max-semi-space-size=16', '--no-allocation-site-pretenuring'])
+      assert.ok(flags.includes(flag), `npm start's flags: ${flags.join(' ')}`);
     assert.deepEqual(imageCommand(), ['node', ...flags, 'dist/main.js']);
   });
 });

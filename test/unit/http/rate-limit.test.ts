@@ -105,4 +105,12 @@ describe('RateLimiter: idling, peeking, its size', () => {
     assert.equal(limiter.peek('c', limit, 0).allowed, false, 'c is spent');
     assert.equal(limiter.peek('b', limit, 0).allowed, true, 'b was forgotten: a full bucket is the same as none');
   });
+
+  it('keeps no bucket for a key it only peeked at, so peeks at strangers never push out a spent one', () => {
+    const limiter = new RateLimiter(1);
+    const limit = { requestsPerSecond: 1, burst: 1 };
+    limiter.take('known', limit, 0);
+    for (const stranger of ['x', 'y', 'z']) assert.ok(limiter.peek(stranger, limit, 0).allowed);
+    assert.equal(limiter.take('known', limit, 0).allowed, false, 'the spent bucket is still there');
+  });
 });

@@ -176,6 +176,18 @@ describe('hmac-sha256: timestamps, checked before the signature', () => {
     assert.equal(verifyDefault('999999999999999', signed('999999999999999')).ok, false);
   });
 
+  it('recognizes milliseconds up to exactly the tolerance away once divided by 1000', () => {
+    const edgeMs = (NOW - 300) * 1000;
+    assert.deepEqual(verifyDefault(String(edgeMs), signed(edgeMs)), {
+      ok: false,
+      code: 'invalid_timestamp',
+      message: `X-Webhook-Timestamp is in milliseconds: send whole seconds (${NOW - 300})`,
+    });
+    const beyond = (NOW - 301) * 1000;
+    assert.equal((verifyDefault(String(beyond), signed(beyond)) as { code: string }).code, 'invalid_timestamp');
+    assert.doesNotMatch((verifyDefault(String(beyond), signed(beyond)) as { message: string }).message, /milliseconds/);
+  });
+
   it("renders the source's own tolerance in the message", () => {
     const tolerant = { ...source('hmac-sha256', 'your-secret'), toleranceSeconds: 90 };
     const old = NOW - 91;
@@ -205,6 +217,29 @@ describe('signature header parsing', () => {
     assert.deepEqual(parseSignatureHeader(`sha256=${hex}, junk sha256=(stdin)= ${hex}`), [Buffer.from(hex, 'hex'), Buffer.from(hex, 'hex')]);
     assert.deepEqual(parseSignatureHeader(',,, '), []);
     assert.deepEqual(parseSignatureHeader(Array(9).fill(`sha256=${hex}`).join(',')), []);
+  });
+
+  it('matches an entry whole: nothing before sha256=, exactly 64 digits, the space after (stdin)= optional', () => {
+    const hex = 'ab'.repeat(32);
+    assert.deepEqual(parseSignatureHeader(`xsha256=${hex}`), []);
+    assert.deepEqual(parseSignatureHeader(`sha256=${hex}0`), []);
+    assert.deepEqual(parseSignatureHeader(`sha256=(stdin)=${hex}`), [Buffer.from(hex, 'hex')]);
+    assert.deepEqual(parseSignatureHeader(`sha256=SHA2-256(stdin)= ${hex}`), [Buffer.from(hex, 'hex')]);
+  });
+
+  it('takes up to eight signatures, the last of eight included, and none of nine', () => {
+    const wrong = `sha256=${'00'.repeat(32)}`;
+    const eight = [...Array(7).fill(wrong), signed()].join(', ');
+    assert.deepEqual(verifyDefault(String(NOW), eight), OK);
+    assertBadSignature(verifyDefault(String(NOW), `${wrong}, ${eight}`), /holds more than 8 signatures/);
+  });
+
+  it('tells a digest sent without its prefix apart from an entry that only ends in 64 hex digits', () => {
+    const digest = hexHmac('your-secret', `${NOW}.${BODY}`);
+    assertBadSignature(verifyDefault(String(NOW), `junk ${digest}`), /needs the sha256= prefix/);
+    assertBadSignature(verifyDefault(String(NOW), `md5=${digest}`), /X-Webhook-Signature is not /);
+    assertBadSignature(verifyDefault(String(NOW), `${digest}00`), /X-Webhook-Signature is not /);
+    assertBadSignature(verifyDefault(String(NOW), '   '), /the X-Webhook-Signature header is missing/);
   });
 });
 
