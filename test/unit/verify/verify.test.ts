@@ -146,7 +146,7 @@ describe('hmac-sha256: timestamps, checked before the signature', () => {
     for (const timestamp of ['12a', '1.5', '-5', '1e3', '+1705320000', '0x10', ' 1705320000', '99999999999999999999']) {
       assert.deepEqual(verifyDefault(timestamp, signed(timestamp)), invalid, String(timestamp));
     }
-    for (const timestamp of [undefined, '']) {
+    for (const timestamp of [undefined, '', '  ']) {
       assert.deepEqual(
         verifyDefault(timestamp, signed(timestamp ?? '')),
         { ...invalid, message: 'the X-Webhook-Timestamp header is missing' },
@@ -232,6 +232,9 @@ describe('signature header parsing', () => {
     const eight = [...Array(7).fill(wrong), signed()].join(', ');
     assert.deepEqual(verifyDefault(String(NOW), eight), OK);
     assertBadSignature(verifyDefault(String(NOW), `${wrong}, ${eight}`), /holds more than 8 signatures/);
+    assert.deepEqual(verifyDefault(String(NOW), ` ${eight} `), OK, 'whitespace around the header is not an entry');
+    assertBadSignature(verifyDefault(String(NOW), Array(8).fill('sha256=nope').join(', ')), /X-Webhook-Signature is not /);
+    assertBadSignature(verifyDefault(String(NOW), ` ${Array(8).fill('sha256=nope').join(' ,  ')} `), /X-Webhook-Signature is not /);
   });
 
   it('tells a digest sent without its prefix apart from an entry that only ends in 64 hex digits', () => {
