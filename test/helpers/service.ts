@@ -1,6 +1,6 @@
 /**
  * Starts the real service on a free loopback port with its own data dir and config, and drives it
- * over real HTTP: as its own process (the built `dist/main.js`, as `npm start` runs it), or, where
+ * over real HTTP: as its own process (the built `dist/main.js` with `npm start`'s node flags), or, where
  * a test needs no process of its own (no signals, exits or the process's RSS), in-process through
  * `start()`, the entry point's one call, which spares the run a node start-up per service.
  */
@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { serviceNodeFlags } from './service-command.js';
 import { createInterface } from 'node:readline';
 import { waitFor } from './wait.js';
 import { TEST_TOKEN } from './api-client.js';
@@ -98,7 +99,7 @@ export async function startInProcess(options: ServiceOptions): Promise<ServiceUn
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const { dataDir, configPath, env } = serviceSetup(options);
-  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, MAIN];
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...serviceNodeFlags(), MAIN];
   const child = spawn(command, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
@@ -161,7 +162,7 @@ export function runUntilExit(env: Record<string, string>, config = 'sources:\n  
   const dir = mkdtempSync(join(tmpdir(), 'tw-start-'));
   const configPath = join(dir, 'webhook_config.yaml');
   writeFileSync(configPath, config);
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(), MAIN], {
     env: childEnv({
       HOST: '127.0.0.1',
       PORT: '0',

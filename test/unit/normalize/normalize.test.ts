@@ -202,3 +202,83 @@ describe('Splunk alerts that trigger for each result', () => {
     assert.equal(deliver({ host: 'server-01', user: 'alice', EventCode: '4625' }), first);
   });
 });
+
+describe('Splunk: the tables of docs/normalization.md, entry by entry', () => {
+  const splunkDraft = (payload: Record<string, unknown>) => {
+    const draft = normalize(payload, testSource({ name: 'siem', format: 'splunk' }));
+    assert.ok(draft.ok, draft.ok ? '' : draft.error);
+    return draft.value;
+  };
+  const row = (result: Record<string, unknown>) => splunkDraft({ search_name: 'Scheduled search', sid: 'sid-1', result });
+
+  it('maps alert.severity 1–6 on its own scale', () => {
+    const expected = { '1': 'info', '2': 'info', '3': 'low', '4': 'medium', '5': 'high', '6': 'critical' };
+    for (const [value, severity] of Object.entries(expected)) assert.equal(row({ severity: value }).severity, severity, `severity ${value}`);
+  });
+
+  it('types a notable by its security domain, in any case, when the title names no type', () => {
+    const expected = {
+      access: 'authentication',
+      endpoint: 'malware',
+      network: 'intrusion',
+      threat: 'intrusion',
+      identity: 'policy_violation',
+      audit: 'policy_violation',
+      Endpoint: 'malware',
+      inventory: 'other',
+    };
+    for (const [domain, incidentType] of Object.entries(expected)) {
+      const draft = row({ rule_title: 'Notable 42', security_domain: domain });
+      assert.equal(draft.incidentType, incidentType, domain);
+      assert.equal(draft.eventType, 'notable', domain);
+    }
+    assert.equal(row({ rule_title: 'Notable 42' }).eventType, 'alert');
+  });
+
+  it('types a row with a Windows logon, Kerberos, NTLM or lockout event code as authentication', () => {
+    for (const code of ['4624', '4625', '4740', '4771', '4776']) assert.equal(row({ EventCode: code }).incidentType, 'authentication', code);
+    assert.equal(row({ EventCode: '4688' }).incidentType, 'other');
+    assert.equal(row({ EventCode: '4688', signature: 'Ransomware behaviour detected' }).incidentType, 'malware', 'the signature names the type');
+  });
+
+  it('reads MITRE annotations flattened in the row or nested under annotations', () => {
+    const flat = row({ 'annotations.mitre_attack': 'T1110', 'annotations.mitre_attack.mitre_tactic_id': 'TA0006' }).mitre;
+    assert.deepEqual([flat.techniques, flat.tactics], [['T1110'], ['TA0006']]);
+    const flatTechnique = row({ 'annotations.mitre_attack.mitre_technique_id': 'T1078', 'annotations.mitre_attack.mitre_tactic': 'credential-access' }).mitre;
+    assert.deepEqual(flatTechnique.techniques, ['T1078']);
+    assert.ok(flatTechnique.tactics.length > 0, 'a tactic by name');
+    const nested = row({ annotations: { mitre_attack: { mitre_technique_id: 'T1059', mitre_tactic_id: 'TA0002' } } }).mitre;
+    assert.deepEqual([nested.techniques, nested.tactics], [['T1059'], ['TA0002']]);
+    const nestedByName = row({ annotations: { mitre_attack: { mitre_tactic: 'persistence' } } }).mitre;
+    assert.ok(nestedByName.tactics.length > 0, 'a nested tactic by name');
+    assert.deepEqual(row({ annotations: { mitre_attack: 'T1566' } }).mitre.techniques, ['T1566']);
+  });
+
+  it("takes a notable's event_id as its id, a sid only for an alert without a row", () => {
+    assert.equal(row({ event_id: 'ES-7' }).externalId, 'ES-7');
+    assert.equal(row({ host: 'a' }).externalId, null, 'a row shares its sid with the run');
+    assert.equal(splunkDraft({ search_name: 'Scheduled search', sid: 'sid-1' }).externalId, 'sid-1');
+  });
+
+  it('titles a nameless alert by its sid, and a row by its rule before the search name', () => {
+    assert.equal(splunkDraft({ search_name: null, sid: 'sid-9', results_link: 'https://splunk.example/x' }).title, 'Splunk alert sid-9');
+    assert.equal(row({ rule_name: 'Brute force' }).title, 'Brute force');
+    assert.equal(row({ rule_title: 'Brute force on dc-01', rule_name: 'Brute force' }).title, 'Brute force on dc-01');
+  });
+
+  it("is detected by Splunk's envelope: a sid or search name with a row, a results link or the other", () => {
+    const detected = (payload: Record<string, unknown>) => {
+      const draft = normalize(payload, testSource({ name: 'siem' }));
+      assert.ok(draft.ok);
+      return draft.value.format;
+    };
+    assert.equal(detected({ sid: 's', results_link: 'https://splunk.example/x' }), 'splunk');
+    assert.equal(detected({ sid: 's', result: {} }), 'splunk');
+    assert.equal(detected({ search_name: 'n', results_link: 'https://splunk.example/x' }), 'splunk');
+    assert.equal(detected({ search_name: 'n', sid: 7 }), 'splunk');
+    assert.equal(detected({ search_name: 'n', result: {} }), 'splunk');
+    for (const payload of [{ sid: 's' }, { search_name: 'n' }, { sid: 's', results_link: 7 }, { sid: 7, result: {} }]) {
+      assert.equal(detected(payload), 'generic', JSON.stringify(payload));
+    }
+  });
+});
