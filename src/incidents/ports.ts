@@ -155,7 +155,11 @@ export interface InboxStore {
    * processing, attempts + 1, leased to `worker` until now + leaseMs. undefined when none is due.
    */
   claimEntry(worker: string, now: Date, leaseMs: number): Promise<QueueEntry | undefined>;
-  /** Records the outcome of a claim; false when the claim was lost (lease expired, taken over). */
+  /**
+   * Records the outcome of a claim; false when the claim was lost (lease expired, taken over).
+   * Attempt 0 is the entry as queued, before any claim: the inline attempt that outlived its
+   * budget records its outcome so, and loses to a worker that claimed the entry meanwhile.
+   */
   finishEntry(claim: Claim, outcome: QueueOutcome, now: Date): Promise<boolean>;
   /** Entries not yet done or dead (queue depth). */
   countOpenEntries(): Promise<number>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Incident } from '../incidents/model.js';
 import type { Source } from '../sources/source.js';
-import type { IncidentStore } from '../incidents/ports.js';
+import type { IncidentStore, QueueOutcome } from '../incidents/ports.js';
 import { parsePayload } from '../normalize/parse.js';
 import { normalize, normalizerVersion } from '../normalize/index.js';
 import { applyFilter } from '../filters/filter.js';
@@ -27,6 +27,13 @@ export interface WebhookEvent {
 export type IngestOutcome = ({ filtered: false; created: boolean; incident: Incident } | { filtered: true }) & { filterErrors: readonly string[] };
 
 export type Ingest = (source: Source, event: WebhookEvent) => Promise<Result<IngestOutcome>>;
+
+/** A queue entry's end when its delivery was ingested: the incident it became, or none if filtered out. */
+export function doneOutcome(outcome: IngestOutcome): QueueOutcome & { status: 'done' } {
+  return outcome.filtered
+    ? { status: 'done', incidentId: null, incidentNumber: null }
+    : { status: 'done', incidentId: outcome.incident.id, incidentNumber: outcome.incident.number };
+}
 
 /**
  * The ingest use-case: parse → normalize → the source's filter → dedupe key → durable insert. A

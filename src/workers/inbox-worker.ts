@@ -1,5 +1,5 @@
 import type { Logger } from '../log/logger.js';
-import type { Ingest } from '../ingest/ingest.js';
+import { doneOutcome, type Ingest } from '../ingest/ingest.js';
 import type { SourceLookup } from '../sources/source.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InboxStore, QueueEntry, QueueOutcome } from '../incidents/ports.js';
@@ -107,11 +107,8 @@ export class InboxWorker {
           this.deps.metrics.filterErrors.inc({ source: entry.source }, filterErrors.length);
           this.deps.logger.warn({ queueId: entry.id, source: entry.source, errors: filterErrors }, 'filter expressions could not be evaluated');
         }
-        if (result.value.filtered) {
-          this.deps.metrics.filtered.inc({ source: entry.source });
-          return { status: 'done', incidentId: null, incidentNumber: null };
-        }
-        return { status: 'done', incidentId: result.value.incident.id, incidentNumber: result.value.incident.number };
+        if (result.value.filtered) this.deps.metrics.filtered.inc({ source: entry.source });
+        return doneOutcome(result.value);
       } catch (error) {
         failure = error instanceof Error ? error.message : String(error);
       }

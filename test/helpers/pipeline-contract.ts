@@ -119,6 +119,25 @@ export function pipelineContract(name: string, factory: Pick<StoreFactory, 'open
         assert.equal(await store.inbox.countOpenEntries(), 0);
       });
 
+      it('records an inline attempt on the entry it outlived (attempt 0) until a worker claims it', async () => {
+        const store = await open();
+        const [settled, claimedFirst] = [queueEntry({ receivedAt: at(-2).toISOString() }), queueEntry({ receivedAt: at(-1).toISOString() })];
+        for (const entry of [settled, claimedFirst]) await store.inbox.enqueue(entry);
+        const done = { status: 'done', incidentId: randomUUID(), incidentNumber: 'INC-2026-0007' } as const;
+        assert.equal(await store.inbox.finishEntry({ id: settled.id, attempts: 0 }, done, at(5)), true);
+        const ended = await store.inbox.getEntry(settled.id);
+        assert.deepEqual(
+          [ended?.status, ended?.attempts, ended?.incidentId, ended?.incidentNumber, ended?.dueAt],
+          ['done', 0, done.incidentId, 'INC-2026-0007', at(5).toISOString()],
+        );
+        assert.equal(await store.inbox.finishEntry({ id: settled.id, attempts: 0 }, done, at(6)), false, 'an ended entry is not ended again');
+
+        assert.equal((await store.inbox.claimEntry('worker', at(10), LEASE_MS))?.id, claimedFirst.id, 'the settled entry is not claimed');
+        assert.equal(await store.inbox.finishEntry({ id: claimedFirst.id, attempts: 0 }, done, at(11)), false, 'the worker holds it');
+        assert.equal((await store.inbox.getEntry(claimedFirst.id))?.status, 'processing');
+        assert.equal(await store.inbox.countOpenEntries(), 1);
+      });
+
       it('prunes entries that ended before the cutoff, never open ones', async () => {
         const store = await open();
         const [done, dead, endedLater, leased, queued] = Array.from({ length: 5 }, (_, i) => queueEntry({ receivedAt: at(i).toISOString() }));

@@ -11,6 +11,7 @@ import { ok } from '../../src/core/result.js';
 import { backoffMs } from '../../src/workers/backoff.js';
 import { testSource } from '../helpers/source.js';
 import { newIncident } from '../helpers/store-contract.js';
+import { waitFor } from '../helpers/wait.js';
 
 const store = new EmbeddedStore(mkdtempSync(join(tmpdir(), 'tw-accept-')));
 before(() => store.open());
@@ -50,6 +51,26 @@ describe('accepting a verified delivery', () => {
     assert.deepEqual(entry.headers, [['webhook-id', 'msg-7']]);
     assert.deepEqual(entry.body, event.rawBody);
     assert.equal(entry.receivedAt, event.receivedAt.toISOString());
+  });
+
+  it('records the inline attempt that outlived the budget on its entry, so no worker processes the delivery again', async () => {
+    const accept = createAccept({ ingest: slowIngest(100), inbox: store.inbox, inlineBudgetMs: 10, now: () => new Date('2026-02-02T12:00:01.000Z') });
+    const result = await accept(testSource({ name: 'edr' }), event);
+    assert.ok(result.ok && result.value.queued);
+    const { queueId } = result.value;
+    assert.equal((await store.inbox.getEntry(queueId))?.status, 'queued', 'answered before the inline attempt ended');
+    const entry = await waitFor(
+      async () => {
+        const current = await store.inbox.getEntry(queueId);
+        return current?.status === 'done' && current;
+      },
+      { message: 'the entry to end done' },
+    );
+    assert.equal(entry.attempts, 0, 'never claimed');
+    assert.equal(entry.dueAt, '2026-02-02T12:00:01.000Z');
+    const incident = await store.getIncident(entry.incidentId!);
+    assert.equal(incident?.dedupeKey, 'hdr:msg-7');
+    assert.equal(entry.incidentNumber, incident.number);
   });
 
   it("keeps no id header for a profile that signs none (the header could be anyone's)", async () => {

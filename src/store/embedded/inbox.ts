@@ -75,7 +75,7 @@ export class EmbeddedInbox implements InboxStore {
       .prepare(
         `UPDATE inbox SET status = @status, last_error = @error, due_at = @dueAt, claimed_by = NULL,
            incident_id = @incidentId, incident_number = @incidentNumber, updated_at = @now
-         WHERE id = @id AND attempts = @attempts AND status = 'processing'`,
+         WHERE id = @id AND attempts = @attempts AND status = (CASE @attempts WHEN 0 THEN 'queued' ELSE 'processing' END)`,
       )
       .run({
         id: claim.id,

@@ -9,11 +9,51 @@ export interface ClaimTicket {
   until: Date;
 }
 
-/** How many due documents a claimer considers per round (more than the claimers that usually race). */
-const CANDIDATES = 8;
+/**
+ * How many due documents one look reads. A backlog then costs one look per this many claims:
+ * on FerretDB every look that is not by `_id` scans and sorts the whole collection, so one look
+ * per claim drained a storm's queue at a few entries a second.
+ */
+const CANDIDATES = 16;
+/** How long read candidates are offered before the next claim looks again (they are checked on claim anyway). */
+const CANDIDATES_FRESH_MS = 2_000;
+
+/**
+ * The due documents of the last look, handed to this replica's claimers one at a time, oldest
+ * first. A read can be stale: the ticket and the claim's attempt-guarded update decide, so a
+ * document taken meanwhile elsewhere only costs that claimer a ticket insert. One look runs at a
+ * time; concurrent claimers wait for it instead of reading the same documents again.
+ */
+export class CandidateBuffer<T> {
+  private pending: T[] = [];
+  private readAt = 0;
+  private lastFound = 0;
+  private reading: Promise<void> | undefined;
+
+  /** The next candidate, looking (`read`) when none is left or they are too old; undefined when none is due. */
+  async next(read: () => Promise<T[]>, now: Date): Promise<T | undefined> {
+    const age = now.getTime() - this.readAt;
+    if (age < 0 || age > CANDIDATES_FRESH_MS) this.pending = [];
+    while (this.pending.length === 0) {
+      this.reading ??= read()
+        .then((candidates) => {
+          this.pending = candidates;
+          this.lastFound = candidates.length;
+          this.readAt = now.getTime();
+        })
+        .finally(() => (this.reading = undefined));
+      await this.reading;
+      // Nothing due; a look that found some whose candidates other claimers took is followed by another.
+      if (this.lastFound === 0) return undefined;
+    }
+    return this.pending.shift();
+  }
+}
 
 export interface ClaimOptions<T extends { _id: string }> {
   tickets: Collection<ClaimTicket>;
+  /** This replica's candidates of this kind, shared by its claimers. */
+  buffer: CandidateBuffer<T>;
   /** Ticket namespace: `inbox`, `triage`. */
   kind: string;
   /** Due documents, oldest first, other than those already lost to other claimers. */
@@ -38,14 +78,12 @@ export interface ClaimOptions<T extends { _id: string }> {
 export async function claimFirst<T extends { _id: string }>(options: ClaimOptions<T>): Promise<T | undefined> {
   const lost: string[] = [];
   for (;;) {
-    const candidates = await options.candidates(CANDIDATES, lost);
-    if (candidates.length === 0) return undefined;
-    for (const candidate of candidates) {
-      const attempt = await takeTicket(options, candidate._id, options.attempts(candidate) + 1);
-      const claimed = attempt === undefined ? undefined : await options.apply(candidate, attempt);
-      if (claimed) return claimed;
-      lost.push(candidate._id);
-    }
+    const candidate = await options.buffer.next(() => options.candidates(CANDIDATES, lost), options.now);
+    if (candidate === undefined) return undefined;
+    const attempt = await takeTicket(options, candidate._id, options.attempts(candidate) + 1);
+    const claimed = attempt === undefined ? undefined : await options.apply(candidate, attempt);
+    if (claimed) return claimed;
+    lost.push(candidate._id);
   }
 }
 

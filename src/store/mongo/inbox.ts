@@ -1,7 +1,7 @@
 import { Binary, type Collection } from 'mongodb';
 import type { Claim, InboxStore, NewQueueEntry, QueueEntry, QueueOutcome } from '../../incidents/ports.js';
 import type { RunOperation } from './run.js';
-import { claimFirst, pruneTickets, type ClaimTicket } from './claims.js';
+import { CandidateBuffer, claimFirst, pruneTickets, type ClaimTicket } from './claims.js';
 
 /** An inbox entry: fixed keys only; the body is binary, headers are name/value pairs. */
 export interface InboxDocument extends Omit<QueueEntry, 'id' | 'body' | 'headers'> {
@@ -11,6 +11,8 @@ export interface InboxDocument extends Omit<QueueEntry, 'id' | 'body' | 'headers
 }
 
 export class MongoInbox implements InboxStore {
+  private readonly candidates = new CandidateBuffer<InboxDocument>();
+
   constructor(
     private readonly entries: Collection<InboxDocument>,
     private readonly tickets: Collection<ClaimTicket>,
@@ -49,13 +51,20 @@ export class MongoInbox implements InboxStore {
     return this.run(async () => {
       const claimed = await claimFirst<InboxDocument>({
         tickets: this.tickets,
+        buffer: this.candidates,
         kind: 'inbox',
-        candidates: (limit, except) =>
-          this.entries
-            .find({ _id: { $nin: [...except] }, status: { $in: ['queued', 'processing'] }, dueAt: { $lte: now.toISOString() } })
-            .sort({ dueAt: 1 })
-            .limit(limit)
-            .toArray(),
+        candidates: async (limit, except) => {
+          // One look per status, not `$in`: FerretDB hands a top-level equality to PostgreSQL's
+          // WHERE, so a look reads the open entries only, not every done one kept for retention.
+          const due = (status: 'queued' | 'processing') =>
+            this.entries
+              .find({ _id: { $nin: [...except] }, status, dueAt: { $lte: now.toISOString() } })
+              .sort({ dueAt: 1 })
+              .limit(limit)
+              .toArray();
+          const [queued, expired] = await Promise.all([due('queued'), due('processing')]);
+          return [...queued, ...expired].sort((a, b) => (a.dueAt < b.dueAt ? -1 : a.dueAt > b.dueAt ? 1 : 0)).slice(0, limit);
+        },
         attempts: (candidate) => candidate.attempts,
         apply: async (candidate, attempts) => {
           const claim = { status: 'processing' as const, attempts, claimedBy: worker, dueAt: until.toISOString(), updatedAt: now.toISOString() };
@@ -76,7 +85,7 @@ export class MongoInbox implements InboxStore {
   finishEntry(claim: Claim, outcome: QueueOutcome, now: Date): Promise<boolean> {
     return this.run(async () => {
       const result = await this.entries.updateOne(
-        { _id: claim.id, attempts: claim.attempts, status: 'processing' },
+        { _id: claim.id, attempts: claim.attempts, status: claim.attempts === 0 ? 'queued' : 'processing' },
         {
           $set: {
             status: outcome.status,
@@ -94,7 +103,13 @@ export class MongoInbox implements InboxStore {
   }
 
   countOpenEntries(): Promise<number> {
-    return this.run(() => this.entries.countDocuments({ status: { $in: ['queued', 'processing'] } }));
+    return this.run(async () => {
+      const [queued, processing] = await Promise.all([
+        this.entries.countDocuments({ status: 'queued' }),
+        this.entries.countDocuments({ status: 'processing' }),
+      ]);
+      return queued + processing;
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Collection } from 'mongodb';
 import type { Claim } from '../../incidents/ports.js';
 import type { Job, JobCheckpoint, JobKind, JobOutcome, JobStore, NewJob, StartedJob } from '../../jobs/job.js';
 import type { RunOperation } from './run.js';
-import { claimFirst, type ClaimTicket } from './claims.js';
+import { CandidateBuffer, claimFirst, type ClaimTicket } from './claims.js';
 import { isDuplicateKey } from './errors.js';
 
 export type JobDocument = Omit<Job, 'id'> & { _id: string };
@@ -20,6 +20,8 @@ export interface JobSlotDocument {
  * entries (see claims.ts).
  */
 export class MongoJobs implements JobStore {
+  private readonly candidates = new CandidateBuffer<JobDocument>();
+
   constructor(
     private readonly jobs: Collection<JobDocument>,
     private readonly slots: Collection<JobSlotDocument>,
@@ -85,6 +87,7 @@ export class MongoJobs implements JobStore {
     return this.run(async () => {
       const claimed = await claimFirst<JobDocument>({
         tickets: this.tickets,
+        buffer: this.candidates,
         kind: 'job',
         candidates: (limit, except) =>
           this.jobs

@@ -4,10 +4,12 @@ import type { Claim, TriageOutboxStore, TriageOutcome } from '../../incidents/po
 import { triageChanges } from '../triage-outcome.js';
 import { fromDocument, type IncidentDocument } from './incident-document.js';
 import type { RunOperation } from './run.js';
-import { claimFirst, type ClaimTicket } from './claims.js';
+import { CandidateBuffer, claimFirst, type ClaimTicket } from './claims.js';
 
 /** The outbox is the incident document's own `triage`: one document, so no transaction is needed. */
 export class MongoTriageOutbox implements TriageOutboxStore {
+  private readonly candidates = new CandidateBuffer<IncidentDocument>();
+
   constructor(
     private readonly incidents: Collection<IncidentDocument>,
     private readonly tickets: Collection<ClaimTicket>,
@@ -19,6 +21,7 @@ export class MongoTriageOutbox implements TriageOutboxStore {
     return this.run(async () => {
       const claimed = await claimFirst<IncidentDocument>({
         tickets: this.tickets,
+        buffer: this.candidates,
         kind: 'triage',
         candidates: (limit, except) =>
           this.incidents
